@@ -1,0 +1,473 @@
+"""``ApiClient``: the one object that talks to a cTrader broker backend (design.md rule 1).
+
+One instance per connection owns the only ``httpx.AsyncClient``. The transport is injectable:
+the real network, the in-process sandbox, or respx in tests: all take the same code path.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import logging
+import random
+import ssl
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Literal, Self, TypeVar
+
+import httpx
+from pydantic import BaseModel, SecretStr, ValidationError
+
+from ctrader_admin import __version__
+from ctrader_admin.api.errors import (
+    ApiConnectionError,
+    ApiError,
+    ApiTimeoutError,
+    ConfigurationError,
+    InvalidCredentials,
+    NotFound,
+    NotLoggedIn,
+    OutcomeUnknown,
+    RateLimited,
+    ResponseValidationError,
+    ServerError,
+    StatusError,
+    Unauthorized,
+    error_from_response,
+)
+from ctrader_admin.api.logging import install_log_redaction
+from ctrader_admin.api.models import (
+    ChangeWhiteLabelRequest,
+    ChangeWhiteLabelResult,
+    CreateCtidRequest,
+    CreateCtidResult,
+    CtidUser,
+    DeleteReferralRequest,
+    InviteUser,
+    LinkAccountRequest,
+    LinkResult,
+    ManagerCredentials,
+    Referral,
+    ReferralQuery,
+    SetReferralRequest,
+    TokenResponse,
+    Trader,
+    TraderListQuery,
+    TraderPage,
+    UsersPage,
+    UsersQuery,
+)
+from ctrader_admin.api.retry import DEFAULT_POLICY, Failure, RetryPolicy, retry_delay
+from ctrader_admin.redaction import redact, register_secret
+
+log = logging.getLogger(__name__)
+M = TypeVar("M", bound=BaseModel)
+Auth = Literal["query", "bearer", "none"]
+
+
+@dataclass(frozen=True)
+class ConnectionConfig:
+    """How to reach one backend. ``timeout`` bounds each read; ``connect_timeout`` the connect."""
+
+    base_url: str
+    ca_bundle: Path | None = None
+    timeout: float = 20.0
+    connect_timeout: float = 5.0
+    retry: RetryPolicy = DEFAULT_POLICY
+    max_connections: int = 64
+    extra_headers: Mapping[str, str] = field(default_factory=dict)
+
+
+class ApiClient:
+    def __init__(
+        self,
+        config: ConnectionConfig,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        token: str | None = None,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        jitter: Callable[[], float] = random.random,
+    ) -> None:
+        install_log_redaction()
+        self._config = config
+        self._sleep = sleep
+        self._jitter = jitter
+        self._token: str | None = None
+        self.token = token
+        try:
+            base = httpx.URL(config.base_url)
+        except httpx.InvalidURL as exc:
+            raise ConfigurationError(f"The server address is not a valid URL: {exc}") from None
+        if base.scheme not in ("https", "http") or not base.host:
+            raise ConfigurationError("The server address must look like https://host:port.")
+        self._http = httpx.AsyncClient(
+            base_url=base,
+            transport=transport,
+            verify=_tls_verify(config.ca_bundle),
+            timeout=httpx.Timeout(config.timeout, connect=config.connect_timeout),
+            limits=httpx.Limits(
+                max_connections=config.max_connections,
+                max_keepalive_connections=config.max_connections,
+            ),
+            headers={
+                "User-Agent": f"ctrader-admin/{__version__}",
+                "Accept": "application/json",
+                **config.extra_headers,
+            },
+            # Proxies from the environment would see the token in the URL; no redirects either.
+            trust_env=False,
+            follow_redirects=False,
+        )
+
+    # --- session -------------------------------------------------------------------------------
+
+    @property
+    def token(self) -> str | None:
+        return self._token
+
+    @token.setter
+    def token(self, value: str | None) -> None:
+        register_secret(value)
+        self._token = value
+
+    @property
+    def base_url(self) -> str:
+        return str(self._http.base_url).rstrip("/")
+
+    def __repr__(self) -> str:
+        state = "logged in" if self._token else "no token"
+        return f"ApiClient({self.base_url!r}, {state})"
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def login(self, manager_login: int, password: str | SecretStr) -> str:
+        """Exchange the manager login and password for the manager token (``webservToken``).
+
+        Only the password's MD5 is sent; the token is kept on this client and returned so that
+        the caller can put it in the keyring."""
+        secret = password if isinstance(password, SecretStr) else SecretStr(password)
+        register_secret(secret.get_secret_value())
+        credentials = ManagerCredentials(login=manager_login, password=secret)
+        register_secret(credentials.wire()["hashedPassword"])
+        try:
+            response = await self._send(
+                "POST", "/v2/webserv/managers/token", body=credentials.wire(), auth="none"
+            )
+        except Unauthorized as exc:
+            raise InvalidCredentials(
+                "The manager login or password is wrong.", detail=exc.message
+            ) from None
+        except StatusError as exc:
+            if exc.status in (400, 403) and exc.code in (None, "WRONG_PASSWORD", "INVALID_REQUEST"):
+                raise InvalidCredentials(
+                    "The manager login or password is wrong.", detail=exc.message
+                ) from None
+            raise
+        token = _parse(TokenResponse, _json(response)).webserv_token
+        self.token = token
+        return token
+
+    # --- cTID users and links ------------------------------------------------------------------
+
+    async def create_ctid(self, request: CreateCtidRequest) -> CreateCtidResult:
+        """``POST /cid/ctid/create``: a get-or-create. ``created`` is False when the email
+        belonged to an existing user (the backend then answers only its userId)."""
+        response = await self._send("POST", "/cid/ctid/create", body=request.wire())
+        data = _json(response)
+        user = _parse(CtidUser, data)
+        created = isinstance(data, dict) and any(
+            key in data for key in ("nickname", "status", "utcCreateTimestamp", "email")
+        )
+        return CreateCtidResult(user=user, created=created)
+
+    async def link_account(self, request: LinkAccountRequest) -> LinkResult:
+        """``POST /cid/ctid/link``: link a trading account to a cTID user."""
+        register_secret(request.trader_password_hash)
+        response = await self._send("POST", "/cid/ctid/link", body=request.wire())
+        data = _json(response)
+        return LinkResult() if data is None else _parse(LinkResult, data)
+
+    async def change_white_label(self, request: ChangeWhiteLabelRequest) -> ChangeWhiteLabelResult:
+        """``POST /cid/ctid/changeCtidTraderAccount``: move an account to another White Label.
+        The backend documents no output; read the account back to see the result."""
+        response = await self._send(
+            "POST", "/cid/ctid/changeCtidTraderAccount", body=request.wire()
+        )
+        data = _json(response)
+        return ChangeWhiteLabelResult() if data is None else _parse(ChangeWhiteLabelResult, data)
+
+    # --- partner attribution -------------------------------------------------------------------
+
+    async def set_referral(self, request: SetReferralRequest) -> None:
+        """``PUT /cid/oauth2/ctid/referral``. Overwrites any existing value (sandbox.md)."""
+        await self._send("PUT", "/cid/oauth2/ctid/referral", body=request.wire())
+
+    async def get_referral(self, query: ReferralQuery) -> Referral | None:
+        """``GET /cid/oauth2/ctid/referral``; None when no partnerId is recorded there.
+        Accepts one object, an array of records, an empty body and a 404 (sandbox.md)."""
+        try:
+            response = await self._send("GET", "/cid/oauth2/ctid/referral", params=query.wire())
+        except NotFound as exc:
+            if exc.code in (None, "REFERRAL_NOT_FOUND"):
+                return None
+            raise
+        data = _json(response)
+        if data is None:
+            return None
+        records = data if isinstance(data, list) else [data]
+        for raw in records:
+            record = _parse(Referral, raw)
+            if _referral_matches(record, query):
+                return record
+        return None
+
+    async def delete_referral(self, request: DeleteReferralRequest) -> None:
+        """``DELETE /cid/oauth2/ctid/referral``. A record that is already gone is not an error."""
+        try:
+            await self._send("DELETE", "/cid/oauth2/ctid/referral", params=request.wire())
+        except NotFound as exc:
+            if exc.code not in (None, "REFERRAL_NOT_FOUND"):
+                raise
+
+    # --- trading accounts ----------------------------------------------------------------------
+
+    async def get_trader(self, login: int) -> Trader:
+        """``GET /v2/webserv/traders/{login}``."""
+        if login <= 0:
+            raise ValueError("login must be a positive integer")
+        response = await self._send("GET", f"/v2/webserv/traders/{login}")
+        return _parse(Trader, _json(response))
+
+    async def iter_traders(self, query: TraderListQuery) -> AsyncIterator[Trader]:
+        """``GET /v2/webserv/traders`` over a registration window, following ``hasMore``."""
+        current = query
+        while True:
+            response = await self._send("GET", "/v2/webserv/traders", params=current.wire())
+            page = _parse(TraderPage, _json(response))
+            for trader in page.trader:
+                yield trader
+            stamps = [t.registration_timestamp for t in page.trader if t.registration_timestamp]
+            if not page.has_more or not stamps:
+                return
+            earliest = datetime.fromtimestamp(min(stamps) / 1000, tz=UTC)
+            if earliest >= current.to or earliest <= current.from_:
+                return  # the next window would be empty, or the server is not making progress
+            current = current.model_copy(update={"to": earliest})
+
+    async def list_traders(self, query: TraderListQuery) -> list[Trader]:
+        return [trader async for trader in self.iter_traders(query)]
+
+    # --- cTrader Invite user list --------------------------------------------------------------
+
+    async def list_users(self, query: UsersQuery) -> list[InviteUser]:
+        """One page of ``GET /v1/users`` (Bearer auth). NotFound means Invite is not enabled."""
+        response = await self._send("GET", "/v1/users", params=query.wire(), auth="bearer")
+        return _parse(UsersPage, _json(response)).users
+
+    async def iter_users(
+        self, created_from: int = 0, page_size: int = 1000
+    ) -> AsyncIterator[InviteUser]:
+        skip = 0
+        while True:
+            page = await self.list_users(
+                UsersQuery(created_from=created_from, limit=page_size, skip=skip)
+            )
+            for user in page:
+                yield user
+            if len(page) < page_size:
+                return
+            skip += len(page)
+
+    # --- transport -----------------------------------------------------------------------------
+
+    async def _send(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, Any] | None = None,
+        body: dict[str, Any] | None = None,
+        auth: Auth = "query",
+    ) -> httpx.Response:
+        """Send one request with the retry policy; return a 2xx response or raise an ApiError."""
+        query = dict(params or {})
+        headers: dict[str, str] = {}
+        if auth != "none":
+            if not self._token:
+                raise NotLoggedIn("Not logged in: log in to this connection first.")
+            if auth == "query":
+                query["token"] = self._token
+            else:
+                headers["Authorization"] = f"Bearer {self._token}"
+        what = f"{method} {path}"
+        attempt = 0
+        while True:
+            attempt += 1
+            started = time.perf_counter()
+            error: ApiError
+            retry_after: float | None = None
+            try:
+                response = await self._http.request(
+                    method, path, params=query, json=body, headers=headers
+                )
+            except httpx.HTTPError as exc:
+                failure, error = _transport_failure(exc, method, what, self._config)
+            else:
+                elapsed_ms = (time.perf_counter() - started) * 1000
+                log.debug("%s -> %s in %.0f ms", what, response.status_code, elapsed_ms)
+                if response.is_success:
+                    return response
+                retry_after = _retry_after(response.headers.get("Retry-After"))
+                error = error_from_response(response.status_code, response.content, retry_after)
+                failure = (
+                    Failure.RATE_LIMITED
+                    if isinstance(error, RateLimited)
+                    else Failure.SERVER
+                    if isinstance(error, ServerError)
+                    else Failure.OTHER
+                )
+            delay = retry_delay(
+                self._config.retry,
+                method=method,
+                attempt=attempt,
+                failure=failure,
+                retry_after=retry_after,
+                jitter=self._jitter(),
+            )
+            if delay is None:
+                raise _final(error, failure, method, what)
+            log.info("%s failed (%s); retry %d in %.2f s", what, error.message, attempt, delay)
+            await self._sleep(delay)
+
+
+def _transport_failure(
+    exc: httpx.HTTPError, method: str, what: str, config: ConnectionConfig
+) -> tuple[Failure, ApiError]:
+    """Classify an httpx exception; the new error carries only redacted text."""
+    detail = redact(f"{type(exc).__name__}: {exc}")
+    if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout):
+        if "CERTIFICATE_VERIFY_FAILED" in str(exc):
+            message = (
+                "The server's TLS certificate could not be verified. If the broker uses its own "
+                "certificate authority, set the CA bundle on this connection."
+            )
+            return Failure.OTHER, ApiConnectionError(message, detail=detail)
+        return Failure.CONNECT, ApiConnectionError(
+            f"Could not connect to the server ({_reason(exc)}). Nothing was sent.", detail=detail
+        )
+    if isinstance(exc, httpx.TimeoutException):
+        return Failure.TIMEOUT, ApiTimeoutError(
+            f"The server did not answer within {config.timeout:g} s ({what}).", detail=detail
+        )
+    if isinstance(exc, httpx.TransportError):
+        return Failure.DROPPED, ApiConnectionError(
+            f"The connection was lost before the server answered ({what}).", detail=detail
+        )
+    return Failure.OTHER, ConfigurationError(
+        f"The request could not be made: {_reason(exc)}", detail=detail
+    )
+
+
+def _final(error: ApiError, failure: Failure, method: str, what: str) -> ApiError:
+    """A write whose answer was lost may have been applied: say so instead of "failed"."""
+    if method != "GET" and failure in (Failure.TIMEOUT, Failure.DROPPED):
+        check = (
+            "Read the target back before trying again."
+            if method == "POST"
+            else "This change is safe to send again."
+        )
+        return OutcomeUnknown(
+            f"No answer to {what}: the change may or may not have been applied. {check}",
+            what_to_check=check,
+            detail=error.detail,
+        )
+    return error
+
+
+def _reason(exc: Exception) -> str:
+    text = redact(str(exc)) or type(exc).__name__
+    return text if len(text) < 200 else text[:200] + "…"
+
+
+def _retry_after(value: str | None) -> float | None:
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    parsed = email.utils.parsedate_to_datetime(value) if value else None
+    if parsed is None:
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return max(0.0, (parsed - datetime.now(UTC)).total_seconds())
+
+
+def _tls_verify(ca_bundle: Path | None) -> ssl.SSLContext | bool:
+    if ca_bundle is None:
+        return True
+    path = Path(ca_bundle).expanduser()
+    if not path.is_file():
+        raise ConfigurationError(f"The CA bundle file {path} does not exist or is not a file.")
+    context = httpx.create_ssl_context()
+    try:
+        context.load_verify_locations(cafile=str(path))
+    except (ssl.SSLError, OSError) as exc:
+        raise ConfigurationError(
+            f"The CA bundle file {path} is not a readable PEM certificate bundle ({exc})."
+        ) from None
+    return context
+
+
+def _json(response: httpx.Response) -> Any:
+    """The decoded JSON body, or None for an empty body."""
+    if not response.content.strip():
+        return None
+    try:
+        return response.json()
+    except ValueError:
+        snippet = redact(response.text[:200])
+        raise ResponseValidationError(
+            f"The server answered HTTP {response.status_code} with a body that is not JSON.",
+            detail=snippet,
+        ) from None
+
+
+def _parse(model: type[M], data: Any) -> M:
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']) or 'body'}: {err['msg']}"
+            for err in exc.errors()[:5]
+        )
+        raise ResponseValidationError(
+            f"The server's answer could not be understood ({model.__name__}).", detail=problems
+        ) from None
+
+
+def _referral_matches(record: Referral, query: ReferralQuery) -> bool:
+    if query.ctid_trader_account_id is not None:
+        return record.ctid_trader_account_id in (None, query.ctid_trader_account_id)
+    # user level: the record without an account (an array may list the user's links too)
+    return record.ctid_trader_account_id is None and record.user_id in (None, query.user_id)
+
+
+__all__ = ["ApiClient", "ConnectionConfig"]
