@@ -230,10 +230,11 @@ class ApiClient:
         data = _json(response)
         if data is None:
             return None
-        records = data if isinstance(data, list) else [data]
+        in_list = isinstance(data, list)
+        records = data if in_list else [data]
         for raw in records:
             record = _parse(Referral, raw)
-            if _referral_matches(record, query):
+            if _referral_matches(record, query, in_list=in_list):
                 return record
         return None
 
@@ -464,9 +465,13 @@ def _parse(model: type[M], data: Any) -> M:
         ) from None
 
 
-def _referral_matches(record: Referral, query: ReferralQuery) -> bool:
+def _referral_matches(record: Referral, query: ReferralQuery, *, in_list: bool) -> bool:
     if query.ctid_trader_account_id is not None:
-        return record.ctid_trader_account_id in (None, query.ctid_trader_account_id)
+        if record.ctid_trader_account_id == query.ctid_trader_account_id:
+            return True
+        # A lone object may omit the id it was asked for; in an array, a record without one is
+        # the user-level record, not this account's.
+        return not in_list and record.ctid_trader_account_id is None
     # user level: the record without an account (an array may list the user's links too)
     return record.ctid_trader_account_id is None and record.user_id in (None, query.user_id)
 
