@@ -33,8 +33,11 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(rf"(?i)(\"(?:{_KEY_ALTERNATION})\"\s*:\s*\")[^\"]*(\")"), rf"\g<1>{MASK}\g<2>"),
     # Python reprs of dicts: 'token': 'abc'
     (re.compile(rf"(?i)('(?:{_KEY_ALTERNATION})'\s*:\s*')[^']*(')"), rf"\g<1>{MASK}\g<2>"),
-    # HTTP headers
-    (re.compile(r"(?i)(authorization:?\s*(?:bearer|basic)\s+)[^\s'\",]+"), rf"\g<1>{MASK}"),
+    # HTTP headers, as a header line or as a JSON / dict entry: 'Authorization': 'Bearer abc'
+    (
+        re.compile(r"(?i)(authorization['\"]?\s*:?\s*['\"]?(?:bearer|basic)\s+)[^\s'\",]+"),
+        rf"\g<1>{MASK}",
+    ),
 )
 
 _known_secrets: set[str] = set()
