@@ -48,7 +48,7 @@ def _check_language(value: str) -> str:
 
 
 def _check_md5(value: str) -> str:
-    if not _MD5.match(value):
+    if not _MD5.fullmatch(value):  # not .match: "$" also matches before a trailing newline
         raise ValueError("must be an MD5 hash: 32 lowercase hexadecimal characters")
     return value
 
