@@ -1,1 +1,39 @@
+"""The embedded sandbox: an ASGI app that behaves like Spotware's broker backend (sandbox.md).
 
+A product feature, not a test helper: the default connection of a new install, the target of
+every integration test, a training ground for support agents and the benchmark target. It
+depends on nothing else in ctrader_admin and never on Qt.
+"""
+
+from __future__ import annotations
+
+from .app import Sandbox
+from .config import DIALECTS, Dialect, Faults, SandboxConfig
+from .request_log import LoggedRequest
+from .training import (
+    BROKER_CRM_NAME,
+    ENVIRONMENTS,
+    TRADING_PASSWORD_RULE,
+    TRAINING_MANAGERS,
+    WHITE_LABELS,
+    TrainingManager,
+    md5_hex,
+    trading_password,
+)
+
+__all__ = [
+    "BROKER_CRM_NAME",
+    "DIALECTS",
+    "ENVIRONMENTS",
+    "TRADING_PASSWORD_RULE",
+    "TRAINING_MANAGERS",
+    "WHITE_LABELS",
+    "Dialect",
+    "Faults",
+    "LoggedRequest",
+    "Sandbox",
+    "SandboxConfig",
+    "TrainingManager",
+    "md5_hex",
+    "trading_password",
+]

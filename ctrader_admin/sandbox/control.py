@@ -1,0 +1,96 @@
+"""Sandbox-only control endpoints under /_sandbox — NOT part of Spotware's API.
+
+For tests and benchmarks that run the sandbox in another process: read or clear the request
+log, change knobs, check health. No token, no faults, no latency, not logged; the server only
+listens on loopback.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from .config import DIALECTS, Faults, SandboxConfig
+from .request_log import RequestLog
+
+_KNOBS = ("latency_ms", "jitter_ms", "write_cap_per_hour", "dialect", "faults")
+
+
+def control_routes(config: Callable[[], SandboxConfig], log: RequestLog) -> list[Route]:
+    async def health(request: Request) -> Response:
+        return JSONResponse({"status": "ok"})
+
+    async def read_log(request: Request) -> Response:
+        return JSONResponse({"requests": [dataclasses.asdict(e) for e in log.entries()]})
+
+    async def clear_log(request: Request) -> Response:
+        log.clear()
+        return Response(status_code=204)
+
+    async def knobs(request: Request) -> Response:
+        current = config()
+        if request.method == "POST":
+            try:
+                _apply_knobs(current, await request.json())
+            except (ValueError, TypeError) as error:
+                return JSONResponse({"error": str(error)}, status_code=400)
+        return JSONResponse(_knobs_of(current))
+
+    return [
+        Route("/_sandbox/health", health, methods=["GET"]),
+        Route("/_sandbox/log", read_log, methods=["GET"]),
+        Route("/_sandbox/log", clear_log, methods=["DELETE"]),
+        Route("/_sandbox/knobs", knobs, methods=["GET", "POST"]),
+    ]
+
+
+def _apply_knobs(config: SandboxConfig, changes: Any) -> None:
+    """Validate everything first, then apply: a bad request changes nothing."""
+    if not isinstance(changes, dict):
+        raise ValueError("expected a JSON object")
+    unknown = sorted(set(changes) - set(_KNOBS))
+    if unknown:
+        raise ValueError(f"unknown knobs {unknown}; known: {list(_KNOBS)}")
+    latency = _number(changes, "latency_ms", config.latency_ms)
+    jitter = _number(changes, "jitter_ms", config.jitter_ms)
+    cap = changes.get("write_cap_per_hour", config.write_cap_per_hour)
+    if cap is not None and (isinstance(cap, bool) or not isinstance(cap, int) or cap < 0):
+        raise ValueError("write_cap_per_hour must be null or an integer >= 0")
+    dialect = config.dialect
+    if "dialect" in changes:
+        if changes["dialect"] not in DIALECTS:
+            raise ValueError(f"dialect must be one of {sorted(DIALECTS)}")
+        dialect = dataclasses.replace(DIALECTS[changes["dialect"]])
+    faults = config.faults
+    if "faults" in changes:
+        if not isinstance(changes["faults"], dict):
+            raise ValueError("faults must be an object")
+        faults = Faults(**{**dataclasses.asdict(config.faults), **changes["faults"]})
+    config.latency_ms, config.jitter_ms, config.write_cap_per_hour = latency, jitter, cap
+    config.dialect, config.faults = dialect, faults
+
+
+def _number(changes: dict[str, Any], key: str, default: float) -> float:
+    value = changes.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+        raise ValueError(f"{key} must be a number >= 0")
+    return float(value)
+
+
+def _knobs_of(config: SandboxConfig) -> dict[str, Any]:
+    dialect_name = next(
+        (name for name, dialect in DIALECTS.items() if dialect == config.dialect), None
+    )
+    return {
+        "latency_ms": config.latency_ms,
+        "jitter_ms": config.jitter_ms,
+        "write_cap_per_hour": config.write_cap_per_hour,
+        "dialect": dialect_name,
+        "dialect_settings": dataclasses.asdict(config.dialect),
+        "faults": dataclasses.asdict(config.faults),
+    }
