@@ -7,7 +7,9 @@ depends on nothing else in ctrader_admin and never on Qt.
 
 from __future__ import annotations
 
-from .app import Sandbox
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from .config import DIALECTS, Dialect, Faults, SandboxConfig
 from .request_log import LoggedRequest
 from .training import (
@@ -20,6 +22,20 @@ from .training import (
     md5_hex,
     trading_password,
 )
+
+if TYPE_CHECKING:
+    from .app import Sandbox
+
+
+def __getattr__(name: str) -> Any:
+    """Import the app (Starlette, httpx, SQLite) on first use only, so that reading the
+    training constants, e.g. for ``ctrader-admin --help``, stays cheap."""
+    if name == "Sandbox":
+        value = importlib.import_module(".app", __name__).Sandbox
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "BROKER_CRM_NAME",
