@@ -1,0 +1,144 @@
+"""Manager tokens: in the system keyring when a secure one exists, else in memory only.
+
+Never a silent plaintext fallback: the fail and null backends and everything from keyrings.alt
+(plaintext or weakly encrypted files) count as "no secure keyring", and ``reason`` says so for the
+UI. Keyring calls may block on D-Bus; callers run this class in an executor.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any
+
+import keyring
+import keyring.errors
+from keyring.backend import KeyringBackend
+from keyring.backends import chainer, fail, null
+
+from ctrader_admin import APP_NAME
+from ctrader_admin.redaction import register_secret
+
+log = logging.getLogger(__name__)
+
+SERVICE_NAME = APP_NAME
+_MEMORY_ONLY = "the token is kept in memory for this session only."
+
+
+def insecure_backend_detail(backend: Any) -> str | None:
+    """Why ``backend`` must not hold tokens, or None when it is a real secure keyring."""
+    if isinstance(backend, chainer.ChainerBackend):
+        members = list(backend.backends)
+        details = [insecure_backend_detail(member) for member in members]
+        if all(details):
+            inner = "; ".join(d for d in details if d) or "it chains no backend"
+            return f"the keyring chain holds no secure backend: {inner}"
+        return None
+    if isinstance(backend, fail.Keyring):
+        return "no keyring backend was found"
+    if isinstance(backend, null.Keyring):
+        return "the keyring is disabled (null backend)"
+    module = type(backend).__module__
+    if module == "keyrings.alt" or module.startswith("keyrings.alt."):
+        name = type(backend).__name__
+        return f"{name} from keyrings.alt keeps secrets in a plain or weakly encrypted file"
+    return None
+
+
+def _no_secure_keyring(detail: str) -> str:
+    return f"No secure system keyring is available ({detail}); {_MEMORY_ONLY}"
+
+
+class TokenStore:
+    """Tokens keyed by (profile id, manager login). Thread-safe, synchronous."""
+
+    def __init__(self, backend: KeyringBackend | None = None) -> None:
+        # Resolved now, not per call, so a test's keyring.set_keyring() applies to new stores only.
+        self._backend = backend if backend is not None else keyring.get_keyring()
+        detail = insecure_backend_detail(self._backend)
+        self._backend_reason = _no_secure_keyring(detail) if detail else None
+        self._call_reason: str | None = None
+        self._memory: dict[str, str] = {}
+        self._lock = threading.Lock()
+
+    @property
+    def persistent(self) -> bool:
+        """True when tokens are saved across sessions (a secure keyring that answered)."""
+        return self.reason is None
+
+    @property
+    def reason(self) -> str | None:
+        """A sentence for the UI when tokens cannot be saved; None when they can."""
+        return self._backend_reason or self._call_reason
+
+    @staticmethod
+    def _key(profile_id: str, manager_login: int) -> str:
+        return f"{profile_id}/{manager_login}"
+
+    def get(self, profile_id: str, manager_login: int) -> str | None:
+        key = self._key(profile_id, manager_login)
+        with self._lock:
+            token = self._memory.get(key)
+        if token is not None or self._backend_reason:
+            return token
+        try:
+            token = self._backend.get_password(SERVICE_NAME, key)
+        except keyring.errors.KeyringError as exc:
+            self._failed("read", exc)
+            return None
+        self._call_reason = None
+        if token:
+            register_secret(token)
+            with self._lock:
+                self._memory[key] = token
+        return token or None
+
+    def set(
+        self, profile_id: str, manager_login: int, token: str, *, remember: bool = True
+    ) -> None:
+        """Keep ``token`` for this session; also in the keyring when ``remember`` and secure.
+
+        ``remember=False`` also removes any copy saved earlier: "do not remember" must hold at the
+        next start too.
+        """
+        register_secret(token)
+        key = self._key(profile_id, manager_login)
+        with self._lock:
+            self._memory[key] = token
+        if self._backend_reason:
+            return
+        if not remember:
+            self._delete_saved(key)
+            return
+        try:
+            self._backend.set_password(SERVICE_NAME, key, token)
+        except keyring.errors.KeyringError as exc:
+            self._failed("save", exc)
+            return
+        self._call_reason = None
+
+    def delete(self, profile_id: str, manager_login: int) -> None:
+        key = self._key(profile_id, manager_login)
+        with self._lock:
+            self._memory.pop(key, None)
+        if not self._backend_reason:
+            self._delete_saved(key)
+
+    def _delete_saved(self, key: str) -> None:
+        try:
+            self._backend.delete_password(SERVICE_NAME, key)
+        except keyring.errors.PasswordDeleteError:
+            pass  # nothing was saved: the wanted end state
+        except keyring.errors.KeyringError as exc:
+            self._failed("delete", exc)
+            return
+        self._call_reason = None
+
+    def _failed(self, action: str, exc: Exception) -> None:
+        # The exception text can come from a D-Bus service; only its type is logged.
+        log.warning(
+            "Keyring %s failed (%s); keeping the token in memory", action, type(exc).__name__
+        )
+        self._call_reason = (
+            f"The system keyring did not answer ({type(exc).__name__}); {_MEMORY_ONLY}"
+        )
