@@ -41,10 +41,14 @@ class Sandbox:
     def __init__(self, config: SandboxConfig | None = None) -> None:
         self.config = config or SandboxConfig()
         self._storage = Storage(self.config.db_path)
-        with self._storage.transaction() as tx:
-            # A file keeps its state: seed only a new, empty database.
-            if tx.is_empty():
-                seed_plant(tx, self.config.seed, self.config.users)
+        try:
+            with self._storage.transaction() as tx:
+                # A file keeps its state: seed only a new, empty database.
+                if tx.is_empty():
+                    seed_plant(tx, self.config.seed, self.config.users)
+        except BaseException:
+            self._storage.close()
+            raise
         self._log = RequestLog(self.config.request_log_limit)
         pipeline = Pipeline(lambda: self.config, self._storage, self._log, self.config.seed)
         routes = [Route(e.path, pipeline.endpoint(e), methods=[e.method]) for e in ENDPOINTS]

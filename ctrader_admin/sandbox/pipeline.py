@@ -83,7 +83,7 @@ class Pipeline:
                 seq=seq,
                 at=at,
                 method=request.method,
-                path=request.url.path,
+                path=request.scope["path"],
                 query=masked_query(query),
                 body=masked_body(raw),
                 status=outcome.status,

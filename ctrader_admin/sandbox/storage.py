@@ -43,12 +43,16 @@ class Storage:
     def __init__(self, path: str) -> None:
         self._conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self._lock = threading.Lock()
-        self._conn.execute("PRAGMA foreign_keys = ON")
-        if path != ":memory:":
-            # WAL + NORMAL: durable enough for a sandbox, and no fsync on every write.
-            self._conn.execute("PRAGMA journal_mode = WAL")
-            self._conn.execute("PRAGMA synchronous = NORMAL")
-        self._ensure_schema(path)
+        try:
+            self._conn.execute("PRAGMA foreign_keys = ON")
+            if path != ":memory:":
+                # WAL + NORMAL: durable enough for a sandbox, and no fsync on every write.
+                self._conn.execute("PRAGMA journal_mode = WAL")
+                self._conn.execute("PRAGMA synchronous = NORMAL")
+            self._ensure_schema(path)
+        except BaseException:
+            self._conn.close()
+            raise
 
     def _ensure_schema(self, path: str) -> None:
         (version,) = self._conn.execute("PRAGMA user_version").fetchone()
