@@ -1,0 +1,108 @@
+"""The database schema as forward-only steps. Never edit a released step: append a new one.
+
+Step N (1-based) brings a database from version N-1 to N. The journal's full-text index is not
+here: it is derived data that journal_search.py creates or drops depending on the SQLite build.
+"""
+
+from __future__ import annotations
+
+_APPEND_ONLY = "SELECT RAISE(ABORT, 'the journal is append-only')"
+
+# Journal fields read out of the hashed JSON body, so what is filtered and shown is exactly what
+# the hash covers (a raw UPDATE of one of these columns is impossible: they are generated).
+JOURNAL_COLUMNS: tuple[str, ...] = (
+    "at_utc",
+    "operator",
+    "profile_id",
+    "environment",
+    "broker_name",
+    "action",
+    "target",
+    "before",
+    "after",
+    "reason",
+    "ticket",
+    "outcome",
+    "error",
+    "batch_id",
+)
+
+_JOURNAL_GENERATED = ",\n    ".join(
+    f"{name} TEXT GENERATED ALWAYS AS (json_extract(body, '$.{name}')) VIRTUAL"
+    for name in JOURNAL_COLUMNS
+)
+
+_V1: tuple[str, ...] = (
+    # --- local directory: what the app learned about users, accounts and links ---
+    """
+    CREATE TABLE directory_users (
+        profile_id TEXT NOT NULL,
+        user_id INTEGER NOT NULL,
+        email TEXT,
+        email_key TEXT,
+        broker_name TEXT,
+        preferred_language TEXT,
+        created_ms INTEGER,
+        source TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        PRIMARY KEY (profile_id, user_id)
+    )
+    """,
+    "CREATE INDEX directory_users_email ON directory_users (profile_id, email_key)",
+    """
+    CREATE TABLE directory_accounts (
+        profile_id TEXT NOT NULL,
+        login INTEGER NOT NULL,
+        environment TEXT NOT NULL,
+        broker_name TEXT,
+        user_id INTEGER,
+        deposit_currency TEXT,
+        group_name TEXT,
+        registered_ms INTEGER,
+        source TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        PRIMARY KEY (profile_id, login, environment)
+    )
+    """,
+    "CREATE INDEX directory_accounts_user ON directory_accounts (profile_id, user_id)",
+    """
+    CREATE TABLE directory_links (
+        profile_id TEXT NOT NULL,
+        ctid_trader_account_id INTEGER NOT NULL,
+        user_id INTEGER NOT NULL,
+        login INTEGER NOT NULL,
+        environment TEXT,
+        broker_name TEXT,
+        source TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        PRIMARY KEY (profile_id, ctid_trader_account_id)
+    )
+    """,
+    "CREATE INDEX directory_links_login ON directory_links (profile_id, login)",
+    "CREATE INDEX directory_links_user ON directory_links (profile_id, user_id)",
+    # --- journal: hash-chained, append-only ---
+    f"""
+    CREATE TABLE journal (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        body TEXT NOT NULL CHECK (json_valid(body)),
+        hash TEXT NOT NULL,
+        {_JOURNAL_GENERATED}
+    )
+    """,
+    *(
+        f"CREATE INDEX journal_{name} ON journal ({name})"
+        for name in ("at_utc", "operator", "profile_id", "action", "outcome", "batch_id")
+    ),
+    f"CREATE TRIGGER journal_no_update BEFORE UPDATE ON journal BEGIN {_APPEND_ONLY}; END",
+    f"CREATE TRIGGER journal_no_delete BEFORE DELETE ON journal BEGIN {_APPEND_ONLY}; END",
+    # Attempts sent but not yet answered; not chained, emptied by complete() and recover().
+    """
+    CREATE TABLE journal_intents (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        session TEXT NOT NULL,
+        fields TEXT NOT NULL CHECK (json_valid(fields))
+    )
+    """,
+)
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1,)
