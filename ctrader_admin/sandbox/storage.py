@@ -128,15 +128,16 @@ class Tx:
         )
 
     def manager_by_token(self, token: str) -> Manager | None:
-        row = self._conn.execute("SELECT login FROM managers WHERE token = ?", (token,)).fetchone()
-        return None if row is None else self._manager(row[0])
-
-    def _manager(self, login: int) -> Manager:
+        """The manager holding this token, with its White Labels (one query: every request)."""
         rows = self._conn.execute(
-            "SELECT broker_name FROM manager_rights WHERE manager_login = ? ORDER BY position",
-            (login,),
+            "SELECT m.login, r.broker_name FROM managers m "
+            "LEFT JOIN manager_rights r ON r.manager_login = m.login "
+            "WHERE m.token = ? ORDER BY r.position",
+            (token,),
         ).fetchall()
-        return Manager(login=login, broker_names=tuple(name for (name,) in rows))
+        if not rows:
+            return None
+        return Manager(login=rows[0][0], broker_names=tuple(name for _, name in rows if name))
 
     def token_for(self, login: int, password_md5: str) -> tuple[str, bool] | None:
         """(token, freshly issued) for these credentials, or None if they are wrong.

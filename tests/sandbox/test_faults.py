@@ -159,3 +159,12 @@ def test_latency_and_jitter_slow_every_answer(sandbox: Sandbox, api: Api) -> Non
         api.get("/v2/webserv/tradergroups", timeout=0.05)
     sandbox.config.latency_ms, sandbox.config.jitter_ms = 0, 20
     assert api.get("/v2/webserv/tradergroups", timeout=1.0).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [{"error_rate": 1.5}, {"drop_rate": -0.1}, {"stall_seconds": -1}, {"error_rate": "x"}],
+)
+def test_fault_rates_are_validated(bad: dict[str, object]) -> None:
+    with pytest.raises(ValueError, match=next(iter(bad))):
+        Faults(**bad)  # type: ignore[arg-type]

@@ -91,3 +91,10 @@ def test_no_cap_and_runtime_changes(sandbox: Sandbox, api: Api, clock: FakeClock
     sandbox.config.write_cap_per_hour = 6
     assert _write(api) == 200
     assert sandbox.writes_in_window(clock.now - 1, clock.now + 1) == 6
+
+
+def test_refused_tokens_do_not_use_up_the_cap(sandbox: Sandbox, api: Api, clock: FakeClock) -> None:
+    sandbox.config.write_cap_per_hour = 1
+    assert api.as_token("stolen").put_referral("IB-1", userId=SHOWCASE_USER).status_code == 401
+    assert sandbox.writes_in_window(clock.now - 1, clock.now + 1) == 0
+    assert _write(api) == 200
