@@ -81,6 +81,7 @@ def make_self_signed(directory: Path) -> TlsFiles:
     files.cert.write_bytes(leaf_cert.public_bytes(serialization.Encoding.PEM) + ca_pem)
     # The key is a throwaway for loopback, but still readable by its owner only.
     files.key.touch(mode=0o600)
+    files.key.chmod(0o600)  # touch() keeps the mode of a file that already exists
     files.key.write_bytes(
         leaf_key.private_bytes(
             serialization.Encoding.PEM,
