@@ -218,8 +218,12 @@ def error_from_response(
     explanation = known or description or f"The backend answered HTTP {status}."
     if code and not known and description:
         explanation = description  # unknown code: its description, verbatim
-    suffix = f" ({code})" if code else f" (HTTP {status})"
-    message = explanation + suffix
+    if code:
+        message = f"{explanation} ({code})"
+    elif known or description:
+        message = f"{explanation} (HTTP {status})"
+    else:
+        message = explanation  # already names the status
     if known and description and description.rstrip(".") not in known:
         message += f" — {_clip(description)}"
     args: dict[str, Any] = {"status": status, "code": code, "description": description}

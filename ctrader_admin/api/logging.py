@@ -32,8 +32,12 @@ def install_log_redaction() -> None:
         record.msg = redact(message)
         record.args = None
         if record.exc_info and record.exc_info[0] is not None:
-            # Formatters reuse exc_text when set: the traceback is redacted once, here.
+            # Formatters print exc_text when set: the traceback is redacted once, here, and the
+            # raw exception is dropped so that no handler can format it unredacted.
             record.exc_text = redact(_FORMATTER.formatException(record.exc_info))
+            record.exc_info = None
+        if record.stack_info:
+            record.stack_info = redact(record.stack_info)
         return record
 
     logging.setLogRecordFactory(factory)

@@ -19,6 +19,7 @@ from pydantic import (
     ConfigDict,
     Field,
     SecretStr,
+    Strict,
     StringConstraints,
     model_validator,
 )
@@ -64,7 +65,8 @@ def _check_partner_id(value: str) -> str:
 Email = Annotated[str, StringConstraints(strip_whitespace=True), AfterValidator(_check_email)]
 Language = Annotated[str, StringConstraints(strip_whitespace=True), AfterValidator(_check_language)]
 Md5Hex = Annotated[str, AfterValidator(_check_md5)]
-Id = Annotated[int, Field(gt=0, lt=2**63)]
+# Strict: an id is an int, never a bool, a float or a numeric string (the services parse text).
+Id = Annotated[int, Strict(), Field(gt=0, lt=2**63)]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 PartnerId = Annotated[str, Field(min_length=1, max_length=64), AfterValidator(_check_partner_id)]
 
