@@ -1,0 +1,431 @@
+"""The journal: one entry per write attempt, append-only and hash-chained.
+
+Each entry is stored as the exact JSON text its hash covers (``body``); the columns used for
+filtering are generated from that text, so what is shown and searched is what is verified.
+
+An attempt's outcome is known only after the network call, and the app may die in between.
+So ``begin`` records the attempt in a write-ahead *intent* table (not chained) before the request
+is sent; ``complete`` appends the chained entry and removes the intent in one transaction; and
+``recover`` turns intents left by a crash into entries with outcome "unknown".
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import socket
+import uuid
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field, fields
+from datetime import datetime
+from typing import Any, Literal, TextIO
+
+from ctrader_admin.redaction import redact
+from ctrader_admin.store import journal_search
+from ctrader_admin.store.database import Database
+from ctrader_admin.store.timestamps import utc_iso
+
+Outcome = Literal["ok", "failed", "unknown"]
+OUTCOMES: tuple[Outcome, ...] = ("ok", "failed", "unknown")
+GENESIS_HASH = "0" * 64
+RECOVERED_ERROR = (
+    "The app stopped after sending this request and before the answer arrived; "
+    "check on the server whether the change was applied."
+)
+_APPEND_CHUNK = 5000
+
+
+class JournalError(RuntimeError):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class JournalDraft:
+    """What is known about a write before it is sent."""
+
+    operator: str  # the manager login
+    profile_id: str
+    profile_name: str
+    environment: str
+    broker_name: str
+    action: str  # create_user, link_account, move_wl, set_partner, delete_partner, …
+    target: str  # user:123, account:9000012, login:3100042@demo, …
+    before: str | None = None
+    after: str | None = None
+    reason: str = ""
+    ticket: str = ""
+    request: str = ""
+    batch_id: str | None = None
+    reverts_id: int | None = None
+    workstation: str = field(default_factory=socket.gethostname)
+
+
+@dataclass(frozen=True, slots=True)
+class JournalEntry:
+    id: int
+    at_utc: str  # when the attempt began
+    operator: str
+    workstation: str
+    profile_id: str
+    profile_name: str
+    environment: str
+    broker_name: str
+    action: str
+    target: str
+    before: str | None
+    after: str | None
+    reason: str
+    ticket: str
+    outcome: Outcome
+    request: str
+    response: str | None
+    error: str | None
+    batch_id: str | None
+    reverts_id: int | None
+    prev_hash: str
+    hash: str
+
+
+ENTRY_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(JournalEntry))
+_DRAFT_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(JournalDraft))
+
+
+@dataclass(frozen=True, slots=True)
+class JournalAttempt:
+    """A finished attempt for ``append_many`` (imports, benchmarks)."""
+
+    draft: JournalDraft
+    outcome: Outcome
+    response: str | None = None
+    error: str | None = None
+    at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class VerifyReport:
+    ok: bool
+    checked: int
+    first_bad_id: int | None
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class JournalFilter:
+    """Every set field narrows the result. ``since`` is inclusive, ``until`` exclusive."""
+
+    text: str | None = None  # substring of target/action/operator/reason/ticket/before/after/error
+    action: str | None = None
+    outcome: Outcome | None = None
+    profile_id: str | None = None
+    batch_id: str | None = None
+    operator: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+def _clean(value: str | None) -> str | None:
+    """Redacted, and valid UTF-8 so the hash input is well defined."""
+    if value is None:
+        return None
+    return redact(value).encode("utf-8", "replace").decode("utf-8")
+
+
+def canonical_body(values: dict[str, Any]) -> str:
+    """The text an entry's hash covers: sorted keys, no spaces, UTF-8."""
+    return json.dumps(values, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def entry_hash(body: str) -> str:
+    return hashlib.sha256(body.encode("utf-8")).hexdigest()
+
+
+def _entry(body: str, stored_hash: str) -> JournalEntry:
+    return JournalEntry(**json.loads(body), hash=stored_hash)
+
+
+def _draft_fields(draft: JournalDraft, at: datetime | None) -> dict[str, Any]:
+    for name in ("operator", "profile_id", "action", "target"):
+        if not getattr(draft, name).strip():
+            raise JournalError(f"A journal entry needs a {name}.")
+    values: dict[str, Any] = {}
+    for name in _DRAFT_FIELDS:
+        value = getattr(draft, name)
+        values[name] = _clean(value) if isinstance(value, str) else value
+    values["at_utc"] = utc_iso(at)
+    return values
+
+
+class Journal:
+    def __init__(self, database: Database, *, full_text: bool = True) -> None:
+        self._db = database
+        # Intents of this process are in flight, not crashed: recover() leaves them alone.
+        self._session = uuid.uuid4().hex
+        with database.transaction() as conn:
+            self._indexed = journal_search.ensure_index(conn, wanted=full_text)
+
+    @property
+    def full_text_index(self) -> bool:
+        """False where SQLite lacks FTS5 trigrams: text filters then scan (slow on big journals)."""
+        return self._indexed
+
+    # --- writing ---------------------------------------------------------------------------
+
+    def begin(self, draft: JournalDraft, *, at: datetime | None = None) -> int:
+        """Record an attempt before its request is sent; returns the intent id."""
+        values = _draft_fields(draft, at)
+        with self._db.transaction() as conn:
+            self._check_reverts(conn, values["reverts_id"])
+            cursor = conn.execute(
+                "INSERT INTO journal_intents (session, fields) VALUES (?, ?)",
+                (self._session, json.dumps(values, ensure_ascii=False)),
+            )
+            assert cursor.lastrowid is not None
+            return cursor.lastrowid
+
+    def complete(
+        self,
+        intent_id: int,
+        outcome: Outcome,
+        response_text: str | None = None,
+        error: str | None = None,
+    ) -> JournalEntry:
+        """Append the chained entry for an intent and drop the intent, atomically."""
+        if outcome not in OUTCOMES:
+            raise JournalError(f"Unknown outcome {outcome!r}.")
+        with self._db.transaction() as conn:
+            row = conn.execute(
+                "SELECT fields FROM journal_intents WHERE id = ?", (intent_id,)
+            ).fetchone()
+            if row is None:
+                raise JournalError(
+                    f"No pending attempt {intent_id}: it was completed or recovered already."
+                )
+            chain = _Chain(conn)
+            entry = chain.append(json.loads(row[0]), outcome, response_text, error)
+            chain.flush()
+            conn.execute("DELETE FROM journal_intents WHERE id = ?", (intent_id,))
+        return entry
+
+    def recover(self) -> list[JournalEntry]:
+        """Turn attempts left by a crash (sent, never answered) into 'unknown' entries.
+
+        Call at start-up. Intents begun by this Journal object are still in flight and kept.
+        """
+        with self._db.transaction() as conn:
+            intents = conn.execute(
+                "SELECT id, fields FROM journal_intents WHERE session != ? ORDER BY id",
+                (self._session,),
+            ).fetchall()
+            chain = _Chain(conn)
+            entries = [
+                chain.append(json.loads(text), "unknown", None, RECOVERED_ERROR)
+                for _, text in intents
+            ]
+            chain.flush()
+            conn.executemany(
+                "DELETE FROM journal_intents WHERE id = ?",
+                [(intent_id,) for intent_id, _ in intents],
+            )
+        return entries
+
+    def pending_count(self) -> int:
+        """Attempts begun and not yet completed (in flight, or left by a crash)."""
+        with self._db.read() as conn:
+            return int(conn.execute("SELECT count(*) FROM journal_intents").fetchone()[0])
+
+    def append_many(self, attempts: Iterable[JournalAttempt]) -> int:
+        """Append finished attempts in one transaction through the same chain logic.
+
+        For imports and for generating large journals in tests and benchmarks; the iterable is
+        consumed in chunks, so it may be a generator of any length.
+        """
+        count = 0
+        with self._db.transaction() as conn:
+            chain = _Chain(conn)
+            for attempt in attempts:
+                values = _draft_fields(attempt.draft, attempt.at)
+                if values["reverts_id"] is not None and values["reverts_id"] >= chain.next_id:
+                    raise JournalError(f"Entry {values['reverts_id']} does not exist.")
+                chain.append(values, attempt.outcome, attempt.response, attempt.error)
+                count += 1
+                if len(chain.pending) >= _APPEND_CHUNK:
+                    chain.flush()
+            chain.flush()
+        return count
+
+    @staticmethod
+    def _check_reverts(conn: Any, reverts_id: int | None) -> None:
+        if reverts_id is None:
+            return
+        if conn.execute("SELECT 1 FROM journal WHERE id = ?", (reverts_id,)).fetchone() is None:
+            raise JournalError(f"Entry {reverts_id} does not exist, so it cannot be reverted.")
+
+    # --- reading ---------------------------------------------------------------------------
+
+    def entry(self, entry_id: int) -> JournalEntry | None:
+        with self._db.read() as conn:
+            row = conn.execute(
+                "SELECT body, hash FROM journal WHERE id = ?", (entry_id,)
+            ).fetchone()
+        return _entry(*row) if row else None
+
+    def count(self, flt: JournalFilter | None = None) -> int:
+        source, where, params = self._query(flt or JournalFilter())
+        with self._db.read() as conn:
+            return int(conn.execute(f"SELECT count(*) {source} {where}", params).fetchone()[0])
+
+    def page(self, flt: JournalFilter | None, offset: int, limit: int) -> list[JournalEntry]:
+        """Entries matching ``flt``, newest first, for a lazy table model."""
+        source, where, params = self._query(flt or JournalFilter())
+        order = "ORDER BY j.id DESC LIMIT ? OFFSET ?"
+        with self._db.read() as conn:
+            rows = conn.execute(
+                f"SELECT j.body, j.hash {source} {where} {order}",
+                [*params, max(limit, 0), max(offset, 0)],
+            ).fetchall()
+        return [_entry(body, stored_hash) for body, stored_hash in rows]
+
+    def iter_entries(self, flt: JournalFilter | None = None) -> Iterator[JournalEntry]:
+        """Matching entries oldest first, streamed from a snapshot (constant memory)."""
+        source, where, params = self._query(flt or JournalFilter())
+        with self._db.snapshot() as conn:
+            cursor = conn.execute(f"SELECT j.body, j.hash {source} {where} ORDER BY j.id", params)
+            for body, stored_hash in cursor:
+                yield _entry(body, stored_hash)
+
+    def export_csv(self, flt: JournalFilter | None, file: TextIO) -> int:
+        """Write matching entries, oldest first, as CSV; returns the number of rows.
+
+        Cells that a spreadsheet would run as a formula (=, +, -, @ first) get a leading "'".
+        """
+        writer = csv.writer(file)
+        writer.writerow(ENTRY_FIELDS)
+        count = 0
+        for entry in self.iter_entries(flt):
+            writer.writerow(_csv_cell(getattr(entry, name)) for name in ENTRY_FIELDS)
+            count += 1
+        return count
+
+    def _query(self, flt: JournalFilter) -> tuple[str, str, list[Any]]:
+        """FROM clause, WHERE clause and parameters for a filter."""
+        clauses: list[str] = []
+        params: list[Any] = []
+        for name in ("action", "outcome", "profile_id", "batch_id", "operator"):
+            value = getattr(flt, name)
+            if value is not None:
+                clauses.append(f"j.{name} = ?")
+                params.append(value)
+        if flt.since is not None:
+            clauses.append("j.at_utc >= ?")
+            params.append(utc_iso(flt.since))
+        if flt.until is not None:
+            clauses.append("j.at_utc < ?")
+            params.append(utc_iso(flt.until))
+        source = "FROM journal j"
+        text = (flt.text or "").strip()
+        if text and self._indexed and len(text) >= journal_search.MIN_INDEXED_LENGTH:
+            # CROSS JOIN fixes the index as the outer loop: SQLite walks only the matching rows.
+            index = journal_search.INDEX_TABLE
+            source = f"FROM {index} CROSS JOIN journal j ON j.id = {index}.rowid"
+            clauses.insert(0, f"{index} MATCH ?")
+            params.insert(0, journal_search.match_phrase(text))
+        elif text:
+            clauses.append(journal_search.LIKE_CLAUSE)
+            params.extend([journal_search.like_pattern(text)] * len(journal_search.TEXT_COLUMNS))
+        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        return source, where, params
+
+    # --- verification ----------------------------------------------------------------------
+
+    def verify(self) -> VerifyReport:
+        """Recompute the whole chain from a snapshot, streaming (constant memory)."""
+        expected_id = 1
+        prev_hash = GENESIS_HASH
+        checked = 0
+        with self._db.snapshot() as conn:
+            cursor = conn.execute(
+                "SELECT id, body, hash, json_extract(body, '$.id'), "
+                "json_extract(body, '$.prev_hash') FROM journal ORDER BY id"
+            )
+            for entry_id, body, stored_hash, body_id, body_prev in cursor:
+                problem = None
+                if entry_id != expected_id:
+                    problem = (
+                        f"Entries {expected_id}–{entry_id - 1} are missing: "
+                        f"the journal jumps to entry {entry_id}."
+                    )
+                elif body_id != entry_id:
+                    problem = f"Entry {entry_id} carries the content of another entry."
+                elif entry_hash(body) != stored_hash:
+                    problem = f"Entry {entry_id} was changed after it was written."
+                elif body_prev != prev_hash:
+                    problem = (
+                        f"Entry {entry_id} does not follow entry {entry_id - 1}: an earlier "
+                        "entry was changed, removed or inserted."
+                    )
+                if problem is not None:
+                    return VerifyReport(False, checked, entry_id, problem)
+                checked += 1
+                expected_id = entry_id + 1
+                prev_hash = stored_hash
+            written = conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'journal'")
+            row = written.fetchone()
+            if row is not None and row[0] >= expected_id:
+                return VerifyReport(
+                    False,
+                    checked,
+                    expected_id,
+                    f"Entries {expected_id}–{row[0]} are missing from the end of the journal.",
+                )
+        return VerifyReport(True, checked, None, f"All {checked:,} entries are intact.")
+
+
+def _csv_cell(value: object) -> object:
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return "" if value is None else value
+
+
+class _Chain:
+    """Appends entries inside the caller's transaction, batching inserts."""
+
+    def __init__(self, conn: Any) -> None:
+        self._conn = conn
+        last = conn.execute("SELECT id, hash FROM journal ORDER BY id DESC LIMIT 1").fetchone()
+        seq = conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'journal'").fetchone()
+        # Never reuse an id, even one whose entry was removed: the gap must stay visible.
+        self.next_id = max(last[0] if last else 0, seq[0] if seq else 0) + 1
+        self.prev_hash = last[1] if last else GENESIS_HASH
+        self.pending: list[tuple[int, str, str]] = []
+
+    def append(
+        self,
+        values: dict[str, Any],
+        outcome: Outcome,
+        response: str | None,
+        error: str | None,
+    ) -> JournalEntry:
+        if outcome not in OUTCOMES:
+            raise JournalError(f"Unknown outcome {outcome!r}.")
+        record = {name: values[name] for name in (*_DRAFT_FIELDS, "at_utc")}
+        record.update(
+            id=self.next_id,
+            outcome=outcome,
+            response=_clean(response),
+            error=_clean(error),
+            prev_hash=self.prev_hash,
+        )
+        body = canonical_body(record)
+        digest = entry_hash(body)
+        self.pending.append((self.next_id, body, digest))
+        self.next_id += 1
+        self.prev_hash = digest
+        return JournalEntry(**record, hash=digest)
+
+    def flush(self) -> None:
+        if self.pending:
+            self._conn.executemany(
+                "INSERT INTO journal (id, body, hash) VALUES (?, ?, ?)", self.pending
+            )
+            self.pending.clear()
