@@ -1,0 +1,35 @@
+"""Command line: ``ctrader-admin`` with no subcommand opens the desktop app; subcommands serve
+scripts and runbooks. Heavy modules are imported only by the subcommand that needs them."""
+
+from __future__ import annotations
+
+import argparse
+
+from ctrader_admin import APP_NAME, __version__
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=APP_NAME,
+        description="Back-office console for cTrader brokers. With no command, opens the app.",
+    )
+    parser.add_argument("--version", action="version", version=f"{APP_NAME} {__version__}")
+    parser.add_argument(
+        "--profile", help="open the app on this connection profile (id or name)", default=None
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    from ctrader_admin.sandbox import cli as sandbox_cli
+
+    sandbox_cli.add_parser(commands)
+    return parser
+
+
+def run(argv: list[str]) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command == "sandbox":
+        from ctrader_admin.sandbox import cli as sandbox_cli
+
+        return sandbox_cli.main(args)
+    from ctrader_admin.app import run_gui
+
+    return run_gui(profile=args.profile)

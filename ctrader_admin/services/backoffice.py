@@ -1,0 +1,79 @@
+"""What the UI and the CLI hold on to: the stores, and the session of the active profile."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from ctrader_admin.api import ApiClient
+from ctrader_admin.services.budget import WINDOW_SECONDS, WriteBudget
+from ctrader_admin.services.session import Session
+from ctrader_admin.store.directory import Directory
+from ctrader_admin.store.journal import Journal, JournalFilter
+from ctrader_admin.store.profiles import Profile, ProfileStore, Settings
+from ctrader_admin.store.tokens import TokenStore
+
+ClientFactory = Callable[[Profile], ApiClient]
+
+
+class Backoffice:
+    def __init__(
+        self,
+        *,
+        profiles: ProfileStore,
+        tokens: TokenStore,
+        journal: Journal,
+        directory: Directory,
+        client_factory: ClientFactory,
+        workstation: str,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.profiles = profiles
+        self.tokens = tokens
+        self.journal = journal
+        self.directory = directory
+        self.workstation = workstation
+        self._client_factory = client_factory
+        self._clock = clock
+        self._budgets: dict[str, WriteBudget] = {}
+        self.settings: Settings = profiles.load()
+        self.session: Session | None = None
+
+    def budget_for(self, profile: Profile) -> WriteBudget:
+        """One budget per profile for the life of the process, seeded from the journal so that
+        a restart does not forget the writes of the last hour."""
+        budget = self._budgets.get(profile.id)
+        if budget is None:
+            since = datetime.fromtimestamp(self._clock() - WINDOW_SECONDS, tz=UTC)
+            entries = self.journal.iter_entries(JournalFilter(profile_id=profile.id, since=since))
+            history = [datetime.fromisoformat(e.at_utc).timestamp() for e in entries]
+            budget = WriteBudget(profile.write_budget_per_hour, clock=self._clock, history=history)
+            self._budgets[profile.id] = budget
+        else:
+            budget.set_rate(profile.write_budget_per_hour)
+        return budget
+
+    async def open(self, profile_id: str) -> Session:
+        """Make ``profile_id`` the active connection, reusing a remembered token."""
+        profile = self.profiles.get(profile_id)
+        await self.close()
+        session = Session(
+            profile,
+            self._client_factory(profile),
+            tokens=self.tokens,
+            journal=self.journal,
+            directory=self.directory,
+            budget=self.budget_for(profile),
+            workstation=self.workstation,
+        )
+        self.session = session
+        self.profiles.set_last_profile(profile.id)
+        self.settings = self.profiles.settings
+        await session.restore_token()
+        return session
+
+    async def close(self) -> None:
+        if self.session is not None:
+            await self.session.client.aclose()
+            self.session = None

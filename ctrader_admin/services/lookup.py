@@ -1,0 +1,359 @@
+"""Lookup: one box takes an email, userId, login or ctidTraderAccountId and returns the case.
+
+The backend has no "get user" and no "accounts of a user" call (ctrader-api.md §4.9), so a case
+joins the local directory (what this app created, linked, read or imported) with live reads:
+the account (``GET traders/{login}``), the partnerId at user level and on every account link,
+and the Invite user list (``/v1/users``) to find an email where the broker has it enabled.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Awaitable
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import TypeVar
+
+from ctrader_admin.api import ApiError, Forbidden, NotFound, Trader
+from ctrader_admin.services.accounts import read_account
+from ctrader_admin.services.errors import InvalidInput
+from ctrader_admin.services.partners import PartnerTarget, read_partner
+from ctrader_admin.services.session import Session
+from ctrader_admin.services.validation import parse_int
+from ctrader_admin.store.directory import DirectoryLink
+
+T = TypeVar("T")
+
+
+class Kind(Enum):
+    EMAIL = "email"
+    USER = "userId"
+    LOGIN = "login"
+    CTID = "ctidTraderAccountId"
+
+
+_PREFIXES = {
+    "user": Kind.USER,
+    "u": Kind.USER,
+    "userid": Kind.USER,
+    "login": Kind.LOGIN,
+    "l": Kind.LOGIN,
+    "account": Kind.LOGIN,
+    "ctid": Kind.CTID,
+    "c": Kind.CTID,
+    "ctidtraderaccountid": Kind.CTID,
+}
+
+
+@dataclass(frozen=True)
+class Query:
+    text: str
+    kind: Kind | None  # None: a number whose kind must be detected
+    number: int | None = None
+
+
+def parse_query(text: str) -> Query:
+    """Understand what was typed: ``jane@x.com``, ``123``, ``login:123``, ``ctid 9000012``."""
+    raw = text.strip()
+    if not raw:
+        raise InvalidInput({"Search": "type an email, userId, login or ctidTraderAccountId"})
+    if "@" in raw:
+        return Query(raw, Kind.EMAIL)
+    match = re.fullmatch(r"([A-Za-z]+)\s*[:=#\s]\s*(.+)", raw)
+    if match and match.group(1).lower() in _PREFIXES:
+        kind = _PREFIXES[match.group(1).lower()]
+        return Query(raw, kind, parse_int(kind.value, match.group(2)))
+    return Query(raw, None, parse_int("Search", raw))
+
+
+@dataclass(frozen=True)
+class AccountRow:
+    login: int | None
+    environment: str | None
+    ctid_trader_account_id: int | None
+    broker_name: str | None
+    trader: Trader | None = None
+    trader_error: str | None = None
+    partner_id: str | None = None
+    partner_error: str | None = None
+    flags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Case:
+    """Everything known about one user (or one account whose user is unknown)."""
+
+    query: str
+    user_id: int | None
+    email: str | None = None
+    broker_name: str | None = None
+    partner_id: str | None = None
+    partner_error: str | None = None
+    accounts: tuple[AccountRow, ...] = ()
+    notes: tuple[str, ...] = ()
+    user_flags: tuple[str, ...] = ()
+
+    @property
+    def problem_count(self) -> int:
+        return len(self.user_flags) + sum(1 for a in self.accounts if a.flags)
+
+
+@dataclass(frozen=True)
+class Ambiguous:
+    """The number matches several kinds of id: the operator picks one."""
+
+    query: str
+    number: int
+    kinds: tuple[Kind, ...]
+
+
+@dataclass(frozen=True)
+class NothingFound:
+    query: str
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+
+LookupResult = Case | Ambiguous | NothingFound
+
+
+async def lookup(session: Session, text: str, kind: Kind | None = None) -> LookupResult:
+    query = parse_query(text)
+    if kind is not None and query.number is not None:
+        query = Query(query.text, kind, query.number)
+    if query.kind is Kind.EMAIL:
+        return await _by_email(session, query.text)
+    number = query.number
+    assert number is not None  # parse_query gives a number for every kind but email
+    found: Kind | None = query.kind
+    if found is None:
+        kinds = await _detect(session, number)
+        if not kinds:
+            return NothingFound(
+                query.text, ("No user, account or account link with this number was found.",)
+            )
+        if len(kinds) > 1:
+            return Ambiguous(query.text, number, tuple(kinds))
+        found = kinds[0]
+    if found is Kind.USER:
+        return await user_case(session, number, query=query.text)
+    if found is Kind.LOGIN:
+        return await _by_login(session, number, query.text)
+    return await _by_ctid(session, number, query.text)
+
+
+async def _detect(session: Session, number: int) -> list[Kind]:
+    """Which kinds of id this number is. Confirmed kinds (known locally, or the backend returned
+    the object) win; kinds the backend did not deny are the fallback."""
+    directory, pid = session.directory, session.profile.id
+    confirmed: list[Kind] = []
+    if directory.user(pid, number) or directory.links_for_user(pid, number):
+        confirmed.append(Kind.USER)
+    if directory.links_for_login(pid, number):
+        confirmed.append(Kind.LOGIN)
+    if directory.link_by_ctid(pid, number):
+        confirmed.append(Kind.CTID)
+
+    trader, user_ref, ctid_ref = await asyncio.gather(
+        _probe(session.guard(session.client.get_trader(number))),
+        _probe(read_partner(session, PartnerTarget.user(number))),
+        _probe(read_partner(session, PartnerTarget.account(number))),
+    )
+    possible: list[Kind] = []
+    for probed, kind in ((trader, Kind.LOGIN), (user_ref, Kind.USER), (ctid_ref, Kind.CTID)):
+        if probed == "found" and kind not in confirmed:
+            confirmed.append(kind)
+        elif probed == "maybe":
+            possible.append(kind)
+    order = [Kind.USER, Kind.LOGIN, Kind.CTID]
+    chosen = confirmed or possible
+    return sorted(chosen, key=order.index)
+
+
+async def _probe(call: Awaitable[object]) -> str:
+    """found: it exists; maybe: the backend neither confirmed nor denied; absent: it does not."""
+    try:
+        value = await call
+    except Forbidden:
+        return "found"  # it exists, we just may not touch it
+    except NotFound:
+        return "absent"
+    except ApiError as exc:
+        if exc.needs_login:
+            raise
+        return "absent"
+    return "found" if value is not None else "maybe"
+
+
+async def _by_email(session: Session, email: str) -> LookupResult:
+    pid = session.profile.id
+    notes: list[str] = []
+    users = session.directory.users_by_email(pid, email)
+    if not users:
+        notes.extend(await refresh_user_list(session))
+        users = session.directory.users_by_email(pid, email)
+    if not users:
+        return NothingFound(email, (f"No cTID user with the email {email} is known.", *notes))
+    if len(users) > 1:
+        notes.append(f"{len(users)} users have this email; showing the first.")
+    case = await user_case(session, users[0].user_id, query=email)
+    return _with_notes(case, notes)
+
+
+async def refresh_user_list(session: Session) -> list[str]:
+    """Copy the backend's user list (cTrader Invite) into the directory, where enabled."""
+    if not session.profile.invite_enabled:
+        return ["The Invite user list is switched off for this connection: searched locally."]
+    count = 0
+    try:
+        async for user in session.client.iter_users():
+            session.directory.upsert_user(
+                session.profile.id,
+                user.user_id,
+                email=user.email,
+                broker_name=user.broker_name,
+                created_ms=user.utc_create_timestamp,
+                source="v1/users",
+            )
+            count += 1
+    except NotFound:
+        return ["The broker has no Invite user list (/v1/users): searched the local directory."]
+    except ApiError as exc:
+        if exc.needs_login:
+            raise
+        return [f"The user list could not be read: {exc.message}"]
+    return [f"Read {count} users from the backend's user list."]
+
+
+async def _by_login(session: Session, login: int, query: str) -> LookupResult:
+    pid = session.profile.id
+    links = session.directory.links_for_login(pid, login)
+    owner = next((link.user_id for link in links if link.user_id), None)
+    if owner is not None:
+        return await user_case(session, owner, query=query)
+    try:
+        trader = await read_account(session, login)
+        trader_error = None
+    except NotFound:
+        return NothingFound(query, (f"No trading account with login {login}.",))
+    except ApiError as exc:
+        if exc.needs_login:
+            raise
+        trader, trader_error = None, exc.message
+    link = links[0] if links else None
+    row = AccountRow(
+        login=login,
+        environment=link.environment if link else None,
+        ctid_trader_account_id=link.ctid_trader_account_id if link else None,
+        broker_name=trader.broker_name if trader else None,
+        trader=trader,
+        trader_error=trader_error,
+    )
+    return Case(
+        query=query,
+        user_id=None,
+        accounts=(row,),
+        notes=(
+            "No cTID user is known for this account here. Link it in the Accounts tab, or "
+            "import the CRM export that lists it.",
+        ),
+    )
+
+
+async def _by_ctid(session: Session, ctid: int, query: str) -> LookupResult:
+    link = session.directory.link_by_ctid(session.profile.id, ctid)
+    if link and link.user_id:
+        return await user_case(session, link.user_id, query=query)
+    try:
+        # An account-level referral record names its user: read_partner stores that link.
+        await read_partner(session, PartnerTarget.account(ctid))
+    except NotFound:
+        return NothingFound(query, (f"No account link with ctidTraderAccountId {ctid}.",))
+    link = session.directory.link_by_ctid(session.profile.id, ctid)
+    if link and link.user_id:
+        return await user_case(session, link.user_id, query=query)
+    return NothingFound(
+        query,
+        (
+            f"The account link {ctid} exists, but which user and account it joins is not known "
+            "here. Import the CRM export that lists it.",
+        ),
+    )
+
+
+async def user_case(session: Session, user_id: int, *, query: str = "") -> Case:
+    pid = session.profile.id
+    user = session.directory.user(pid, user_id)
+    links = session.directory.links_for_user(pid, user_id)
+    (partner_value, partner_error), rows = await asyncio.gather(
+        _attempt(read_partner(session, PartnerTarget.user(user_id))),
+        asyncio.gather(*(_account_row(session, link) for link in links)),
+    )
+    accounts = [_flag(row, partner_value) for row in rows]
+    user_flags: tuple[str, ...] = ()
+    if partner_value is None and partner_error is None and any(a.partner_id for a in accounts):
+        user_flags = ("No partnerId at user level, but an account has one.",)
+    notes: list[str] = []
+    if not links:
+        notes.append("No linked account is known here for this user.")
+    return Case(
+        query=query or str(user_id),
+        user_id=user_id,
+        email=user.email if user else None,
+        broker_name=user.broker_name if user else None,
+        partner_id=partner_value,
+        partner_error=partner_error,
+        accounts=tuple(accounts),
+        notes=tuple(notes),
+        user_flags=user_flags,
+    )
+
+
+async def _account_row(session: Session, link: DirectoryLink) -> AccountRow:
+    login, ctid = link.login, link.ctid_trader_account_id
+    (trader, trader_error), (partner, partner_error) = await asyncio.gather(
+        _attempt(read_account(session, login) if login else _nothing()),
+        _attempt(read_partner(session, PartnerTarget.account(ctid)) if ctid else _nothing()),
+    )
+    return AccountRow(
+        login=login,
+        environment=link.environment,
+        ctid_trader_account_id=ctid,
+        broker_name=(trader.broker_name if trader else None) or link.broker_name,
+        trader=trader,
+        trader_error=trader_error,
+        partner_id=partner,
+        partner_error=partner_error,
+    )
+
+
+async def _nothing() -> None:
+    return None
+
+
+async def _attempt(call: Awaitable[T]) -> tuple[T | None, str | None]:
+    """A read whose failure is shown in its cell instead of failing the whole case."""
+    try:
+        return await call, None
+    except ApiError as exc:
+        if exc.needs_login:
+            raise
+        return None, exc.message
+
+
+def _flag(row: AccountRow, user_partner: str | None) -> AccountRow:
+    flags: list[str] = []
+    if row.partner_error is None and row.ctid_trader_account_id is not None:
+        if row.partner_id and user_partner and row.partner_id != user_partner:
+            flags.append(f"differs from the user level ({user_partner})")
+        elif row.partner_id is None and user_partner:
+            flags.append("missing on this account")
+    if not flags:
+        return row
+    return AccountRow(**{**row.__dict__, "flags": tuple(flags)})
+
+
+def _with_notes(case: Case, notes: list[str]) -> Case:
+    if not notes:
+        return case
+    return Case(**{**case.__dict__, "notes": (*case.notes, *notes)})

@@ -1,0 +1,205 @@
+"""The active connection: one profile, its ApiClient, its token, its write budget, and the one
+gate every write passes through (read-only check → reason/ticket → budget → journal → send)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from pydantic import SecretStr
+
+from ctrader_admin.api import (
+    ApiClient,
+    ApiConnectionError,
+    ApiError,
+    NotLoggedIn,
+    OutcomeUnknown,
+)
+from ctrader_admin.redaction import redact
+from ctrader_admin.services.budget import WriteBudget
+from ctrader_admin.services.errors import InvalidInput, ReadOnlyProfile, WriteBudgetExhausted
+from ctrader_admin.store.directory import Directory
+from ctrader_admin.store.journal import Journal, JournalDraft, JournalEntry
+from ctrader_admin.store.profiles import Profile
+from ctrader_admin.store.tokens import TokenStore
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class WriteIntent:
+    """What the operator is about to change, recorded in the journal before it is sent."""
+
+    action: str
+    target: str
+    before: str | None
+    after: str | None
+    reason: str = ""
+    ticket: str = ""
+    environment: str | None = None
+    broker_name: str | None = None
+    request: dict[str, Any] | None = None
+    batch_id: str | None = None
+    reverts_id: int | None = None
+
+
+class Session:
+    def __init__(
+        self,
+        profile: Profile,
+        client: ApiClient,
+        *,
+        tokens: TokenStore,
+        journal: Journal,
+        directory: Directory,
+        budget: WriteBudget,
+        workstation: str,
+    ) -> None:
+        self.profile = profile
+        self.client = client
+        self.tokens = tokens
+        self.journal = journal
+        self.directory = directory
+        self.budget = budget
+        self.workstation = workstation
+        self.last_entry: JournalEntry | None = None
+
+    def __repr__(self) -> str:
+        return f"Session({self.profile.id!r}, logged_in={self.logged_in})"
+
+    # --- token ---------------------------------------------------------------------------------
+
+    @property
+    def logged_in(self) -> bool:
+        return self.client.token is not None
+
+    @property
+    def operator(self) -> str:
+        return str(self.profile.manager_login or "")
+
+    @property
+    def token_notice(self) -> str | None:
+        """Why the token will not outlive this session, when that is the case."""
+        return None if self.tokens.persistent else self.tokens.reason
+
+    async def restore_token(self) -> bool:
+        """Reuse a remembered token, if the keyring has one. Keyring calls may block on D-Bus."""
+        if self.profile.manager_login is None:
+            return False
+        token = await asyncio.to_thread(
+            self.tokens.get, self.profile.id, self.profile.manager_login
+        )
+        self.client.token = token
+        return token is not None
+
+    async def login(self, manager_login: int, password: str | SecretStr, remember: bool) -> None:
+        if manager_login <= 0:
+            raise InvalidInput({"Manager login": "must be a positive number"})
+        secret = password.get_secret_value() if isinstance(password, SecretStr) else password
+        if not secret:
+            raise InvalidInput({"Password": "is required"})
+        token = await self.client.login(manager_login, secret)
+        await asyncio.to_thread(
+            self.tokens.set, self.profile.id, manager_login, token, remember=remember
+        )
+
+    async def logout(self) -> None:
+        self.client.token = None
+        if self.profile.manager_login is not None:
+            await asyncio.to_thread(self.tokens.delete, self.profile.id, self.profile.manager_login)
+
+    async def guard(self, call: Awaitable[T]) -> T:
+        """Await a backend call; a rejected token is forgotten so the UI asks for a new log-in."""
+        try:
+            return await call
+        except ApiError as exc:
+            if exc.needs_login and self.client.token is not None:
+                log.info("The backend rejected the token of %s; it is forgotten", self.profile.id)
+                await self.logout()
+            raise
+
+    # --- writes --------------------------------------------------------------------------------
+
+    def check_can_write(self, reason: str, ticket: str) -> None:
+        """Everything that refuses a write before it is journaled or sent."""
+        if self.profile.read_only:
+            raise ReadOnlyProfile(self.profile.name)
+        problems: dict[str, str] = {}
+        if self.profile.require_reason and not reason.strip():
+            problems["Reason"] = "is required on this connection"
+        if self.profile.require_ticket and not ticket.strip():
+            problems["Ticket"] = "is required on this connection"
+        if problems:
+            raise InvalidInput(problems)
+
+    async def write(
+        self,
+        intent: WriteIntent,
+        send: Callable[[], Awaitable[T]],
+        *,
+        wait_for_budget: bool = False,
+    ) -> T:
+        """Send one write through the gate. The journal holds the attempt before it leaves, and
+        its outcome after: ok, failed, or unknown (answer lost, or cancelled in flight)."""
+        self.check_can_write(intent.reason, intent.ticket)
+        if not self.logged_in:
+            raise NotLoggedIn("Not logged in: log in to this connection first.")
+        if wait_for_budget:
+            await self.budget.acquire()
+        elif not self.budget.try_acquire():
+            raise WriteBudgetExhausted(self.budget.per_hour, self.budget.seconds_until_free())
+        intent_id = self.journal.begin(
+            JournalDraft(
+                operator=self.operator,
+                workstation=self.workstation,
+                profile_id=self.profile.id,
+                profile_name=self.profile.name,
+                environment=intent.environment or "",
+                broker_name=intent.broker_name or "",
+                action=intent.action,
+                target=intent.target,
+                before=intent.before,
+                after=intent.after,
+                reason=intent.reason.strip(),
+                ticket=intent.ticket.strip(),
+                request=redact(json.dumps(intent.request, sort_keys=True))
+                if intent.request
+                else "",
+                batch_id=intent.batch_id,
+                reverts_id=intent.reverts_id,
+            )
+        )
+        try:
+            result = await self.guard(send())
+        except OutcomeUnknown as exc:
+            self.last_entry = self.journal.complete(intent_id, "unknown", error=exc.message)
+            raise
+        except ApiConnectionError as exc:
+            # Nothing reached the backend: the slot is given back, the attempt still recorded.
+            self.budget.release_unused()
+            self.last_entry = self.journal.complete(intent_id, "failed", error=exc.message)
+            raise
+        except ApiError as exc:
+            self.last_entry = self.journal.complete(intent_id, "failed", error=exc.message)
+            raise
+        except asyncio.CancelledError:
+            self.last_entry = self.journal.complete(
+                intent_id, "unknown", error="Cancelled by the operator while the request was out."
+            )
+            raise
+        self.last_entry = self.journal.complete(intent_id, "ok", response_text=_summary(result))
+        return result
+
+
+def _summary(result: object) -> str:
+    if result is None:
+        return ""
+    dump = getattr(result, "model_dump", None)
+    if callable(dump):
+        return redact(json.dumps(dump(mode="json", exclude_none=True), sort_keys=True))
+    return redact(str(result))

@@ -1,0 +1,290 @@
+"""The main window: a colour band that says where the operator is (profile, environment, live,
+read-only, writes left, log-in state), the tabs, and the shortcuts that serve every tab."""
+
+from __future__ import annotations
+
+import importlib
+
+from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QPushButton,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ctrader_admin import APP_NAME, __version__
+from ctrader_admin.services.backoffice import Backoffice
+from ctrader_admin.ui.context import UiContext
+from ctrader_admin.ui.slots import async_slot
+from ctrader_admin.ui.tab import Tab
+
+# (module, class) of each tab, in order. Imported when the window is built.
+TABS: tuple[tuple[str, str], ...] = (
+    ("ctrader_admin.ui.lookup_tab", "LookupTab"),
+    ("ctrader_admin.ui.users_tab", "UsersTab"),
+    ("ctrader_admin.ui.accounts_tab", "AccountsTab"),
+    ("ctrader_admin.ui.white_label_tab", "WhiteLabelTab"),
+    ("ctrader_admin.ui.partners_tab", "PartnersTab"),
+    ("ctrader_admin.ui.journal_tab", "JournalTab"),
+)
+
+
+class Badge(QLabel):
+    def __init__(self, text: str, background: str, parent: QWidget | None = None) -> None:
+        super().__init__(text, parent)
+        self.setStyleSheet(
+            f"background:{background};color:white;font-weight:bold;padding:2px 8px;"
+            "border-radius:3px;"
+        )
+
+
+class ProfileBand(QFrame):
+    """The coloured strip at the top. A live profile turns it red and says LIVE in words."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("profileBand")
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(12, 6, 12, 6)
+        self.name = QLabel()
+        font = self.name.font()
+        font.setBold(True)
+        font.setPointSizeF(font.pointSizeF() * 1.2)
+        self.name.setFont(font)
+        self.details = QLabel()
+        self.live = Badge("LIVE", "#b00020")
+        self.read_only = Badge("READ-ONLY", "#555555")
+        self.budget = QLabel()
+        self.budget.setObjectName("budgetLabel")
+        self.login_state = QLabel()
+        self.login_button = QPushButton("Log in")
+        self.login_button.setObjectName("loginButton")
+        self.profiles = QComboBox()
+        self.profiles.setObjectName("profileSwitcher")
+        self.profiles.setToolTip("Switch connection profile")
+        self.manage = QPushButton("Profiles…")
+        left: tuple[QWidget, ...] = (self.name, self.live, self.read_only, self.details)
+        for widget in left:
+            layout.addWidget(widget)
+        layout.addStretch(1)
+        right: tuple[QWidget, ...] = (
+            self.budget,
+            self.login_state,
+            self.login_button,
+            self.profiles,
+        )
+        for widget in right:
+            layout.addWidget(widget)
+        layout.addWidget(self.manage)
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, backoffice: Backoffice, settings: QSettings) -> None:
+        super().__init__()
+        self.setObjectName("mainWindow")
+        self.backoffice = backoffice
+        self.qsettings = settings
+        self.ctx = UiContext(backoffice, self)
+        central = QWidget()
+        layout = QVBoxLayout(central)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        self.band = ProfileBand()
+        layout.addWidget(self.band)
+        self.tabs = QTabWidget()
+        self.tabs.setDocumentMode(True)
+        layout.addWidget(self.tabs, 1)
+        self.setCentralWidget(central)
+        self.tab_pages: dict[str, Tab] = {}
+        for module_name, class_name in TABS:
+            tab_class: type[Tab] = getattr(importlib.import_module(module_name), class_name)
+            page = tab_class(self.ctx)
+            self.tab_pages[class_name] = page
+            self.tabs.addTab(page, page.title)
+        self._build_menus()
+        self.band.login_button.clicked.connect(self._login_or_out)
+        self.band.manage.clicked.connect(self._manage_profiles)
+        self.band.profiles.activated.connect(self._profile_picked)
+        self.ctx.session_changed.connect(self.refresh_band)
+        self.ctx.data_changed.connect(self.refresh_band)
+        self.ctx.lookup_requested.connect(self.show_in_lookup)
+        # The budget frees up as the hour rolls on, without any write.
+        self._budget_timer = QTimer(self)
+        self._budget_timer.setInterval(30_000)
+        self._budget_timer.timeout.connect(self.refresh_band)
+        self._budget_timer.start()
+        self.resize(1180, 760)
+        geometry = settings.value("window/geometry")
+        if isinstance(geometry, QByteArray):
+            self.restoreGeometry(geometry)
+        self.refresh_band()
+
+    # --- menus and shortcuts -------------------------------------------------------------------
+
+    def _build_menus(self) -> None:
+        file_menu = self.menuBar().addMenu("&File")
+        importer = QAction("&Import CRM export…", self)
+        importer.triggered.connect(self._import_directory)
+        file_menu.addAction(importer)
+        file_menu.addSeparator()
+        quit_action = QAction("&Quit", self)
+        quit_action.setShortcut(QKeySequence.StandardKey.Quit)
+        quit_action.triggered.connect(self.close)
+        file_menu.addAction(quit_action)
+        go_menu = self.menuBar().addMenu("&Go")
+        jump = QAction("&Jump to id or email…", self)
+        jump.setObjectName("jumpAction")
+        jump.setShortcut(QKeySequence("Ctrl+K"))
+        jump.setShortcutContext(Qt.ShortcutContext.ApplicationShortcut)
+        jump.triggered.connect(self.jump)
+        go_menu.addAction(jump)
+        for index in range(len(TABS)):
+            action = QAction(f"Tab {index + 1}", self)
+            action.setShortcut(QKeySequence(f"Alt+{index + 1}"))
+            action.triggered.connect(lambda _=False, i=index: self.tabs.setCurrentIndex(i))
+            go_menu.addAction(action)
+        connection_menu = self.menuBar().addMenu("&Connection")
+        profiles = QAction("&Profiles…", self)
+        profiles.triggered.connect(self._manage_profiles)
+        connection_menu.addAction(profiles)
+        login = QAction("Log &in / out", self)
+        login.triggered.connect(self._login_or_out)
+        connection_menu.addAction(login)
+        help_menu = self.menuBar().addMenu("&Help")
+        about = QAction(f"About {APP_NAME}", self)
+        about.triggered.connect(self._about)
+        help_menu.addAction(about)
+
+    def jump(self) -> None:
+        """Ctrl+K: type any id or email and land on its case in Lookup."""
+        lookup = self.tab_pages["LookupTab"]
+        self.tabs.setCurrentWidget(lookup)
+        focus = getattr(lookup, "focus_search", None)
+        if callable(focus):
+            focus()
+
+    def show_in_lookup(self, text: str) -> None:
+        lookup = self.tab_pages["LookupTab"]
+        self.tabs.setCurrentWidget(lookup)
+        search = getattr(lookup, "search_for", None)
+        if callable(search):
+            search(text)
+
+    # --- profile -------------------------------------------------------------------------------
+
+    def refresh_band(self) -> None:
+        session = self.backoffice.session
+        band = self.band
+        band.profiles.blockSignals(True)
+        band.profiles.clear()
+        for profile in self.backoffice.settings.profiles:
+            band.profiles.addItem(profile.name, profile.id)
+        if session is not None:
+            band.profiles.setCurrentIndex(band.profiles.findData(session.profile.id))
+        band.profiles.blockSignals(False)
+        if session is None:
+            self.setWindowTitle(f"{APP_NAME} {__version__}")
+            band.name.setText("No connection")
+            for widget in (band.live, band.read_only):
+                widget.hide()
+            return
+        profile = session.profile
+        colour = "#b00020" if profile.live else profile.color
+        band.setStyleSheet(
+            f"#profileBand {{ background:{colour}; }} #profileBand QLabel {{ color: white; }}"
+        )
+        band.name.setText(profile.name)
+        band.details.setText(
+            f"{', '.join(profile.environments)} · {', '.join(profile.broker_names)}"
+        )
+        band.live.setVisible(profile.live)
+        band.read_only.setVisible(profile.read_only)
+        budget = session.budget
+        band.budget.setText(f"Writes left this hour: {budget.remaining()} / {budget.per_hour}")
+        if session.logged_in:
+            band.login_state.setText(f"Manager {session.operator}")
+            band.login_button.setText("Log out")
+        else:
+            band.login_state.setText("Not logged in")
+            band.login_button.setText("Log in")
+        live = "LIVE — " if profile.live else ""
+        self.setWindowTitle(f"{live}{profile.name} — {APP_NAME} {__version__}")
+        notice = session.token_notice
+        if notice:
+            self.statusBar().showMessage(notice)
+        else:
+            self.statusBar().clearMessage()
+
+    @async_slot()
+    async def _login_or_out(self) -> None:
+        session = self.backoffice.session
+        if session is None:
+            return
+        if session.logged_in:
+            await session.logout()
+            self.ctx.session_changed.emit()
+        else:
+            await self.ctx.login_prompt("Log in with your cTrader manager account.")
+
+    @async_slot(int)
+    async def _profile_picked(self, index: int) -> None:
+        profile_id = self.band.profiles.itemData(index)
+        if isinstance(profile_id, str):
+            await self.open_profile(profile_id)
+
+    async def open_profile(self, profile_id: str) -> None:
+        await self.backoffice.open(profile_id)
+        self.ctx.session_changed.emit()
+
+    @async_slot()
+    async def _manage_profiles(self) -> None:
+        from ctrader_admin.ui.dialogs import ask
+        from ctrader_admin.ui.profiles_dialog import ProfilesDialog
+
+        dialog = ProfilesDialog(self, self.backoffice)
+        try:
+            await ask(dialog)
+        finally:
+            dialog.deleteLater()
+        self.backoffice.settings = self.backoffice.profiles.load()
+        session = self.backoffice.session
+        current = session.profile.id if session else "sandbox"
+        ids = [p.id for p in self.backoffice.settings.profiles]
+        await self.open_profile(current if current in ids else "sandbox")
+
+    @async_slot()
+    async def _import_directory(self) -> None:
+        from ctrader_admin.ui.dialogs import ask
+        from ctrader_admin.ui.import_dialog import ImportDialog
+
+        dialog = ImportDialog(self, self.backoffice)
+        try:
+            await ask(dialog)
+        finally:
+            dialog.deleteLater()
+        self.ctx.data_changed.emit()
+
+    def _about(self) -> None:
+        QMessageBox.about(
+            self,
+            f"About {APP_NAME}",
+            f"{APP_NAME} {__version__}\nBack-office console for cTrader brokers.",
+        )
+
+    # --- lifetime ------------------------------------------------------------------------------
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.qsettings.setValue("window/geometry", self.saveGeometry())
+        session = self.backoffice.session
+        if session is not None:
+            self.qsettings.setValue("profile/last", session.profile.id)
+        self.qsettings.sync()
+        super().closeEvent(event)

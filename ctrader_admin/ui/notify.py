@@ -1,0 +1,78 @@
+"""The one place that turns an expected failure into words for the operator (design.md rule 6).
+
+Expected failures are the client's ``ApiError`` and the services' ``ServiceError``. Anything else
+is a bug: it goes to the crash dialog, never into a message bar as a traceback."""
+
+from __future__ import annotations
+
+from enum import Enum
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QToolButton, QWidget
+
+from ctrader_admin.api import ApiError, OutcomeUnknown, RateLimited
+from ctrader_admin.services.errors import ServiceError
+
+
+class Level(Enum):
+    INFO = ("#e8f1fb", "#1f4e79")
+    SUCCESS = ("#e6f4ea", "#1e5631")
+    WARNING = ("#fff4e5", "#7a4b00")
+    ERROR = ("#fdecea", "#8a1c13")
+
+
+EXPECTED: tuple[type[BaseException], ...] = (ApiError, ServiceError)
+
+
+def is_expected(exc: BaseException) -> bool:
+    return isinstance(exc, EXPECTED)
+
+
+def message_for(exc: BaseException) -> tuple[Level, str]:
+    """The sentence to show for an expected failure, and how loud to say it."""
+    if isinstance(exc, OutcomeUnknown):
+        return Level.WARNING, exc.message
+    if isinstance(exc, RateLimited):
+        wait = f" The backend asks to wait {exc.retry_after:.0f} s." if exc.retry_after else ""
+        return Level.WARNING, exc.message + wait
+    if isinstance(exc, ApiError | ServiceError):
+        return Level.ERROR, exc.message
+    return Level.ERROR, "Something unexpected happened. Details are in the crash report."
+
+
+class MessageBar(QFrame):
+    """An inline, dismissable message under a form: what happened, in words."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("messageBar")
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(10, 6, 6, 6)
+        self.label = QLabel()
+        self.label.setWordWrap(True)
+        self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        close = QToolButton()
+        close.setText("✕")
+        close.setAutoRaise(True)
+        close.setToolTip("Dismiss")
+        close.clicked.connect(self.hide)
+        layout.addWidget(self.label, 1)
+        layout.addWidget(close, 0, Qt.AlignmentFlag.AlignTop)
+        self.level = Level.INFO
+        self.hide()
+
+    def show_message(self, level: Level, text: str) -> None:
+        self.level = level
+        background, foreground = level.value
+        self.setStyleSheet(
+            f"#messageBar {{ background: {background}; border: 1px solid {foreground}; "
+            f"border-radius: 4px; }} #messageBar QLabel {{ color: {foreground}; }}"
+        )
+        self.label.setText(text)
+        self.show()
+
+    def show_error(self, exc: BaseException) -> None:
+        self.show_message(*message_for(exc))
+
+    def text(self) -> str:
+        return self.label.text() if self.isVisible() else ""

@@ -1,0 +1,46 @@
+"""Base of every tab: a message bar, a busy panel with Cancel, and the runner that ties them."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import QVBoxLayout, QWidget
+
+from ctrader_admin.ui.context import UiContext
+from ctrader_admin.ui.notify import MessageBar
+from ctrader_admin.ui.runner import BusyPanel
+from ctrader_admin.ui.widgets import heading, hint
+
+
+class Tab(QWidget):
+    title = ""
+    help_text = ""
+    # Emitted whenever one of the tab's jobs ends (done, failed or cancelled): tests wait on it.
+    finished = Signal()
+
+    def __init__(self, ctx: UiContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.outer = QVBoxLayout(self)
+        self.outer.setContentsMargins(16, 12, 16, 12)
+        self.outer.addWidget(heading(self.title))
+        if self.help_text:
+            self.outer.addWidget(hint(self.help_text))
+        self.body = QVBoxLayout()
+        self.outer.addLayout(self.body, 1)
+        self.bar = MessageBar()
+        self.busy = BusyPanel()
+        self.outer.addWidget(self.busy)
+        self.outer.addWidget(self.bar)
+        self.runner = ctx.runner(self.bar, self.busy, self.finished.emit)
+        cancel = QShortcut(QKeySequence(Qt.Key.Key_Escape), self)
+        cancel.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        cancel.activated.connect(self.busy.cancel)
+        ctx.session_changed.connect(self.on_session_changed)
+
+    def on_session_changed(self) -> None:
+        """Override to refresh what depends on the profile (write controls, WL lists)."""
+
+    def writable(self) -> bool:
+        session = self.ctx.backoffice.session
+        return session is not None and not session.profile.read_only

@@ -1,0 +1,65 @@
+"""Small widgets used on every screen."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QFormLayout, QHBoxLayout, QLabel, QToolButton, QWidget
+
+
+class CopyableId(QWidget):
+    """A value with a one-click copy button next to it."""
+
+    def __init__(self, value: str = "", parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(4)
+        self.label = QLabel(value)
+        self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.button = QToolButton()
+        self.button.setText("⧉")
+        self.button.setAutoRaise(True)
+        self.button.setToolTip("Copy")
+        self.button.clicked.connect(self.copy)
+        layout.addWidget(self.label)
+        layout.addWidget(self.button)
+        layout.addStretch(1)
+        self.set_value(value)
+
+    def set_value(self, value: str) -> None:
+        self.label.setText(value or "—")
+        self.button.setEnabled(bool(value))
+        self.button.setToolTip(f"Copy {value}" if value else "Nothing to copy")
+
+    def value(self) -> str:
+        text = self.label.text()
+        return "" if text == "—" else text
+
+    def copy(self) -> None:
+        if self.value():
+            QGuiApplication.clipboard().setText(self.value())
+
+
+def heading(text: str) -> QLabel:
+    label = QLabel(text)
+    label.setProperty("role", "heading")
+    font = label.font()
+    font.setPointSizeF(font.pointSizeF() * 1.25)
+    font.setBold(True)
+    label.setFont(font)
+    return label
+
+
+def hint(text: str) -> QLabel:
+    label = QLabel(text)
+    label.setWordWrap(True)
+    label.setStyleSheet("color: palette(mid);")
+    return label
+
+
+def form() -> QFormLayout:
+    layout = QFormLayout()
+    layout.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.ExpandingFieldsGrow)
+    layout.setLabelAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+    return layout

@@ -1,0 +1,136 @@
+"""pytest-qt against the in-process sandbox (platform-notes.md, "qasync + pytest-qt").
+
+One qasync loop for the session; each test gets a fresh sandbox, stores and Backoffice on the
+built-in Sandbox profile, logged in as the training manager."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Iterator
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pytest
+import qasync
+from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QApplication, QDialog, QWidget
+from pytestqt.qtbot import QtBot
+
+from ctrader_admin.api import ApiClient, ConnectionConfig
+from ctrader_admin.sandbox import TRAINING_MANAGERS, Sandbox, SandboxConfig
+from ctrader_admin.services.backoffice import Backoffice
+from ctrader_admin.store.database import Database
+from ctrader_admin.store.directory import Directory
+from ctrader_admin.store.journal import Journal
+from ctrader_admin.store.paths import AppPaths
+from ctrader_admin.store.profiles import Profile, ProfileStore
+from ctrader_admin.store.tokens import TokenStore
+from ctrader_admin.ui.context import UiContext
+
+T = TypeVar("T")
+MANAGER = TRAINING_MANAGERS[0]
+
+
+@pytest.fixture(scope="session")
+def event_loop(qapp: QApplication) -> Iterator[asyncio.AbstractEventLoop]:
+    loop = qasync.QEventLoop(qapp, already_running=True)
+    asyncio.set_event_loop(loop)
+    yield loop
+    for task in asyncio.all_tasks(loop):
+        task.cancel()
+    loop.stop()
+    loop.close()
+    asyncio.set_event_loop(None)
+
+
+@pytest.fixture
+def sandbox() -> Iterator[Sandbox]:
+    box = Sandbox(SandboxConfig(users=120))
+    yield box
+    box.close()
+
+
+@pytest.fixture
+def paths(app_home: Path) -> AppPaths:
+    return AppPaths.under(app_home)
+
+
+@pytest.fixture
+def backoffice(
+    paths: AppPaths, sandbox: Sandbox, event_loop: asyncio.AbstractEventLoop, qtbot: QtBot
+) -> Iterator[Backoffice]:
+    database = Database.open(paths)
+
+    def client_for(profile: Profile) -> ApiClient:
+        transport = sandbox.transport() if profile.kind == "sandbox" else None
+        return ApiClient(
+            ConnectionConfig(base_url=profile.base_url, timeout=profile.timeout_seconds),
+            transport=transport,
+        )
+
+    office = Backoffice(
+        profiles=ProfileStore(paths),
+        tokens=TokenStore(),
+        journal=Journal(database),
+        directory=Directory(database),
+        client_factory=client_for,
+        workstation="test-workstation",
+    )
+    run_async(qtbot, office.open("sandbox"))
+    session = office.session
+    assert session is not None
+    run_async(qtbot, session.login(MANAGER.login, MANAGER.password, remember=False))
+    yield office
+    run_async(qtbot, office.close())
+    database.close()
+
+
+@pytest.fixture
+def window(qtbot: QtBot) -> QWidget:
+    """A plain parent window for dialogs and tabs under test."""
+    widget = QWidget()
+    qtbot.addWidget(widget)
+    return widget
+
+
+@pytest.fixture
+def ctx(backoffice: Backoffice, window: QWidget) -> UiContext:
+    return UiContext(backoffice, window)
+
+
+@pytest.fixture
+def qsettings(paths: AppPaths) -> QSettings:
+    return QSettings(str(paths.ensure_config_dir() / "window.ini"), QSettings.Format.IniFormat)
+
+
+def run_async(qtbot: QtBot, awaitable: Awaitable[T], timeout: int = 10_000) -> T:
+    """Run a coroutine on the qasync loop from a sync test, processing Qt events meanwhile."""
+    task = asyncio.ensure_future(awaitable)
+    qtbot.waitUntil(task.done, timeout=timeout)
+    return task.result()
+
+
+def wait_for_dialog(qtbot: QtBot, name: str, timeout: int = 5_000) -> QDialog:
+    """The visible dialog with this objectName (dialogs are opened with open(), not exec())."""
+    found: list[QDialog] = []
+
+    def visible() -> bool:
+        found[:] = [
+            w
+            for w in QApplication.topLevelWidgets()
+            if isinstance(w, QDialog) and w.objectName() == name and w.isVisible()
+        ]
+        return bool(found)
+
+    qtbot.waitUntil(visible, timeout=timeout)
+    return found[-1]
+
+
+def answer(qtbot: QtBot, name: str, fill: Callable[[Any], None], accept: bool = True) -> None:
+    """Wait for a dialog, let ``fill`` set its fields, then accept or reject it."""
+    dialog = wait_for_dialog(qtbot, name)
+    fill(dialog)
+    if accept:
+        dialog.accept()
+    else:
+        dialog.reject()

@@ -1,0 +1,72 @@
+"""The write budget: a rolling hour shared by every write of a connection."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from ctrader_admin.services.budget import WINDOW_SECONDS, WriteBudget
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_slots_are_taken_until_the_hourly_budget_is_used() -> None:
+    clock = Clock()
+    budget = WriteBudget(3, clock=clock)
+    assert [budget.try_acquire() for _ in range(4)] == [True, True, True, False]
+    assert budget.remaining() == 0
+    assert budget.used() == 3
+
+
+def test_the_window_rolls_the_oldest_write_out_after_an_hour() -> None:
+    clock = Clock()
+    budget = WriteBudget(2, clock=clock)
+    budget.try_acquire()
+    clock.now += 600
+    budget.try_acquire()
+    assert budget.seconds_until_free() == pytest.approx(WINDOW_SECONDS - 600)
+    clock.now += WINDOW_SECONDS - 600
+    assert budget.remaining() == 1
+    assert budget.try_acquire()
+    assert not budget.try_acquire()
+
+
+def test_history_from_the_journal_counts_against_the_budget() -> None:
+    clock = Clock()
+    budget = WriteBudget(5, clock=clock, history=[clock.now - 10, clock.now - 20, clock.now - 4000])
+    assert budget.remaining() == 3  # the write of 4000 s ago is outside the hour
+
+
+def test_a_write_never_sent_gives_its_slot_back() -> None:
+    budget = WriteBudget(1, clock=Clock())
+    assert budget.try_acquire()
+    budget.release_unused()
+    assert budget.remaining() == 1
+
+
+def test_acquire_waits_for_a_free_slot() -> None:
+    clock = Clock()
+    budget = WriteBudget(1, clock=clock)
+    budget.try_acquire()
+
+    async def main() -> None:
+        waiter = asyncio.ensure_future(budget.acquire(poll=0.01))
+        await asyncio.sleep(0.05)
+        assert not waiter.done()
+        clock.now += WINDOW_SECONDS
+        await asyncio.wait_for(waiter, 1)
+
+    asyncio.run(main())
+    assert budget.remaining() == 0
+
+
+def test_a_budget_must_allow_one_write() -> None:
+    with pytest.raises(ValueError, match="at least one"):
+        WriteBudget(0)
