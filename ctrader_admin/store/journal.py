@@ -15,6 +15,7 @@ import csv
 import hashlib
 import json
 import socket
+import sqlite3
 import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, fields
@@ -255,7 +256,7 @@ class Journal:
         return count
 
     @staticmethod
-    def _check_reverts(conn: Any, reverts_id: int | None) -> None:
+    def _check_reverts(conn: sqlite3.Connection, reverts_id: int | None) -> None:
         if reverts_id is None:
             return
         if conn.execute("SELECT 1 FROM journal WHERE id = ?", (reverts_id,)).fetchone() is None:
@@ -390,7 +391,7 @@ def _csv_cell(value: object) -> object:
 class _Chain:
     """Appends entries inside the caller's transaction, batching inserts."""
 
-    def __init__(self, conn: Any) -> None:
+    def __init__(self, conn: sqlite3.Connection) -> None:
         self._conn = conn
         last = conn.execute("SELECT id, hash FROM journal ORDER BY id DESC LIMIT 1").fetchone()
         seq = conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'journal'").fetchone()

@@ -254,9 +254,13 @@ def test_swapping_bodies_is_caught(db: Database, journal: Journal) -> None:
 # --- filters, pages, export ---------------------------------------------------------------------
 
 
-@pytest.fixture(params=[True, False], ids=["fts", "like"])
-def filled(request: pytest.FixtureRequest, db: Database) -> Journal:
-    """500 entries, one minute apart from 2024-01-01; checked with and without the index."""
+@pytest.fixture(scope="module", params=[True, False], ids=["fts", "like"])
+def filled(request: pytest.FixtureRequest) -> Journal:
+    """500 entries, one minute apart from 2024-01-01; checked with and without the index.
+
+    Shared by the module's read-only tests.
+    """
+    db = Database()
     Journal(db).append_many(journal_attempts(500))
     journal = Journal(db, full_text=request.param)
     assert journal.full_text_index is request.param
