@@ -171,6 +171,14 @@ class MainWindow(QMainWindow):
         if callable(focus):
             focus()
 
+    def prefill_link(self, user_id: int) -> None:
+        """Lookup's "Link another account": the Accounts tab, with the userId filled in."""
+        accounts = self.tab_pages["AccountsTab"]
+        self.tabs.setCurrentWidget(accounts)
+        prefill = getattr(accounts, "prefill", None)
+        if callable(prefill):
+            prefill(user_id)
+
     def show_in_lookup(self, text: str) -> None:
         lookup = self.tab_pages["LookupTab"]
         self.tabs.setCurrentWidget(lookup)
