@@ -284,6 +284,11 @@ async def _by_ctid(session: Session, ctid: int, query: str) -> LookupResult:
 async def user_case(session: Session, user_id: int, *, query: str = "") -> Case:
     pid = session.profile.id
     user = session.directory.user(pid, user_id)
+    notes: list[str] = []
+    if user is None or user.email is None:
+        # Not known here yet: the backend's user list (where enabled) gives email and WL.
+        notes.extend(await refresh_user_list(session))
+        user = session.directory.user(pid, user_id)
     links = session.directory.links_for_user(pid, user_id)
     (partner_value, partner_error), rows = await asyncio.gather(
         _attempt(read_partner(session, PartnerTarget.user(user_id))),
@@ -293,7 +298,6 @@ async def user_case(session: Session, user_id: int, *, query: str = "") -> Case:
     user_flags: tuple[str, ...] = ()
     if partner_value is None and partner_error is None and any(a.partner_id for a in accounts):
         user_flags = ("No partnerId at user level, but an account has one.",)
-    notes: list[str] = []
     if not links:
         notes.append("No linked account is known here for this user.")
     return Case(

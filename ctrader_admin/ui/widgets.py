@@ -18,7 +18,7 @@ class CopyableId(QWidget):
         self.label = QLabel(value)
         self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.button = QToolButton()
-        self.button.setText("⧉")
+        self.button.setText("Copy")  # words, not a glyph: not every font has one
         self.button.setAutoRaise(True)
         self.button.setToolTip("Copy")
         self.button.clicked.connect(self.copy)
