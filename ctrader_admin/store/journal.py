@@ -279,7 +279,7 @@ class Journal:
     def page(self, flt: JournalFilter | None, offset: int, limit: int) -> list[JournalEntry]:
         """Entries matching ``flt``, newest first, for a lazy table model."""
         source, where, params = self._query(flt or JournalFilter())
-        order = "ORDER BY j.id DESC LIMIT ? OFFSET ?"
+        order = f"ORDER BY {_order_key(source)} DESC LIMIT ? OFFSET ?"
         with self._db.read() as conn:
             rows = conn.execute(
                 f"SELECT j.body, j.hash {source} {where} {order}",
@@ -291,7 +291,9 @@ class Journal:
         """Matching entries oldest first, streamed from a snapshot (constant memory)."""
         source, where, params = self._query(flt or JournalFilter())
         with self._db.snapshot() as conn:
-            cursor = conn.execute(f"SELECT j.body, j.hash {source} {where} ORDER BY j.id", params)
+            cursor = conn.execute(
+                f"SELECT j.body, j.hash {source} {where} ORDER BY {_order_key(source)}", params
+            )
             for body, stored_hash in cursor:
                 yield _entry(body, stored_hash)
 
@@ -380,6 +382,12 @@ class Journal:
                     f"Entries {expected_id}–{row[0]} are missing from the end of the journal.",
                 )
         return VerifyReport(True, checked, None, f"All {checked:,} entries are intact.")
+
+
+def _order_key(source: str) -> str:
+    # Same order as j.id, but lets the full-text index deliver rows already sorted.
+    index = journal_search.INDEX_TABLE
+    return f"{index}.rowid" if source.startswith(f"FROM {index}") else "j.id"
 
 
 def _csv_cell(value: object) -> object:
