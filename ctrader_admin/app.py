@@ -8,9 +8,10 @@ import logging.handlers
 import socket
 from typing import TYPE_CHECKING
 
-from ctrader_admin.api import ApiClient, ConnectionConfig
+from ctrader_admin.api import ApiClient, ApiError, ConnectionConfig
 from ctrader_admin.api.logging import install_log_redaction
 from ctrader_admin.services.backoffice import Backoffice
+from ctrader_admin.services.session import Session
 from ctrader_admin.store.database import Database
 from ctrader_admin.store.directory import Directory
 from ctrader_admin.store.journal import Journal
@@ -56,6 +57,20 @@ def sandbox_hint() -> str:
     )
 
 
+async def log_in_to_training_sandbox(session: Session) -> None:
+    """The sandbox needs no setup: it opens logged in as the training manager. Its token is a
+    published training credential, kept in memory only."""
+    if session.profile.kind != "sandbox" or session.logged_in:
+        return
+    from ctrader_admin.sandbox import TRAINING_MANAGERS
+
+    manager = TRAINING_MANAGERS[0]
+    try:
+        await session.login(manager.login, manager.password, remember=False)
+    except ApiError as exc:  # e.g. the trainee changed the sandbox: the dialog stays available
+        log.warning("Automatic log-in to the sandbox failed: %s", exc)
+
+
 def build_backoffice(paths: AppPaths, sandbox: SandboxHost) -> Backoffice:
     database = Database.open(paths)
 
@@ -75,6 +90,8 @@ def build_backoffice(paths: AppPaths, sandbox: SandboxHost) -> Backoffice:
         directory=Directory(database),
         client_factory=client_for,
         workstation=socket.gethostname(),
+        on_open=log_in_to_training_sandbox,
+        login_hints={"sandbox": sandbox_hint()},
     )
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
 from ctrader_admin.api import ApiClient
@@ -15,6 +15,7 @@ from ctrader_admin.store.profiles import Profile, ProfileStore, Settings
 from ctrader_admin.store.tokens import TokenStore
 
 ClientFactory = Callable[[Profile], ApiClient]
+OnOpen = Callable[[Session], Awaitable[None]]
 
 
 class Backoffice:
@@ -28,6 +29,8 @@ class Backoffice:
         client_factory: ClientFactory,
         workstation: str,
         clock: Callable[[], float] = time.time,
+        on_open: OnOpen | None = None,
+        login_hints: dict[str, str] | None = None,
     ) -> None:
         self.profiles = profiles
         self.tokens = tokens
@@ -36,6 +39,9 @@ class Backoffice:
         self.workstation = workstation
         self._client_factory = client_factory
         self._clock = clock
+        self._on_open = on_open
+        # Per profile id: a line for the log-in dialog (the sandbox shows its training login).
+        self.login_hints = dict(login_hints or {})
         self._budgets: dict[str, WriteBudget] = {}
         self.settings: Settings = profiles.load()
         self.session: Session | None = None
@@ -71,6 +77,8 @@ class Backoffice:
         self.profiles.set_last_profile(profile.id)
         self.settings = self.profiles.settings
         await session.restore_token()
+        if self._on_open is not None:
+            await self._on_open(session)
         return session
 
     async def close(self) -> None:

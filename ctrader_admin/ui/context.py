@@ -43,7 +43,8 @@ class UiContext(QObject):
             "The server did not accept the saved token (it may have been revoked, e.g. after a "
             "password change). Log in again; the action is then retried."
         )
-        dialog = LoginDialog(self.window, self.session, why=reason)
+        hint = self.backoffice.login_hints.get(self.session.profile.id, "")
+        dialog = LoginDialog(self.window, self.session, why=f"{reason}\n{hint}".strip())
         try:
             accepted = await ask(dialog)
         finally:

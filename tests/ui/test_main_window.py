@@ -1,0 +1,67 @@
+"""The main window: where am I (band, title), Ctrl+K, profile switching, geometry."""
+
+from __future__ import annotations
+
+from conftest import run_async
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtWidgets import QApplication
+from pytestqt.qtbot import QtBot
+
+from ctrader_admin.services.backoffice import Backoffice
+from ctrader_admin.ui.main_window import MainWindow
+
+
+def make_window(qtbot: QtBot, backoffice: Backoffice, qsettings: QSettings) -> MainWindow:
+    window = MainWindow(backoffice, qsettings)
+    qtbot.addWidget(window)
+    window.show()
+    window.refresh_band()
+    return window
+
+
+def test_band_and_title_say_where_the_operator_is(
+    qtbot: QtBot, backoffice: Backoffice, qsettings: QSettings
+) -> None:
+    window = make_window(qtbot, backoffice, qsettings)
+    assert window.band.name.text() == "Sandbox"
+    assert window.band.budget.text() == "Writes left this hour: 1000 / 1000"
+    assert window.band.login_state.text() == "Manager 30001"
+    assert not window.band.live.isVisible()
+    assert window.windowTitle().startswith("Sandbox — ctrader-admin")
+
+
+def test_a_live_profile_is_unmistakable(
+    qtbot: QtBot, backoffice: Backoffice, qsettings: QSettings
+) -> None:
+    live = backoffice.profiles.get("sandbox").model_copy(
+        update={"id": "training-live", "name": "Training LIVE", "kind": "sandbox", "live": True}
+    )
+    backoffice.profiles.add(live)
+    backoffice.settings = backoffice.profiles.load()
+    window = make_window(qtbot, backoffice, qsettings)
+    run_async(qtbot, window.open_profile("training-live"))
+    assert window.windowTitle().startswith("LIVE — Training LIVE")
+    assert window.band.live.isVisible()
+    assert "#b00020" in window.band.styleSheet()
+    run_async(qtbot, window.open_profile("sandbox"))
+    assert not window.band.live.isVisible()
+
+
+def test_ctrl_k_jumps_to_the_lookup_box(
+    qtbot: QtBot, backoffice: Backoffice, qsettings: QSettings
+) -> None:
+    window = make_window(qtbot, backoffice, qsettings)
+    window.tabs.setCurrentIndex(len(window.tab_pages) - 1)
+    window.activateWindow()
+    qtbot.keyClick(window, Qt.Key.Key_K, Qt.KeyboardModifier.ControlModifier)
+    lookup = window.tab_pages["LookupTab"]
+    assert window.tabs.currentWidget() is lookup
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is lookup.search)  # type: ignore[attr-defined]
+
+
+def test_geometry_is_restored(qtbot: QtBot, backoffice: Backoffice, qsettings: QSettings) -> None:
+    window = make_window(qtbot, backoffice, qsettings)
+    window.resize(900, 600)
+    window.close()
+    again = make_window(qtbot, backoffice, qsettings)
+    assert (again.width(), again.height()) == (900, 600)
