@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QFormLayout, QHBoxLayout, QLabel, QToolButton, QWidget
@@ -63,3 +65,25 @@ def form() -> QFormLayout:
     layout.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.ExpandingFieldsGrow)
     layout.setLabelAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
     return layout
+
+
+INVALID_STYLE = "border: 2px solid #b00020; border-radius: 3px;"
+
+
+def mark_invalid(fields: Mapping[str, QWidget], problems: Mapping[str, str]) -> QWidget | None:
+    """Outline the form fields named in ``problems`` (``InvalidInput.problems``: label → what is
+    wrong) and give them the problem as tooltip; unmark the others. Returns the first marked
+    field, to put the focus there. ``mark_invalid(fields, {})`` clears every mark."""
+    first: QWidget | None = None
+    for label, widget in fields.items():
+        problem = problems.get(label)
+        if widget.property("normalToolTip") is None:
+            widget.setProperty("normalToolTip", widget.toolTip())
+        if problem is None:
+            widget.setStyleSheet("")
+            widget.setToolTip(str(widget.property("normalToolTip")))
+            continue
+        widget.setStyleSheet(f"{type(widget).__name__} {{ {INVALID_STYLE} }}")
+        widget.setToolTip(f"{label}: {problem}")
+        first = first or widget
+    return first
