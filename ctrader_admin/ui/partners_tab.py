@@ -1,0 +1,340 @@
+"""Partners: read, set or delete the partnerId (referral attribution) of one user or of one
+account link. Set and Delete go through the shared flows, which show the current value and ask
+before overwriting or deleting."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QRadioButton,
+    QWidget,
+)
+
+from ctrader_admin.api import Referral
+from ctrader_admin.services import partners
+from ctrader_admin.services.errors import InvalidInput
+from ctrader_admin.services.partners import PartnerTarget
+from ctrader_admin.services.validation import parse_int
+from ctrader_admin.ui import actions
+from ctrader_admin.ui.context import UiContext
+from ctrader_admin.ui.notify import Level
+from ctrader_admin.ui.slots import async_slot
+from ctrader_admin.ui.tab import Tab
+from ctrader_admin.ui.widgets import form, hint, mark_invalid
+
+FORM_WIDTH = 720
+OWNER = "Owner userId"
+
+
+class PartnersTab(Tab):
+    title = "Partners"
+    help_text = (
+        "Read, set or delete the partnerId (who referred the client) of a user, or of one "
+        "account link (ctidTraderAccountId). The current value is shown before any change."
+    )
+
+    def __init__(self, ctx: UiContext, parent: QWidget | None = None) -> None:
+        super().__init__(ctx, parent)
+        self._working = False
+        self._profile_id: str | None = None
+        self.shown_target: PartnerTarget | None = None
+
+        box = QGroupBox("Attribution")
+        box.setMaximumWidth(FORM_WIDTH)
+        fields = form()
+        self.user_level = QRadioButton("&User")
+        self.user_level.setObjectName("partnerLevelUser")
+        self.account_level = QRadioButton("&Account link")
+        self.account_level.setObjectName("partnerLevelAccount")
+        self.user_level.setChecked(True)
+        self.levels = QButtonGroup(self)
+        self.levels.addButton(self.user_level)
+        self.levels.addButton(self.account_level)
+        level_row = QHBoxLayout()
+        level_row.addWidget(self.user_level)
+        level_row.addWidget(self.account_level)
+        level_row.addStretch(1)
+        self.level_label = QLabel("Level:")
+        fields.addRow(self.level_label, level_row)
+        self.target_id = QLineEdit()
+        self.target_id.setObjectName("partnerTargetId")
+        self.id_label = QLabel()
+        self.id_label.setBuddy(self.target_id)
+        fields.addRow(self.id_label, self.target_id)
+        self.owner = QLineEdit()
+        self.owner.setObjectName("partnerOwner")
+        self.owner.setPlaceholderText("Optional: the userId the account is linked to")
+        self.owner_label = QLabel("&Owner userId:")
+        self.owner_label.setBuddy(self.owner)
+        fields.addRow(self.owner_label, self.owner)
+        self.owner_note = hint(
+            "Needed only to delete an account-level partnerId when the link is not in the\n"
+            "local directory. Read fills it in when the server names the owner."
+        )
+        self.owner_note.setWordWrap(False)  # a wrapped label in a form row is cut short
+        fields.addRow("", self.owner_note)
+        row = QHBoxLayout()
+        self.read_button = QPushButton("&Read")
+        self.read_button.setObjectName("partnerReadButton")
+        self.read_button.setToolTip("Show the current partnerId; changes nothing (Enter)")
+        self.set_button = QPushButton("&Set partnerId…")
+        self.set_button.setObjectName("partnerSetButton")
+        self.set_button.setToolTip("Shows the current value and asks before overwriting it")
+        self.delete_button = QPushButton("&Delete partnerId…")
+        self.delete_button.setObjectName("partnerDeleteButton")
+        self.delete_button.setToolTip("Shows the current value and asks before deleting it")
+        for button in (self.read_button, self.set_button, self.delete_button):
+            row.addWidget(button)
+        row.addStretch(1)
+        fields.addRow(row)
+        self.read_only_note = hint(
+            "This connection is read-only: partnerIds can be read, not changed."
+        )
+        fields.addRow(self.read_only_note)
+        box.setLayout(fields)
+        self.body.addWidget(box)
+
+        self.current_box = QGroupBox("Current value")
+        self.current_box.setObjectName("partnerCurrent")
+        self.current_box.setMaximumWidth(FORM_WIDTH)
+        shown = self.shown_form = form()
+        self.shown_what = QLabel()
+        self.shown_what.setObjectName("partnerShownTarget")
+        self.partner_id = QLabel()
+        self.partner_id.setObjectName("partnerValue")
+        bold = self.partner_id.font()
+        bold.setBold(True)
+        self.partner_id.setFont(bold)
+        self.shown_owner = QLabel()
+        self.shown_owner.setObjectName("partnerShownOwner")
+        self.read_at = QLabel()
+        shown.addRow("Target:", self.shown_what)
+        shown.addRow("partnerId:", self.partner_id)
+        shown.addRow("Owner userId:", self.shown_owner)
+        shown.addRow("", self.read_at)
+        self.current_box.setLayout(shown)
+        self.current_box.hide()
+        self.body.addWidget(self.current_box)
+        self.bulk_note = hint(
+            "Bulk changes (e.g. hundreds of attributions from a CRM export) come with the Jobs tab."
+        )
+        self.bulk_note.setObjectName("partnerBulkNote")
+        self.body.addWidget(self.bulk_note)
+        self.body.addStretch(1)
+
+        for first, second in (
+            (self.user_level, self.account_level),
+            (self.account_level, self.target_id),
+            (self.target_id, self.owner),
+            (self.owner, self.read_button),
+            (self.read_button, self.set_button),
+            (self.set_button, self.delete_button),
+        ):
+            QWidget.setTabOrder(first, second)
+
+        for line in (self.target_id, self.owner):
+            line.returnPressed.connect(self._read)
+            # A corrected field loses its outline as soon as the operator edits it.
+            line.textEdited.connect(lambda _text, w=line: mark_invalid({"": w}, {}))
+        self.read_button.clicked.connect(self._read)
+        self.set_button.clicked.connect(self._set)
+        self.delete_button.clicked.connect(self._delete)
+        self.user_level.toggled.connect(self._level_changed)
+        self.target_id.textChanged.connect(self._forget_shown)
+        self._level_changed()
+        self.on_session_changed()
+
+    # --- form ----------------------------------------------------------------------------------
+
+    @property
+    def id_name(self) -> str:
+        return "userId" if self.user_level.isChecked() else "ctidTraderAccountId"
+
+    @property
+    def fields(self) -> dict[str, QWidget]:
+        return {self.id_name: self.target_id, OWNER: self.owner}
+
+    def _level_changed(self) -> None:
+        account = self.account_level.isChecked()
+        self.id_label.setText("user&Id:" if not account else "ctidTraderAccount&Id:")
+        self.target_id.setPlaceholderText(
+            "ctidTraderAccountId (the link's id), e.g. 4000001" if account else "e.g. 1000001"
+        )
+        for widget in (self.owner_label, self.owner, self.owner_note):
+            widget.setVisible(account)
+        mark_invalid({"userId": self.target_id, OWNER: self.owner}, {})
+        self._forget_shown()
+
+    def _target(self) -> PartnerTarget | None:
+        """The target typed in the form, or None after showing what is wrong (nothing sent)."""
+        fields = self.fields
+        mark_invalid(fields, {})
+        try:
+            target_id = parse_int(self.id_name, self.target_id.text())
+            assert target_id is not None
+            if self.user_level.isChecked():
+                return PartnerTarget.user(target_id)
+            owner = parse_int(OWNER, self.owner.text(), required=False)
+            return PartnerTarget.account(target_id, owner)
+        except InvalidInput as exc:
+            self.bar.show_error(exc)
+            field = mark_invalid(fields, exc.problems)
+            if field is not None:
+                field.setFocus()
+            return None
+
+    # --- profile -------------------------------------------------------------------------------
+
+    def on_session_changed(self) -> None:
+        session = self.ctx.backoffice.session
+        profile_id = session.profile.id if session else None
+        if profile_id != self._profile_id:
+            self._profile_id = profile_id
+            self._forget_shown()
+        self._refresh_controls()
+
+    def _refresh_controls(self) -> None:
+        write = self.writable() and not self._working
+        self.read_button.setEnabled(not self._working)
+        self.set_button.setEnabled(write)
+        self.delete_button.setEnabled(write)
+        self.read_only_note.setVisible(
+            self.ctx.backoffice.session is not None and not self.writable()
+        )
+
+    # --- read ----------------------------------------------------------------------------------
+
+    @async_slot()
+    async def _read(self) -> None:
+        if self._working:
+            return
+        target = self._target()
+        if target is None:
+            return
+        self._working = True
+        self._refresh_controls()
+        try:
+            session = self.ctx.session
+            done = await self.runner.run(
+                "Reading the partnerId",
+                lambda: partners.read_referral(session, target),
+                controls=[self.read_button, self.set_button, self.delete_button],
+            )
+            if done is None:
+                self._forget_shown()
+                return
+            self.show_record(target, done.value)
+        finally:
+            self._working = False
+            self._refresh_controls()
+
+    def show_record(self, target: PartnerTarget, record: Referral | None) -> None:
+        owner = record.user_id if record is not None and target.level == "account" else None
+        self.show_value(target, record.partner_id if record else None, owner=owner)
+        if owner is not None and not self.owner.text().strip():
+            self.owner.setText(str(owner))
+        if record is None:
+            self.bar.show_message(Level.INFO, f"{target.describe()} has no partnerId.")
+        else:
+            self.bar.show_message(
+                Level.INFO, f"partnerId of {target.describe()}: {record.partner_id}."
+            )
+
+    def show_value(
+        self,
+        target: PartnerTarget,
+        partner_id: str | None,
+        *,
+        owner: int | None = None,
+        how: str = "Read from the server",
+    ) -> None:
+        self.shown_target = target
+        self.current_box.show()
+        self.shown_what.setText(target.describe())
+        self.partner_id.setText(partner_id or "(none)")
+        known_owner = owner or (target.user_id if target.level == "account" else None)
+        self.shown_owner.setText(str(known_owner) if known_owner else "not known here")
+        self.shown_form.setRowVisible(self.shown_owner, target.level == "account")
+        self.read_at.setText(f"{how} at {datetime.now():%H:%M:%S}.")
+
+    def _forget_shown(self) -> None:
+        self.shown_target = None
+        self.current_box.hide()
+
+    # --- set / delete --------------------------------------------------------------------------
+
+    @async_slot()
+    async def _set(self) -> None:
+        if self._working or not self.writable():
+            return
+        target = self._target()
+        if target is None:
+            return
+        self._working = True
+        self._refresh_controls()
+        try:
+            change = await actions.set_partner(self.ctx, self.runner, target)
+            if change is not None:
+                self.show_value(target, change.after, how="Set")
+        finally:
+            self._working = False
+            self._refresh_controls()
+
+    @async_slot()
+    async def _delete(self) -> None:
+        if self._working or not self.writable():
+            return
+        target = self._target()
+        if target is None:
+            return
+        self._working = True
+        self._refresh_controls()
+        try:
+            if target.level == "account" and target.user_id is None:
+                found = await self._owner_of(target)
+                if found is None:
+                    return
+                target = found
+            change = await actions.delete_partner(self.ctx, self.runner, target)
+            if change is not None:
+                self.show_value(target, None, how="Deleted")
+        finally:
+            self._working = False
+            self._refresh_controls()
+
+    async def _owner_of(self, target: PartnerTarget) -> PartnerTarget | None:
+        """Deleting an account-level record takes its owner's userId: from the local directory,
+        else from the record itself, else the operator must type it (asked before any write)."""
+        session = self.ctx.session
+        link = session.directory.link_by_ctid(session.profile.id, target.id)
+        if link is not None and link.user_id is not None:
+            return PartnerTarget.account(target.id, link.user_id)
+        done = await self.runner.run(
+            "Reading the account link's partnerId",
+            lambda: partners.read_referral(session, target),
+        )
+        if done is None:
+            return None
+        record = done.value
+        if record is None:
+            self.show_value(target, None)
+            self.bar.show_message(
+                Level.INFO, f"{target.describe()} has no partnerId: nothing to delete."
+            )
+            return None
+        if record.user_id is None:
+            problem = {OWNER: "is required: the link is not in the local directory"}
+            self.bar.show_error(InvalidInput(problem))
+            field = mark_invalid(self.fields, problem)
+            if field is not None:
+                field.setFocus()
+            return None
+        self.owner.setText(str(record.user_id))
+        return PartnerTarget.account(target.id, record.user_id)

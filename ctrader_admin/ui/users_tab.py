@@ -1,0 +1,293 @@
+"""Users: create a cTID user. The backend answers an existing user for a known email; the tab
+says so plainly and offers that user in Lookup instead of pretending it was created."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QLocale
+from PySide6.QtWidgets import (
+    QComboBox,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QWidget,
+)
+
+from ctrader_admin.api import CreateCtidRequest
+from ctrader_admin.api.iso639 import ISO_639_1
+from ctrader_admin.services import users
+from ctrader_admin.services.errors import InvalidInput
+from ctrader_admin.services.users import CreatedUser
+from ctrader_admin.services.validation import build
+from ctrader_admin.ui.context import UiContext
+from ctrader_admin.ui.notify import Level
+from ctrader_admin.ui.slots import async_slot
+from ctrader_admin.ui.tab import Tab
+from ctrader_admin.ui.widgets import CopyableId, form, hint, mark_invalid
+
+# The languages support agents meet most, first; then every other ISO 639-1 code.
+COMMON_LANGUAGES = (
+    "en", "es", "de", "fr", "it", "pt", "ru", "zh", "ja", "ko", "ar", "tr", "pl", "nl", "cs",
+    "el", "hu", "ro", "uk", "vi", "th", "id", "ms", "he", "fa", "hi", "sv", "da", "no", "fi",
+)  # fmt: skip
+DEFAULT_LANGUAGE = "en"
+FORM_WIDTH = 720
+
+
+def language_item(code: str) -> str:
+    """``en — English``; the bare code when Qt does not know the language."""
+    language = QLocale(code).language()
+    if language == QLocale.Language.C:
+        return code
+    return f"{code} — {QLocale.languageToString(language)}"
+
+
+def language_code(text: str) -> str:
+    """The code typed or picked in the language box ("en — English" → "en")."""
+    parts = text.strip().split()
+    return parts[0] if parts else ""
+
+
+class UsersTab(Tab):
+    title = "Users"
+    help_text = (
+        "Create a cTID user (the client's cTrader ID). If the email is already registered, the "
+        "server returns that user and nothing is created: the tab says so."
+    )
+
+    def __init__(self, ctx: UiContext, parent: QWidget | None = None) -> None:
+        super().__init__(ctx, parent)
+        self._working = False
+        self._profile_id: str | None = None
+        self.result: CreatedUser | None = None
+
+        box = QGroupBox("New cTID user")
+        box.setMaximumWidth(FORM_WIDTH)
+        fields = form()
+        self.email = QLineEdit()
+        self.email.setObjectName("userEmail")
+        self.email.setPlaceholderText("client@example.com")
+        self.email.setClearButtonEnabled(True)
+        self.white_label = QComboBox()
+        self.white_label.setObjectName("userWhiteLabel")
+        self.white_label.setToolTip("The White Label (brokerName) the user registers with")
+        self.language = QComboBox()
+        self.language.setObjectName("userLanguage")
+        self.language.setEditable(True)
+        self.language.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+        self.language.setMaxVisibleItems(15)
+        self.language.setToolTip("Two-letter ISO 639-1 code: pick one or type it (e.g. de)")
+        for code in COMMON_LANGUAGES:
+            self.language.addItem(language_item(code), code)
+        self.language.insertSeparator(self.language.count())
+        for code in sorted(ISO_639_1 - set(COMMON_LANGUAGES)):
+            self.language.addItem(language_item(code), code)
+        self.language.setCurrentIndex(self.language.findData(DEFAULT_LANGUAGE))
+        fields.addRow("&Email:", self.email)
+        fields.addRow("&White Label:", self.white_label)
+        fields.addRow("Preferred &language:", self.language)
+        self.create_button = QPushButton("Create &user…")
+        self.create_button.setObjectName("createUserButton")
+        self.create_button.setToolTip("Asks for a reason before anything is sent (Enter)")
+        actions_row = QHBoxLayout()
+        actions_row.addWidget(self.create_button)
+        actions_row.addStretch(1)
+        fields.addRow(actions_row)
+        self.read_only_note = hint("This connection is read-only: users cannot be created here.")
+        fields.addRow(self.read_only_note)
+        box.setLayout(fields)
+        self.body.addWidget(box)
+        self.fields: dict[str, QWidget] = {
+            "Email": self.email,
+            "White Label": self.white_label,
+            "Language": self.language,
+        }
+
+        self.result_box = QGroupBox("Result")
+        self.result_box.setObjectName("userResult")
+        self.result_box.setMaximumWidth(FORM_WIDTH)
+        result_form = form()
+        self.outcome = QLabel()
+        self.outcome.setObjectName("userOutcome")
+        font = self.outcome.font()
+        font.setBold(True)
+        self.outcome.setFont(font)
+        self.user_id = CopyableId()
+        self.user_id.setObjectName("userResultId")
+        self.result_email = QLabel()
+        self.result_wl = QLabel()
+        result_form.addRow("Outcome:", self.outcome)
+        result_form.addRow("userId:", self.user_id)
+        result_form.addRow("Email:", self.result_email)
+        result_form.addRow("White Label:", self.result_wl)
+        result_buttons = QHBoxLayout()
+        self.open_lookup = QPushButton("Show in L&ookup")
+        self.open_lookup.setObjectName("userOpenLookup")
+        self.open_lookup.setAutoDefault(True)  # Enter on the focused button opens it
+        self.open_lookup.setToolTip("Open this user's case in the Lookup tab")
+        self.link_account = QPushButton("Lin&k an account to this user…")
+        self.link_account.setObjectName("userLinkAccount")
+        self.link_account.setToolTip("Open the Accounts tab with this userId filled in")
+        result_buttons.addWidget(self.open_lookup)
+        result_buttons.addWidget(self.link_account)
+        result_buttons.addStretch(1)
+        result_form.addRow(result_buttons)
+        self.result_box.setLayout(result_form)
+        self.result_box.hide()
+        self.body.addWidget(self.result_box)
+        self.body.addStretch(1)
+
+        for first, second in (
+            (self.email, self.white_label),
+            (self.white_label, self.language),
+            (self.language, self.create_button),
+            (self.create_button, self.open_lookup),
+            (self.open_lookup, self.link_account),
+        ):
+            QWidget.setTabOrder(first, second)
+
+        self.email.returnPressed.connect(self._create)
+        # A corrected field loses its outline as soon as the operator edits it.
+        self.email.textEdited.connect(lambda _text: mark_invalid({"": self.email}, {}))
+        self.language.editTextChanged.connect(lambda _text: mark_invalid({"": self.language}, {}))
+        line = self.language.lineEdit()
+        if line is not None:
+            line.returnPressed.connect(self._create)
+        self.create_button.clicked.connect(self._create)
+        self.open_lookup.clicked.connect(self._open_in_lookup)
+        self.link_account.clicked.connect(self._link_account)
+        self.on_session_changed()
+
+    # --- profile -------------------------------------------------------------------------------
+
+    def on_session_changed(self) -> None:
+        session = self.ctx.backoffice.session
+        names = list(session.profile.broker_names) if session else []
+        chosen = self.white_label.currentText()
+        self.white_label.clear()
+        self.white_label.addItems(names)
+        if chosen in names:
+            self.white_label.setCurrentText(chosen)
+        profile_id = session.profile.id if session else None
+        if profile_id != self._profile_id:  # another connection: the last result is not its own
+            self._profile_id = profile_id
+            self.show_result(None)
+        self._refresh_controls()
+
+    def _refresh_controls(self) -> None:
+        write = self.writable()
+        self.create_button.setEnabled(write and not self._working)
+        self.link_account.setEnabled(write and self.result is not None)
+        self.read_only_note.setVisible(self.ctx.backoffice.session is not None and not write)
+
+    # --- create --------------------------------------------------------------------------------
+
+    def _request(self) -> CreateCtidRequest:
+        """The validated request, or InvalidInput naming the field. Nothing is sent here."""
+        if not self.email.text().strip():
+            raise InvalidInput({"Email": "is required"})
+        if not self.white_label.currentText():
+            raise InvalidInput({"White Label": "this connection lists no White Label"})
+        return build(
+            CreateCtidRequest,
+            email=self.email.text(),
+            broker_name=self.white_label.currentText(),
+            preferred_language=language_code(self.language.currentText()) or None,
+        )
+
+    @async_slot()
+    async def _create(self) -> None:
+        if self._working or not self.writable():
+            return
+        mark_invalid(self.fields, {})
+        try:
+            request = self._request()
+        except InvalidInput as exc:
+            self.bar.show_error(exc)
+            field = mark_invalid(self.fields, exc.problems)
+            if field is not None:
+                field.setFocus()
+            return
+        self._working = True
+        self._refresh_controls()
+        try:
+            language = request.preferred_language or DEFAULT_LANGUAGE
+            answer = await self.ctx.confirm(
+                "Create cTID user",
+                [
+                    ("Email", request.email),
+                    ("White Label", request.broker_name or ""),
+                    ("Language", language_item(language)),
+                ],
+                action_label="Create",
+            )
+            if answer is None:
+                self.bar.show_message(Level.INFO, "Not created: nothing was sent.")
+                return
+            reason, ticket = answer
+            session = self.ctx.session
+            done = await self.runner.run(
+                "Creating the user",
+                lambda: users.create_user(
+                    session,
+                    email=request.email,
+                    broker_name=request.broker_name,
+                    language=request.preferred_language,
+                    reason=reason,
+                    ticket=ticket,
+                ),
+                controls=[self.create_button],
+            )
+            self.ctx.wrote()
+            if done is None:
+                return
+            self.show_result(done.value, request)
+        finally:
+            self._working = False
+            self._refresh_controls()
+
+    def show_result(
+        self, result: CreatedUser | None, request: CreateCtidRequest | None = None
+    ) -> None:
+        self.result = result
+        self.result_box.setVisible(result is not None)
+        if result is None or request is None:
+            self._refresh_controls()
+            return
+        user_id = result.user_id
+        self.user_id.set_value(str(user_id))
+        self.result_email.setText(request.email)
+        if result.created:
+            self.result_wl.setText(request.broker_name or "")
+            self.outcome.setText("✔ Created")
+            self.outcome.setStyleSheet("color: #1e5631;")
+            self.bar.show_message(
+                Level.SUCCESS,
+                f"User created: userId {user_id} ({request.email}, {request.broker_name}).",
+            )
+        else:
+            # The backend answers only the userId of an existing user: its WL is not known here.
+            self.result_wl.setText("(not returned for an existing user — see Lookup)")
+            self.outcome.setText("Already existed — nothing was created")
+            self.outcome.setStyleSheet("color: #7a4b00;")
+            self.bar.show_message(
+                Level.WARNING,
+                f"A user with this email already exists: userId {user_id}. Nothing was created. "
+                "Use “Show in Lookup” to see that user.",
+            )
+            self.open_lookup.setFocus()
+        self._refresh_controls()
+
+    # --- follow-ups ----------------------------------------------------------------------------
+
+    def _open_in_lookup(self) -> None:
+        if self.result is not None:
+            self.ctx.lookup_requested.emit(str(self.result.user_id))
+
+    def _link_account(self) -> None:
+        if self.result is None:
+            return
+        prefill = getattr(self.ctx.window, "prefill_link", None)
+        if callable(prefill):
+            prefill(self.result.user_id)

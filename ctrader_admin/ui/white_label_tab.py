@@ -1,0 +1,314 @@
+"""White Label: move a trading account to another White Label. Read it first (from → to), then
+move: the shared flow confirms, sends, and reads the account back, because the backend documents
+no answer for this call — only the read-back says whether the White Label really changed."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QComboBox,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QWidget,
+)
+
+from ctrader_admin.api import Trader
+from ctrader_admin.services import accounts
+from ctrader_admin.services.accounts import WhiteLabelMove
+from ctrader_admin.services.errors import InvalidInput
+from ctrader_admin.services.validation import parse_int
+from ctrader_admin.ui import actions
+from ctrader_admin.ui.context import UiContext
+from ctrader_admin.ui.notify import Level
+from ctrader_admin.ui.slots import async_slot
+from ctrader_admin.ui.tab import Tab
+from ctrader_admin.ui.widgets import CopyableId, form, hint, mark_invalid
+
+FORM_WIDTH = 720
+
+
+class WhiteLabelTab(Tab):
+    title = "White Label"
+    help_text = (
+        "Move a trading account to another White Label (brokerName). Read the account first to "
+        "see where it is; after the move the app reads it back to check that it really moved."
+    )
+
+    def __init__(self, ctx: UiContext, parent: QWidget | None = None) -> None:
+        super().__init__(ctx, parent)
+        self._working = False
+        self._profile_id: str | None = None
+        self.account: Trader | None = None  # the last read, for the login it was read for
+        self.last_move: WhiteLabelMove | None = None
+
+        box = QGroupBox("Account to move")
+        box.setMaximumWidth(FORM_WIDTH)
+        fields = form()
+        self.login = QLineEdit()
+        self.login.setObjectName("wlLogin")
+        self.login.setPlaceholderText("Trading account login, e.g. 5200001")
+        self.environment = QComboBox()
+        self.environment.setObjectName("wlEnvironment")
+        self.target = QComboBox()
+        self.target.setObjectName("wlTarget")
+        self.target.setToolTip("The White Label (brokerName) to move the account to")
+        fields.addRow("&Login:", self.login)
+        fields.addRow("&Environment:", self.environment)
+        fields.addRow("&Target White Label:", self.target)
+        row = QHBoxLayout()
+        self.read_button = QPushButton("&Read account")
+        self.read_button.setObjectName("wlReadButton")
+        self.read_button.setToolTip("Show where the account is now; changes nothing (Enter)")
+        self.move_button = QPushButton("&Move…")
+        self.move_button.setObjectName("wlMoveButton")
+        self.move_button.setToolTip("Shows from → to and asks for a reason before anything is sent")
+        row.addWidget(self.read_button)
+        row.addWidget(self.move_button)
+        row.addStretch(1)
+        fields.addRow(row)
+        self.read_only_note = hint("This connection is read-only: accounts can be read, not moved.")
+        fields.addRow(self.read_only_note)
+        box.setLayout(fields)
+        self.body.addWidget(box)
+        self.fields: dict[str, QWidget] = {
+            "Login": self.login,
+            "Environment": self.environment,
+            "White Label": self.target,
+        }
+
+        self.account_box = QGroupBox("Account")
+        self.account_box.setObjectName("wlAccount")
+        self.account_box.setMaximumWidth(FORM_WIDTH)
+        shown = form()
+        self.shown_login = CopyableId()
+        self.current_wl = QLabel()
+        self.current_wl.setObjectName("wlCurrent")
+        bold = self.current_wl.font()
+        bold.setBold(True)
+        self.current_wl.setFont(bold)
+        self.group = QLabel()
+        self.group.setObjectName("wlGroup")
+        self.name = QLabel()
+        self.name.setObjectName("wlName")
+        self.plan = QLabel()
+        self.plan.setObjectName("wlPlan")
+        self.read_at = QLabel()
+        self.read_at.setObjectName("wlReadAt")
+        shown.addRow("Login:", self.shown_login)
+        shown.addRow("White Label now:", self.current_wl)
+        shown.addRow("Group:", self.group)
+        shown.addRow("Name:", self.name)
+        shown.addRow("Move:", self.plan)
+        shown.addRow("", self.read_at)
+        self.account_box.setLayout(shown)
+        self.account_box.hide()
+        self.body.addWidget(self.account_box)
+
+        self.verdict = QLabel()
+        self.verdict.setObjectName("wlVerdict")
+        self.verdict.setWordWrap(True)
+        self.verdict.setMaximumWidth(FORM_WIDTH)
+        self.verdict.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        big = self.verdict.font()
+        big.setBold(True)
+        big.setPointSizeF(big.pointSizeF() * 1.15)
+        self.verdict.setFont(big)
+        self.verdict.hide()
+        self.body.addWidget(self.verdict)
+        self.body.addStretch(1)
+
+        for first, second in (
+            (self.login, self.environment),
+            (self.environment, self.target),
+            (self.target, self.read_button),
+            (self.read_button, self.move_button),
+        ):
+            QWidget.setTabOrder(first, second)
+
+        self.login.returnPressed.connect(self._read)
+        self.login.textEdited.connect(lambda _text: mark_invalid({"": self.login}, {}))
+        self.read_button.clicked.connect(self._read)
+        self.move_button.clicked.connect(self._move)
+        self.login.textChanged.connect(self._forget_read)
+        self.environment.currentTextChanged.connect(self._forget_verdict)
+        self.target.currentTextChanged.connect(self._show_plan)
+        self.on_session_changed()
+
+    # --- profile -------------------------------------------------------------------------------
+
+    def on_session_changed(self) -> None:
+        session = self.ctx.backoffice.session
+        _refill(self.environment, list(session.profile.environments) if session else [])
+        _refill(self.target, list(session.profile.broker_names) if session else [])
+        profile_id = session.profile.id if session else None
+        if profile_id != self._profile_id:
+            self._profile_id = profile_id
+            self.show_account(None)
+        self._refresh_controls()
+
+    def _refresh_controls(self) -> None:
+        self.read_button.setEnabled(not self._working)
+        self.move_button.setEnabled(self.writable() and not self._working)
+        self.read_only_note.setVisible(
+            self.ctx.backoffice.session is not None and not self.writable()
+        )
+
+    # --- read ----------------------------------------------------------------------------------
+
+    def _parsed_login(self) -> int | None:
+        mark_invalid(self.fields, {})
+        try:
+            login = parse_int("Login", self.login.text())
+            if not self.environment.currentText():
+                raise InvalidInput({"Environment": "this connection lists no environment"})
+        except InvalidInput as exc:
+            self.bar.show_error(exc)
+            field = mark_invalid(self.fields, exc.problems)
+            if field is not None:
+                field.setFocus()
+            return None
+        return login
+
+    @async_slot()
+    async def _read(self) -> None:
+        if self._working:
+            return
+        login = self._parsed_login()
+        if login is None:
+            return
+        self._working = True
+        self._refresh_controls()
+        try:
+            session = self.ctx.session
+            done = await self.runner.run(
+                "Reading the account",
+                lambda: accounts.read_account(session, login),
+                controls=[self.read_button, self.move_button],
+            )
+            if done is None:
+                self.show_account(None)
+                return
+            self.show_account(done.value)
+            if self.target.currentText() == done.value.broker_name:
+                other = [wl for wl in _items(self.target) if wl != done.value.broker_name]
+                if other:  # "to" defaults to a White Label the account is not already on
+                    self.target.setCurrentText(other[0])
+        finally:
+            self._working = False
+            self._refresh_controls()
+
+    def show_account(self, account: Trader | None) -> None:
+        self.account = account
+        self.account_box.setVisible(account is not None)
+        self._forget_verdict()
+        if account is None:
+            return
+        self.shown_login.set_value(str(account.login))
+        self.current_wl.setText(account.broker_name or "(not returned)")
+        self.group.setText(account.group_name or "—")
+        name = " ".join(part for part in (account.name, account.last_name) if part)
+        self.name.setText(name or "—")
+        self.read_at.setText(f"Read from the server at {datetime.now():%H:%M:%S}.")
+        self._show_plan()
+
+    def _show_plan(self) -> None:
+        if self.account is None:
+            return
+        current = self.account.broker_name or "?"
+        target = self.target.currentText()
+        if target == current:
+            self.plan.setText(f"already on {current}: choose another target White Label")
+        else:
+            self.plan.setText(f"{current} → {target}")
+
+    def _forget_read(self) -> None:
+        """The login changed: what is shown belongs to another account."""
+        if self.account is not None and self.login.text().strip() != str(self.account.login):
+            self.show_account(None)
+        self._forget_verdict()
+
+    def _forget_verdict(self) -> None:
+        self.last_move = None
+        self.verdict.hide()
+
+    # --- move ----------------------------------------------------------------------------------
+
+    @async_slot()
+    async def _move(self) -> None:
+        if self._working or not self.writable():
+            return
+        login = self._parsed_login()
+        if login is None:
+            return
+        target = self.target.currentText()
+        if not target:
+            self.bar.show_error(InvalidInput({"White Label": "choose the target White Label"}))
+            mark_invalid(self.fields, {"White Label": "choose the target White Label"})
+            return
+        self._working = True
+        self._refresh_controls()
+        try:
+            move = await actions.move_account(
+                self.ctx,
+                self.runner,
+                login=login,
+                environment=self.environment.currentText(),
+                target=target,
+            )
+            if move is not None:
+                self.show_move(move)
+        finally:
+            self._working = False
+            self._refresh_controls()
+
+    def show_move(self, move: WhiteLabelMove) -> None:
+        """The read-back verdict, loud: confirmed, did NOT change, or could not be read back."""
+        if self.account is not None and self.account.login == move.login and move.after:
+            self.account = self.account.model_copy(update={"broker_name": move.after})
+            self.current_wl.setText(move.after)
+            self.read_at.setText(f"Read back from the server at {datetime.now():%H:%M:%S}.")
+            if move.after != move.before:
+                self.plan.setText(f"{move.before} → {move.after}  (done)")
+        self.last_move = move
+        if move.confirmed:
+            text = (
+                f"✔ Moved: account {move.login} is now on {move.after} (was {move.before}). "
+                "Confirmed by reading it back."
+            )
+            level = Level.SUCCESS
+        elif move.after is None:
+            text = (
+                f"? Could not read account {move.login} back after the move to {move.requested}: "
+                "look it up to check its White Label."
+            )
+            level = Level.WARNING
+        else:
+            text = (
+                f"✖ Did NOT change: account {move.login} is still on {move.after} after the move "
+                f"to {move.requested} was sent."
+            )
+            level = Level.ERROR
+        background, foreground = level.value
+        self.verdict.setStyleSheet(
+            f"background: {background}; color: {foreground}; border: 2px solid {foreground}; "
+            "border-radius: 4px; padding: 8px;"
+        )
+        self.verdict.setText(text)
+        self.verdict.show()
+
+
+def _items(combo: QComboBox) -> list[str]:
+    return [combo.itemText(index) for index in range(combo.count())]
+
+
+def _refill(combo: QComboBox, names: list[str]) -> None:
+    chosen = combo.currentText()
+    combo.clear()
+    combo.addItems(names)
+    if chosen in names:
+        combo.setCurrentText(chosen)
