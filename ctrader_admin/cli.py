@@ -17,6 +17,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--profile", help="open the app on this connection profile (id or name)", default=None
     )
+    parser.add_argument(
+        "--smoke-test",
+        action="store_true",
+        help="self-check of an install or build: show the main window on the sandbox, look up "
+        "a user, print one line and exit (0 = ok); works with QT_QPA_PLATFORM=offscreen",
+    )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     from ctrader_admin.sandbox import cli as sandbox_cli
 
@@ -26,6 +32,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def run(argv: list[str]) -> int:
     args = build_parser().parse_args(argv)
+    if args.smoke_test:
+        from ctrader_admin.app import run_smoke_test
+
+        return run_smoke_test()
     if args.command == "sandbox":
         from ctrader_admin.sandbox import cli as sandbox_cli
 
