@@ -1,0 +1,516 @@
+"""The profiles dialog against a real ProfileStore in the test's own settings folder."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import MANAGER, wait_for_dialog
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QApplication,
+    QCheckBox,
+    QColorDialog,
+    QDoubleSpinBox,
+    QFileDialog,
+    QGroupBox,
+    QLabel,
+    QLineEdit,
+    QSpinBox,
+    QWidget,
+)
+from pytestqt.qtbot import QtBot
+
+from ctrader_admin.services.backoffice import Backoffice
+from ctrader_admin.store.paths import AppPaths
+from ctrader_admin.store.profiles import SANDBOX_PROFILE_ID, Profile
+from ctrader_admin.ui.dialogs import ask
+from ctrader_admin.ui.notify import Level
+from ctrader_admin.ui.profiles_dialog import ChoiceDialog, ProfilesDialog, split_names
+
+LIVE = Profile(
+    id="acme-live",
+    name="Acme Live",
+    base_url="https://live-acme.webapi.example:8443",
+    broker_names=["acme_main", "acme_eu"],
+    broker_crm_name="acme_crm",
+    environments=["live"],
+    manager_login=40001,
+    color="#6a4c93",
+    live=True,
+)
+
+
+@pytest.fixture
+def dialog(qtbot: QtBot, window: QWidget, backoffice: Backoffice) -> Iterator[ProfilesDialog]:
+    backoffice.profiles.add(LIVE)
+    widget = ProfilesDialog(window, backoffice)
+    widget.show()
+    qtbot.waitExposed(widget)
+    yield widget
+    widget.hide()
+
+
+def settings_json(paths: AppPaths) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(paths.settings_file.read_text(encoding="utf-8"))
+    return data
+
+
+def stored(paths: AppPaths, profile_id: str) -> dict[str, Any] | None:
+    return next((p for p in settings_json(paths)["profiles"] if p["id"] == profile_id), None)
+
+
+def click_row(qtbot: QtBot, dialog: ProfilesDialog, profile_id: str) -> None:
+    """A real mouse click on the profile in the list."""
+    index = dialog.model.index(dialog.model.row_of(profile_id), 0)
+    rect = dialog.table.visualRect(index)
+    qtbot.mouseClick(dialog.table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+
+
+def shown_question(qtbot: QtBot, name: str) -> ChoiceDialog:
+    dialog = wait_for_dialog(qtbot, name)
+    assert isinstance(dialog, ChoiceDialog)
+    return dialog
+
+
+def fill_new_profile(dialog: ProfilesDialog) -> None:
+    dialog.name_edit.setText("Globex Demo")
+    dialog.url_edit.setText("https://demo-globex.webapi.example:8443")
+    dialog.wl_edit.setText("globex_main,\nglobex_asia")
+    dialog.crm_edit.setText("globex_crm")
+    dialog.env_edit.setText("demo")
+    dialog.login_edit.setText("50007")
+    dialog.colour_edit.setText("#E76F51")
+    dialog.read_only_check.setChecked(True)
+    dialog.budget_spin.setValue(120)
+    dialog.ticket_check.setChecked(True)
+    dialog.remember_check.setChecked(False)
+    dialog.invite_check.setChecked(False)
+    dialog.timeout_spin.setValue(35.5)
+
+
+def add_draft(qtbot: QtBot, dialog: ProfilesDialog) -> None:
+    dialog.add_button.click()
+    qtbot.waitUntil(lambda: dialog.model.row_of("") >= 0)
+
+
+def all_keys(value: object) -> Iterator[str]:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield str(key)
+            yield from all_keys(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from all_keys(item)
+
+
+def test_add_saves_every_field_and_no_secret(
+    qtbot: QtBot, dialog: ProfilesDialog, backoffice: Backoffice, paths: AppPaths
+) -> None:
+    add_draft(qtbot, dialog)
+    assert dialog.id_edit.isReadOnly() is False
+    fill_new_profile(dialog)
+    assert dialog.id_edit.text() == "globex-demo"  # follows the name until typed
+    assert dialog.wl_edit.text() == "globex_main, globex_asia"  # a pasted column is joined
+    qtbot.keyClick(dialog.name_edit, Qt.Key.Key_Return)  # Enter = Save
+    assert dialog.bar.level is Level.SUCCESS, dialog.bar.text()
+    saved = stored(paths, "globex-demo")
+    assert saved is not None
+    assert saved | {"ca_bundle": None} == {
+        "id": "globex-demo",
+        "name": "Globex Demo",
+        "kind": "remote",
+        "base_url": "https://demo-globex.webapi.example:8443",
+        "broker_names": ["globex_main", "globex_asia"],
+        "broker_crm_name": "globex_crm",
+        "environments": ["demo"],
+        "manager_login": 50007,
+        "color": "#e76f51",
+        "live": False,
+        "read_only": True,
+        "ca_bundle": None,
+        "write_budget_per_hour": 120,
+        "require_reason": True,
+        "require_ticket": True,
+        "remember_token": False,
+        "invite_enabled": False,
+        "timeout_seconds": 35.5,
+    }
+    # Now a saved profile: its id is fixed, the list shows it, nothing is left unsaved.
+    assert dialog.id_edit.isReadOnly()
+    assert dialog.model.row_of("") == -1
+    assert dialog.model.rows[dialog.model.row_of("globex-demo")].read_only
+    assert not dialog.has_unsaved_edits()
+    # No secret anywhere in the file: neither a key nor the session's token or password.
+    text = paths.settings_file.read_text(encoding="utf-8")
+    keys = {k.lower() for k in all_keys(settings_json(paths))}
+    assert not keys & {"token", "password", "secret", "api_key"}
+    session = backoffice.session
+    assert session is not None
+    assert session.client.token
+    assert session.client.token not in text
+    assert MANAGER.password not in text
+
+
+def test_loopback_http_is_accepted(qtbot: QtBot, dialog: ProfilesDialog, paths: AppPaths) -> None:
+    add_draft(qtbot, dialog)
+    fill_new_profile(dialog)
+    dialog.url_edit.setText("http://127.0.0.1:8081")
+    assert dialog.save()
+    saved = stored(paths, "globex-demo")
+    assert saved is not None
+    assert saved["base_url"] == "http://127.0.0.1:8081"
+
+
+INVALID: dict[str, tuple[Callable[[ProfilesDialog], None], str, str]] = {
+    "http to a remote host": (
+        lambda d: d.url_edit.setText("http://live-acme.webapi.example:8443"),
+        "base_url",
+        "Server URL: Plain http:// is allowed only for this computer",
+    ),
+    "empty White Labels": (
+        lambda d: d.wl_edit.setText(" , "),
+        "broker_names",
+        "White Labels: Add at least one White Label",
+    ),
+    "bad colour": (
+        lambda d: d.colour_edit.setText("purple"),
+        "color",
+        "Colour: The colour must be written #RRGGBB",
+    ),
+    "budget 0": (
+        lambda d: d.budget_spin.setValue(0),
+        "write_budget_per_hour",
+        "Write budget: The write budget must allow at least 1 write per hour",
+    ),
+    "non-numeric manager login": (
+        lambda d: d.login_edit.setText("4000l"),
+        "manager_login",
+        "Manager login: The manager login is a number",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", INVALID)
+def test_invalid_input_names_the_field_and_saves_nothing(
+    qtbot: QtBot, dialog: ProfilesDialog, paths: AppPaths, case: str
+) -> None:
+    spoil, field, message = INVALID[case]
+    before = paths.settings_file.read_bytes()
+    # On an existing profile…
+    click_row(qtbot, dialog, LIVE.id)
+    spoil(dialog)
+    assert dialog.save() is False
+    assert dialog.bar.level is Level.ERROR
+    assert message in dialog.bar.text()
+    assert dialog.invalid_fields() == [field]
+    assert dialog.labels[field].property("invalid") is True
+    assert dialog.fields[field].hasFocus()
+    assert paths.settings_file.read_bytes() == before
+    # …and on a new one.
+    dialog.reject()
+    discard = shown_question(qtbot, "unsavedProfileDialog")
+    assert dialog.isVisible()
+    discard.choose("discard")
+    qtbot.waitUntil(lambda: not dialog.isVisible())
+    dialog.show()
+    add_draft(qtbot, dialog)
+    fill_new_profile(dialog)
+    spoil(dialog)
+    assert dialog.save() is False
+    assert message in dialog.bar.text()
+    assert paths.settings_file.read_bytes() == before
+    # Editing the field takes the red mark away.
+    dialog.fields[field].setFocus()
+    if isinstance(dialog.fields[field], QLineEdit):
+        qtbot.keyClicks(dialog.fields[field], "x")
+    else:
+        qtbot.keyClick(dialog.fields[field], Qt.Key.Key_Up)
+    assert field not in dialog.invalid_fields()
+
+
+def test_several_errors_are_listed_and_a_taken_name_is_named(
+    qtbot: QtBot, dialog: ProfilesDialog, paths: AppPaths
+) -> None:
+    before = paths.settings_file.read_bytes()
+    add_draft(qtbot, dialog)
+    assert dialog.save() is False  # a fresh draft has no White Labels nor brokerCrmName
+    assert dialog.invalid_fields() == ["base_url", "broker_names", "broker_crm_name"]
+    fill_new_profile(dialog)
+    dialog.name_edit.setText("acme live")  # names are unique ignoring case
+    assert dialog.save() is False
+    assert "Name: A profile named 'acme live' already exists." in dialog.bar.text()
+    assert dialog.invalid_fields() == ["name"]
+    assert paths.settings_file.read_bytes() == before
+
+
+def test_edit_saves_and_duplicate_makes_a_copy(
+    qtbot: QtBot, dialog: ProfilesDialog, backoffice: Backoffice, paths: AppPaths
+) -> None:
+    click_row(qtbot, dialog, LIVE.id)
+    assert dialog.name_edit.text() == "Acme Live"
+    assert not dialog.save_button.isEnabled()  # nothing to save yet
+    dialog.budget_spin.setValue(42)
+    dialog.env_edit.setText("live, live-2")
+    assert dialog.has_unsaved_edits()
+    assert "Unsaved" in dialog.unsaved_marker.text()
+    dialog.save_button.click()
+    saved = stored(paths, LIVE.id)
+    assert saved is not None
+    assert (saved["write_budget_per_hour"], saved["environments"]) == (42, ["live", "live-2"])
+    assert backoffice.settings.get(LIVE.id) == backoffice.profiles.get(LIVE.id)
+
+    dialog.duplicate_button.click()
+    qtbot.waitUntil(lambda: len(backoffice.profiles.profiles) == 3)
+    copy = backoffice.profiles.profiles[2]
+    assert (copy.id, copy.name) == ("acme-live-copy", "Acme Live (copy)")
+    assert copy.model_dump(exclude={"id", "name"}) == backoffice.profiles.get(LIVE.id).model_dump(
+        exclude={"id", "name"}
+    )
+    assert dialog.name_edit.text() == "Acme Live (copy)"
+    assert dialog.id_edit.text() == "acme-live-copy"
+    assert stored(paths, "acme-live-copy") is not None
+
+
+def test_delete_asks_then_removes_and_forgets_the_token(
+    qtbot: QtBot, dialog: ProfilesDialog, backoffice: Backoffice, paths: AppPaths
+) -> None:
+    backoffice.tokens.set(LIVE.id, 40001, "tok-acme-live-123456", remember=True)
+    click_row(qtbot, dialog, LIVE.id)
+    dialog.delete_button.click()
+    question = shown_question(qtbot, "confirmDeleteProfileDialog")
+    assert "Acme Live" in question.text.text()
+    question.reject()  # Cancel / Esc keeps it
+    qtbot.waitUntil(lambda: not question.isVisible())
+    assert stored(paths, LIVE.id) is not None
+
+    dialog.delete_button.click()
+    shown_question(qtbot, "confirmDeleteProfileDialog").choose("delete")
+    qtbot.waitUntil(lambda: dialog.bar.level is Level.SUCCESS)
+    assert stored(paths, LIVE.id) is None
+    assert dialog.model.row_of(LIVE.id) == -1
+    assert dialog.name_edit.text() == "Sandbox"  # the neighbour is shown
+    assert backoffice.tokens.get(LIVE.id, 40001) is None
+
+
+def test_sandbox_cannot_be_deleted_and_its_url_is_fixed(
+    qtbot: QtBot, dialog: ProfilesDialog, paths: AppPaths
+) -> None:
+    click_row(qtbot, dialog, SANDBOX_PROFILE_ID)
+    assert dialog.name_edit.text() == "Sandbox"
+    assert not dialog.delete_button.isEnabled()
+    assert "cannot be deleted" in dialog.delete_button.toolTip()
+    assert dialog.sandbox_hint.isVisible()
+    assert "training sandbox" in dialog.sandbox_hint.text()
+    assert dialog.url_edit.isReadOnly()
+    assert dialog.ca_edit.isReadOnly()
+    assert not dialog.ca_button.isEnabled()
+    assert "sandbox" in dialog.kind_label.text().lower()
+    qtbot.keyClicks(dialog.url_edit, "evil.example")
+    assert dialog.url_edit.text() == "https://sandbox.local"
+    # The Delete key on the list does nothing either.
+    dialog.table.setFocus()
+    qtbot.keyClick(dialog.table, Qt.Key.Key_Delete)
+    qtbot.wait(50)
+    assert not [w for w in QApplication.topLevelWidgets() if w.isVisible() and w is not dialog]
+    # Other fields stay editable; the connection is kept whatever the fields say.
+    dialog.budget_spin.setValue(10)
+    dialog.url_edit.setText("https://elsewhere.example")  # only code can do this
+    assert dialog.save()
+    saved = stored(paths, SANDBOX_PROFILE_ID)
+    assert saved is not None
+    assert (saved["kind"], saved["base_url"], saved["write_budget_per_hour"]) == (
+        "sandbox",
+        "https://sandbox.local",
+        10,
+    )
+
+
+def test_live_flag_shows_the_live_marker(qtbot: QtBot, dialog: ProfilesDialog) -> None:
+    click_row(qtbot, dialog, SANDBOX_PROFILE_ID)
+    assert not dialog.live_marker.isVisible()
+    click_row(qtbot, dialog, LIVE.id)
+    assert dialog.live_marker.isVisible()
+    assert dialog.live_marker.text() == "LIVE"
+    assert "#b00020" in dialog.band.styleSheet()  # the whole band turns red
+    assert dialog.model.rows[dialog.model.row_of(LIVE.id)].flags().startswith("LIVE")
+    dialog.live_check.setChecked(False)
+    assert not dialog.live_marker.isVisible()
+    assert "#b00020" not in dialog.band.styleSheet()
+    dialog.live_check.setChecked(True)
+    assert dialog.live_marker.isVisible()
+    assert not dialog.has_unsaved_edits()  # back as saved
+
+
+def test_switching_with_unsaved_edits_asks(
+    qtbot: QtBot, dialog: ProfilesDialog, paths: AppPaths
+) -> None:
+    click_row(qtbot, dialog, LIVE.id)
+    dialog.name_edit.setText("Acme Live EU")
+    click_row(qtbot, dialog, SANDBOX_PROFILE_ID)
+    question = shown_question(qtbot, "unsavedProfileDialog")
+    assert "Acme Live EU" in question.text.text()
+    assert dialog.table.currentIndex().row() == dialog.model.row_of(LIVE.id)  # not yet moved
+    question.reject()  # Cancel: stay, edits kept
+    qtbot.waitUntil(lambda: not question.isVisible())
+    assert dialog.name_edit.text() == "Acme Live EU"
+    assert dialog.table.currentIndex().row() == dialog.model.row_of(LIVE.id)
+
+    click_row(qtbot, dialog, SANDBOX_PROFILE_ID)
+    shown_question(qtbot, "unsavedProfileDialog").choose("discard")
+    qtbot.waitUntil(lambda: dialog.name_edit.text() == "Sandbox")
+    assert "discarded" in dialog.bar.text()
+    assert stored(paths, LIVE.id) == json.loads(LIVE.model_dump_json())
+
+    click_row(qtbot, dialog, LIVE.id)
+    dialog.name_edit.setText("Acme Live EU")
+    click_row(qtbot, dialog, SANDBOX_PROFILE_ID)
+    shown_question(qtbot, "unsavedProfileDialog").choose("save")
+    qtbot.waitUntil(lambda: dialog.name_edit.text() == "Sandbox")
+    saved = stored(paths, LIVE.id)
+    assert saved is not None
+    assert saved["name"] == "Acme Live EU"
+
+
+def test_an_invalid_edit_is_not_lost_by_save_on_switch(
+    qtbot: QtBot, dialog: ProfilesDialog, paths: AppPaths
+) -> None:
+    click_row(qtbot, dialog, LIVE.id)
+    dialog.wl_edit.clear()
+    click_row(qtbot, dialog, SANDBOX_PROFILE_ID)
+    shown_question(qtbot, "unsavedProfileDialog").choose("save")
+    qtbot.waitUntil(lambda: dialog.bar.level is Level.ERROR)
+    assert "White Labels" in dialog.bar.text()
+    assert dialog.name_edit.text() == "Acme Live"  # still on the profile being fixed
+    assert dialog.has_unsaved_edits()
+    saved = stored(paths, LIVE.id)
+    assert saved is not None
+    assert saved["broker_names"] == ["acme_main", "acme_eu"]
+
+
+def test_an_untouched_new_profile_goes_away_without_a_question(
+    qtbot: QtBot, dialog: ProfilesDialog
+) -> None:
+    add_draft(qtbot, dialog)
+    assert dialog.name_edit.text() == "New profile"
+    assert dialog.name_edit.hasFocus()
+    click_row(qtbot, dialog, LIVE.id)
+    assert dialog.model.row_of("") == -1
+    assert dialog.name_edit.text() == "Acme Live"
+
+
+def test_escape_closes_and_asks_first_when_edited(
+    qtbot: QtBot, window: QWidget, backoffice: Backoffice
+) -> None:
+    dialog = ProfilesDialog(window, backoffice)
+    task = asyncio.ensure_future(ask(dialog))
+    qtbot.waitUntil(dialog.isVisible)
+    dialog.colour_edit.setText("#123456")
+    qtbot.keyClick(dialog.colour_edit, Qt.Key.Key_Escape)
+    question = shown_question(qtbot, "unsavedProfileDialog")
+    question.reject()
+    qtbot.waitUntil(lambda: not question.isVisible())
+    assert dialog.isVisible()
+    assert not task.done()
+    qtbot.waitUntil(lambda: not dialog._closing)  # the question's task has ended
+    qtbot.keyClick(dialog.colour_edit, Qt.Key.Key_Escape)
+    shown_question(qtbot, "unsavedProfileDialog").choose("save")
+    qtbot.waitUntil(task.done)
+    assert backoffice.profiles.get(SANDBOX_PROFILE_ID).color == "#123456"
+    # Without edits, Esc simply closes.
+    dialog2 = ProfilesDialog(window, backoffice)
+    task2 = asyncio.ensure_future(ask(dialog2))
+    qtbot.waitUntil(dialog2.isVisible)
+    qtbot.keyClick(dialog2.table, Qt.Key.Key_Escape)
+    qtbot.waitUntil(task2.done)
+    assert task2.result() is False
+
+
+def test_every_field_is_reachable_by_tab_and_labelled(qtbot: QtBot, dialog: ProfilesDialog) -> None:
+    click_row(qtbot, dialog, LIVE.id)
+    inputs: list[QWidget] = [
+        w
+        for w in dialog.findChildren(QWidget)
+        if isinstance(w, QLineEdit | QSpinBox | QDoubleSpinBox | QCheckBox)
+        and w.isVisible()
+        and w.parent() is not None
+        and not isinstance(w.parent(), QSpinBox | QDoubleSpinBox)  # a spin box's own editor
+    ]
+    assert len(inputs) == 17
+    dialog.table.setFocus()
+    reached: list[QWidget] = []
+    for _ in range(60):
+        qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Tab)
+        focus = QApplication.focusWidget()
+        assert focus is not None
+        owner = focus.parent() if isinstance(focus.parent(), QSpinBox | QDoubleSpinBox) else focus
+        assert isinstance(owner, QWidget)
+        reached.append(owner)
+    assert set(inputs) <= set(reached)
+    # Every text field or spin box has a label that focuses it.
+    for field, widget in dialog.fields.items():
+        assert dialog.labels[field].buddy() is widget, field
+    # Mnemonics are unique across labels, buttons, check boxes.
+    texts = [
+        w.text()
+        for w in dialog.findChildren(QWidget)
+        if isinstance(w, QLabel | QAbstractButton) and w.isVisible()
+    ] + [b.title() for b in dialog.findChildren(QGroupBox)]
+    keys = [m.group(1).lower() for t in texts for m in re.finditer(r"&([^&])", t)]
+    assert len(keys) == len(set(keys)), sorted(keys)
+
+
+def test_split_names() -> None:
+    assert split_names("a, b;c\nd\r\n e ,") == ["a", "b", "c", "d", "e"]
+    assert split_names(" , ") == []
+
+
+def test_no_secret_field_in_the_dialog(dialog: ProfilesDialog) -> None:
+    edits = dialog.findChildren(QLineEdit)
+    assert all(e.echoMode() == QLineEdit.EchoMode.Normal for e in edits)
+    names = " ".join(w.objectName().lower() for w in dialog.findChildren(QWidget))
+    assert "password" not in names
+    assert "token" not in " ".join(e.objectName().lower() for e in edits)
+
+
+def test_colour_and_ca_bundle_pickers(
+    qtbot: QtBot, dialog: ProfilesDialog, paths: AppPaths, tmp_path: Path
+) -> None:
+    click_row(qtbot, dialog, LIVE.id)
+    dialog.preset_buttons[3].click()
+    assert dialog.colour_edit.text() == "#e76f51"
+    dialog.colour_button.click()
+    picker = wait_for_dialog(qtbot, "profileColourDialog")
+    assert isinstance(picker, QColorDialog)
+    picker.setCurrentColor(QColor("#336699"))
+    picker.accept()
+    qtbot.waitUntil(lambda: dialog.colour_edit.text() == "#336699")
+
+    bundle = tmp_path / "acme-ca.pem"
+    bundle.write_text("-----BEGIN CERTIFICATE-----\n", encoding="utf-8")
+    dialog.ca_button.click()
+    chooser = wait_for_dialog(qtbot, "caBundleDialog")
+    assert isinstance(chooser, QFileDialog)
+    name_field = chooser.findChild(QLineEdit, "fileNameEdit")  # as typed by the operator
+    assert name_field is not None
+    name_field.setText(str(bundle))
+    chooser.accept()
+    qtbot.waitUntil(lambda: dialog.ca_edit.text() == str(bundle))
+    assert dialog.save()
+    assert dialog.bar.text().startswith("Saved")
+    saved = stored(paths, LIVE.id)
+    assert saved is not None
+    assert (saved["color"], saved["ca_bundle"]) == ("#336699", str(bundle))
+
+    # A bundle that is not there is saved, with a warning that connecting will fail.
+    dialog.ca_edit.setText(str(tmp_path / "missing.pem"))
+    assert dialog.save()
+    assert dialog.bar.level is Level.WARNING
+    assert "CA bundle" in dialog.bar.text()
