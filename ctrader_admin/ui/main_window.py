@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import importlib
 
-from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtCore import QByteArray, QEvent, QObject, QSettings, Qt, QTimer
+from PySide6.QtGui import QAction, QCloseEvent, QKeyEvent, QKeySequence
 from PySide6.QtWidgets import (
+    QApplication,
     QComboBox,
     QFrame,
     QHBoxLayout,
@@ -37,12 +38,28 @@ TABS: tuple[tuple[str, str], ...] = (
 )
 
 
+class GlobalShortcutGuard(QObject):
+    """Keeps application-wide shortcuts working while a text field has focus: on Linux a
+    QLineEdit claims Ctrl+K (Emacs "kill line") in its ShortcutOverride, which would swallow
+    "jump to id". Filtering the override (without accepting it) lets the shortcut fire."""
+
+    def __init__(self, sequences: list[QKeySequence], parent: QObject) -> None:
+        super().__init__(parent)
+        self._keys = {seq[0].toCombined() for seq in sequences if not seq.isEmpty()}
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.ShortcutOverride and isinstance(event, QKeyEvent):
+            return event.keyCombination().toCombined() in self._keys
+        return False
+
+
 class Badge(QLabel):
-    def __init__(self, text: str, background: str, parent: QWidget | None = None) -> None:
+    """White on the band, in the badge's colour: readable on any band, the red live one too."""
+
+    def __init__(self, text: str, colour: str, parent: QWidget | None = None) -> None:
         super().__init__(text, parent)
         self.setStyleSheet(
-            f"background:{background};color:white;font-weight:bold;padding:2px 8px;"
-            "border-radius:3px;"
+            f"background:white;color:{colour};font-weight:bold;padding:2px 8px;border-radius:3px;"
         )
 
 
@@ -143,9 +160,11 @@ class MainWindow(QMainWindow):
         jump = QAction("&Jump to id or email…", self)
         jump.setObjectName("jumpAction")
         jump.setShortcut(QKeySequence("Ctrl+K"))
-        jump.setShortcutContext(Qt.ShortcutContext.ApplicationShortcut)
         jump.triggered.connect(self.jump)
         go_menu.addAction(jump)
+        app = QApplication.instance()
+        if app is not None:
+            app.installEventFilter(GlobalShortcutGuard([jump.shortcut()], self))
         for index in range(len(TABS)):
             action = QAction(f"Tab {index + 1}", self)
             action.setShortcut(QKeySequence(f"Alt+{index + 1}"))

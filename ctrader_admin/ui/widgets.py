@@ -56,7 +56,7 @@ def heading(text: str) -> QLabel:
 def hint(text: str) -> QLabel:
     label = QLabel(text)
     label.setWordWrap(True)
-    label.setStyleSheet("color: palette(mid);")
+    label.setStyleSheet("color: #555555;")  # readable grey; palette(mid) is too faint
     return label
 
 

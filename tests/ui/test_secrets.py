@@ -4,6 +4,7 @@ password and the password's MD5."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 import sys
@@ -41,10 +42,19 @@ class InMemorySandboxHost:
 
 
 def test_no_file_the_app_writes_contains_a_secret(
-    qtbot: QtBot, app_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    qtbot: QtBot,
+    app_home: Path,
+    request: pytest.FixtureRequest,
+    event_loop: asyncio.AbstractEventLoop,
 ) -> None:
     paths = AppPaths.from_environment()
+    root = logging.getLogger()
+    handlers_before = list(root.handlers)
     configure_logging(paths, level=logging.DEBUG)
+    added = [h for h in root.handlers if h not in handlers_before]
+    for handler in added:
+        request.addfinalizer(handler.close)
+        request.addfinalizer(lambda h=handler: root.removeHandler(h))
     for name in ("httpx", "httpcore", "ctrader_admin"):
         logging.getLogger(name).setLevel(logging.DEBUG)
     host = InMemorySandboxHost()
@@ -71,7 +81,7 @@ def test_no_file_the_app_writes_contains_a_secret(
     # A write refused by rights, and a token the backend stopped accepting.
     unknown_link = PartnerTarget.account(9_999_999)
     with pytest.raises(NotFound):
-        run_async(qtbot, partners.set_partner(session, unknown_link, "X-1"))
+        run_async(qtbot, partners.set_partner(session, unknown_link, "X-1", reason="test"))
     host.sandbox.invalidate_token(MANAGER.login)
     with pytest.raises(Unauthorized):
         run_async(qtbot, partners.read_partner(session, target))
@@ -112,4 +122,3 @@ def test_no_file_the_app_writes_contains_a_secret(
         if needle in path.read_bytes()
     ]
     assert hits == []
-    logging.getLogger().handlers.clear()
