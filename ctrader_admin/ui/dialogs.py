@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QLabel,
     QLineEdit,
+    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
@@ -57,6 +58,8 @@ class ConfirmWriteDialog(QDialog):
         super().__init__(parent)
         self.setObjectName("confirmWriteDialog")
         self.setWindowTitle(title)
+        # Wide enough that a "from → to" value is read on one line, not wrapped mid-value.
+        self.setMinimumWidth(460)
         self.profile = profile
         self._type_to_confirm = type_to_confirm
         layout = QVBoxLayout(self)
@@ -77,6 +80,8 @@ class ConfirmWriteDialog(QDialog):
             text = QLabel(value)
             text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             text.setWordWrap(True)
+            # Take the dialog's width (a wrapped label otherwise keeps its narrow size hint).
+            text.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
             summary.addRow(f"{label}:", text)
         layout.addLayout(summary)
         fields = form()
@@ -108,6 +113,10 @@ class ConfirmWriteDialog(QDialog):
         self.ticket.textChanged.connect(self._refresh)
         self._refresh()
         self.reason.setFocus()
+        # Start at the height the wrapped labels need at that width (not at a narrower guess).
+        height = self.heightForWidth(self.minimumWidth())
+        if height > 0:
+            self.resize(self.minimumWidth(), height)
 
     def _refresh(self) -> None:
         ok = True
