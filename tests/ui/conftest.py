@@ -43,6 +43,21 @@ def event_loop(qapp: QApplication) -> Iterator[asyncio.AbstractEventLoop]:
     asyncio.set_event_loop(None)
 
 
+@pytest.fixture(autouse=True)
+def _loop_running_only_in_ui_tests(request: pytest.FixtureRequest) -> Iterator[None]:
+    """qasync (already_running=True) marks its loop as the thread's running loop for good; the
+    tests that run after tests/ui in the same process (tests/unit) call asyncio.run(), which
+    refuses to start while a loop is marked running. So the mark is set for each UI test that
+    uses the loop and cleared after it."""
+    if "event_loop" not in request.fixturenames:
+        yield
+        return
+    loop = request.getfixturevalue("event_loop")
+    asyncio.events._set_running_loop(loop)
+    yield
+    asyncio.events._set_running_loop(None)
+
+
 @pytest.fixture
 def sandbox() -> Iterator[Sandbox]:
     box = Sandbox(SandboxConfig(users=120))
