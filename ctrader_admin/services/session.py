@@ -145,7 +145,8 @@ class Session:
         wait_for_budget: bool = False,
     ) -> T:
         """Send one write through the gate. The journal holds the attempt before it leaves, and
-        its outcome after: ok, failed, or unknown (answer lost, or cancelled in flight)."""
+        its outcome after: ok, failed, or unknown (answer lost, or cancelled in flight). Journal
+        writes of concurrent calls share transactions (group commit, off the event loop)."""
         self.check_can_write(intent.reason, intent.ticket)
         if not self.logged_in:
             raise NotLoggedIn("Not logged in: log in to this connection first.")
@@ -153,7 +154,7 @@ class Session:
             await self.budget.acquire()
         elif not self.budget.try_acquire():
             raise WriteBudgetExhausted(self.budget.per_hour, self.budget.seconds_until_free())
-        intent_id = self.journal.begin(
+        intent_id = await self.journal.begin_async(
             JournalDraft(
                 operator=self.operator,
                 workstation=self.workstation,
@@ -177,22 +178,30 @@ class Session:
         try:
             result = await self.guard(send())
         except OutcomeUnknown as exc:
-            self.last_entry = self.journal.complete(intent_id, "unknown", error=exc.message)
+            self.last_entry = await self.journal.complete_async(
+                intent_id, "unknown", error=exc.message
+            )
             raise
         except ApiConnectionError as exc:
             # Nothing reached the backend: the slot is given back, the attempt still recorded.
             self.budget.release_unused()
-            self.last_entry = self.journal.complete(intent_id, "failed", error=exc.message)
+            self.last_entry = await self.journal.complete_async(
+                intent_id, "failed", error=exc.message
+            )
             raise
         except ApiError as exc:
-            self.last_entry = self.journal.complete(intent_id, "failed", error=exc.message)
+            self.last_entry = await self.journal.complete_async(
+                intent_id, "failed", error=exc.message
+            )
             raise
         except asyncio.CancelledError:
-            self.last_entry = self.journal.complete(
+            self.last_entry = await self.journal.complete_async(
                 intent_id, "unknown", error="Cancelled by the operator while the request was out."
             )
             raise
-        self.last_entry = self.journal.complete(intent_id, "ok", response_text=_summary(result))
+        self.last_entry = await self.journal.complete_async(
+            intent_id, "ok", response_text=_summary(result)
+        )
         return result
 
 

@@ -7,15 +7,21 @@ An attempt's outcome is known only after the network call, and the app may die i
 So ``begin`` records the attempt in a write-ahead *intent* table (not chained) before the request
 is sent; ``complete`` appends the chained entry and removes the intent in one transaction; and
 ``recover`` turns intents left by a crash into entries with outcome "unknown".
+
+Concurrent writers (a bulk job) use ``begin_async``/``complete_async``: the calls made while a
+transaction is being written are grouped into the next one, on a worker thread, so N writes in
+flight share one fsync instead of paying 2·N, and the event loop never waits for the disk.
 """
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import hashlib
 import json
 import socket
 import sqlite3
+import threading
 import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, fields
@@ -162,6 +168,7 @@ class Journal:
         self._db = database
         # Intents of this process are in flight, not crashed: recover() leaves them alone.
         self._session = uuid.uuid4().hex
+        self._group = _GroupCommit(self)
         with database.transaction() as conn:
             self._indexed = journal_search.ensure_index(conn, wanted=full_text)
 
@@ -207,6 +214,69 @@ class Journal:
             chain.flush()
             conn.execute("DELETE FROM journal_intents WHERE id = ?", (intent_id,))
         return entry
+
+    async def begin_async(self, draft: JournalDraft) -> int:
+        """``begin``, grouped with the other calls in flight. If the caller is cancelled, the
+        attempt is completed as failed (it was never sent)."""
+        result = await self._group.submit(_GroupOp("begin", draft=draft))
+        assert isinstance(result, int)
+        return result
+
+    async def complete_async(
+        self,
+        intent_id: int,
+        outcome: Outcome,
+        response_text: str | None = None,
+        error: str | None = None,
+    ) -> JournalEntry:
+        """``complete``, grouped with the other calls in flight. Written even if the caller is
+        cancelled meanwhile."""
+        if outcome not in OUTCOMES:
+            raise JournalError(f"Unknown outcome {outcome!r}.")
+        op = _GroupOp("complete", intent_id=intent_id, outcome=outcome)
+        op.response_text, op.error = response_text, error
+        result = await self._group.submit(op)
+        assert isinstance(result, JournalEntry)
+        return result
+
+    def _run_group(self, ops: list[_GroupOp]) -> list[int | JournalEntry | JournalError]:
+        """Every op in one transaction; an op that is refused does not stop the others."""
+        results: list[int | JournalEntry | JournalError] = []
+        with self._db.transaction() as conn:
+            chain: _Chain | None = None
+            for op in ops:
+                try:
+                    if op.kind == "begin":
+                        assert op.draft is not None
+                        results.append(self._insert_intent(conn, op.draft))
+                        continue
+                    row = conn.execute(
+                        "SELECT fields FROM journal_intents WHERE id = ?", (op.intent_id,)
+                    ).fetchone()
+                    if row is None:
+                        raise JournalError(
+                            f"No pending attempt {op.intent_id}: it was completed or recovered "
+                            "already."
+                        )
+                    chain = chain or _Chain(conn)
+                    fields_ = json.loads(row[0])
+                    results.append(chain.append(fields_, op.outcome, op.response_text, op.error))
+                    conn.execute("DELETE FROM journal_intents WHERE id = ?", (op.intent_id,))
+                except JournalError as exc:
+                    results.append(exc)
+            if chain is not None:
+                chain.flush()
+        return results
+
+    def _insert_intent(self, conn: sqlite3.Connection, draft: JournalDraft) -> int:
+        values = _draft_fields(draft, None)
+        self._check_reverts(conn, values["reverts_id"])
+        cursor = conn.execute(
+            "INSERT INTO journal_intents (session, fields) VALUES (?, ?)",
+            (self._session, json.dumps(values, ensure_ascii=False)),
+        )
+        assert cursor.lastrowid is not None
+        return cursor.lastrowid
 
     def recover(self) -> list[JournalEntry]:
         """Turn attempts left by a crash (sent, never answered) into 'unknown' entries.
@@ -438,3 +508,101 @@ class _Chain:
                 "INSERT INTO journal (id, body, hash) VALUES (?, ?, ?)", self.pending
             )
             self.pending.clear()
+
+
+@dataclass(slots=True)
+class _GroupOp:
+    kind: Literal["begin", "complete"]
+    draft: JournalDraft | None = None
+    intent_id: int = 0
+    outcome: Outcome = "failed"
+    response_text: str | None = None
+    error: str | None = None
+
+
+_CANCELLED_BEFORE_SENDING = "Cancelled before the request was sent: nothing was sent."
+
+
+class _GroupCommit:
+    """Group commit for one Journal: whatever is submitted while a group is being written goes
+    into the next group. One group at a time, on a worker thread, for the event loop that
+    started it; a call from another loop meanwhile runs on its own (correct, just not grouped)."""
+
+    def __init__(self, journal: Journal) -> None:
+        self._journal = journal
+        self._lock = threading.Lock()
+        self._pending: list[tuple[_GroupOp, asyncio.Future[object]]] = []
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    async def submit(self, op: _GroupOp) -> int | JournalEntry:
+        future = self._enqueue(op, asyncio.get_running_loop())
+        if future is None:
+            result = await asyncio.to_thread(self._journal._run_group, [op])
+            return _unwrap(result[0])
+        try:
+            # Shielded: once submitted, the op is written whatever happens to this caller.
+            return _unwrap(await asyncio.shield(future))
+        except asyncio.CancelledError:
+            if op.kind == "begin":
+                future.add_done_callback(self._abandon)
+            raise
+
+    def _enqueue(
+        self, op: _GroupOp, loop: asyncio.AbstractEventLoop
+    ) -> asyncio.Future[object] | None:
+        """The op's future, or None when another loop's group is being written."""
+        with self._lock:
+            busy = self._task is not None and not self._task.done()
+            if busy and self._loop is not loop:
+                return None
+            future: asyncio.Future[object] = loop.create_future()
+            future.add_done_callback(_retrieve)
+            self._pending.append((op, future))
+            if not busy:
+                self._loop = loop
+                self._task = loop.create_task(self._flush())
+            return future
+
+    def _abandon(self, done: asyncio.Future[object]) -> None:
+        """The caller of a begin went away: its intent, if written, is completed as failed."""
+        if done.cancelled() or done.exception() is not None:
+            return
+        intent_id = done.result()
+        if isinstance(intent_id, int) and self._loop is not None:
+            op = _GroupOp("complete", intent_id=intent_id, error=_CANCELLED_BEFORE_SENDING)
+            if self._enqueue(op, self._loop) is None:
+                self._journal.complete(intent_id, "failed", error=_CANCELLED_BEFORE_SENDING)
+
+    async def _flush(self) -> None:
+        while True:
+            with self._lock:
+                batch, self._pending = self._pending, []
+                if not batch:
+                    return
+            try:
+                results = await asyncio.to_thread(self._journal._run_group, [op for op, _ in batch])
+            except BaseException as exc:
+                failure = exc if isinstance(exc, Exception) else JournalError("interrupted")
+                for _, future in batch:
+                    if not future.done():
+                        future.set_exception(failure)
+                if not isinstance(exc, Exception):
+                    raise
+                continue
+            for (_, future), result in zip(batch, results, strict=True):
+                if not future.done():
+                    future.set_result(result)
+
+
+def _retrieve(future: asyncio.Future[object]) -> None:
+    # An op whose caller was cancelled may still fail; that is not an unhandled error.
+    if not future.cancelled():
+        future.exception()
+
+
+def _unwrap(result: object) -> int | JournalEntry:
+    if isinstance(result, JournalError):
+        raise result
+    assert isinstance(result, int | JournalEntry)
+    return result
