@@ -105,4 +105,41 @@ _V1: tuple[str, ...] = (
     """,
 )
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1,)
+# Bulk jobs (services/bulk): one row per job, one per plan row and its checkpointed state. The
+# plan is kept whole in the job, so a resume needs no file and cannot see an edited one.
+_V2: tuple[str, ...] = (
+    """
+    CREATE TABLE bulk_jobs (
+        id TEXT PRIMARY KEY,
+        profile_id TEXT NOT NULL,
+        plan_hash TEXT NOT NULL,
+        plan TEXT NOT NULL CHECK (json_valid(plan)),
+        operator TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        ticket TEXT NOT NULL,
+        state TEXT NOT NULL,
+        runner TEXT,
+        message TEXT,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        finished_at TEXT
+    )
+    """,
+    "CREATE INDEX bulk_jobs_profile ON bulk_jobs (profile_id, created_at)",
+    "CREATE INDEX bulk_jobs_plan ON bulk_jobs (plan_hash)",
+    """
+    CREATE TABLE bulk_job_rows (
+        job_id TEXT NOT NULL REFERENCES bulk_jobs (id) ON DELETE CASCADE,
+        row INTEGER NOT NULL,
+        state TEXT NOT NULL,
+        error TEXT,
+        journal_id INTEGER,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        observed TEXT,
+        updated_at TEXT NOT NULL,
+        PRIMARY KEY (job_id, row)
+    ) WITHOUT ROWID
+    """,
+)
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2)

@@ -1,0 +1,259 @@
+"""Checkpoints of bulk jobs: the job (its plan, reason, ticket, who runs it) and the state of
+every row, so that a job stopped by a crash, a kill or a power cut can be resumed.
+
+The journal stays the record of what was sent; a checkpoint is what the job knew about a row when
+it last saved. Saving is batched by the caller, so a checkpoint may lag a little behind the
+journal: the resume path re-reads every row that is not final, which makes the lag harmless.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Literal, get_args
+
+from ctrader_admin.store.database import Database
+from ctrader_admin.store.timestamps import utc_iso
+
+RowState = Literal["pending", "in_flight", "ok", "skipped", "drift", "failed", "unknown"]
+ROW_STATES: tuple[RowState, ...] = get_args(RowState)
+# Final: the row needs nothing more. "unknown" is final for a run but a resume re-reads it.
+FINAL_STATES: frozenset[RowState] = frozenset({"ok", "skipped", "drift", "failed", "unknown"})
+RESUMABLE_STATES: frozenset[RowState] = frozenset({"pending", "in_flight", "unknown"})
+
+# running: a process works on it (or died doing so); stopped: cancelled or interrupted;
+# finished: every row reached a final state.
+JobState = Literal["running", "stopped", "finished"]
+
+
+class CheckpointError(RuntimeError):
+    """A job operation that cannot be done; the message is meant for the operator."""
+
+
+@dataclass(frozen=True, slots=True)
+class NewJob:
+    id: str  # also the batch id of every journal entry the job writes
+    profile_id: str
+    plan_hash: str
+    plan_json: str
+    operator: str
+    reason: str
+    ticket: str
+
+
+@dataclass(frozen=True, slots=True)
+class JobRecord:
+    id: str
+    profile_id: str
+    plan_hash: str
+    plan_json: str
+    operator: str
+    reason: str
+    ticket: str
+    state: JobState
+    runner: str | None
+    message: str | None
+    created_at: str
+    updated_at: str
+    finished_at: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class RowCheckpoint:
+    row: int  # the plan row number (1-based)
+    state: RowState
+    error: str | None = None
+    journal_id: int | None = None
+    attempts: int = 0
+    observed: str | None = None  # the value read on the backend when the row was last checked
+
+
+_JOB_COLUMNS = (
+    "id, profile_id, plan_hash, plan, operator, reason, ticket, state, runner, message, "
+    "created_at, updated_at, finished_at"
+)
+# Assembled once from the constant column list above, never from input.
+_SELECT_JOBS = f"SELECT {_JOB_COLUMNS} FROM bulk_jobs "  # noqa: S608
+_INSERT_JOB = (
+    f"INSERT INTO bulk_jobs ({_JOB_COLUMNS}) "  # noqa: S608
+    "VALUES (?, ?, ?, ?, ?, ?, ?, 'running', ?, NULL, ?, ?, NULL)"
+)
+
+
+def this_runner() -> str:
+    """Who runs a job: host and process id, so another process can tell whether it is alive."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def runner_alive(runner: str | None) -> bool:
+    """True when ``runner`` is a live process on this host. On another host: assumed alive."""
+    if not runner:
+        return False
+    host, _, pid_text = runner.rpartition(":")
+    if host != socket.gethostname():
+        return True
+    try:
+        pid = int(pid_text)
+    except ValueError:
+        return False
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # exists, owned by someone else
+    except OSError:
+        return False
+    return True
+
+
+class CheckpointStore:
+    def __init__(self, database: Database) -> None:
+        self._db = database
+
+    # --- jobs --------------------------------------------------------------------------------
+
+    def create_job(self, job: NewJob, rows: Iterable[RowCheckpoint]) -> JobRecord:
+        """Record a new job, claimed by this process, with the initial state of every row."""
+        now = utc_iso()
+        with self._db.transaction() as conn:
+            conn.execute(
+                _INSERT_JOB,
+                (
+                    job.id,
+                    job.profile_id,
+                    job.plan_hash,
+                    job.plan_json,
+                    job.operator,
+                    job.reason,
+                    job.ticket,
+                    this_runner(),
+                    now,
+                    now,
+                ),
+            )
+            conn.executemany(
+                "INSERT INTO bulk_job_rows "
+                "(job_id, row, state, error, journal_id, attempts, observed, updated_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [_row_params(job.id, row, now) for row in rows],
+            )
+        created = self.job(job.id)
+        assert created is not None
+        return created
+
+    def job(self, job_id: str) -> JobRecord | None:
+        with self._db.read() as conn:
+            row = conn.execute(_SELECT_JOBS + "WHERE id = ?", (job_id,)).fetchone()
+        return JobRecord(*row) if row else None
+
+    def find_jobs(self, prefix: str) -> list[JobRecord]:
+        """Jobs whose id starts with ``prefix`` (operators type the first few characters)."""
+        pattern = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        with self._db.read() as conn:
+            rows = conn.execute(
+                _SELECT_JOBS + "WHERE id LIKE ? ESCAPE '\\' ORDER BY created_at DESC LIMIT 20",
+                (pattern,),
+            ).fetchall()
+        return [JobRecord(*row) for row in rows]
+
+    def jobs(self, profile_id: str | None = None, limit: int = 50) -> list[JobRecord]:
+        """The newest jobs first."""
+        order = "ORDER BY created_at DESC, rowid DESC LIMIT ?"
+        with self._db.read() as conn:
+            if profile_id:
+                cursor = conn.execute(
+                    _SELECT_JOBS + "WHERE profile_id = ? " + order, (profile_id, max(0, limit))
+                )
+            else:
+                cursor = conn.execute(_SELECT_JOBS + order, (max(0, limit),))
+            rows = cursor.fetchall()
+        return [JobRecord(*row) for row in rows]
+
+    def unfinished_for_plan(self, profile_id: str, plan_hash: str) -> JobRecord | None:
+        with self._db.read() as conn:
+            row = conn.execute(
+                _SELECT_JOBS + "WHERE profile_id = ? AND plan_hash = ? AND state != 'finished' "
+                "ORDER BY created_at DESC LIMIT 1",
+                (profile_id, plan_hash),
+            ).fetchone()
+        return JobRecord(*row) if row else None
+
+    def claim(self, job_id: str) -> JobRecord:
+        """Mark the job as run by this process; refused while another live process runs it."""
+        me = this_runner()
+        with self._db.transaction() as conn:
+            row = conn.execute(
+                "SELECT state, runner FROM bulk_jobs WHERE id = ?", (job_id,)
+            ).fetchone()
+            if row is None:
+                raise CheckpointError(f"There is no job {job_id}.")
+            state, runner = row
+            if state == "running" and runner != me and runner_alive(runner):
+                raise CheckpointError(
+                    f"Job {job_id} is being run by another process ({runner}); "
+                    "wait for it to finish or stop it first."
+                )
+            conn.execute(
+                "UPDATE bulk_jobs SET state = 'running', runner = ?, message = NULL, "
+                "finished_at = NULL, updated_at = ? WHERE id = ?",
+                (me, utc_iso(), job_id),
+            )
+        claimed = self.job(job_id)
+        assert claimed is not None
+        return claimed
+
+    def set_state(self, job_id: str, state: JobState, message: str | None = None) -> None:
+        now = utc_iso()
+        with self._db.transaction() as conn:
+            conn.execute(
+                "UPDATE bulk_jobs SET state = ?, message = ?, updated_at = ?, "
+                "finished_at = CASE WHEN ? = 'finished' THEN ? ELSE NULL END WHERE id = ?",
+                (state, message, now, state, now, job_id),
+            )
+
+    # --- rows --------------------------------------------------------------------------------
+
+    def rows(self, job_id: str) -> list[RowCheckpoint]:
+        with self._db.read() as conn:
+            rows = conn.execute(
+                "SELECT row, state, error, journal_id, attempts, observed FROM bulk_job_rows "
+                "WHERE job_id = ? ORDER BY row",
+                (job_id,),
+            ).fetchall()
+        return [RowCheckpoint(*row) for row in rows]
+
+    def counts(self, job_id: str) -> dict[RowState, int]:
+        """Rows per state; every state is present, with 0 where none."""
+        counts: dict[RowState, int] = dict.fromkeys(ROW_STATES, 0)
+        with self._db.read() as conn:
+            for state, count in conn.execute(
+                "SELECT state, count(*) FROM bulk_job_rows WHERE job_id = ? GROUP BY state",
+                (job_id,),
+            ):
+                counts[state] = count
+        return counts
+
+    def save_rows(self, job_id: str, rows: Sequence[RowCheckpoint]) -> None:
+        """Save row states in one transaction (the job's heartbeat moves with them)."""
+        now = utc_iso()
+        with self._db.transaction() as conn:
+            conn.executemany(
+                "UPDATE bulk_job_rows SET state = ?, error = ?, journal_id = ?, attempts = ?, "
+                "observed = ?, updated_at = ? WHERE job_id = ? AND row = ?",
+                [
+                    (r.state, r.error, r.journal_id, r.attempts, r.observed, now, job_id, r.row)
+                    for r in rows
+                ],
+            )
+            conn.execute("UPDATE bulk_jobs SET updated_at = ? WHERE id = ?", (now, job_id))
+
+
+def _row_params(job_id: str, row: RowCheckpoint, now: str) -> tuple[object, ...]:
+    if row.state not in ROW_STATES:
+        raise CheckpointError(f"Unknown row state {row.state!r}.")
+    return (job_id, row.row, row.state, row.error, row.journal_id, row.attempts, row.observed, now)
