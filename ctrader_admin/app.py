@@ -257,19 +257,24 @@ def run_smoke_test() -> int:
     timeout = float(os.environ.get(SMOKE_TIMEOUT_ENV, "") or 60)
     kind = "frozen" if getattr(sys, "frozen", False) else "source"
 
+    # A windowed executable (Windows, macOS .app) may have no stderr: the exit code still speaks.
+    stderr = sys.stderr
+
     def give_up() -> None:
-        sys.stderr.write(
-            f"smoke-test FAILED: {APP_NAME} {__version__} ({kind}): no result "
-            f"within {timeout:g} s (set {SMOKE_TIMEOUT_ENV} to wait longer)\n"
-        )
-        sys.stderr.flush()
+        if stderr is not None:
+            stderr.write(
+                f"smoke-test FAILED: {APP_NAME} {__version__} ({kind}): no result "
+                f"within {timeout:g} s (set {SMOKE_TIMEOUT_ENV} to wait longer)\n"
+            )
+            stderr.flush()
         os._exit(3)
 
     watchdog = threading.Timer(timeout, give_up)
     watchdog.daemon = True
     watchdog.start()
-    # Last resort if the main thread never releases the GIL: C-level, dumps where it hangs.
-    faulthandler.dump_traceback_later(timeout + 10, exit=True)
+    if stderr is not None:
+        # Last resort if the main thread never releases the GIL: C-level, dumps where it hangs.
+        faulthandler.dump_traceback_later(timeout + 10, exit=True)
     scratch: tempfile.TemporaryDirectory[str] | None = None
     if not os.environ.get("CTRADER_ADMIN_HOME", "").strip():
         scratch = tempfile.TemporaryDirectory(

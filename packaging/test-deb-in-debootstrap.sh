@@ -21,10 +21,10 @@ cd "$(dirname "$0")/.."
 suite=${DEBIAN_SUITE:-bookworm}
 mirror=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
 deb=${1:-$(ls -t dist/ctrader-admin_*.deb 2>/dev/null | head -n1)}
-[ -n "$deb" ] && [ -f "$deb" ] || {
+if [ -z "$deb" ] || [ ! -f "$deb" ]; then
   echo "no .deb given and none in dist/: run packaging/build-linux.sh first" >&2
   exit 2
-}
+fi
 [ "$(id -u)" -eq 0 ] || exec sudo --preserve-env=DEBIAN_SUITE,DEBIAN_MIRROR,KEEP_ROOT "$0" "$@"
 start=$(date +%s)
 
@@ -90,13 +90,14 @@ missing=$(in_root env LD_LIBRARY_PATH=/opt/ctrader-admin/_internal sh -c '
   find /opt/ctrader-admin -type f -name "*.so*" | while read -r f; do
     ldd "$f" 2>/dev/null | sed -n "s|^\t\(.*\) => not found|$f: \1|p"; done' | sort -u)
 required=$(grep -Ev "$optional" <<<"$missing" || true)
-optional_missing=$(grep -Ec "$optional" <<<"$missing" || true)
+optional_missing=$(grep -E "$optional" <<<"$missing" | sed -E 's|.*/plugins/||; s|: .*||' | sort -u |
+  paste -sd, - || true)
 if [ -n "$required" ]; then
   echo "FAILED: libraries the package does not bring:" >&2
   echo "$required" >&2
   exit 1
 fi
-echo "all resolve (optional desktop plugins with a missing library: $optional_missing)"
+echo "all resolve (optional desktop plugins Qt will skip here: ${optional_missing:-none})"
 
 echo "== ctrader-admin in the fresh root"
 in_root ctrader-admin --version
