@@ -1,0 +1,137 @@
+"""Undo a batch: the inverse plan, built from the journal, planned and applied like any other.
+
+Each target the batch wrote (outcome ok, or unknown: the re-read decides) gets a row that puts
+back the value it had before the batch: set it again, delete it where there was none, move the
+account back to its White Label. A target that no longer has the value the batch left was changed
+since by someone else; its row is an error, not an overwrite.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection
+from typing import Any
+
+from ctrader_admin.services.bulk.csv_input import InputRow
+from ctrader_admin.services.bulk.model import Plan, show
+from ctrader_admin.services.bulk.planner import DEFAULT_READ_CONCURRENCY, plan_rows
+from ctrader_admin.services.bulk.results import job_plan
+from ctrader_admin.services.errors import InvalidInput, NotRevertible
+from ctrader_admin.services.session import Session
+from ctrader_admin.store.checkpoints import CheckpointStore
+from ctrader_admin.store.journal import JournalEntry, JournalFilter
+
+_PARTNER = re.compile(r"(user|account):(\d+)")
+_LOGIN = re.compile(r"login:(\d+)@(.+)")
+_REVERTIBLE = frozenset({"set_partner", "delete_partner", "move_wl"})
+
+
+async def plan_revert(
+    session: Session,
+    batch_id: str,
+    *,
+    rows: Collection[int | str] | None = None,
+    store: CheckpointStore | None = None,
+    read_concurrency: int = DEFAULT_READ_CONCURRENCY,
+) -> Plan:
+    """The plan that reverts ``batch_id`` (or only the given rows: job row numbers, or targets
+    such as ``user:1000001``)."""
+    entries = _entries_by_target(session, batch_id)
+    if rows:
+        entries = _select(entries, rows, store, batch_id)
+    inputs = [_input_row(n, first, last) for n, (first, last) in enumerate(entries.values(), 1)]
+    return await plan_rows(
+        session,
+        "revert",
+        inputs,
+        source=f"revert of batch {batch_id}",
+        reverts_batch=batch_id,
+        read_concurrency=read_concurrency,
+    )
+
+
+def _entries_by_target(
+    session: Session, batch_id: str
+) -> dict[str, tuple[JournalEntry, JournalEntry]]:
+    """Per target, in the order first written: the first entry (its ``before`` is what the
+    target had before the batch) and the entry to revert (the last ok one, else the last)."""
+    found: dict[str, tuple[JournalEntry, JournalEntry]] = {}
+    for entry in session.journal.iter_entries(JournalFilter(batch_id=batch_id)):
+        if entry.action not in _REVERTIBLE or entry.outcome == "failed":
+            continue
+        if entry.profile_id != session.profile.id:
+            raise NotRevertible(
+                f"Batch {batch_id} was written on the connection {entry.profile_name!r}; "
+                "open that connection to revert it."
+            )
+        first, last = found.get(entry.target, (entry, entry))
+        if last.outcome != "ok" or entry.outcome == "ok":
+            last = entry
+        found[entry.target] = (first, last)
+    if not found:
+        raise NotRevertible(f"Batch {batch_id} has no applied write to revert in this journal.")
+    return found
+
+
+def _select(
+    entries: dict[str, tuple[JournalEntry, JournalEntry]],
+    wanted: Collection[int | str],
+    store: CheckpointStore | None,
+    batch_id: str,
+) -> dict[str, tuple[JournalEntry, JournalEntry]]:
+    targets: set[str] = set()
+    numbers = [item for item in wanted if isinstance(item, int)]
+    targets.update(item for item in wanted if isinstance(item, str))
+    if numbers:
+        job = store.job(batch_id) if store is not None else None
+        if job is None:
+            raise InvalidInput(
+                {"Rows": "row numbers need the job's checkpoints on this computer; give targets"}
+            )
+        by_number = {row.n: row.target for row in job_plan(job).rows}
+        for number in numbers:
+            if number not in by_number:
+                raise InvalidInput({"Rows": f"job {batch_id} has no row {number}"})
+            targets.add(by_number[number])
+    chosen = {target: pair for target, pair in entries.items() if target in targets}
+    if not chosen:
+        raise NotRevertible("None of the chosen rows has an applied write in this batch.")
+    return chosen
+
+
+def _input_row(n: int, first: JournalEntry, last: JournalEntry) -> InputRow:
+    original = first.before
+    cells = [f"#{last.id}", last.target, f"{show(last.after)} → {show(original)}"]
+
+    def row(**fields: Any) -> InputRow:
+        return InputRow(
+            line=0,
+            cells=cells,
+            reverts_id=last.id,
+            expected=last.after,
+            check_expected=True,
+            **fields,
+        )
+
+    if last.action == "move_wl":
+        match = _LOGIN.fullmatch(last.target)
+        if match is None or original is None:
+            return row(problem=f"cannot move {last.target} back automatically")
+        return row(
+            op="move_wl",
+            login=int(match.group(1)),
+            environment=match.group(2),
+            proposed=original,
+        )
+    match = _PARTNER.fullmatch(last.target)
+    if match is None:
+        return row(problem=f"unknown target {last.target}")
+    level = match.group(1)
+    number = int(match.group(2))
+    return row(
+        op="set_partner" if original is not None else "delete_partner",
+        level="user" if level == "user" else "account",
+        user_id=number if level == "user" else None,
+        ctid=number if level == "account" else None,
+        proposed=original,
+    )
