@@ -27,6 +27,9 @@ def build_parser() -> argparse.ArgumentParser:
     from ctrader_admin.sandbox import cli as sandbox_cli
 
     sandbox_cli.add_parser(commands)
+    from ctrader_admin import cli_commands
+
+    cli_commands.add_parsers(commands)
     return parser
 
 
@@ -40,6 +43,10 @@ def run(argv: list[str]) -> int:
         from ctrader_admin.sandbox import cli as sandbox_cli
 
         return sandbox_cli.main(args)
+    from ctrader_admin import cli_commands
+
+    if args.command in cli_commands.COMMANDS:
+        return cli_commands.main(args)
     from ctrader_admin.app import run_gui
 
     return run_gui(profile=args.profile)

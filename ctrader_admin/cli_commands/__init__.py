@@ -1,0 +1,155 @@
+"""The scripting subcommands (issue #4): bulk plans and jobs, the journal, single operations.
+
+Only argparse is imported here: ``ctrader-admin --help`` and the desktop app's start pay nothing
+for them; each command imports its services when it runs.
+
+Exit codes: 0 everything ok; 1 it ran, but rows (or the operation) failed, drifted or are
+unknown; 2 it could not run (bad input, no auth, configuration).
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Awaitable, Callable
+
+COMMANDS = frozenset(
+    {"plan", "apply", "status", "resume", "revert", "journal", "referral", "user", "account"}
+)
+_Sub = argparse._SubParsersAction
+Handler = Callable[[argparse.Namespace, object], Awaitable[int]]
+
+
+def add_parsers(commands: _Sub[argparse.ArgumentParser]) -> None:
+    common = argparse.ArgumentParser(add_help=False)
+    # SUPPRESS: given before the command, --profile must not be reset by the subcommand's default.
+    common.add_argument(
+        "--profile",
+        default=argparse.SUPPRESS,
+        help="connection profile id or name (default: the last used, else the sandbox)",
+    )
+    common.add_argument("--json", action="store_true", help="print the result as one JSON document")
+    writes = argparse.ArgumentParser(add_help=False)
+    writes.add_argument("--reason", help="why (kept in the journal for every write)")
+    writes.add_argument("--ticket", help="support ticket or CRM reference")
+    writes.add_argument(
+        "--confirm-env", metavar="NAME", help="on a live connection: its environment name"
+    )
+    run = argparse.ArgumentParser(add_help=False)
+    run.add_argument("--yes", action="store_true", help="do not ask before writing")
+    run.add_argument("--concurrency", type=_positive, help="writes in flight (default 8)")
+    run.add_argument(
+        "--rate-limit-backoff",
+        type=_positive_float,
+        metavar="SECONDS",
+        help="pause after a rate-limit answer without Retry-After (default 60)",
+    )
+    run.add_argument("--results", metavar="CSV", help="also write the per-row results here")
+    run.add_argument("--all", action="store_true", help="list every row, not only problems")
+    planning = argparse.ArgumentParser(add_help=False)
+    planning.add_argument("-o", "--output", required=True, metavar="PLAN.json")
+    planning.add_argument(
+        "--read-concurrency",
+        type=_positive,
+        default=16,
+        metavar="N",
+        help="reads in flight while planning (default %(default)s)",
+    )
+    planning.add_argument("--all", action="store_true", help="list every row of the plan")
+
+    p = commands.add_parser("plan", parents=[common, planning], help="dry run: CSV → plan file")
+    p.add_argument("csv", metavar="CSV")
+    p = commands.add_parser("apply", parents=[common, writes, run], help="apply a plan file")
+    p.add_argument("plan", metavar="PLAN.json")
+    p = commands.add_parser("resume", parents=[common, writes, run], help="continue a job")
+    p.add_argument("job", metavar="JOB")
+    p = commands.add_parser("status", parents=[common], help="a job's state (no JOB: list)")
+    p.add_argument("job", metavar="JOB", nargs="?")
+    p.add_argument("--all", action="store_true", help="list every row, not only problems")
+    p.add_argument("--results", metavar="CSV", help="write the per-row results here")
+    p.add_argument("--limit", type=_positive, default=20, help="jobs listed (default 20)")
+    p = commands.add_parser("revert", parents=[common, planning], help="plan undoing a batch")
+    p.add_argument("batch", metavar="BATCH")
+    p.add_argument("--rows", help="only these: job row numbers (1,3,5-9) or targets (user:N)")
+
+    journal = commands.add_parser("journal", help="verify or export this computer's journal")
+    journal_commands = journal.add_subparsers(dest="action", metavar="ACTION", required=True)
+    journal_commands.add_parser("verify", parents=[common], help="check the hash chain")
+    p = journal_commands.add_parser("export", parents=[common], help="entries as CSV")
+    p.add_argument("-o", "--output", required=True, metavar="FILE")
+    p.add_argument("--batch", help="only the entries of this batch (bulk job)")
+    p.add_argument("--only-profile", metavar="ID", help="only entries of this profile")
+    p.add_argument("--since", help="from this date/time (inclusive)")
+    p.add_argument("--until", help="until this date/time (exclusive)")
+
+    referral = commands.add_parser("referral", help="partnerId of a user or account link")
+    referral_commands = referral.add_subparsers(dest="action", metavar="ACTION", required=True)
+    for action, parents in (
+        ("get", [common]),
+        ("set", [common, writes]),
+        ("delete", [common, writes]),
+    ):
+        p = referral_commands.add_parser(action, parents=parents)
+        who = p.add_mutually_exclusive_group(required=True)
+        who.add_argument("--user", type=_positive, metavar="USER_ID")
+        who.add_argument("--account", type=_positive, metavar="CTID_TRADER_ACCOUNT_ID")
+        if action != "get":
+            p.add_argument(
+                "--owner",
+                type=_positive,
+                metavar="USER_ID",
+                help="the account link's userId (deleting needs it when not known)",
+            )
+        if action == "set":
+            p.add_argument("partner_id", metavar="PARTNER_ID")
+
+    user = commands.add_parser("user", help="cTID users")
+    user_commands = user.add_subparsers(dest="action", metavar="ACTION", required=True)
+    p = user_commands.add_parser("create", parents=[common, writes])
+    p.add_argument("--email", required=True)
+    p.add_argument("--broker-name", metavar="WL")
+    p.add_argument("--language", metavar="xx", help="ISO 639-1, e.g. en")
+
+    account = commands.add_parser("account", help="trading accounts")
+    account_commands = account.add_subparsers(dest="action", metavar="ACTION", required=True)
+    p = account_commands.add_parser(
+        "link",
+        parents=[common, writes],
+        help="link to a user; the password is prompted or read from "
+        "CTRADER_ADMIN_ACCOUNT_PASSWORD, never an argument",
+    )
+    p.add_argument("--login", type=_positive, required=True)
+    p.add_argument("--user", type=_positive, required=True, metavar="USER_ID")
+    p.add_argument("--broker-name", required=True, metavar="WL")
+    p.add_argument("--environment", required=True)
+    p = account_commands.add_parser(
+        "move-wl", parents=[common, writes], help="move to another White Label (read back after)"
+    )
+    p.add_argument("--login", type=_positive, required=True)
+    p.add_argument("--environment", required=True)
+    p.add_argument("--to", required=True, metavar="WL")
+
+
+def main(args: argparse.Namespace) -> int:
+    from ctrader_admin.cli_commands.runner import run_command
+
+    return run_command(args)
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text} must be at least 1")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"{text} must be more than 0")
+    return value
