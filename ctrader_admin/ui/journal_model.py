@@ -1,0 +1,338 @@
+"""A lazy table model over the journal (design.md rule 7: the journal can hold millions of rows).
+
+The row count comes from ``journal.count(filter)``; rows are fetched a page at a time through
+``journal.page(filter, offset, limit)``, newest first, on a worker thread, and a few pages are
+kept in a small LRU cache; a row's texts are made when it is first shown. Nothing ever loads
+the whole journal and no query is made per row: a row whose page is not there yet shows "…"
+until its page arrives, so scrolling never blocks the UI on SQLite.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtGui import QBrush, QColor
+
+from ctrader_admin.services.journal_ops import local_time
+from ctrader_admin.store.journal import Journal, JournalEntry, JournalFilter
+
+_Index = QModelIndex | QPersistentModelIndex
+
+COLUMNS: tuple[str, ...] = (
+    "When",
+    "Operator",
+    "Profile",
+    "Environment",
+    "White Label",
+    "Action",
+    "Target",
+    "Before",
+    "After",
+    "Outcome",
+    "Reason",
+    "Ticket",
+    "Error",
+    "Batch",
+    "Reverts",
+)
+OUTCOME_COLUMN = COLUMNS.index("Outcome")
+# Typical values that set the initial column widths: the view never measures a million rows.
+COLUMN_SAMPLES: tuple[str, ...] = (
+    "2026-12-31 23:59:59",
+    "300001",
+    "ACME Live EU",
+    "demo",
+    "sandbox_main",
+    "delete_partner",
+    "login:3100001@demo",
+    "sandbox_main",
+    "sandbox_main",
+    "unknown",
+    "CRM export: wrong partner attribution",
+    "SUP-45311",
+    "Timeout talking to the server",
+    "batch-2024-05-03",
+    "#1000000",
+)
+OUTCOME_COLOURS: dict[str, tuple[QColor, QColor]] = {
+    "unknown": (QColor("#ffe8b3"), QColor("#7a4b00")),  # amber
+    "failed": (QColor("#fdecea"), QColor("#b00020")),  # red
+}
+_PARTNER_ACTIONS = frozenset({"set_partner", "delete_partner"})
+PLACEHOLDER = "…"
+
+
+def _value(entry: JournalEntry, value: str | None) -> str:
+    if value is None:
+        return "(none)" if entry.action in _PARTNER_ACTIONS else ""
+    return value
+
+
+def _one_line(text: str | None) -> str:
+    return " ".join((text or "").split())
+
+
+def row_texts(entry: JournalEntry) -> tuple[str, ...]:
+    """What each column shows for one entry (computed once per page, off the UI thread)."""
+    return (
+        local_time(entry.at_utc),
+        entry.operator,
+        entry.profile_name or entry.profile_id,
+        entry.environment,
+        entry.broker_name,
+        entry.action,
+        entry.target,
+        _value(entry, entry.before),
+        _value(entry, entry.after),
+        entry.outcome,
+        _one_line(entry.reason),
+        entry.ticket,
+        _one_line(entry.error),
+        entry.batch_id or "",
+        f"#{entry.reverts_id}" if entry.reverts_id is not None else "",
+    )
+
+
+class _Row:
+    """One entry and, once it has been shown, its column texts (most fetched rows never are)."""
+
+    __slots__ = ("_texts", "entry")
+
+    def __init__(self, entry: JournalEntry) -> None:
+        self.entry = entry
+        self._texts: tuple[str, ...] | None = None
+
+    @property
+    def texts(self) -> tuple[str, ...]:
+        if self._texts is None:
+            self._texts = row_texts(self.entry)
+        return self._texts
+
+
+def _fetch(journal: Journal, flt: JournalFilter, offset: int, limit: int) -> list[_Row]:
+    return [_Row(entry) for entry in journal.page(flt, offset, limit)]
+
+
+class JournalModel(QAbstractTableModel):
+    """Rows of the journal matching a filter, newest first."""
+
+    # A (re)load has shown the first page; the count may still be coming (``counting``).
+    first_page = Signal()
+    # A (re)load is complete: first page and exact row count.
+    loaded = Signal()
+    # Emitted when a page arrives (tests and benchmarks wait on it).
+    page_loaded = Signal(int)
+
+    def __init__(self, journal: Journal, *, page_size: int = 200, cache_pages: int = 8) -> None:
+        super().__init__()
+        if page_size < 1 or cache_pages < 2:
+            raise ValueError("page_size must be ≥ 1 and cache_pages ≥ 2")
+        self._journal = journal
+        self.page_size = page_size
+        self.cache_pages = cache_pages
+        self._filter = JournalFilter()
+        self._count = 0
+        self._pages: OrderedDict[int, list[_Row]] = OrderedDict()
+        self._pending: set[int] = set()
+        self._tasks: set[asyncio.Future[None]] = set()  # kept referenced until done
+        self._generation = 0
+        self._loading = 0
+        self._counting = False
+
+    # --- state ---------------------------------------------------------------------------------
+
+    @property
+    def filter(self) -> JournalFilter:
+        return self._filter
+
+    @property
+    def total(self) -> int:
+        return self._count
+
+    @property
+    def counting(self) -> bool:
+        """The first page is shown and the number of matching entries is still being counted
+        (``total`` is then the number of rows known so far)."""
+        return self._counting
+
+    @property
+    def loading(self) -> bool:
+        """A reload or a page fetch is in flight."""
+        return self._loading > 0 or bool(self._pending)
+
+    @property
+    def cached_pages(self) -> list[int]:
+        return list(self._pages)
+
+    def set_journal(self, journal: Journal) -> None:
+        self._journal = journal
+
+    # --- loading -------------------------------------------------------------------------------
+
+    async def load(self, flt: JournalFilter | None = None) -> bool:
+        """Show the entries matching ``flt``: the first page as soon as it is read, then the
+        exact count (a text filter matching most of a big journal takes seconds to count, its
+        first page milliseconds). Both queries run on a worker thread. False when a newer load
+        started meanwhile (its result wins, and this one's count is not even asked for)."""
+        wanted = self._filter if flt is None else flt
+        self._generation += 1
+        generation = self._generation
+        self._loading += 1
+        try:
+            first = await asyncio.to_thread(_fetch, self._journal, wanted, 0, self.page_size)
+            if generation != self._generation:
+                return False
+            # A short first page is the whole result: nothing left to count.
+            complete = len(first) < self.page_size
+            self.beginResetModel()
+            self._filter = wanted
+            self._count = len(first)
+            self._counting = not complete
+            self._pages.clear()
+            self._pending.clear()
+            if first:
+                self._pages[0] = first
+            self.endResetModel()
+            self.first_page.emit()
+            if not complete:
+                total = await asyncio.to_thread(self._journal.count, wanted)
+                if generation != self._generation:
+                    return False
+                self._counting = False
+                if total > self._count:
+                    self.beginInsertRows(QModelIndex(), self._count, total - 1)
+                    self._count = total
+                    self.endInsertRows()
+        finally:
+            self._loading -= 1
+        self.loaded.emit()
+        return True
+
+    def _request(self, page_no: int) -> None:
+        if page_no in self._pending:
+            return
+        self._pending.add(page_no)
+        task = asyncio.ensure_future(self._fetch_page(page_no, self._generation))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _fetch_page(self, page_no: int, generation: int) -> None:
+        flt = self._filter
+        try:
+            rows = await asyncio.to_thread(
+                _fetch, self._journal, flt, page_no * self.page_size, self.page_size
+            )
+        except Exception:
+            self._pending.discard(page_no)
+            # A broken database is a bug or a disk problem: the crash dialog, never silence.
+            sys.excepthook(*sys.exc_info())
+            return
+        if generation != self._generation:
+            return  # the filter changed meanwhile; the reset already cleared _pending
+        self._pending.discard(page_no)
+        self._store(page_no, rows)
+        first = page_no * self.page_size
+        last = min(first + self.page_size, self._count) - 1
+        if last >= first:
+            self.dataChanged.emit(self.index(first, 0), self.index(last, len(COLUMNS) - 1))
+        self.page_loaded.emit(page_no)
+
+    def _store(self, page_no: int, rows: list[_Row]) -> None:
+        self._pages[page_no] = rows
+        self._pages.move_to_end(page_no)
+        while len(self._pages) > self.cache_pages:
+            self._pages.popitem(last=False)
+
+    def _row(self, row: int) -> _Row | None:
+        """The row if its page is cached; otherwise ask for the page and return None."""
+        if row < 0 or row >= self._count:
+            return None
+        page_no, offset = divmod(row, self.page_size)
+        page = self._pages.get(page_no)
+        if page is None:
+            self._request(page_no)
+            return None
+        self._pages.move_to_end(page_no)
+        return page[offset] if offset < len(page) else None
+
+    def has_row(self, row: int) -> bool:
+        page = self._pages.get(row // self.page_size)
+        return page is not None and row % self.page_size < len(page)
+
+    def entry_at(self, row: int) -> JournalEntry | None:
+        found = self._row(row)
+        return found.entry if found is not None else None
+
+    def row_of(self, entry_id: int) -> int | None:
+        """The row of an entry among the cached pages, if it is there."""
+        for page_no, rows in self._pages.items():
+            for offset, found in enumerate(rows):
+                if found.entry.id == entry_id:
+                    return page_no * self.page_size + offset
+        return None
+
+    # --- QAbstractTableModel -------------------------------------------------------------------
+
+    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else self._count
+
+    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if orientation != Qt.Orientation.Horizontal:
+            return None
+        if role == Qt.ItemDataRole.DisplayRole:
+            return COLUMNS[section]
+        if role == Qt.ItemDataRole.ToolTipRole and section == 0:
+            return "Local time of this computer; the details show UTC."
+        return None
+
+    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        if role not in _ROLES:
+            return None
+        found = self._row(index.row())
+        column = index.column()
+        if found is None:
+            return PLACEHOLDER if role == Qt.ItemDataRole.DisplayRole and column == 0 else None
+        return _ROLES[role](found, column)
+
+
+def _display(row: _Row, column: int) -> Any:
+    return row.texts[column]
+
+
+def _tooltip(row: _Row, column: int) -> Any:
+    text = row.texts[column]
+    if column == 0:
+        return f"{row.entry.at_utc} (UTC)"
+    return text or None
+
+
+def _background(row: _Row, column: int) -> Any:
+    if column == OUTCOME_COLUMN and row.entry.outcome in OUTCOME_COLOURS:
+        return QBrush(OUTCOME_COLOURS[row.entry.outcome][0])
+    return None
+
+
+def _foreground(row: _Row, column: int) -> Any:
+    if column == OUTCOME_COLUMN and row.entry.outcome in OUTCOME_COLOURS:
+        return QBrush(OUTCOME_COLOURS[row.entry.outcome][1])
+    return None
+
+
+_ROLES: dict[int, Callable[[_Row, int], Any]] = {
+    Qt.ItemDataRole.DisplayRole: _display,
+    Qt.ItemDataRole.ToolTipRole: _tooltip,
+    Qt.ItemDataRole.BackgroundRole: _background,
+    Qt.ItemDataRole.ForegroundRole: _foreground,
+}
