@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import logging.handlers
 import socket
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from ctrader_admin.api import ApiClient, ApiError, ConnectionConfig
@@ -21,6 +22,9 @@ from ctrader_admin.store.tokens import TokenStore
 
 if TYPE_CHECKING:
     from ctrader_admin.sandbox import Sandbox
+    from ctrader_admin.ui.main_window import MainWindow
+
+    WindowHook = Callable[[MainWindow], None]
 
 log = logging.getLogger(__name__)
 
@@ -114,11 +118,19 @@ def configure_logging(paths: AppPaths, level: int = logging.INFO) -> None:
             logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
-def run_gui(profile: str | None = None) -> int:
+def run_gui(
+    profile: str | None = None,
+    *,
+    on_shown: WindowHook | None = None,
+    on_ready: WindowHook | None = None,
+) -> int:
+    """The desktop app. ``on_shown`` runs at the first event-loop turn after the window is shown
+    (it is interactive from then on), ``on_ready`` once the first profile is open; both exist for
+    benchmarks/startup.py, which measures this very start path."""
     import asyncio
 
     import qasync
-    from PySide6.QtCore import QSettings
+    from PySide6.QtCore import QSettings, QTimer
     from PySide6.QtWidgets import QApplication
 
     from ctrader_admin import APP_NAME, __version__
@@ -139,9 +151,17 @@ def run_gui(profile: str | None = None) -> int:
     settings = QSettings(str(paths.ensure_config_dir() / "window.ini"), QSettings.Format.IniFormat)
     window = MainWindow(backoffice, settings)
     window.show()
+    if on_shown is not None:
+        QTimer.singleShot(0, lambda: on_shown(window))
     start = profile or backoffice.settings.last_profile_id or "sandbox"
+
+    async def open_first_profile() -> None:
+        await window.open_profile(start)
+        if on_ready is not None:
+            on_ready(window)
+
     with loop:
-        loop.create_task(window.open_profile(start))
+        loop.create_task(open_first_profile())
         loop.run_forever()
     sandbox.close()
     return 0

@@ -45,11 +45,13 @@ class GlobalShortcutGuard(QObject):
 
     def __init__(self, sequences: list[QKeySequence], parent: QObject) -> None:
         super().__init__(parent)
-        self._keys = {seq[0].toCombined() for seq in sequences if not seq.isEmpty()}
+        self._sequences = [seq for seq in sequences if not seq.isEmpty()]
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if event.type() == QEvent.Type.ShortcutOverride and isinstance(event, QKeyEvent):
-            return event.keyCombination().toCombined() in self._keys
+            pressed = QKeySequence(event.keyCombination())
+            exact = QKeySequence.SequenceMatch.ExactMatch
+            return any(seq.matches(pressed) == exact for seq in self._sequences)
         return False
 
 

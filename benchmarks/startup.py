@@ -1,0 +1,125 @@
+"""Start-up of the desktop app against a bare PySide6 window, measured in the same run.
+
+    python benchmarks/startup.py [--runs 5]
+
+Each run is a fresh process (offscreen Qt, a throw-away CTRADER_ADMIN_HOME, the null keyring).
+Times are from the kernel's start time of the process to:
+- interactive: the first event-loop turn after the main window is shown (the user can click);
+- ready: the sandbox profile is open and logged in (ours only: the bare window has no work).
+RSS is read 1.5 s after that, with the app idle. Runs alternate bare/ours; medians are shown.
+Goals (issue 3): interactive ÷ bare ≤ 1.5×, idle RSS ÷ bare ≤ 1.5×.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+
+# /proc-based process start time, shared by both children so they are measured alike.
+_PRELUDE = r"""
+import json, os, time
+def launched():
+    with open("/proc/self/stat") as f:
+        ticks = int(f.read().rsplit(")", 1)[1].split()[19])
+    with open("/proc/stat") as f:
+        boot = next(int(l.split()[1]) for l in f if l.startswith("btime"))
+    return boot + ticks / os.sysconf("SC_CLK_TCK")
+def rss_mb():
+    with open("/proc/self/status") as f:
+        kb = next(int(l.split()[1]) for l in f if l.startswith("VmRSS"))
+    return kb / 1024
+T0 = launched()
+marks = {}
+def report_and_quit(app):
+    marks["rss_mb"] = rss_mb()
+    print("RESULT " + json.dumps(marks), flush=True)
+    app.quit()
+"""
+
+BARE = (
+    _PRELUDE
+    + r"""
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication, QMainWindow
+app = QApplication(["bare"])
+window = QMainWindow()
+window.resize(1180, 760)
+window.show()
+def shown():
+    marks["interactive_ms"] = (time.time() - T0) * 1000
+    QTimer.singleShot(1500, lambda: report_and_quit(app))
+QTimer.singleShot(0, shown)
+app.exec()
+"""
+)
+
+OURS = (
+    _PRELUDE
+    + r"""
+from ctrader_admin.app import run_gui
+def shown(window):
+    marks["interactive_ms"] = (time.time() - T0) * 1000
+def ready(window):
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+    marks["ready_ms"] = (time.time() - T0) * 1000
+    QTimer.singleShot(1500, lambda: report_and_quit(QApplication.instance()))
+run_gui("sandbox", on_shown=shown, on_ready=ready)
+"""
+)
+
+
+def run_child(code: str) -> dict[str, float]:
+    with tempfile.TemporaryDirectory(prefix="ctrader-admin-startup-") as home:
+        env = {
+            **os.environ,
+            "QT_QPA_PLATFORM": "offscreen",
+            "CTRADER_ADMIN_HOME": home,
+            "PYTHON_KEYRING_BACKEND": "keyring.backends.null.Keyring",
+        }
+        done = subprocess.run(
+            [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120
+        )
+    for line in done.stdout.splitlines():
+        if line.startswith("RESULT "):
+            result: dict[str, float] = json.loads(line[len("RESULT ") :])
+            return result
+    raise RuntimeError(f"no result (exit {done.returncode}):\n{done.stderr[-2000:]}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5)
+    args = parser.parse_args()
+    run_child(BARE)  # warm the file cache for both
+    run_child(OURS)
+    bare: list[dict[str, float]] = []
+    ours: list[dict[str, float]] = []
+    for _ in range(args.runs):
+        bare.append(run_child(BARE))
+        ours.append(run_child(OURS))
+
+    def median(rows: list[dict[str, float]], key: str) -> float:
+        return statistics.median(row[key] for row in rows)
+
+    b_int, o_int = median(bare, "interactive_ms"), median(ours, "interactive_ms")
+    b_rss, o_rss = median(bare, "rss_mb"), median(ours, "rss_mb")
+    o_ready = median(ours, "ready_ms")
+    print(f"start-up, median of {args.runs} runs each (offscreen, fresh processes)")
+    print(f"  bare QMainWindow: interactive {b_int:.0f} ms, idle RSS {b_rss:.0f} MB")
+    print(
+        f"  ctrader-admin:    interactive {o_int:.0f} ms, ready on the sandbox {o_ready:.0f} ms, "
+        f"idle RSS {o_rss:.0f} MB"
+    )
+    print(f"  interactive ÷ bare: {o_int / b_int:.2f}× (goal ≤ 1.50×)")
+    print(f"  ready ÷ bare:       {o_ready / b_int:.2f}×")
+    print(f"  idle RSS ÷ bare:    {o_rss / b_rss:.2f}× (goal ≤ 1.50×)")
+
+
+if __name__ == "__main__":
+    main()
