@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from ctrader_admin.api import ApiClient
 from ctrader_admin.services.budget import WINDOW_SECONDS, WriteBudget
 from ctrader_admin.services.session import Session
+from ctrader_admin.store.checkpoints import CheckpointStore
 from ctrader_admin.store.directory import Directory
 from ctrader_admin.store.journal import Journal, JournalFilter
 from ctrader_admin.store.profiles import Profile, ProfileStore, Settings
@@ -31,6 +32,7 @@ class Backoffice:
         clock: Callable[[], float] = time.time,
         on_open: OnOpen | None = None,
         login_hints: dict[str, str] | None = None,
+        checkpoints: CheckpointStore | None = None,
     ) -> None:
         self.profiles = profiles
         self.tokens = tokens
@@ -43,8 +45,16 @@ class Backoffice:
         # Per profile id: a line for the log-in dialog (the sandbox shows its training login).
         self.login_hints = dict(login_hints or {})
         self._budgets: dict[str, WriteBudget] = {}
+        self._checkpoints = checkpoints
         self.settings: Settings = profiles.load()
         self.session: Session | None = None
+
+    @property
+    def checkpoints(self) -> CheckpointStore:
+        """The bulk jobs' checkpoints: by default in the journal's database."""
+        if self._checkpoints is None:
+            self._checkpoints = CheckpointStore(self.journal.database)
+        return self._checkpoints
 
     def budget_for(self, profile: Profile) -> WriteBudget:
         """One budget per profile for the life of the process, seeded from the journal so that

@@ -173,6 +173,11 @@ class Journal:
             self._indexed = journal_search.ensure_index(conn, wanted=full_text)
 
     @property
+    def database(self) -> Database:
+        """The database the journal lives in (bulk job checkpoints share it)."""
+        return self._db
+
+    @property
     def full_text_index(self) -> bool:
         """False where SQLite lacks FTS5 trigrams: text filters then scan (slow on big journals)."""
         return self._indexed
