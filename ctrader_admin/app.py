@@ -215,7 +215,8 @@ class SmokeTestError(Exception):
 
 def _launch_epoch() -> float:
     """When this process started, as epoch seconds: the launcher's stamp if one was given, else
-    the kernel's start time of the process (Linux), else now."""
+    the kernel's start time of the process (Linux: clock ticks since boot, compared with the
+    boot clock, not with /proc/stat's whole-second btime), else now."""
     import os
     import time
 
@@ -225,10 +226,9 @@ def _launch_epoch() -> float:
     try:
         with open("/proc/self/stat", encoding="ascii") as stat_file:
             ticks = int(stat_file.read().rsplit(")", 1)[1].split()[19])
-        with open("/proc/stat", encoding="ascii") as stat_file:
-            boot = next(int(line.split()[1]) for line in stat_file if line.startswith("btime"))
-        return boot + ticks / os.sysconf("SC_CLK_TCK")
-    except (OSError, ValueError, IndexError, StopIteration):
+        running = time.clock_gettime(time.CLOCK_BOOTTIME) - ticks / os.sysconf("SC_CLK_TCK")
+        return time.time() - running
+    except (OSError, ValueError, IndexError, AttributeError):
         return time.time()
 
 
