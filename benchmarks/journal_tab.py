@@ -194,7 +194,7 @@ def measure(path: Path) -> None:
 
         def screen_ready(tab: JournalTab) -> bool:
             model, view = tab.model, tab.table
-            if model.loading:
+            if model.reloading:
                 return False
             if model.rowCount() == 0:
                 return True
@@ -281,6 +281,22 @@ def measure(path: Path) -> None:
         await step("scroll to the middle", lambda: tab.table.scrollTo(tab.model.index(middle, 0)),
                    tab, reloads=False)  # fmt: skip
         await step("scroll to the top", tab.table.scrollToTop, tab, reloads=False)
+        # Dragging the scroll bar from top to bottom in one second (60 moves, one per frame):
+        # only the pages still wanted when a fetch can start are read.
+        bar = tab.table.verticalScrollBar()
+        before = len(pages)
+        for move in range(1, 61):
+            bar.setValue(bar.maximum() * move // 60)
+            await asyncio.sleep(1 / 60)
+        released = time.perf_counter()
+        await until_shown(tab)
+        rows.append(
+            (
+                "drag the scroll bar to the end (after release)",
+                (time.perf_counter() - released) * 1000,
+                f"{len(pages) - before} page(s) read by OFFSET for 60 positions",
+            )
+        )
         rng = random.Random(SEED)
         jumps_started = time.perf_counter()
         for _ in range(50):

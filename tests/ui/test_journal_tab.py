@@ -31,6 +31,7 @@ from ctrader_admin.store.journal import (
 )
 from ctrader_admin.store.paths import AppPaths
 from ctrader_admin.store.profiles import Profile
+from ctrader_admin.ui import journal_model
 from ctrader_admin.ui.context import UiContext
 from ctrader_admin.ui.dialogs import ConfirmWriteDialog
 from ctrader_admin.ui.journal_model import COLUMNS, PLACEHOLDER, JournalModel
@@ -522,9 +523,10 @@ def test_the_model_fetches_only_the_pages_on_screen(
     big_journal: Journal,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    pages: list[tuple[int, int]] = []
+    pages: list[tuple[int, int]] = []  # journal.page calls
+    from_oldest: list[JournalFilter | None] = []  # pages near the end, read from the other end
     counts: list[JournalFilter | None] = []
-    real_page, real_count = big_journal.page, big_journal.count
+    real_page, real_count, real_iter = big_journal.page, big_journal.count, big_journal.iter_entries
 
     def page(flt: JournalFilter | None, offset: int, limit: int) -> list[JournalEntry]:
         pages.append((offset, limit))
@@ -534,8 +536,13 @@ def test_the_model_fetches_only_the_pages_on_screen(
         counts.append(flt)
         return real_count(flt)
 
+    def iter_entries(flt: JournalFilter | None = None) -> Iterator[JournalEntry]:
+        from_oldest.append(flt)
+        return real_iter(flt)
+
     monkeypatch.setattr(big_journal, "page", page)
     monkeypatch.setattr(big_journal, "count", count)
+    monkeypatch.setattr(big_journal, "iter_entries", iter_entries)
     model = JournalModel(big_journal, page_size=200, cache_pages=4)
     view = QTableView()
     qtbot.addWidget(view)
@@ -560,8 +567,10 @@ def test_the_model_fetches_only_the_pages_on_screen(
     qtbot.waitUntil(lambda: model.has_row(50_000) and not model.loading, timeout=10_000)
     assert model.data(model.index(50_000, COLUMNS.index("Before"))) == "IB-49999"
     qtbot.wait(50)  # let every paint happen
-    # The first page, the last one (and maybe the one before it), the middle one (or two).
-    assert 3 <= len(pages) <= 6
+    # The first page, the last one (and maybe the one before it: read from the oldest end, not
+    # through an OFFSET of 99 800), the middle one (or two).
+    assert 1 <= len(from_oldest) <= 2
+    assert 2 <= len(pages) <= 3
     assert all(limit == 200 for _, limit in pages)
     assert len(model.cached_pages) <= 4
     # A row whose page is not there yet shows a placeholder and asks for it once.
@@ -587,3 +596,18 @@ def test_the_model_fetches_only_the_pages_on_screen(
     with qtbot.waitSignal(model.loaded, timeout=10_000):
         run_async(qtbot, model.load(JournalFilter(outcome="failed", operator="30002")))
     assert (model.rowCount(), len(counts)) == (0, 2)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "flt", [JournalFilter(), JournalFilter(outcome="failed")], ids=["all", "failed"]
+)
+def test_pages_near_the_end_read_from_the_oldest_end_are_the_same(
+    big_journal: Journal, flt: JournalFilter
+) -> None:
+    total = big_journal.count(flt)
+    for offset, limit in ((total - 200, 200), (total - 150, 200), (total - 1_000, 200), (0, 200)):
+        expected = [e.id for e in big_journal.page(flt, offset, limit)]
+        got = [row.entry.id for row in journal_model._fetch(big_journal, flt, offset, limit, total)]
+        assert got == expected, (offset, limit)
+    assert journal_model._fetch(big_journal, flt, total, 200, total) == []
