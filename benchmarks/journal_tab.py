@@ -163,7 +163,8 @@ def measure(path: Path) -> None:
     app = QApplication([])
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
-    home = Path(tempfile.mkdtemp(prefix="journal-bench-home-"))
+    home_dir = tempfile.TemporaryDirectory(prefix="journal-bench-home-")
+    home = Path(home_dir.name)
     database = Database(path)
     journal = Journal(database)
     pages: list[tuple[int, int]] = []
@@ -323,6 +324,7 @@ def measure(path: Path) -> None:
     with loop:
         loop.run_until_complete(run())
     database.close()
+    home_dir.cleanup()
 
 
 def main() -> None:
