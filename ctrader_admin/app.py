@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 import logging.handlers
 import socket
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 from ctrader_admin.api import ApiClient, ApiError, ConnectionConfig
@@ -61,18 +61,29 @@ def sandbox_hint() -> str:
     )
 
 
-async def log_in_to_training_sandbox(session: Session) -> None:
-    """The sandbox needs no setup: it opens logged in as the training manager. Its token is a
-    published training credential, kept in memory only."""
-    if session.profile.kind != "sandbox" or session.logged_in:
-        return
-    from ctrader_admin.sandbox import TRAINING_MANAGERS
+def training_sandbox_opener(sandbox: SandboxHost) -> Callable[[Session], Awaitable[None]]:
+    """The sandbox needs no setup: it opens logged in as the training manager (a published
+    training credential, kept in memory only), and its local directory starts with the plant's
+    CRM export, so the first lookup already shows linked accounts and attribution mismatches."""
 
-    manager = TRAINING_MANAGERS[0]
-    try:
-        await session.login(manager.login, manager.password, remember=False)
-    except ApiError as exc:  # e.g. the trainee changed the sandbox: the dialog stays available
-        log.warning("Automatic log-in to the sandbox failed: %s", exc)
+    async def prepare(session: Session) -> None:
+        if session.profile.kind != "sandbox":
+            return
+        from ctrader_admin.sandbox import TRAINING_MANAGERS
+
+        directory, pid = session.directory, session.profile.id
+        if directory.link_count(pid) == 0:
+            preview = directory.preview_csv(sandbox.get().crm_export_csv())
+            directory.import_rows(pid, preview.rows_ok)
+        if session.logged_in:
+            return
+        manager = TRAINING_MANAGERS[0]
+        try:
+            await session.login(manager.login, manager.password, remember=False)
+        except ApiError as exc:  # e.g. the trainee changed the sandbox: the dialog stays available
+            log.warning("Automatic log-in to the sandbox failed: %s", exc)
+
+    return prepare
 
 
 def build_backoffice(paths: AppPaths, sandbox: SandboxHost) -> Backoffice:
@@ -94,7 +105,7 @@ def build_backoffice(paths: AppPaths, sandbox: SandboxHost) -> Backoffice:
         directory=Directory(database),
         client_factory=client_for,
         workstation=socket.gethostname(),
-        on_open=log_in_to_training_sandbox,
+        on_open=training_sandbox_opener(sandbox),
         login_hints={"sandbox": sandbox_hint()},
     )
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import csv
 import dataclasses
+import io
 from typing import Any
 
 import httpx
@@ -30,6 +32,16 @@ def _unknown_endpoint(call: Call) -> Reply:
 
 # Anything the sandbox does not serve: answered in the dialect's error shape, and logged.
 _FALLBACK = Endpoint("*", "/{path:path}", _unknown_endpoint, "none")
+
+
+CRM_EXPORT_COLUMNS = (
+    "userId",
+    "email",
+    "login",
+    "ctidTraderAccountId",
+    "brokerName",
+    "environment",
+)
 
 
 class Sandbox:
@@ -127,6 +139,18 @@ class Sandbox:
         """Trading-account logins matching every given filter, ascending."""
         with self._storage.transaction() as tx:
             return tx.logins(broker_name, environment, linked)
+
+    def crm_export_csv(self) -> str:
+        """The plant's users and links as a broker CRM export (the columns ctrader-admin's
+        directory import reads), for training the import and seeding the sandbox profile."""
+        with self._storage.transaction() as tx:
+            rows = tx.crm_rows()
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(CRM_EXPORT_COLUMNS)
+        for row in rows:
+            writer.writerow(["" if value is None else value for value in row])
+        return out.getvalue()
 
     def writes_in_window(self, start: float, end: float) -> int:
         """Accepted (not rate-limited) writes that arrived in [start, end), by config.clock."""

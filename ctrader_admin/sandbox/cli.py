@@ -100,6 +100,12 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     parser.add_argument("--stall-after-rate", type=_rate, default=0.0)
     parser.add_argument("--stall-seconds", type=_non_negative_float, default=30.0)
     parser.add_argument("--quiet", action="store_true", help="no line per request")
+    parser.add_argument(
+        "--export-crm",
+        metavar="FILE",
+        type=Path,
+        help="write the plant's users and links as a CRM export CSV (for the import) and exit",
+    )
 
 
 def main(args: argparse.Namespace) -> int:
@@ -140,6 +146,11 @@ def main(args: argparse.Namespace) -> int:
         print(f"ctrader-admin sandbox listening on {url}{trust}", flush=True)
 
     sandbox = Sandbox(config)
+    if args.export_crm is not None:
+        args.export_crm.write_text(sandbox.crm_export_csv(), encoding="utf-8")
+        print(f"CRM export of the sandbox written to {args.export_crm}")
+        sandbox.close()
+        return 0
     try:
         run(sandbox, host=args.host, port=args.port, tls=tls, on_ready=announce)
     except OSError as error:  # typically: the port is taken

@@ -303,6 +303,17 @@ class Tx:
         self.add_links([link])
         return link
 
+    def crm_rows(self) -> list[tuple[int, str, int | None, int | None, str, str | None]]:
+        """(userId, email, login, ctidTraderAccountId, brokerName, environment) per link, and one
+        row per user without a link: what a broker's CRM export would list."""
+        return self._conn.execute(
+            "SELECT u.user_id, u.email, l.trader_login, l.ctid_trader_account_id, "
+            "COALESCE(t.broker_name, u.broker_name), l.environment "
+            "FROM users u LEFT JOIN links l ON l.user_id = u.user_id "
+            "LEFT JOIN traders t ON t.login = l.trader_login "
+            "ORDER BY u.user_id, l.ctid_trader_account_id"
+        ).fetchall()
+
     def add_links(self, links: Iterable[Link]) -> None:
         self._conn.executemany(
             "INSERT INTO links VALUES (?, ?, ?, ?)",

@@ -351,6 +351,13 @@ class Directory:
             params += (environment,)
         return self._links(f"{where} ORDER BY updated_at DESC", params)
 
+    def link_count(self, profile_id: str) -> int:
+        with self._db.read() as conn:
+            (count,) = conn.execute(
+                "SELECT COUNT(*) FROM directory_links WHERE profile_id = ?", (profile_id,)
+            ).fetchone()
+        return int(count)
+
     def links_for_user(self, profile_id: str, user_id: int) -> list[DirectoryLink]:
         return self._links(
             "WHERE profile_id = ? AND user_id = ? ORDER BY login, environment",

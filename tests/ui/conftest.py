@@ -6,18 +6,21 @@ built-in Sandbox profile, logged in as the training manager."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, TypeVar
 
 import pytest
 import qasync
 from PySide6.QtCore import QSettings
-from PySide6.QtWidgets import QApplication, QDialog, QWidget
+from PySide6.QtWidgets import QApplication, QWidget
 from pytestqt.qtbot import QtBot
 
+# Helpers live in a uniquely named module: with several conftest.py files in one run,
+# "from conftest import …" would resolve to whichever conftest was imported last.
+from ui_helpers import MANAGER, run_async
+
 from ctrader_admin.api import ApiClient, ConnectionConfig
-from ctrader_admin.sandbox import TRAINING_MANAGERS, Sandbox, SandboxConfig
+from ctrader_admin.sandbox import Sandbox, SandboxConfig
 from ctrader_admin.services.backoffice import Backoffice
 from ctrader_admin.store.database import Database
 from ctrader_admin.store.directory import Directory
@@ -26,9 +29,6 @@ from ctrader_admin.store.paths import AppPaths
 from ctrader_admin.store.profiles import Profile, ProfileStore
 from ctrader_admin.store.tokens import TokenStore
 from ctrader_admin.ui.context import UiContext
-
-T = TypeVar("T")
-MANAGER = TRAINING_MANAGERS[0]
 
 
 @pytest.fixture(scope="session")
@@ -116,36 +116,3 @@ def ctx(backoffice: Backoffice, window: QWidget) -> UiContext:
 @pytest.fixture
 def qsettings(paths: AppPaths) -> QSettings:
     return QSettings(str(paths.ensure_config_dir() / "window.ini"), QSettings.Format.IniFormat)
-
-
-def run_async(qtbot: QtBot, awaitable: Awaitable[T], timeout: int = 10_000) -> T:
-    """Run a coroutine on the qasync loop from a sync test, processing Qt events meanwhile."""
-    task = asyncio.ensure_future(awaitable)
-    qtbot.waitUntil(task.done, timeout=timeout)
-    return task.result()
-
-
-def wait_for_dialog(qtbot: QtBot, name: str, timeout: int = 5_000) -> QDialog:
-    """The visible dialog with this objectName (dialogs are opened with open(), not exec())."""
-    found: list[QDialog] = []
-
-    def visible() -> bool:
-        found[:] = [
-            w
-            for w in QApplication.topLevelWidgets()
-            if isinstance(w, QDialog) and w.objectName() == name and w.isVisible()
-        ]
-        return bool(found)
-
-    qtbot.waitUntil(visible, timeout=timeout)
-    return found[-1]
-
-
-def answer(qtbot: QtBot, name: str, fill: Callable[[Any], None], accept: bool = True) -> None:
-    """Wait for a dialog, let ``fill`` set its fields, then accept or reject it."""
-    dialog = wait_for_dialog(qtbot, name)
-    fill(dialog)
-    if accept:
-        dialog.accept()
-    else:
-        dialog.reject()

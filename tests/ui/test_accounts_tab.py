@@ -4,9 +4,9 @@ errors in words, a slow backend with Cancel, and a revoked token."""
 from __future__ import annotations
 
 import pytest
-from conftest import MANAGER, wait_for_dialog
 from PySide6.QtWidgets import QApplication, QDialogButtonBox, QLineEdit
 from pytestqt.qtbot import QtBot
+from ui_helpers import MANAGER, wait_for_dialog
 
 from ctrader_admin.sandbox import Sandbox, md5_hex, trading_password
 from ctrader_admin.services.backoffice import Backoffice

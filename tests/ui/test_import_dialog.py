@@ -6,10 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import run_async
 from PySide6.QtGui import QTextDocumentFragment
 from PySide6.QtWidgets import QWidget
 from pytestqt.qtbot import QtBot
+from ui_helpers import run_async
 
 from ctrader_admin.services import directory_import, lookup
 from ctrader_admin.services.backoffice import Backoffice

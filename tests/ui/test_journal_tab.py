@@ -11,10 +11,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from conftest import MANAGER, run_async, wait_for_dialog
 from pydantic import SecretStr
 from PySide6.QtWidgets import QApplication, QDialog, QLabel, QTableView
 from pytestqt.qtbot import QtBot
+from ui_helpers import MANAGER, run_async, wait_for_dialog
 
 from ctrader_admin.api import Forbidden
 from ctrader_admin.sandbox import Sandbox, trading_password

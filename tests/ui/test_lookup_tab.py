@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from conftest import answer, wait_for_dialog
 from pytestqt.qtbot import QtBot
+from ui_helpers import answer, wait_for_dialog
 
 from ctrader_admin.sandbox import Sandbox
 from ctrader_admin.services.backoffice import Backoffice

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from conftest import run_async
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import QApplication, QLineEdit
 from pytestqt.qtbot import QtBot
+from ui_helpers import run_async
 
 from ctrader_admin.services.backoffice import Backoffice
 from ctrader_admin.ui.main_window import MainWindow

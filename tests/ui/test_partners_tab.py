@@ -4,9 +4,9 @@ validation, backend errors in words, a slow backend with Cancel, and a revoked t
 from __future__ import annotations
 
 import pytest
-from conftest import MANAGER, answer, wait_for_dialog
 from PySide6.QtWidgets import QDialogButtonBox
 from pytestqt.qtbot import QtBot
+from ui_helpers import MANAGER, answer, wait_for_dialog
 
 from ctrader_admin.sandbox import Sandbox
 from ctrader_admin.services.backoffice import Backoffice

@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import MANAGER, wait_for_dialog
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
@@ -27,6 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 from pytestqt.qtbot import QtBot
+from ui_helpers import MANAGER, wait_for_dialog
 
 from ctrader_admin.services.backoffice import Backoffice
 from ctrader_admin.store.paths import AppPaths

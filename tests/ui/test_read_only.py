@@ -4,10 +4,10 @@ themselves, and the backend never receives a PUT, POST or DELETE (other than the
 from __future__ import annotations
 
 import pytest
-from conftest import MANAGER, run_async
 from pydantic import SecretStr
 from PySide6.QtWidgets import QWidget
 from pytestqt.qtbot import QtBot
+from ui_helpers import MANAGER, run_async
 
 from ctrader_admin.sandbox import Sandbox, trading_password
 from ctrader_admin.services import accounts, partners, users

@@ -8,11 +8,11 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from conftest import run_async
 from PySide6.QtCore import QSettings
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QWidget
 from pytestqt.qtbot import QtBot
+from ui_helpers import run_async
 
 from ctrader_admin.services.backoffice import Backoffice
 from ctrader_admin.store.profiles import builtin_sandbox_profile

@@ -11,10 +11,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import run_async
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
+from ui_helpers import run_async
 
 from ctrader_admin.api import NotFound, Unauthorized
 from ctrader_admin.app import build_backoffice, configure_logging

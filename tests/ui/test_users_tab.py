@@ -4,9 +4,9 @@ errors, a slow backend with Cancel, and a revoked token."""
 from __future__ import annotations
 
 import pytest
-from conftest import MANAGER, run_async, wait_for_dialog
 from PySide6.QtWidgets import QApplication, QDialog, QDialogButtonBox
 from pytestqt.qtbot import QtBot
+from ui_helpers import MANAGER, run_async, wait_for_dialog
 
 from ctrader_admin.sandbox import Sandbox
 from ctrader_admin.services.backoffice import Backoffice

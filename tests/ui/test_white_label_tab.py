@@ -7,9 +7,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from conftest import MANAGER, run_async, wait_for_dialog
 from PySide6.QtWidgets import QDialogButtonBox
 from pytestqt.qtbot import QtBot
+from ui_helpers import MANAGER, run_async, wait_for_dialog
 
 from ctrader_admin.api import ApiTimeoutError
 from ctrader_admin.sandbox import Sandbox

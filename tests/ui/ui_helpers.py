@@ -1,0 +1,48 @@
+"""Helpers for the pytest-qt tests (imported as ``ui_helpers``; tests/ui is on sys.path)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+from PySide6.QtWidgets import QApplication, QDialog
+from pytestqt.qtbot import QtBot
+
+from ctrader_admin.sandbox import TRAINING_MANAGERS
+
+T = TypeVar("T")
+MANAGER = TRAINING_MANAGERS[0]
+
+
+def run_async(qtbot: QtBot, awaitable: Awaitable[T], timeout: int = 10_000) -> T:
+    """Run a coroutine on the qasync loop from a sync test, processing Qt events meanwhile."""
+    task = asyncio.ensure_future(awaitable)
+    qtbot.waitUntil(task.done, timeout=timeout)
+    return task.result()
+
+
+def wait_for_dialog(qtbot: QtBot, name: str, timeout: int = 5_000) -> QDialog:
+    """The visible dialog with this objectName (dialogs are opened with open(), not exec())."""
+    found: list[QDialog] = []
+
+    def visible() -> bool:
+        found[:] = [
+            w
+            for w in QApplication.topLevelWidgets()
+            if isinstance(w, QDialog) and w.objectName() == name and w.isVisible()
+        ]
+        return bool(found)
+
+    qtbot.waitUntil(visible, timeout=timeout)
+    return found[-1]
+
+
+def answer(qtbot: QtBot, name: str, fill: Callable[[Any], None], accept: bool = True) -> None:
+    """Wait for a dialog, let ``fill`` set its fields, then accept or reject it."""
+    dialog = wait_for_dialog(qtbot, name)
+    fill(dialog)
+    if accept:
+        dialog.accept()
+    else:
+        dialog.reject()
