@@ -293,6 +293,15 @@ class JobRunner:
     def job_id(self) -> str:
         return self.job.id
 
+    def row_state(self, n: int) -> tuple[RowState, str | None] | None:
+        """Row ``n`` (1-based) as the running job knows it now: its state and error (None
+        before ``run()`` has loaded the rows). For a live view: no store access, so a window
+        can ask for the rows it shows many times a second."""
+        if not 0 < n <= len(self._rows):
+            return None
+        row = self._rows[n - 1]
+        return row.state, row.error
+
     # --- the run -------------------------------------------------------------------------------
 
     async def run(self) -> JobResult:
