@@ -34,6 +34,7 @@ TABS: tuple[tuple[str, str], ...] = (
     ("ctrader_admin.ui.accounts_tab", "AccountsTab"),
     ("ctrader_admin.ui.white_label_tab", "WhiteLabelTab"),
     ("ctrader_admin.ui.partners_tab", "PartnersTab"),
+    ("ctrader_admin.ui.jobs_tab", "JobsTab"),
     ("ctrader_admin.ui.journal_tab", "JournalTab"),
 )
 

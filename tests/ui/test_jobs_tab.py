@@ -1,0 +1,358 @@
+"""Jobs tab against the in-process sandbox: plan a CSV (dry run: reads only) → the diff →
+apply → cancel midway → resume → export the results → revert the batch; a live connection asks
+for the environment's name; a read-only one disables everything; an edited plan is refused."""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections import Counter
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+import pytest
+from PySide6.QtWidgets import QDialogButtonBox
+from pytestqt.qtbot import QtBot
+from ui_helpers import MANAGER, answer, run_async, wait_for_dialog
+
+from ctrader_admin.sandbox import Sandbox
+from ctrader_admin.services.backoffice import Backoffice
+from ctrader_admin.services.bulk import ApplyOptions
+from ctrader_admin.store.journal import JournalFilter
+from ctrader_admin.ui.context import UiContext
+from ctrader_admin.ui.dialogs import ConfirmWriteDialog
+from ctrader_admin.ui.jobs_model import CHANGE, LINE, STATE, TARGET, VERDICT
+from ctrader_admin.ui.jobs_tab import JobsTab
+from ctrader_admin.ui.notify import Level
+
+HEADER = "level,userId,ctidTraderAccountId,partnerId"
+TOKEN_PATH = "/v2/webserv/managers/token"
+WRITES = 24
+EQUAL = 4
+BAD_LINES = {
+    "user,not-a-number,,IB-1": "invalid",
+    "team,1000001,,IB-1": "invalid",
+    "user,,,IB-1": "invalid",
+    "account,1000003,,IB-2": "invalid",
+}
+# Quick enough for tests, slow enough (with the sandbox's latency) to cancel a job midway.
+OPTIONS = ApplyOptions(concurrency=2, progress_interval=0.02, checkpoint_interval=0.02)
+
+
+def opener(path: Path) -> Callable[..., Awaitable[str | None]]:
+    async def choose(*_args: object) -> str | None:
+        return str(path)
+
+    return choose
+
+
+def reachable_users(sandbox: Sandbox, count: int) -> list[int]:
+    """Users of the seed that the training manager may act on."""
+    reach = set(MANAGER.broker_names)
+    found = [
+        user
+        for user in range(1000001, 1000121)
+        if (record := sandbox.user(user)) is not None and record["broker_name"] in reach
+    ]
+    assert len(found) >= count
+    return found[:count]
+
+
+def make_tab(qtbot: QtBot, ctx: UiContext) -> JobsTab:
+    tab = JobsTab(ctx)
+    qtbot.addWidget(tab)
+    tab.resize(1200, 760)
+    tab.show()
+    tab.apply_options = OPTIONS
+    return tab
+
+
+def confirm(
+    qtbot: QtBot, tab: JobsTab, reason: str = "CRM export fix", ticket: str = "SUP-7"
+) -> None:
+    def fill(dialog: ConfirmWriteDialog) -> None:
+        if not dialog.reason.isReadOnly():
+            dialog.reason.setText(reason)
+            dialog.ticket.setText(ticket)
+
+    answer(qtbot, "confirmWriteDialog", fill)
+
+
+def non_token_writes(sandbox: Sandbox) -> list[str]:
+    return [
+        f"{e.method} {e.path}"
+        for e in sandbox.request_log
+        if e.method != "GET" and e.path != TOKEN_PATH
+    ]
+
+
+def column(tab: JobsTab, index: int) -> list[str]:
+    return [tab.model.text(row, index) for row in range(tab.model.rowCount())]
+
+
+def plan_file(qtbot: QtBot, tab: JobsTab, path: Path) -> None:
+    tab.choose_open_path = opener(path)
+    with qtbot.waitSignal(tab.finished, timeout=20_000):
+        tab.open_csv_button.click()
+
+
+def test_plan_apply_cancel_resume_export_and_revert(
+    qtbot: QtBot, ctx: UiContext, backoffice: Backoffice, sandbox: Sandbox, tmp_path: Path
+) -> None:
+    users = reachable_users(sandbox, WRITES + EQUAL)
+    original = {user: sandbox.referral(user_id=user) for user in users}
+    wanted = {user: f"FIX-{n:02d}" for n, user in enumerate(users[:WRITES])}
+    lines = [HEADER]
+    lines += [f"user,{user},,{value}" for user, value in wanted.items()]
+    lines[5:5] = list(BAD_LINES)  # bad lines among the good ones (file lines 6-9)
+    lines += [f"user,{user},,{original[user] or ''}" for user in users[WRITES:]]  # already equal
+    source = tmp_path / "attributions.csv"
+    source.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    tab = make_tab(qtbot, ctx)
+
+    # --- plan: a dry run, reads only ------------------------------------------------------------
+    sandbox.clear_log()
+    plan_file(qtbot, tab, source)
+    plan = tab.plan
+    assert plan is not None
+    assert plan.kind == "partner"
+    assert {e.method for e in sandbox.request_log} == {"GET"}
+    counts = plan.counts()
+    assert (counts["write"], counts["skip"], counts["error"]) == (WRITES, EQUAL, len(BAD_LINES))
+    summary = tab.summary.text()
+    assert f"ok (to write): {WRITES}" in summary
+    assert f"skip (already equal): {EQUAL}" in summary
+    assert f"error: {len(BAD_LINES)}" in summary
+    verdicts = Counter(column(tab, VERDICT))
+    assert verdicts == {
+        "ok": WRITES,
+        "skip (already equal)": EQUAL,
+        "error: invalid": len(BAD_LINES),
+    }
+    bad_rows = [r for r in range(tab.model.rowCount()) if tab.model.row_at(r).status == "error"]
+    assert [tab.model.text(r, LINE) for r in bad_rows] == ["6", "7", "8", "9"]
+    for line in (6, 7, 8, 9):
+        assert f"line {line}:" in tab.bad_lines.text()
+    first = tab.model.row_at(0)
+    assert first.call is not None
+    assert first.call.method == "PUT"
+    assert tab.model.text(0, TARGET) == f"user:{users[0]}"
+    assert tab.model.text(0, CHANGE) == f"{original[users[0]] or '(none)'} → FIX-00"
+    assert set(column(tab, STATE)) == {""}  # not a job yet
+    assert tab.apply_button.isEnabled()
+
+    # --- apply, cancelled midway ----------------------------------------------------------------
+    sandbox.config.latency_ms = 40
+    tab.apply_button.click()
+    confirm(qtbot, tab)
+    # Done counts the skipped and bad rows from the start: wait for 4 writes on top.
+    at_least = EQUAL + len(BAD_LINES) + 4
+    qtbot.waitUntil(lambda: tab.running and tab.progress.bar.value() >= at_least, timeout=20_000)
+    assert "ok" in column(tab, STATE)  # the rows on screen follow the job live
+    assert not tab.apply_button.isEnabled()
+    assert not tab.open_csv_button.isEnabled()
+    assert "writes left this hour" in tab.progress.label.text()
+    with qtbot.waitSignal(tab.finished, timeout=20_000):
+        tab.progress.stop_button.click()
+    result = tab.last_result
+    assert result is not None
+    assert result.state == "stopped"
+    job_id = result.job_id
+    states = Counter(tab.model.states())
+    assert states["ok"] >= 4, states
+    assert states["pending"] >= 1, states
+    assert states["skipped"] == EQUAL
+    assert states["failed"] == len(BAD_LINES)
+    assert tab.bar.level is Level.WARNING
+    assert "resumed" in tab.bar.label.text()
+    summary_row = tab.selected_job()
+    assert summary_row is not None
+    assert summary_row.job.id == job_id
+    assert summary_row.job.state == "stopped"
+    assert summary_row.resumable
+    assert summary_row.state_text == "stopped — resumable"
+    assert tab.resume_button.isEnabled()
+    done_before = states["ok"]
+    assert sum(sandbox.referral(user_id=u) == v for u, v in wanted.items()) == done_before
+
+    # --- resume: the job finishes, the sandbox holds the plan -----------------------------------
+    sandbox.config.latency_ms = 0
+    with qtbot.waitSignal(tab.finished, timeout=20_000):
+        tab.resume_button.click()
+        confirm(qtbot, tab)
+    result = tab.last_result
+    assert result is not None
+    assert result.job_id == job_id
+    assert result.state == "finished"
+    assert result.counts["ok"] == WRITES
+    assert Counter(tab.model.states()) == {"ok": WRITES, "skipped": EQUAL, "failed": len(BAD_LINES)}
+    for user, value in wanted.items():
+        assert sandbox.referral(user_id=user) == value
+    for user in users[WRITES:]:
+        assert sandbox.referral(user_id=user) == original[user]
+    finished = tab.selected_job()
+    assert finished is not None
+    assert finished.state_text == "finished"
+    assert not tab.resume_button.isEnabled()
+    entries = list(backoffice.journal.iter_entries(JournalFilter(batch_id=job_id)))
+    assert len(entries) == WRITES
+    assert {(e.outcome, e.reason, e.ticket) for e in entries} == {("ok", "CRM export fix", "SUP-7")}
+
+    # --- export the results ---------------------------------------------------------------------
+    export = tmp_path / "results.csv"
+    tab.choose_save_path = opener(export)
+    with qtbot.waitSignal(tab.finished, timeout=10_000):
+        tab.export_button.click()
+    with export.open(encoding="utf-8-sig", newline="") as file:
+        table = list(csv.DictReader(file))
+    assert len(table) == len(plan.rows)
+    assert Counter(r["outcome"] for r in table) == {
+        "ok": WRITES,
+        "skipped": EQUAL,
+        "failed": len(BAD_LINES),
+    }
+    assert {r["target"] for r in table if r["outcome"] == "ok"} == {f"user:{u}" for u in wanted}
+
+    # --- revert the batch -----------------------------------------------------------------------
+    sandbox.clear_log()
+    with qtbot.waitSignal(tab.finished, timeout=20_000):
+        tab.revert_job_button.click()
+    revert = tab.plan
+    assert revert is not None
+    assert revert.kind == "revert"
+    assert revert.reverts_batch == job_id
+    assert revert.to_write == WRITES
+    assert non_token_writes(sandbox) == []  # planning a revert reads only
+    with qtbot.waitSignal(tab.finished, timeout=20_000):
+        tab.apply_button.click()
+        confirm(qtbot, tab, reason="revert the CRM export fix")
+    result = tab.last_result
+    assert result is not None
+    assert result.state == "finished"
+    assert result.counts["ok"] == WRITES
+    for user in users:
+        assert sandbox.referral(user_id=user) == original[user]
+    reverts = list(backoffice.journal.iter_entries(JournalFilter(batch_id=result.job_id)))
+    assert len(reverts) == WRITES
+    reverted = {e.id for e in entries}
+    assert all(e.reverts_id in reverted for e in reverts)
+    assert [s.job.id for s in tab.jobs_model.jobs] == [result.job_id, job_id]
+
+
+def test_a_live_connection_asks_for_the_environment_name(
+    qtbot: QtBot, ctx: UiContext, backoffice: Backoffice, sandbox: Sandbox, tmp_path: Path
+) -> None:
+    live = backoffice.profiles.get("sandbox").model_copy(
+        update={"id": "sandbox-live", "name": "Sandbox (live drill)", "live": True}
+    )
+    backoffice.profiles.add(live)
+    backoffice.settings = backoffice.profiles.load()
+    run_async(qtbot, backoffice.open("sandbox-live"))
+    run_async(qtbot, ctx.session.login(MANAGER.login, MANAGER.password, remember=False))
+    tab = make_tab(qtbot, ctx)
+    ctx.session_changed.emit()
+    users = reachable_users(sandbox, 2)
+    source = tmp_path / "live.csv"
+    source.write_text(
+        "\n".join([HEADER, *(f"user,{u},,LIVE-{n}" for n, u in enumerate(users))]),
+        encoding="utf-8",
+    )
+    plan_file(qtbot, tab, source)
+    sandbox.clear_log()
+    tab.apply_button.click()
+    dialog = wait_for_dialog(qtbot, "confirmWriteDialog")
+    assert isinstance(dialog, ConfirmWriteDialog)
+    assert dialog.typed is not None
+    send = dialog.buttons.button(QDialogButtonBox.StandardButton.Ok)
+    dialog.reason.setText("drill")
+    assert not send.isEnabled()
+    dialog.typed.setText("demo")  # the wrong word
+    assert not send.isEnabled()
+    dialog.typed.setText("live")
+    assert send.isEnabled()
+    dialog.typed.setText("Live")
+    assert not send.isEnabled()
+    with qtbot.waitSignal(tab.finished, timeout=20_000):
+        dialog.typed.setText("live")
+        dialog.accept()
+    result = tab.last_result
+    assert result is not None
+    assert result.state == "finished"
+    assert result.counts["ok"] == 2
+    assert [sandbox.referral(user_id=u) for u in users] == ["LIVE-0", "LIVE-1"]
+
+
+def test_a_read_only_connection_disables_every_job_control(
+    qtbot: QtBot, ctx: UiContext, backoffice: Backoffice
+) -> None:
+    tab = make_tab(qtbot, ctx)
+    assert tab.open_csv_button.isEnabled()
+    assert not tab.read_only_note.isVisible()
+    read_only = backoffice.profiles.get("sandbox").model_copy(
+        update={"id": "sandbox-ro", "name": "Sandbox (read-only)", "read_only": True}
+    )
+    backoffice.profiles.add(read_only)
+    backoffice.settings = backoffice.profiles.load()
+    run_async(qtbot, backoffice.open("sandbox-ro"))
+    run_async(qtbot, ctx.session.login(MANAGER.login, MANAGER.password, remember=False))
+    ctx.session_changed.emit()
+    controls = (
+        tab.open_csv_button,
+        tab.open_plan_button,
+        tab.revert_button,
+        tab.apply_button,
+        tab.resume_button,
+        tab.revert_job_button,
+    )
+    assert [c.objectName() for c in controls if c.isEnabled()] == []
+    assert tab.read_only_note.isVisible()
+
+
+def test_an_edited_plan_file_is_refused(
+    qtbot: QtBot, ctx: UiContext, sandbox: Sandbox, tmp_path: Path
+) -> None:
+    users = reachable_users(sandbox, 3)
+    source = tmp_path / "small.csv"
+    source.write_text(
+        "\n".join([HEADER, *(f"user,{u},,SMALL-{n}" for n, u in enumerate(users))]),
+        encoding="utf-8",
+    )
+    tab = make_tab(qtbot, ctx)
+    plan_file(qtbot, tab, source)
+    saved = tmp_path / "small.plan.json"
+    tab.choose_save_path = opener(saved)
+    with qtbot.waitSignal(tab.finished, timeout=10_000):
+        tab.save_button.click()
+    assert saved.exists()
+    assert "Plan saved" in tab.bar.label.text()
+
+    # The saved plan opens as it was…
+    tab.show_plan(None)
+    tab.choose_open_path = opener(saved)
+    with qtbot.waitSignal(tab.finished, timeout=10_000):
+        tab.open_plan_button.click()
+    reopened = tab.plan
+    assert reopened is not None
+    assert reopened.to_write == 3
+
+    # …an edited copy is refused, and nothing of it is shown.
+    data = json.loads(saved.read_text(encoding="utf-8"))
+    data["rows"][0]["proposed"] = "SOMEONE-ELSE"
+    edited = tmp_path / "edited.plan.json"
+    edited.write_text(json.dumps(data), encoding="utf-8")
+    tab.show_plan(None)
+    tab.choose_open_path = opener(edited)
+    with qtbot.waitSignal(tab.finished, timeout=10_000):
+        tab.open_plan_button.click()
+    assert tab.plan is None
+    assert tab.bar.level is Level.ERROR
+    assert "changed after it was made" in tab.bar.label.text()
+
+
+@pytest.mark.parametrize("text", ["1,3,5-7", "user:1000001, 2"])
+def test_row_choices_read_like_the_cli(text: str) -> None:
+    from ctrader_admin.ui.jobs_tab import parse_row_choice, rows_text
+
+    chosen = parse_row_choice(text)
+    numbers = [c for c in chosen if isinstance(c, int)]
+    assert rows_text(numbers) in ("1,3,5-7", "2")
