@@ -1,0 +1,444 @@
+"""Applying plans against the in-process sandbox: results, drift, the journal and checkpoints,
+White Label moves, revert, stop/cancel/resume, rate-limit pauses and the write budget (with a
+clock the test moves, so nothing here waits for real time)."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+from collections import Counter
+from collections.abc import Awaitable, Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TypeVar
+
+import pytest
+
+from ctrader_admin.api import ApiClient, ConnectionConfig, Unauthorized
+from ctrader_admin.sandbox import DIALECTS, TRAINING_MANAGERS, Sandbox, SandboxConfig
+from ctrader_admin.services.backoffice import Backoffice
+from ctrader_admin.services.bulk import (
+    ApplyOptions,
+    JobResult,
+    JobRunner,
+    Plan,
+    Progress,
+    export_results_csv,
+    job_results,
+    plan_csv,
+    plan_revert,
+)
+from ctrader_admin.services.errors import NotRevertible
+from ctrader_admin.services.session import Session
+from ctrader_admin.store.checkpoints import CheckpointStore
+from ctrader_admin.store.database import Database
+from ctrader_admin.store.directory import Directory
+from ctrader_admin.store.journal import Journal, JournalFilter
+from ctrader_admin.store.paths import AppPaths
+from ctrader_admin.store.profiles import Profile, ProfileStore
+from ctrader_admin.store.tokens import TokenStore
+
+T = TypeVar("T")
+MANAGER = TRAINING_MANAGERS[0]
+HEADER = "level,userId,ctidTraderAccountId,partnerId"
+REFERRAL = "/cid/oauth2/ctid/referral"
+MOVE = "/cid/ctid/changeCtidTraderAccount"
+START = 1_900_000_000.0
+
+
+class FakeClock:
+    """Time that moves only when someone waits: a pause or a budget wait of an hour is instant."""
+
+    def __init__(self) -> None:
+        self.now_value = START
+        self.lag = 0.0  # real seconds each wait also takes, so a progress view can see it
+
+    def __call__(self) -> float:
+        return self.now_value
+
+    def now(self) -> float:
+        return self.now_value
+
+    async def sleep_until(self, moment: float) -> None:
+        await asyncio.sleep(self.lag)
+        self.now_value = max(self.now_value, moment)
+
+    async def sleep(self, seconds: float) -> None:
+        self.now_value += max(0.0, seconds)
+        await asyncio.sleep(0)
+
+
+@dataclass
+class Env:
+    sandbox: Sandbox
+    office: Backoffice
+    store: CheckpointStore
+    journal: Journal
+    clock: FakeClock = field(default_factory=FakeClock)
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> Iterator[Env]:
+    clock = FakeClock()
+    sandbox = Sandbox(SandboxConfig(users=60, clock=clock, write_cap_per_hour=None))
+    database = Database(tmp_path / "app.sqlite3")
+
+    def client_for(profile: Profile) -> ApiClient:
+        config = ConnectionConfig(base_url=profile.base_url)
+        return ApiClient(config, transport=sandbox.transport(), sleep=clock.sleep)
+
+    journal = Journal(database)
+    office = Backoffice(
+        profiles=ProfileStore(AppPaths.under(tmp_path / "home")),
+        tokens=TokenStore(),
+        journal=journal,
+        directory=Directory(database),
+        client_factory=client_for,
+        workstation="test-workstation",
+        clock=clock,
+    )
+    yield Env(sandbox, office, CheckpointStore(database), journal, clock)
+    database.close()
+    sandbox.close()
+
+
+def play(env: Env, scenario: Callable[[Session], Awaitable[T]]) -> T:
+    async def main() -> T:
+        session = await env.office.open("sandbox")
+        await session.login(MANAGER.login, MANAGER.password, remember=False)
+        try:
+            return await scenario(session)
+        finally:
+            await env.office.close()
+
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, main()).result()
+
+
+FAST = ApplyOptions(concurrency=4, retry_backoff=0.01, progress_interval=0.01)
+
+
+def start(
+    env: Env,
+    session: Session,
+    plan: Plan,
+    *,
+    reason: str = "bulk fix",
+    options: ApplyOptions = FAST,
+    on_progress: Callable[[Progress], None] | None = None,
+) -> JobRunner:
+    return JobRunner.start(
+        session,
+        env.store,
+        plan,
+        reason=reason,
+        ticket="SUP-1",
+        options=options,
+        clock=env.clock,
+        on_progress=on_progress,
+    )
+
+
+def user_rows(env: Env, count: int) -> list[int]:
+    """Users the training manager may touch, from the seed."""
+    reach = set(MANAGER.broker_names)
+    users = [
+        u
+        for u in range(1000001, 1000061)
+        if (found := env.sandbox.user(u)) is not None and found["broker_name"] in reach
+    ]
+    return users[:count]
+
+
+def writes(env: Env, method: str = "PUT") -> list[object]:
+    return [
+        e
+        for e in env.sandbox.request_log
+        if e.method == method and e.path != "/v2/webserv/managers/token"
+    ]
+
+
+def test_apply_writes_every_row_journals_it_and_reports_progress(env: Env, tmp_path: Path) -> None:
+    users = user_rows(env, 6)
+    unchanged = f"user,{users[5]},,{env.sandbox.referral(user_id=users[5]) or ''}"
+    text = "\n".join(
+        [HEADER, *(f"user,{u},,NEW-{n}" for n, u in enumerate(users[:5])), "user,bad,,X", unchanged]
+    )
+    seen: list[Progress] = []
+
+    async def scenario(session: Session) -> JobResult:
+        plan = await plan_csv(session, text, source="t.csv")
+        return await start(env, session, plan, on_progress=seen.append).run()
+
+    result = play(env, scenario)
+    assert result.state == "finished"
+    assert (result.counts["ok"], result.counts["skipped"], result.counts["failed"]) == (5, 1, 1)
+    assert not result.all_ok  # the bad line
+    for n, user in enumerate(users[:5]):
+        assert env.sandbox.referral(user_id=user) == f"NEW-{n}"
+    entries = list(env.journal.iter_entries(JournalFilter(batch_id=result.job_id)))
+    assert sorted(e.target for e in entries) == sorted(f"user:{u}" for u in users[:5])
+    assert {(e.outcome, e.reason, e.ticket, e.action) for e in entries} == {
+        ("ok", "bulk fix", "SUP-1", "set_partner")
+    }
+    assert env.journal.verify().ok
+    job = env.store.job(result.job_id)
+    assert job is not None
+    assert job.state == "finished"
+    rows = {r.row: r for r in job_results(env.store, job)}
+    assert rows[1].outcome == "ok"
+    assert rows[1].journal_id in {e.id for e in entries}
+    assert rows[6].outcome == "failed"
+    assert rows[6].error.startswith("not sent — invalid")
+    assert rows[7].outcome == "skipped"
+    final = seen[-1]
+    assert (final.phase, final.done, final.total) == ("finished", 7, 7)
+    assert final.writes_left == final.writes_per_hour - 5
+    assert final.counts["ok"] == 5
+    assert final.fraction == 1.0
+    assert all(0 <= p.done <= p.total == 7 for p in seen)
+    export = tmp_path / "results.csv"
+    assert export_results_csv(job_results(env.store, job), export) == 7
+    with export.open(encoding="utf-8-sig") as file:
+        table = list(csv.DictReader(file))
+    assert [r["outcome"] for r in table] == ["ok"] * 5 + ["failed", "skipped"]
+
+
+def test_targets_changed_since_planning_are_drift_and_not_written(env: Env) -> None:
+    first, second, third = user_rows(env, 3)
+
+    async def scenario(session: Session) -> JobResult:
+        plan = await plan_csv(
+            session,
+            f"{HEADER}\nuser,{first},,A\nuser,{second},,B\nuser,{third},,C\n",
+            source="t.csv",
+        )
+        # Someone else changes two targets between planning and applying.
+        from ctrader_admin.services import partners
+        from ctrader_admin.services.partners import PartnerTarget
+
+        await partners.set_partner(session, PartnerTarget.user(first), "OTHER", reason="x")
+        await partners.set_partner(session, PartnerTarget.user(third), "C", reason="x")
+        env.sandbox.clear_log()
+        return await start(env, session, plan).run()
+
+    result = play(env, scenario)
+    assert env.sandbox.referral(user_id=first) == "OTHER"  # not overwritten
+    assert env.sandbox.referral(user_id=second) == "B"
+    assert env.sandbox.referral(user_id=third) == "C"
+    job = env.store.job(result.job_id)
+    assert job is not None
+    outcome = {r.target: r for r in job_results(env.store, job)}
+    assert outcome[f"user:{first}"].outcome == "drift"
+    assert "now OTHER; not written" in outcome[f"user:{first}"].error
+    assert outcome[f"user:{second}"].outcome == "ok"
+    assert outcome[f"user:{third}"].outcome == "skipped"  # already as planned: nothing sent
+    sent = [e.body["userId"] for e in writes(env)]  # type: ignore[attr-defined]
+    assert sent == [second]
+
+
+def test_white_label_moves_are_read_back_and_reverted(env: Env) -> None:
+    logins = env.sandbox.logins(broker_name="sandbox_main", environment="demo")[:3]
+
+    async def scenario(session: Session) -> tuple[JobResult, Plan, JobResult]:
+        text = "\n".join(f"{login},demo,sandbox_eu" for login in logins)
+        plan = await plan_csv(session, text, source="wl.csv")
+        moved = await start(env, session, plan).run()
+        revert = await plan_revert(session, moved.job_id, store=env.store)
+        back = await start(env, session, revert, reason="undo").run()
+        return moved, revert, back
+
+    moved, revert, back = play(env, scenario)
+    assert moved.counts["ok"] == 3
+    assert back.counts["ok"] == 3
+    for login in logins:
+        trader = env.sandbox.trader(login)
+        assert trader is not None
+        assert trader["brokerName"] == "sandbox_main"
+    posts = Counter(e.body["traderLogin"] for e in writes(env, "POST") if e.path == MOVE)  # type: ignore[attr-defined]
+    assert posts == dict.fromkeys(logins, 2)  # once there, once back
+    assert [(r.op, r.current, r.proposed) for r in revert.rows] == [
+        ("move_wl", "sandbox_eu", "sandbox_main")
+    ] * 3
+    undone = list(env.journal.iter_entries(JournalFilter(batch_id=back.job_id)))
+    originals = {e.id for e in env.journal.iter_entries(JournalFilter(batch_id=moved.job_id))}
+    assert {e.reverts_id for e in undone} == originals
+    assert all(e.before == "sandbox_eu" and e.after == "sandbox_main" for e in undone)
+
+
+def test_revert_of_a_whole_batch_or_chosen_rows(env: Env) -> None:
+    users = user_rows(env, 4)
+    before = {u: env.sandbox.referral(user_id=u) for u in users}
+    text = "\n".join([HEADER, *(f"user,{u},,NEW-{n}" for n, u in enumerate(users))])
+
+    async def scenario(session: Session) -> list[Plan]:
+        plan = await plan_csv(session, text, source="t.csv")
+        batch = (await start(env, session, plan).run()).job_id
+        # Someone changes the fourth target after the batch: its revert is refused.
+        from ctrader_admin.services import partners
+        from ctrader_admin.services.partners import PartnerTarget
+
+        await partners.set_partner(session, PartnerTarget.user(users[3]), "LATER", reason="x")
+        only_first = await plan_revert(session, batch, rows=[1], store=env.store)
+        by_target = await plan_revert(session, batch, rows=[f"user:{users[1]}"])
+        await start(env, session, only_first, reason="undo one").run()
+        whole = await plan_revert(session, batch, store=env.store)
+        await start(env, session, whole, reason="undo all").run()
+        with pytest.raises(NotRevertible):
+            await plan_revert(session, "no-such-batch")
+        return [only_first, by_target, whole]
+
+    only_first, by_target, whole = play(env, scenario)
+    assert [r.target for r in only_first.rows] == [f"user:{users[0]}"]
+    assert [r.target for r in by_target.rows] == [f"user:{users[1]}"]
+    verdicts = {r.target: (r.status, r.problem) for r in whole.rows}
+    assert verdicts[f"user:{users[0]}"] == ("skip", None)  # already reverted
+    assert verdicts[f"user:{users[3]}"] == ("error", "changed")
+    for user in users[:3]:
+        assert env.sandbox.referral(user_id=user) == before[user]  # set back, or deleted
+    assert env.sandbox.referral(user_id=users[3]) == "LATER"
+    assert whole.kind == "revert"
+    assert whole.reverts_batch is not None
+    assert env.journal.verify().ok
+
+
+def test_stop_then_resume_writes_each_row_once(env: Env) -> None:
+    env.sandbox.config.latency_ms = 20
+    users = user_rows(env, 24)
+    text = "\n".join([HEADER, *(f"user,{u},,S-{n}" for n, u in enumerate(users))])
+
+    async def scenario(session: Session) -> tuple[JobResult, JobResult]:
+        plan = await plan_csv(session, text, source="t.csv")
+        runner = start(env, session, plan, options=ApplyOptions(concurrency=2))
+        task = asyncio.ensure_future(runner.run())
+        while len(writes(env)) < 4:
+            await asyncio.sleep(0.01)
+        runner.stop()
+        stopped = await task
+        resumed = JobRunner.resume(
+            session, env.store, stopped.job_id, options=FAST, clock=env.clock
+        )
+        return stopped, await resumed.run()
+
+    stopped, resumed = play(env, scenario)
+    assert stopped.state == "stopped"
+    assert stopped.counts["pending"] > 0
+    assert "resume" in (stopped.message or "")
+    assert resumed.state == "finished"
+    assert resumed.counts["ok"] == 24
+    assert [env.sandbox.referral(user_id=u) for u in users] == [f"S-{n}" for n in range(24)]
+    assert Counter(e.body["userId"] for e in writes(env)) == dict.fromkeys(users, 1)  # type: ignore[attr-defined]
+
+
+def test_cancel_stops_at_once_and_resume_rereads_the_rows_in_flight(env: Env) -> None:
+    env.sandbox.config.latency_ms = 30
+    users = user_rows(env, 20)
+    text = "\n".join([HEADER, *(f"user,{u},,C-{n}" for n, u in enumerate(users))])
+
+    async def scenario(session: Session) -> JobResult:
+        plan = await plan_csv(session, text, source="t.csv")
+        task = asyncio.ensure_future(start(env, session, plan).run())
+        while len(writes(env)) < 6:
+            await asyncio.sleep(0.005)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        job = env.store.jobs()[0]
+        assert job.state == "stopped"
+        resumed = JobRunner.resume(session, env.store, job.id, options=FAST, clock=env.clock)
+        return await resumed.run()
+
+    result = play(env, scenario)
+    assert result.state == "finished"
+    assert result.all_ok
+    assert [env.sandbox.referral(user_id=u) for u in users] == [f"C-{n}" for n in range(20)]
+    outcomes = Counter(
+        e.outcome for e in env.journal.iter_entries(JournalFilter(batch_id=result.job_id))
+    )
+    assert outcomes["ok"] + outcomes["unknown"] >= 20
+    assert env.journal.pending_count() == 0
+    assert env.journal.verify().ok
+
+
+@pytest.mark.parametrize("dialect", ["default", "variant"])
+def test_a_rate_limit_pauses_the_job_and_fails_no_row(env: Env, dialect: str) -> None:
+    # The backend allows 5 writes an hour; our budget thinks 1000. The 429 dialect says when to
+    # come back (Retry-After); the 400 one does not (the back-off applies). Time is fake.
+    env.sandbox.config.dialect = DIALECTS[dialect]
+    env.sandbox.config.write_cap_per_hour = 5
+    users = user_rows(env, 12)
+    text = "\n".join([HEADER, *(f"user,{u},,R-{n}" for n, u in enumerate(users))])
+    phases: list[str] = []
+    options = ApplyOptions(concurrency=3, rate_limit_backoff=600.0, progress_interval=0.001)
+
+    async def scenario(session: Session) -> JobResult:
+        plan = await plan_csv(session, text, source="t.csv")
+        runner = start(
+            env, session, plan, options=options, on_progress=lambda p: phases.append(p.phase)
+        )
+        return await runner.run()
+
+    result = play(env, scenario)
+    assert result.all_ok
+    assert result.counts["ok"] == 12
+    assert [env.sandbox.referral(user_id=u) for u in users] == [f"R-{n}" for n in range(12)]
+    limited = [e for e in writes(env) if e.fault == "rate_limited"]  # type: ignore[attr-defined]
+    assert limited  # the backend did refuse some, and they were sent again later
+    assert env.clock.now() - START >= 3600  # it took (fake) hours: the job waited
+    entries = list(env.journal.iter_entries(JournalFilter(batch_id=result.job_id)))
+    assert {e.outcome for e in entries} == {"ok", "failed"}  # the refusals are journaled too
+
+
+def test_the_budget_holds_the_job_within_its_hourly_rate(env: Env) -> None:
+    env.office.profiles.update(
+        env.office.profiles.get("sandbox").model_copy(update={"write_budget_per_hour": 4})
+    )
+    users = user_rows(env, 10)
+    text = "\n".join([HEADER, *(f"user,{u},,B-{n}" for n, u in enumerate(users))])
+    seen: list[Progress] = []
+    env.clock.lag = 0.05
+
+    async def scenario(session: Session) -> JobResult:
+        plan = await plan_csv(session, text, source="t.csv")
+        return await start(env, session, plan, on_progress=seen.append).run()
+
+    result = play(env, scenario)
+    assert result.all_ok
+    stamps = sorted(e.at for e in writes(env))  # type: ignore[attr-defined]
+    assert len(stamps) == 10
+    assert all(
+        sum(1 for s in stamps if t <= s < t + 3600) <= 4 for t in stamps
+    )  # never more than the budget in any rolling hour
+    assert any(p.phase == "waiting_for_budget" for p in seen)
+    waiting = [p for p in seen if p.phase == "waiting_for_budget"]
+    assert any(p.writes_left == 0 for p in waiting)
+    assert any((p.eta_seconds or 0) >= 3600 for p in waiting)
+
+
+def test_a_refused_token_stops_the_job_and_it_can_be_resumed(env: Env) -> None:
+    env.sandbox.config.latency_ms = 10
+    users = user_rows(env, 12)
+    text = "\n".join([HEADER, *(f"user,{u},,T-{n}" for n, u in enumerate(users))])
+
+    async def scenario(session: Session) -> JobResult:
+        plan = await plan_csv(session, text, source="t.csv")
+        runner = start(env, session, plan)
+        task = asyncio.ensure_future(runner.run())
+        while len(writes(env)) < 3:
+            await asyncio.sleep(0.005)
+        env.sandbox.invalidate_token(MANAGER.login)
+        with pytest.raises(Unauthorized):
+            await task
+        job = env.store.job(runner.job_id)
+        assert job is not None
+        assert job.state == "stopped"
+        assert "Stopped" in (job.message or "")
+        await session.login(MANAGER.login, MANAGER.password, remember=False)
+        return await JobRunner.resume(
+            session, env.store, job.id, options=FAST, clock=env.clock
+        ).run()
+
+    result = play(env, scenario)
+    assert result.all_ok
+    assert [env.sandbox.referral(user_id=u) for u in users] == [f"T-{n}" for n in range(12)]
