@@ -113,7 +113,7 @@ def _records(text: str) -> list[tuple[int, list[str]]]:
         dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")
     except csv.Error:
         dialect = csv.excel
-    reader = csv.reader(io.StringIO(text), dialect)
+    reader = csv.reader(io.StringIO(text), dialect, strict=True)
     out: list[tuple[int, list[str]]] = []
     try:
         for cells in reader:

@@ -24,7 +24,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Self
+from typing import Any, Self
 
 from ctrader_admin.api import (
     ApiConnectionError,
@@ -325,11 +325,13 @@ class JobRunner:
             await asyncio.wait([settled, *workers], return_when=asyncio.FIRST_COMPLETED)
             failure = next((w.exception() for w in workers if w.done() and not w.cancelled()), None)
         finally:
+            self._stopping = True  # a worker that outlives its cancellation starts nothing new
+            self._stop_event.set()
             self._timers.cancel()
-            for task in (*workers, ticker, settled):
-                task.cancel()
-            await asyncio.gather(*workers, ticker, settled, return_exceptions=True)
+            cancelled_again = await _cancel_all([*workers, ticker, settled])
             result = self._finish(failure)
+            if cancelled_again:
+                raise asyncio.CancelledError
         if failure is not None:
             raise failure.cause if isinstance(failure, _Fatal) else failure
         return result
@@ -615,6 +617,24 @@ class JobRunner:
         self.store.set_state(self.job.id, state, message)
         self._emit("finished" if state == "finished" else "stopped")
         return JobResult(self.job.id, state, counts, message)
+
+
+async def _cancel_all(tasks: list[asyncio.Task[Any]]) -> bool:
+    """Cancel the tasks and wait for them, cancelling again any that swallowed it (Python
+    3.11's asyncio.wait_for can, e.g. in the in-process sandbox transport). True if the
+    caller itself was cancelled meanwhile: the clean-up still finished."""
+    interrupted = False
+    while pending := [task for task in tasks if not task.done()]:
+        for task in pending:
+            task.cancel()
+        try:
+            await asyncio.wait(pending, timeout=0.5)
+        except asyncio.CancelledError:
+            interrupted = True
+    for task in tasks:
+        if not task.cancelled():
+            task.exception()  # retrieved: the job's failure was taken from them already
+    return interrupted
 
 
 def find_job(store: CheckpointStore, job_id: str) -> JobRecord:
