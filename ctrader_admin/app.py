@@ -3,11 +3,13 @@ or the embedded sandbox), the services and the window, and wires them together."
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import logging
 import logging.handlers
 import socket
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ctrader_admin.api import ApiClient, ApiError, ConnectionConfig
@@ -22,6 +24,9 @@ from ctrader_admin.store.profiles import Profile, ProfileStore
 from ctrader_admin.store.tokens import TokenStore
 
 if TYPE_CHECKING:
+    from PySide6.QtWidgets import QApplication
+    from qasync import QEventLoop
+
     from ctrader_admin.sandbox import Sandbox
     from ctrader_admin.ui.main_window import MainWindow
 
@@ -130,6 +135,45 @@ def configure_logging(paths: AppPaths, level: int = logging.INFO) -> None:
             logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
+@dataclass
+class Started:
+    """What one start of the desktop app built: the Qt application and its asyncio loop, the
+    sandbox host, the back office and the shown main window."""
+
+    app: QApplication
+    loop: QEventLoop  # qasync's: asyncio on Qt's event loop
+    sandbox: SandboxHost
+    backoffice: Backoffice
+    window: MainWindow
+
+
+def start_window(paths: AppPaths, *, strict_branding: bool = False) -> Started:
+    """Build and show the main window; the one start path of the app and of its smoke test."""
+    import qasync
+    from PySide6.QtCore import QSettings
+    from PySide6.QtWidgets import QApplication
+
+    from ctrader_admin import APP_NAME, __version__
+    from ctrader_admin.ui.crash import install_excepthook
+    from ctrader_admin.ui.main_window import MainWindow
+
+    configure_logging(paths)
+    existing = QApplication.instance()
+    app = existing if isinstance(existing, QApplication) else QApplication([APP_NAME])
+    app.setApplicationName(APP_NAME)
+    app.setApplicationVersion(__version__)
+    brand_application(strict=strict_branding)
+    loop = qasync.QEventLoop(app)
+    asyncio.set_event_loop(loop)
+    install_excepthook()
+    sandbox = SandboxHost(paths)
+    backoffice = build_backoffice(paths, sandbox)
+    settings = QSettings(str(paths.ensure_config_dir() / "window.ini"), QSettings.Format.IniFormat)
+    window = MainWindow(backoffice, settings)
+    window.show()
+    return Started(app, loop, sandbox, backoffice, window)
+
+
 def run_gui(
     profile: str | None = None,
     *,
@@ -139,46 +183,26 @@ def run_gui(
     """The desktop app. ``on_shown`` runs at the first event-loop turn after the window is shown
     (it is interactive from then on), ``on_ready`` once the first profile is open; both exist for
     benchmarks/startup.py, which measures this very start path."""
-    import asyncio
+    from PySide6.QtCore import QTimer
 
-    import qasync
-    from PySide6.QtCore import QSettings, QTimer
-    from PySide6.QtWidgets import QApplication
-
-    from ctrader_admin import APP_NAME, __version__
-    from ctrader_admin.ui.crash import install_excepthook
-    from ctrader_admin.ui.main_window import MainWindow
-
-    paths = AppPaths.from_environment()
-    configure_logging(paths)
-    app = QApplication.instance() or QApplication([APP_NAME])
-    app.setApplicationName(APP_NAME)
-    app.setApplicationVersion(__version__)
-    brand_application()
-    loop = qasync.QEventLoop(app)
-    asyncio.set_event_loop(loop)
-    install_excepthook()
-    sandbox = SandboxHost(paths)
-    backoffice = build_backoffice(paths, sandbox)
-    settings = QSettings(str(paths.ensure_config_dir() / "window.ini"), QSettings.Format.IniFormat)
-    window = MainWindow(backoffice, settings)
-    window.show()
+    started = start_window(AppPaths.from_environment())
+    window = started.window
     if on_shown is not None:
         QTimer.singleShot(0, lambda: on_shown(window))
-    start = profile or backoffice.settings.last_profile_id or "sandbox"
+    first = profile or started.backoffice.settings.last_profile_id or "sandbox"
 
     async def open_first_profile() -> None:
-        await window.open_profile(start)
+        await window.open_profile(first)
         # Everything built at start-up lives as long as the app: keep it out of the garbage
         # collector's full passes, which otherwise stall the UI for 40–150 ms every few seconds.
         gc.freeze()
         if on_ready is not None:
             on_ready(window)
 
-    with loop:
-        loop.create_task(open_first_profile())
-        loop.run_forever()
-    sandbox.close()
+    with started.loop:
+        started.loop.create_task(open_first_profile())
+        started.loop.run_forever()
+    started.sandbox.close()
     return 0
 
 
@@ -208,193 +232,3 @@ def brand_application(strict: bool = False) -> None:
     app = QApplication.instance()
     if isinstance(app, QApplication):
         app.setStyleSheet(style)
-
-
-SMOKE_USER_ID = 1000001
-SMOKE_TIMEOUT_ENV = "CTRADER_ADMIN_SMOKE_TIMEOUT"
-# Epoch seconds taken by a launcher just before it started the process (packaging/measure.sh),
-# so that "window shown in" covers the frozen bootloader and the interpreter start too.
-SMOKE_T0_ENV = "CTRADER_ADMIN_SMOKE_T0"
-# The keyring backend of each platform, and what it imports lazily, so a build that lost them
-# (keyring finds backends through entry-point metadata) fails the smoke test, not a user's login.
-KEYRING_BACKENDS: dict[str, tuple[str, tuple[str, ...]]] = {
-    "linux": ("SecretService", ("secretstorage", "jeepney")),
-    "win32": ("Windows", ("win32ctypes.pywin32.win32cred",)),
-    "darwin": ("macOS", ("keyring.backends.macOS.api",)),
-}
-
-
-class SmokeTestError(Exception):
-    pass
-
-
-def _launch_epoch() -> float:
-    """When this process started, as epoch seconds: the launcher's stamp if one was given, else
-    the kernel's start time of the process (Linux: clock ticks since boot, compared with the
-    boot clock, not with /proc/stat's whole-second btime), else now."""
-    import os
-    import time
-
-    stamp = os.environ.get(SMOKE_T0_ENV, "").strip()
-    if stamp:
-        return float(stamp)
-    try:
-        with open("/proc/self/stat", encoding="ascii") as stat_file:
-            ticks = int(stat_file.read().rsplit(")", 1)[1].split()[19])
-        running = time.clock_gettime(time.CLOCK_BOOTTIME) - ticks / os.sysconf("SC_CLK_TCK")
-        return time.time() - running
-    except (OSError, ValueError, IndexError, AttributeError):
-        return time.time()
-
-
-def check_keyring_bundle() -> str:
-    """The platform's keyring backend is registered and importable; returns its name."""
-    import importlib
-    import sys
-    from importlib.metadata import entry_points
-
-    points = {point.name: point for point in entry_points(group="keyring.backends")}
-    if not points:
-        raise SmokeTestError("no keyring backend entry points (keyring's metadata is missing)")
-    wanted = KEYRING_BACKENDS.get(sys.platform)
-    if wanted is None:
-        return f"{len(points)} keyring backends registered"
-    name, modules = wanted
-    if name not in points:
-        raise SmokeTestError(f"keyring backend {name} is not registered")
-    try:
-        points[name].load()
-        for module in modules:
-            importlib.import_module(module)
-    except ImportError as exc:
-        raise SmokeTestError(f"keyring backend {name} cannot load: {exc}") from exc
-    return f"keyring backend {name} bundled"
-
-
-def run_smoke_test() -> int:
-    """``ctrader-admin --smoke-test``: build the real window on the embedded sandbox, look up
-    user 1000001 through the real services, print one line, exit 0 (1 on failure, 3 on the
-    hard timeout). Used on every built artefact and from source (tests/packaging).
-
-    Works offscreen (QT_QPA_PLATFORM=offscreen). Never touches the user's settings or keyring:
-    everything goes to a temporary CTRADER_ADMIN_HOME unless one is set, and the session uses
-    the null keyring (the platform backend is only checked to be bundled, never called).
-    """
-    import faulthandler
-    import os
-    import sys
-    import tempfile
-    import threading
-    import time
-
-    from ctrader_admin import APP_NAME, __version__
-
-    timeout = float(os.environ.get(SMOKE_TIMEOUT_ENV, "") or 60)
-    kind = "frozen" if getattr(sys, "frozen", False) else "source"
-
-    # A windowed executable (Windows, macOS .app) may have no stderr: the exit code still speaks.
-    stderr = sys.stderr
-
-    def give_up() -> None:
-        if stderr is not None:
-            stderr.write(
-                f"smoke-test FAILED: {APP_NAME} {__version__} ({kind}): no result "
-                f"within {timeout:g} s (set {SMOKE_TIMEOUT_ENV} to wait longer)\n"
-            )
-            stderr.flush()
-        os._exit(3)
-
-    watchdog = threading.Timer(timeout, give_up)
-    watchdog.daemon = True
-    watchdog.start()
-    if stderr is not None:
-        # Last resort if the main thread never releases the GIL: C-level, dumps where it hangs.
-        faulthandler.dump_traceback_later(timeout + 10, exit=True)
-    scratch: tempfile.TemporaryDirectory[str] | None = None
-    if not os.environ.get("CTRADER_ADMIN_HOME", "").strip():
-        scratch = tempfile.TemporaryDirectory(
-            prefix="ctrader-admin-smoke-", ignore_cleanup_errors=True
-        )
-        os.environ["CTRADER_ADMIN_HOME"] = scratch.name
-    try:
-        started = time.perf_counter()
-        detail = _smoke_run(_launch_epoch())
-        total = time.perf_counter() - started
-        print(f"smoke-test ok: {APP_NAME} {__version__} ({kind}), {detail}, {total:.1f} s")
-        return 0
-    except Exception as exc:
-        print(
-            f"smoke-test FAILED: {APP_NAME} {__version__} ({kind}): {type(exc).__name__}: {exc}",
-            file=sys.stderr,
-        )
-        log.exception("Smoke test failed")
-        return 1
-    finally:
-        watchdog.cancel()
-        faulthandler.cancel_dump_traceback_later()
-        logging.shutdown()
-        if scratch is not None:
-            del os.environ["CTRADER_ADMIN_HOME"]
-            scratch.cleanup()
-
-
-def _smoke_run(launched: float) -> str:
-    import asyncio
-    import time
-
-    import keyring
-    import qasync
-    from keyring.backends import null
-    from PySide6.QtCore import QSettings
-    from PySide6.QtWidgets import QApplication
-
-    from ctrader_admin import APP_NAME, __version__
-    from ctrader_admin.services.lookup import Case, lookup
-    from ctrader_admin.ui.main_window import MainWindow
-
-    keyring_detail = check_keyring_bundle()
-    keyring.set_keyring(null.Keyring())  # type: ignore[no-untyped-call]
-    paths = AppPaths.from_environment()
-    configure_logging(paths)
-    existing = QApplication.instance()
-    app = existing if isinstance(existing, QApplication) else QApplication([APP_NAME])
-    app.setApplicationName(APP_NAME)
-    app.setApplicationVersion(__version__)
-    brand_application(strict=True)
-    if app.windowIcon().isNull():
-        raise SmokeTestError("the application icon did not load")
-    loop = qasync.QEventLoop(app)
-    asyncio.set_event_loop(loop)
-    sandbox = SandboxHost(paths)
-    backoffice = build_backoffice(paths, sandbox)
-    settings = QSettings(str(paths.ensure_config_dir() / "window.ini"), QSettings.Format.IniFormat)
-    window = MainWindow(backoffice, settings)
-    window.show()
-    app.processEvents()
-    shown_ms = (time.time() - launched) * 1000
-    if not window.isVisible():
-        raise SmokeTestError("the main window is not visible after show()")
-
-    async def look_up() -> Case:
-        await window.open_profile("sandbox")
-        session = backoffice.session
-        if session is None or not session.logged_in:
-            raise SmokeTestError("could not open the sandbox profile logged in")
-        result = await lookup(session, str(SMOKE_USER_ID))
-        if not isinstance(result, Case) or result.user_id != SMOKE_USER_ID:
-            raise SmokeTestError(f"lookup of user {SMOKE_USER_ID} gave {result!r}")
-        return result
-
-    try:
-        with loop:
-            case = loop.run_until_complete(look_up())
-            window.close()
-            loop.run_until_complete(backoffice.close())
-    finally:
-        sandbox.close()
-        asyncio.set_event_loop(None)
-    partner = case.partner_id or case.partner_error or "none"
-    return (
-        f"window shown in {shown_ms:.0f} ms, sandbox lookup user {SMOKE_USER_ID} → "
-        f"partnerId {partner}, {len(case.accounts)} account(s) known, {keyring_detail}"
-    )

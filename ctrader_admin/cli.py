@@ -36,7 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
 def run(argv: list[str]) -> int:
     args = build_parser().parse_args(argv)
     if args.smoke_test:
-        from ctrader_admin.app import run_smoke_test
+        from ctrader_admin.smoke import run_smoke_test
 
         return run_smoke_test()
     if args.command == "sandbox":
