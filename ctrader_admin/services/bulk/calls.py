@@ -4,8 +4,10 @@ that is sent."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from ctrader_admin.api import (
     ChangeWhiteLabelRequest,
@@ -17,6 +19,7 @@ from ctrader_admin.services.bulk.model import Call, Level, Op
 from ctrader_admin.services.session import Session, WriteIntent
 from ctrader_admin.services.validation import build
 
+T = TypeVar("T")
 REFERRAL_PATH = "/cid/oauth2/ctid/referral"
 MOVE_WL_PATH = "/cid/ctid/changeCtidTraderAccount"
 
@@ -99,6 +102,16 @@ def _request(
     return build(DeleteReferralRequest, broker_crm_name=crm, **ids)
 
 
+Slot = Callable[[], AbstractAsyncContextManager[object]]
+
+
+async def _in_slot(call: Awaitable[T], slot: Slot | None) -> T:
+    if slot is None:
+        return await call
+    async with slot():
+        return await call
+
+
 async def send_write(
     session: Session,
     target: RowTarget,
@@ -108,9 +121,11 @@ async def send_write(
     ticket: str,
     batch_id: str,
     reverts_id: int | None,
+    slot: Slot | None = None,
 ) -> None:
     """One write through the session's gate (read-only, reason, budget, journal), waiting for
-    the budget rather than refusing: a bulk job queues behind the hourly limit."""
+    the budget rather than refusing: a bulk job queues behind the hourly limit. ``slot`` is
+    held only while the request is out, so journal work never occupies a network slot."""
     request = _request(session.profile.broker_crm_name, target)
     client = session.client
     intent = WriteIntent(
@@ -127,10 +142,16 @@ async def send_write(
         reverts_id=reverts_id,
     )
     if isinstance(request, SetReferralRequest):
-        await session.write(intent, lambda: client.set_referral(request), wait_for_budget=True)
+        await session.write(
+            intent, lambda: _in_slot(client.set_referral(request), slot), wait_for_budget=True
+        )
     elif isinstance(request, DeleteReferralRequest):
-        await session.write(intent, lambda: client.delete_referral(request), wait_for_budget=True)
+        await session.write(
+            intent, lambda: _in_slot(client.delete_referral(request), slot), wait_for_budget=True
+        )
     else:
         await session.write(
-            intent, lambda: client.change_white_label(request), wait_for_budget=True
+            intent,
+            lambda: _in_slot(client.change_white_label(request), slot),
+            wait_for_budget=True,
         )

@@ -45,12 +45,22 @@ class EtaEstimator:
         while len(self._samples) > 2 and self._samples[0][0] < now - _WINDOW_SECONDS:
             self._samples.popleft()
 
-    def eta(self, left: int, writes_needed: int, writes_left: int, per_hour: int) -> float | None:
+    def eta(
+        self,
+        left: int,
+        writes_needed: int,
+        writes_left: int,
+        per_hour: int,
+        next_slot_in: float = 0.0,
+    ) -> float | None:
         if left <= 0:
             return 0.0
         budget_wait = 0.0
         if writes_needed > writes_left:
-            budget_wait = (writes_needed - writes_left) / per_hour * 3600.0
+            # The first write over the budget waits for the oldest slot to free; the rest go at
+            # the hourly rate at best.
+            beyond = writes_needed - writes_left - 1
+            budget_wait = next_slot_in + beyond / per_hour * 3600.0
         if len(self._samples) < 2:
             return budget_wait or None
         (t0, d0), (t1, d1) = self._samples[0], self._samples[-1]

@@ -19,10 +19,11 @@ and a row already at its target is done, whatever the lost checkpoint said.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, replace
 from typing import Any, Self
 
@@ -82,7 +83,7 @@ _RETRYABLE = (
 
 @dataclass(frozen=True)
 class ApplyOptions:
-    concurrency: int = 8  # writes in flight at once
+    concurrency: int = 8  # write requests in flight at once
     # Re-checks in flight (None: as many as writes). A read takes as long as a write, so equal
     # pools keep pace; more connections cost the HTTP client CPU on every request.
     read_concurrency: int | None = None
@@ -206,6 +207,8 @@ class JobRunner:
         self._timers = _Timers()
         self._eta = EtaEstimator()
         self._message = ""
+        self._slots_count = max(1, self.options.concurrency)
+        self._slots = asyncio.Semaphore(self._slots_count)
         self._check_queue: asyncio.Queue[_Row] = asyncio.Queue()
         self._write_queue: asyncio.Queue[_Row] = asyncio.Queue(
             maxsize=2 * max(1, self.options.concurrency)
@@ -305,9 +308,13 @@ class JobRunner:
     # --- the run -------------------------------------------------------------------------------
 
     async def run(self) -> JobResult:
-        # Intents a crashed run left behind become 'unknown' entries before anything is read.
-        self.session.journal.recover()
-        self._load()
+        # Store work runs on worker threads (the Database lock serialises it with the journal's
+        # group commit): a window driving the job keeps its event loop free.
+        try:
+            await asyncio.to_thread(self._prepare)
+        except asyncio.CancelledError:
+            self.store.set_state(self.job.id, "stopped", "Stopped before it started.")
+            raise
         todo = [row for row in self._rows if row.state in RESUMABLE_STATES]
         self._open = len(todo)
         for row in todo:
@@ -315,9 +322,9 @@ class JobRunner:
         if self._open == 0:
             self._all_settled.set()
         workers = [asyncio.create_task(self._reader()) for _ in range(self._readers())]
-        workers += [
-            asyncio.create_task(self._writer()) for _ in range(max(1, self.options.concurrency))
-        ]
+        # Twice as many writers as network slots: while some wait for the journal (an fsync
+        # before and after each request), the others keep every slot busy.
+        workers += [asyncio.create_task(self._writer()) for _ in range(2 * self._slots_count)]
         ticker = asyncio.create_task(self._ticker())
         settled = asyncio.create_task(self._all_settled.wait())
         failure: BaseException | None = None
@@ -329,8 +336,9 @@ class JobRunner:
             self._stop_event.set()
             self._timers.cancel()
             cancelled_again = await _cancel_all([*workers, ticker, settled])
-            result = self._finish(failure)
-            if cancelled_again:
+            result, interrupted = await _off_loop_to_the_end(self._finish, failure)
+            self._emit("finished" if result.state == "finished" else "stopped")
+            if cancelled_again or interrupted:
                 raise asyncio.CancelledError
         if failure is not None:
             raise failure.cause if isinstance(failure, _Fatal) else failure
@@ -339,6 +347,11 @@ class JobRunner:
     def _readers(self) -> int:
         wanted = self.options.read_concurrency or self.options.concurrency
         return max(1, min(wanted, self._open or 1))
+
+    def _prepare(self) -> None:
+        # Intents a crashed run left behind become 'unknown' entries before anything is read.
+        self.session.journal.recover()
+        self._load()
 
     def _load(self) -> None:
         checkpoints = {c.row: c for c in self.store.rows(self.job.id)}
@@ -439,6 +452,7 @@ class JobRunner:
                 ticket=self.job.ticket,
                 batch_id=self.job.id,
                 reverts_id=row.plan.reverts_id,
+                slot=self._network_slot,
             )
         except RateLimited as exc:
             self._note_entry(row, previous)
@@ -464,6 +478,15 @@ class JobRunner:
             self._check_queue.put_nowait(row)
         else:
             self._settle(row, "ok")
+
+    @contextlib.asynccontextmanager
+    async def _network_slot(self) -> AsyncIterator[None]:
+        """One of the ``concurrency`` requests in flight; a rate-limit pause that began while
+        the write waited for its slot holds it back too."""
+        async with self._slots:
+            while self._paused_until > self.clock.now() and not self._stopping:
+                await self._sleep_until(self._paused_until)
+            yield
 
     def _note_entry(self, row: _Row, previous: object) -> None:
         # session.write sets last_entry just before it returns or raises, with no await in
@@ -540,15 +563,15 @@ class JobRunner:
         while True:
             await asyncio.sleep(self.options.progress_interval)
             if time.monotonic() - last_save >= self.options.checkpoint_interval:
-                self._save()
+                rows = self._take_dirty()
+                if rows:  # a commit with fsync: on a worker thread, one at a time
+                    await asyncio.to_thread(self.store.save_rows, self.job.id, rows)
                 last_save = time.monotonic()
             self._emit(self._phase())
 
-    def _save(self) -> None:
-        if not self._dirty:
-            return
+    def _take_dirty(self) -> list[RowCheckpoint]:
         numbers, self._dirty = sorted(self._dirty), set()
-        self.store.save_rows(self.job.id, [self._checkpoint(self._rows[n - 1]) for n in numbers])
+        return [self._checkpoint(self._rows[n - 1]) for n in numbers]
 
     @staticmethod
     def _checkpoint(row: _Row) -> RowCheckpoint:
@@ -584,7 +607,13 @@ class JobRunner:
             total=len(self._rows),
             done=done,
             counts=counts,
-            eta_seconds=self._eta.eta(left, writes_needed, budget.remaining(), budget.per_hour),
+            eta_seconds=self._eta.eta(
+                left,
+                writes_needed,
+                budget.remaining(),
+                budget.per_hour,
+                budget.seconds_until_free(),
+            ),
             writes_left=budget.remaining(),
             writes_per_hour=budget.per_hour,
             phase=phase or self._phase(),
@@ -601,8 +630,10 @@ class JobRunner:
             log.exception("The progress callback of job %s failed", self.job.id)
 
     def _finish(self, failure: BaseException | None) -> JobResult:
-        """Save every row, then the job's state; report it."""
-        self._save()
+        """Save every row, then the job's state (on a worker thread: the workers are done)."""
+        rows = self._take_dirty()
+        if rows:
+            self.store.save_rows(self.job.id, rows)
         counts: dict[RowState, int] = dict.fromkeys(ROW_STATES, 0)
         for row in self._rows:
             counts[row.state] += 1
@@ -615,8 +646,23 @@ class JobRunner:
             message = "Stopped before every row was done; resume the job to continue."
         state: JobState = "finished" if complete and failure is None else "stopped"
         self.store.set_state(self.job.id, state, message)
-        self._emit("finished" if state == "finished" else "stopped")
         return JobResult(self.job.id, state, counts, message)
+
+
+async def _off_loop_to_the_end(
+    work: Callable[[BaseException | None], JobResult], failure: BaseException | None
+) -> tuple[JobResult, bool]:
+    """``work`` on a worker thread, awaited to its end even if this task is cancelled meanwhile
+    (the job's last checkpoint must be saved); True with it if that happened."""
+    future = asyncio.ensure_future(asyncio.to_thread(work, failure))
+    interrupted = False
+    while True:
+        try:
+            return await asyncio.shield(future), interrupted
+        except asyncio.CancelledError:
+            if future.cancelled():
+                raise
+            interrupted = True
 
 
 async def _cancel_all(tasks: list[asyncio.Task[Any]]) -> bool:
