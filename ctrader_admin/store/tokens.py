@@ -2,22 +2,21 @@
 
 Never a silent plaintext fallback: the fail and null backends and everything from keyrings.alt
 (plaintext or weakly encrypted files) count as "no secure keyring", and ``reason`` says so for the
-UI. Keyring calls may block on D-Bus; callers run this class in an executor.
+UI. Keyring calls may block on D-Bus; callers run this class in an executor. The keyring package
+is imported, and its backend detected, on first use: not while the app starts.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from typing import Any
-
-import keyring
-import keyring.errors
-from keyring.backend import KeyringBackend
-from keyring.backends import chainer, fail, null
+from typing import TYPE_CHECKING, Any
 
 from ctrader_admin import APP_NAME
 from ctrader_admin.redaction import register_secret
+
+if TYPE_CHECKING:
+    from keyring.backend import KeyringBackend
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +26,8 @@ _MEMORY_ONLY = "the token is kept in memory for this session only."
 
 def insecure_backend_detail(backend: Any) -> str | None:
     """Why ``backend`` must not hold tokens, or None when it is a real secure keyring."""
+    from keyring.backends import chainer, fail, null
+
     if isinstance(backend, chainer.ChainerBackend):
         members = list(backend.backends)
         details = [insecure_backend_detail(member) for member in members]
@@ -53,13 +54,40 @@ class TokenStore:
     """Tokens keyed by (profile id, manager login). Thread-safe, synchronous."""
 
     def __init__(self, backend: KeyringBackend | None = None) -> None:
-        # Resolved now, not per call, so a test's keyring.set_keyring() applies to new stores only.
-        self._backend = backend if backend is not None else keyring.get_keyring()
-        detail = insecure_backend_detail(self._backend)
-        self._backend_reason = _no_secure_keyring(detail) if detail else None
+        # The system keyring is detected on first use (detection imports every installed backend
+        # and can take a noticeable part of a second), once per store: a test's
+        # keyring.set_keyring() applies to stores not used yet.
+        self._given = backend
+        self._resolved: tuple[KeyringBackend, str | None] | None = None
+        self._resolve_lock = threading.Lock()
         self._call_reason: str | None = None
         self._memory: dict[str, str] = {}
         self._lock = threading.Lock()
+
+    def _resolve(self) -> tuple[KeyringBackend, str | None]:
+        resolved = self._resolved
+        if resolved is None:
+            with self._resolve_lock:
+                resolved = self._resolved
+                if resolved is None:
+                    if self._given is not None:
+                        backend = self._given
+                    else:
+                        import keyring
+
+                        backend = keyring.get_keyring()
+                    detail = insecure_backend_detail(backend)
+                    resolved = (backend, _no_secure_keyring(detail) if detail else None)
+                    self._resolved = resolved
+        return resolved
+
+    @property
+    def _backend(self) -> KeyringBackend:
+        return self._resolve()[0]
+
+    @property
+    def _backend_reason(self) -> str | None:
+        return self._resolve()[1]
 
     @property
     def persistent(self) -> bool:
@@ -81,6 +109,8 @@ class TokenStore:
             token = self._memory.get(key)
         if token is not None or self._backend_reason:
             return token
+        import keyring.errors
+
         try:
             token = self._backend.get_password(SERVICE_NAME, key)
         except keyring.errors.KeyringError as exc:
@@ -110,6 +140,8 @@ class TokenStore:
         if not remember:
             self._delete_saved(key)
             return
+        import keyring.errors
+
         try:
             self._backend.set_password(SERVICE_NAME, key, token)
         except keyring.errors.KeyringError as exc:
@@ -125,6 +157,8 @@ class TokenStore:
             self._delete_saved(key)
 
     def _delete_saved(self, key: str) -> None:
+        import keyring.errors
+
         try:
             self._backend.delete_password(SERVICE_NAME, key)
         except keyring.errors.PasswordDeleteError:

@@ -4,6 +4,7 @@ read-only, writes left, log-in state), the tabs, and the shortcuts that serve ev
 from __future__ import annotations
 
 import importlib
+from collections.abc import Iterator, Mapping
 
 from PySide6.QtCore import QByteArray, QEvent, QObject, QSettings, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QKeyEvent, QKeySequence
@@ -27,16 +28,63 @@ from ctrader_admin.ui.context import UiContext
 from ctrader_admin.ui.slots import async_slot
 from ctrader_admin.ui.tab import Tab
 
-# (module, class) of each tab, in order. Imported when the window is built.
-TABS: tuple[tuple[str, str], ...] = (
-    ("ctrader_admin.ui.lookup_tab", "LookupTab"),
-    ("ctrader_admin.ui.users_tab", "UsersTab"),
-    ("ctrader_admin.ui.accounts_tab", "AccountsTab"),
-    ("ctrader_admin.ui.white_label_tab", "WhiteLabelTab"),
-    ("ctrader_admin.ui.partners_tab", "PartnersTab"),
-    ("ctrader_admin.ui.jobs_tab", "JobsTab"),
-    ("ctrader_admin.ui.journal_tab", "JournalTab"),
+# (module, class, title) of each tab, in order. The first (Lookup, the first screen) is built
+# with the window; every other one is imported and built the first time it is needed (it becomes
+# the current tab, or the window hands it work), so start-up pays for none of them.
+TABS: tuple[tuple[str, str, str], ...] = (
+    ("ctrader_admin.ui.lookup_tab", "LookupTab", "Lookup"),
+    ("ctrader_admin.ui.users_tab", "UsersTab", "Users"),
+    ("ctrader_admin.ui.accounts_tab", "AccountsTab", "Accounts"),
+    ("ctrader_admin.ui.white_label_tab", "WhiteLabelTab", "White Label"),
+    ("ctrader_admin.ui.partners_tab", "PartnersTab", "Partners"),
+    ("ctrader_admin.ui.jobs_tab", "JobsTab", "Jobs"),
+    ("ctrader_admin.ui.journal_tab", "JournalTab", "Journal"),
 )
+
+
+class TabSlot(QWidget):
+    """One page of the tab widget: holds its Tab, built on first use."""
+
+    def __init__(self, module_name: str, class_name: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.module_name = module_name
+        self.class_name = class_name
+        self.page: Tab | None = None
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+
+    def build(self, ctx: UiContext) -> Tab:
+        if self.page is None:
+            tab_class: type[Tab] = getattr(
+                importlib.import_module(self.module_name), self.class_name
+            )
+            self.page = tab_class(ctx)
+            layout = self.layout()
+            assert layout is not None
+            layout.addWidget(self.page)
+        return self.page
+
+
+class TabPages(Mapping[str, Tab]):
+    """Every tab by class name; looking one up builds it if it was not built yet."""
+
+    def __init__(self, slots: dict[str, TabSlot], ctx: UiContext) -> None:
+        self._slots = slots
+        self._ctx = ctx
+
+    def __getitem__(self, class_name: str) -> Tab:
+        return self._slots[class_name].build(self._ctx)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._slots)
+
+    def __len__(self) -> int:
+        return len(self._slots)
+
+    def built(self) -> dict[str, Tab]:
+        """The tabs built so far (no tab is built by this)."""
+        return {name: slot.page for name, slot in self._slots.items() if slot.page is not None}
 
 
 class GlobalShortcutGuard(QObject):
@@ -123,12 +171,14 @@ class MainWindow(QMainWindow):
         self.tabs.setDocumentMode(True)
         layout.addWidget(self.tabs, 1)
         self.setCentralWidget(central)
-        self.tab_pages: dict[str, Tab] = {}
-        for module_name, class_name in TABS:
-            tab_class: type[Tab] = getattr(importlib.import_module(module_name), class_name)
-            page = tab_class(self.ctx)
-            self.tab_pages[class_name] = page
-            self.tabs.addTab(page, page.title)
+        self._slots: dict[str, TabSlot] = {}
+        for module_name, class_name, title in TABS:
+            slot = TabSlot(module_name, class_name)
+            self._slots[class_name] = slot
+            self.tabs.addTab(slot, title)
+        self.tab_pages = TabPages(self._slots, self.ctx)
+        self._build_current_tab()
+        self.tabs.currentChanged.connect(self._build_current_tab)
         self._build_menus()
         self.band.login_button.clicked.connect(self._login_or_out)
         self.band.manage.clicked.connect(self._manage_profiles)
@@ -168,7 +218,7 @@ class MainWindow(QMainWindow):
         app = QApplication.instance()
         if app is not None:
             app.installEventFilter(GlobalShortcutGuard([jump.shortcut()], self))
-        for index in range(len(TABS)):
+        for index in range(len(TABS)):  # Alt+1…: built by currentChanged
             action = QAction(f"Tab {index + 1}", self)
             action.setShortcut(QKeySequence(f"Alt+{index + 1}"))
             action.triggered.connect(lambda _=False, i=index: self.tabs.setCurrentIndex(i))
@@ -185,25 +235,37 @@ class MainWindow(QMainWindow):
         about.triggered.connect(self._about)
         help_menu.addAction(about)
 
+    def _build_current_tab(self) -> None:
+        slot = self.tabs.currentWidget()
+        if isinstance(slot, TabSlot):
+            slot.build(self.ctx)
+
+    def current_tab(self) -> Tab | None:
+        slot = self.tabs.currentWidget()
+        return slot.page if isinstance(slot, TabSlot) else None
+
+    def show_tab(self, class_name: str) -> Tab:
+        """Make a tab current (building it if needed) and return it."""
+        page = self.tab_pages[class_name]
+        self.tabs.setCurrentWidget(self._slots[class_name])
+        return page
+
     def jump(self) -> None:
         """Ctrl+K: type any id or email and land on its case in Lookup."""
-        lookup = self.tab_pages["LookupTab"]
-        self.tabs.setCurrentWidget(lookup)
+        lookup = self.show_tab("LookupTab")
         focus = getattr(lookup, "focus_search", None)
         if callable(focus):
             focus()
 
     def prefill_link(self, user_id: int) -> None:
         """Lookup's "Link another account": the Accounts tab, with the userId filled in."""
-        accounts = self.tab_pages["AccountsTab"]
-        self.tabs.setCurrentWidget(accounts)
+        accounts = self.show_tab("AccountsTab")
         prefill = getattr(accounts, "prefill", None)
         if callable(prefill):
             prefill(user_id)
 
     def show_in_lookup(self, text: str) -> None:
-        lookup = self.tab_pages["LookupTab"]
-        self.tabs.setCurrentWidget(lookup)
+        lookup = self.show_tab("LookupTab")
         search = getattr(lookup, "search_for", None)
         if callable(search):
             search(text)

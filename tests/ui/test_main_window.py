@@ -8,7 +8,7 @@ from pytestqt.qtbot import QtBot
 from ui_helpers import run_async
 
 from ctrader_admin.services.backoffice import Backoffice
-from ctrader_admin.ui.main_window import MainWindow
+from ctrader_admin.ui.main_window import TABS, MainWindow
 
 
 def make_window(qtbot: QtBot, backoffice: Backoffice, qsettings: QSettings) -> MainWindow:
@@ -62,7 +62,7 @@ def test_ctrl_k_jumps_to_the_lookup_box(
     journal_text.setText("keep me")
     qtbot.keyClick(window, Qt.Key.Key_K, Qt.KeyboardModifier.ControlModifier)
     lookup = window.tab_pages["LookupTab"]
-    assert window.tabs.currentWidget() is lookup
+    assert window.current_tab() is lookup
     qtbot.waitUntil(lambda: QApplication.focusWidget() is lookup.search)  # type: ignore[attr-defined]
     assert journal_text.text() == "keep me"
 
@@ -77,3 +77,22 @@ def test_geometry_is_restored(qtbot: QtBot, backoffice: Backoffice, qsettings: Q
     again = make_window(qtbot, backoffice, qsettings)
     qtbot.waitExposed(again)
     assert again.height() == 480
+
+
+def test_tabs_are_built_on_first_use(
+    qtbot: QtBot, backoffice: Backoffice, qsettings: QSettings
+) -> None:
+    window = make_window(qtbot, backoffice, qsettings)
+    assert list(window.tab_pages.built()) == ["LookupTab"]
+    assert len(window.tab_pages) == window.tabs.count() == len(TABS)
+    # Alt+N / a click: the tab becomes current and is built then.
+    window.tabs.setCurrentIndex(len(TABS) - 1)
+    journal = window.current_tab()
+    assert type(journal).__name__ == "JournalTab"
+    assert window.tab_pages["JournalTab"] is journal
+    # Looked up by class name (e.g. Lookup's "Link another account"): built on demand.
+    window.prefill_link(1000001)
+    assert type(window.current_tab()).__name__ == "AccountsTab"
+    for index, (_, class_name, title) in enumerate(TABS):
+        page = window.tab_pages[class_name]
+        assert (window.tabs.tabText(index), page.title) == (title, title)

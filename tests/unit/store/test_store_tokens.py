@@ -158,3 +158,23 @@ def test_keyring_errors_degrade_to_memory_and_recover() -> None:
     store.set("a", 1, TOKEN)
     assert store.persistent
     assert backend.passwords == {(SERVICE_NAME, "a/1"): TOKEN}
+
+
+def test_the_keyring_is_detected_on_first_use_not_at_start(
+    memory_keyring: MemoryKeyring, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[int] = []
+    real = keyring.get_keyring
+
+    def counting() -> KeyringBackend:
+        calls.append(1)
+        return real()
+
+    monkeypatch.setattr(keyring, "get_keyring", counting)
+    store = TokenStore()
+    assert calls == []
+    assert store.persistent
+    assert store.get("a", 1) is None
+    store.set("a", 1, TOKEN)
+    assert calls == [1]
+    assert memory_keyring.passwords == {(SERVICE_NAME, "a/1"): TOKEN}
