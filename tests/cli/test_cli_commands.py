@@ -9,7 +9,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from conftest import MANAGER, Cli, add_profile
+from cli_env import MANAGER, Cli, add_profile
 
 from ctrader_admin.sandbox import trading_password
 

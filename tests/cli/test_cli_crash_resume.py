@@ -14,7 +14,7 @@ import time
 from collections import defaultdict
 
 import pytest
-from conftest import MANAGER, Cli
+from cli_env import MANAGER, Cli
 
 from ctrader_admin.sandbox import Sandbox
 from ctrader_admin.services.bulk import Plan, plan_csv, save_plan

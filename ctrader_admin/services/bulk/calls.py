@@ -105,11 +105,13 @@ def _request(
 Slot = Callable[[], AbstractAsyncContextManager[object]]
 
 
-async def _in_slot(call: Awaitable[T], slot: Slot | None) -> T:
+async def _in_slot(call: Callable[[], Awaitable[T]], slot: Slot | None) -> T:
+    # The request is made only once the slot is held: a write cancelled while it waits for one
+    # leaves no coroutine behind that was never awaited.
     if slot is None:
-        return await call
+        return await call()
     async with slot():
-        return await call
+        return await call()
 
 
 async def send_write(
@@ -141,17 +143,12 @@ async def send_write(
         batch_id=batch_id,
         reverts_id=reverts_id,
     )
-    if isinstance(request, SetReferralRequest):
-        await session.write(
-            intent, lambda: _in_slot(client.set_referral(request), slot), wait_for_budget=True
-        )
-    elif isinstance(request, DeleteReferralRequest):
-        await session.write(
-            intent, lambda: _in_slot(client.delete_referral(request), slot), wait_for_budget=True
-        )
-    else:
-        await session.write(
-            intent,
-            lambda: _in_slot(client.change_white_label(request), slot),
-            wait_for_budget=True,
-        )
+
+    def send() -> Awaitable[object]:
+        if isinstance(request, SetReferralRequest):
+            return client.set_referral(request)
+        if isinstance(request, DeleteReferralRequest):
+            return client.delete_referral(request)
+        return client.change_white_label(request)
+
+    await session.write(intent, lambda: _in_slot(send, slot), wait_for_budget=True)
