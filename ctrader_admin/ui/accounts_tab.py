@@ -217,10 +217,7 @@ class AccountsTab(Tab):
         try:
             given = self._input(password)
         except InvalidInput as exc:
-            self.bar.show_error(exc)
-            field = mark_invalid(self.fields, exc.problems)
-            if field is not None:
-                field.setFocus()
+            self.show_invalid(exc, self.fields)
             return
         self._working = True
         self._refresh_controls()

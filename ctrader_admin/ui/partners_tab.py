@@ -184,10 +184,7 @@ class PartnersTab(Tab):
             owner = parse_int(OWNER, self.owner.text(), required=False)
             return PartnerTarget.account(target_id, owner)
         except InvalidInput as exc:
-            self.bar.show_error(exc)
-            field = mark_invalid(fields, exc.problems)
-            if field is not None:
-                field.setFocus()
+            self.show_invalid(exc, fields)
             return None
 
     # --- profile -------------------------------------------------------------------------------
@@ -331,10 +328,7 @@ class PartnersTab(Tab):
             return None
         if record.user_id is None:
             problem = {OWNER: "is required: the link is not in the local directory"}
-            self.bar.show_error(InvalidInput(problem))
-            field = mark_invalid(self.fields, problem)
-            if field is not None:
-                field.setFocus()
+            self.show_invalid(InvalidInput(problem), self.fields)
             return None
         self.owner.setText(str(record.user_id))
         return PartnerTarget.account(target.id, record.user_id)

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
+from ctrader_admin.services.errors import InvalidInput
 from ctrader_admin.ui.context import UiContext
 from ctrader_admin.ui.notify import MessageBar
 from ctrader_admin.ui.runner import BusyPanel
-from ctrader_admin.ui.widgets import heading, hint
+from ctrader_admin.ui.widgets import heading, hint, mark_invalid
 
 
 class Tab(QWidget):
@@ -40,6 +43,13 @@ class Tab(QWidget):
 
     def on_session_changed(self) -> None:
         """Override to refresh what depends on the profile (write controls, WL lists)."""
+
+    def show_invalid(self, exc: InvalidInput, fields: Mapping[str, QWidget]) -> None:
+        """Say what is wrong, outline the named fields and put the focus on the first one."""
+        self.bar.show_error(exc)
+        field = mark_invalid(fields, exc.problems)
+        if field is not None:
+            field.setFocus()
 
     def writable(self) -> bool:
         session = self.ctx.backoffice.session

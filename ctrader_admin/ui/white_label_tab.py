@@ -167,10 +167,7 @@ class WhiteLabelTab(Tab):
             if not self.environment.currentText():
                 raise InvalidInput({"Environment": "this connection lists no environment"})
         except InvalidInput as exc:
-            self.bar.show_error(exc)
-            field = mark_invalid(self.fields, exc.problems)
-            if field is not None:
-                field.setFocus()
+            self.show_invalid(exc, self.fields)
             return None
         return login
 
