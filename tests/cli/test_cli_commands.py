@@ -177,11 +177,15 @@ def test_journal_verify_and_export(cli: Cli) -> None:
     assert {row["batch_id"] for row in rows} == {result["job"]}
     assert cli.run("journal", "export", "-o", "all.csv").returncode == 0
     # Tamper with an entry behind the app's back: verify says so, exit code 1.
+    # The batch writes concurrently: find J-1's entry rather than assume it is the first.
     with sqlite3.connect(cli.paths.database_file) as conn:
+        (tampered,) = conn.execute("SELECT id FROM journal WHERE body LIKE '%J-1%'").fetchone()
         conn.execute("DROP TRIGGER journal_no_update")
-        conn.execute("UPDATE journal SET body = replace(body, 'J-1', 'J-X') WHERE id = 1")
+        conn.execute(
+            "UPDATE journal SET body = replace(body, 'J-1', 'J-X') WHERE id = ?", (tampered,)
+        )
     code, verified = cli.json("journal", "verify")
-    assert (code, verified["ok"], verified["first_bad_id"]) == (1, False, 1)
+    assert (code, verified["ok"], verified["first_bad_id"]) == (1, False, tampered)
 
 
 def test_referral_get_set_delete(cli: Cli) -> None:

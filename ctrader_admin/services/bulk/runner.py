@@ -200,6 +200,7 @@ class JobRunner:
         self._counts: dict[RowState, int] = dict.fromkeys(ROW_STATES, 0)
         self._dirty: set[int] = set()
         self._stopping = False
+        self._first_fatal: _Fatal | None = None
         self._stop_event = asyncio.Event()
         self._open = 0  # rows this run still has to settle
         self._all_settled = asyncio.Event()
@@ -308,6 +309,14 @@ class JobRunner:
 
     # --- the run -------------------------------------------------------------------------------
 
+    def _fatal(self, cause: BaseException) -> _Fatal:
+        """The job must stop. The first such failure in time is its cause: a NotLoggedIn in a
+        concurrent worker is only the consequence of the token another write had refused."""
+        fatal = _Fatal(cause)
+        if self._first_fatal is None:
+            self._first_fatal = fatal
+        return fatal
+
     async def run(self) -> JobResult:
         # Store work runs on worker threads (the Database lock serialises it with the journal's
         # group commit): a window driving the job keeps its event loop free.
@@ -331,7 +340,9 @@ class JobRunner:
         failure: BaseException | None = None
         try:
             await asyncio.wait([settled, *workers], return_when=asyncio.FIRST_COMPLETED)
-            failure = next((w.exception() for w in workers if w.done() and not w.cancelled()), None)
+            failure = self._first_fatal or next(
+                (w.exception() for w in workers if w.done() and not w.cancelled()), None
+            )
         finally:
             self._stopping = True  # a worker that outlives its cancellation starts nothing new
             self._stop_event.set()
@@ -398,7 +409,7 @@ class JobRunner:
             return
         except ApiError as exc:
             if exc.needs_login:
-                raise _Fatal(exc) from None
+                raise self._fatal(exc) from None
             row.checks += 1
             if row.checks >= self.options.max_attempts:
                 state: RowState = "unknown" if row.attempted else "failed"
@@ -468,12 +479,12 @@ class JobRunner:
             return
         except ApiError as exc:
             if exc.needs_login:
-                raise _Fatal(exc) from None
+                raise self._fatal(exc) from None
             self._note_entry(row, previous)
             self._settle(row, "failed", exc.message)
             return
         except ServiceError as exc:  # read-only, missing reason: nothing was sent
-            raise _Fatal(exc) from None
+            raise self._fatal(exc) from None
         self._note_entry(row, previous)
         if row.target.op == "move_wl":
             row.verify = True
