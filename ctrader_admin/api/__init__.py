@@ -1,5 +1,7 @@
 """The typed cTrader broker API client. No Qt here; no httpx type leaves this package."""
 
+# First, before anything imports httpx.
+from ctrader_admin.api import _without_httpx_cli  # noqa: F401
 from ctrader_admin.api.client import ApiClient, ConnectionConfig
 from ctrader_admin.api.errors import (
     ApiConnectionError,
