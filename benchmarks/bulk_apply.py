@@ -41,7 +41,6 @@ import keyring
 from keyring.backends import null
 
 from ctrader_admin.api import ReferralQuery, SetReferralRequest
-from ctrader_admin.app import SandboxHost, build_backoffice
 from ctrader_admin.sandbox import TRAINING_MANAGERS
 from ctrader_admin.sandbox.seed import generate
 from ctrader_admin.services import partners
@@ -52,6 +51,7 @@ from ctrader_admin.store.checkpoints import CheckpointStore
 from ctrader_admin.store.database import Database
 from ctrader_admin.store.paths import AppPaths
 from ctrader_admin.store.profiles import Profile, ProfileStore
+from ctrader_admin.wiring import SandboxHost, build_backoffice
 
 SEED = 20260101
 MANAGER = TRAINING_MANAGERS[0]

@@ -33,7 +33,22 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def opens_the_app(argv: list[str]) -> bool:
+    """Plain ``ctrader-admin`` or ``ctrader-admin --profile X``: the window opens without
+    importing every subcommand's parser first (they pull in the back office)."""
+    if not argv:
+        return True
+    if argv[0] == "--profile" and len(argv) == 2:
+        return not argv[1].startswith("-")
+    return len(argv) == 1 and argv[0].startswith("--profile=")
+
+
 def run(argv: list[str]) -> int:
+    if opens_the_app(argv):
+        from ctrader_admin.app import run_gui
+
+        profile = argv[-1].removeprefix("--profile=") if argv else None
+        return run_gui(profile=profile or None)
     args = build_parser().parse_args(argv)
     if args.smoke_test:
         from ctrader_admin.smoke import run_smoke_test

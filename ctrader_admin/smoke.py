@@ -153,7 +153,7 @@ def _smoke_run(launched: float) -> str:
     keyring_detail = check_keyring_bundle()
     keyring.set_keyring(null.Keyring())  # type: ignore[no-untyped-call]
     started = start_window(AppPaths.from_environment(), strict_branding=True)
-    app, window, backoffice = started.app, started.window, started.backoffice
+    app, window = started.app, started.window
     if app.windowIcon().isNull():
         raise SmokeTestError("the application icon did not load")
     app.processEvents()
@@ -162,6 +162,7 @@ def _smoke_run(launched: float) -> str:
         raise SmokeTestError("the main window is not visible after show()")
 
     async def look_up() -> Case:
+        backoffice = await started.back_office()
         await window.open_profile("sandbox")
         session = backoffice.session
         if session is None or not session.logged_in:
@@ -175,9 +176,10 @@ def _smoke_run(launched: float) -> str:
         with started.loop:
             case = started.loop.run_until_complete(look_up())
             window.close()
-            started.loop.run_until_complete(backoffice.close())
+            if started.backoffice is not None:
+                started.loop.run_until_complete(started.backoffice.close())
     finally:
-        started.sandbox.close()
+        started.close()
         asyncio.set_event_loop(None)
     partner = case.partner_id or case.partner_error or "none"
     return (

@@ -39,7 +39,6 @@ from ctrader_admin.api.errors import (
     Unauthorized,
     error_from_response,
 )
-from ctrader_admin.api.logging import install_log_redaction
 from ctrader_admin.api.models import (
     ChangeWhiteLabelRequest,
     ChangeWhiteLabelResult,
@@ -62,6 +61,7 @@ from ctrader_admin.api.models import (
     UsersQuery,
 )
 from ctrader_admin.api.retry import DEFAULT_POLICY, Failure, RetryPolicy, retry_delay
+from ctrader_admin.log_redaction import install_log_redaction
 from ctrader_admin.redaction import redact, register_secret
 
 log = logging.getLogger(__name__)

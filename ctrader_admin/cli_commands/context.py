@@ -46,7 +46,7 @@ class Stores:
 
 @asynccontextmanager
 async def stores() -> AsyncIterator[Stores]:
-    from ctrader_admin.app import SandboxHost, build_backoffice
+    from ctrader_admin.wiring import SandboxHost, build_backoffice
 
     paths = AppPaths.from_environment()
     host = SandboxHost(paths)

@@ -12,25 +12,18 @@ import asyncio
 import re
 from collections.abc import Awaitable
 from dataclasses import dataclass, field
-from enum import Enum
 from typing import TypeVar
 
 from ctrader_admin.api import ApiError, Forbidden, NotFound, Trader
 from ctrader_admin.services.accounts import read_account
 from ctrader_admin.services.errors import InvalidInput
+from ctrader_admin.services.id_kinds import Kind
 from ctrader_admin.services.partners import PartnerTarget, read_partner
 from ctrader_admin.services.session import Session
 from ctrader_admin.services.validation import parse_int
 from ctrader_admin.store.directory import DirectoryLink
 
 T = TypeVar("T")
-
-
-class Kind(Enum):
-    EMAIL = "email"
-    USER = "userId"
-    LOGIN = "login"
-    CTID = "ctidTraderAccountId"
 
 
 _PREFIXES = {

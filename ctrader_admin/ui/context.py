@@ -1,19 +1,25 @@
 """What every tab shares: the back office, the active session, and the signals that keep the
-screens in step (a write lands in the journal, the profile or the log-in state changes)."""
+screens in step (a write lands in the journal, the profile or the log-in state changes).
+
+The window is shown before the back office exists (app.py): until it is attached, there is no
+session, and ``open_session()`` waits for the first one. The dialogs are imported with the first
+one shown, not with the window."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QWidget
 
-from ctrader_admin.services.backoffice import Backoffice
-from ctrader_admin.services.session import Session
-from ctrader_admin.ui.dialogs import LoginDialog, ask, confirm_write
 from ctrader_admin.ui.notify import MessageBar
 from ctrader_admin.ui.runner import BusyPanel, Runner
+
+if TYPE_CHECKING:
+    from ctrader_admin.services.backoffice import Backoffice
+    from ctrader_admin.services.session import Session
 
 
 class UiContext(QObject):
@@ -21,17 +27,51 @@ class UiContext(QObject):
     data_changed = Signal()  # a write was sent (journal, directory, budget moved)
     lookup_requested = Signal(str)  # show this id or email in the Lookup tab
 
-    def __init__(self, backoffice: Backoffice, window: QWidget) -> None:
+    def __init__(self, backoffice: Backoffice | None, window: QWidget) -> None:
         super().__init__(window)
-        self.backoffice = backoffice
+        self._backoffice = backoffice
         self.window = window
+        self._session_open = asyncio.Event()
+        self.session_changed.connect(self._note_session)
+        self._note_session()
+
+    def attach(self, backoffice: Backoffice) -> None:
+        self._backoffice = backoffice
+        self._note_session()
+
+    @property
+    def attached(self) -> bool:
+        return self._backoffice is not None
+
+    @property
+    def backoffice(self) -> Backoffice:
+        if self._backoffice is None:
+            raise RuntimeError("the back office is still starting")
+        return self._backoffice
+
+    @property
+    def current_session(self) -> Session | None:
+        """The active session; None while starting or with no profile open."""
+        return None if self._backoffice is None else self._backoffice.session
 
     @property
     def session(self) -> Session:
-        session = self.backoffice.session
+        session = self.current_session
         if session is None:
             raise RuntimeError("no profile is open")
         return session
+
+    async def open_session(self) -> Session:
+        """The active session, once there is one: an action started while the app is still
+        opening its first profile waits for it (behind the tab's busy panel, cancellable)."""
+        await self._session_open.wait()
+        return self.session
+
+    def _note_session(self) -> None:
+        if self.current_session is None:
+            self._session_open.clear()
+        else:
+            self._session_open.set()
 
     def runner(
         self, bar: MessageBar, busy: BusyPanel, on_finished: Callable[[], None] = lambda: None
@@ -43,6 +83,8 @@ class UiContext(QObject):
             "The server did not accept the saved token (it may have been revoked, e.g. after a "
             "password change). Log in again; the action is then retried."
         )
+        from ctrader_admin.ui.dialogs import LoginDialog, ask
+
         hint = self.backoffice.login_hints.get(self.session.profile.id, "")
         dialog = LoginDialog(self.window, self.session, why=f"{reason}\n{hint}".strip())
         try:
@@ -55,6 +97,8 @@ class UiContext(QObject):
     async def confirm(
         self, title: str, changes: list[tuple[str, str]], **options: Any
     ) -> tuple[str, str] | None:
+        from ctrader_admin.ui.dialogs import confirm_write
+
         return await confirm_write(self.window, self.session.profile, title, changes, **options)
 
     def wrote(self) -> None:

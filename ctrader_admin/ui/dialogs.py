@@ -4,6 +4,7 @@ future, never ``exec()``: a nested event loop inside a qasync slot stalls asynci
 from __future__ import annotations
 
 import asyncio
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
@@ -17,10 +18,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ctrader_admin.services.session import Session
-from ctrader_admin.store.profiles import Profile
 from ctrader_admin.ui.notify import Level, MessageBar, is_expected
 from ctrader_admin.ui.widgets import form, hint
+
+if TYPE_CHECKING:
+    from ctrader_admin.services.session import Session
+    from ctrader_admin.store.profiles import Profile
 
 
 async def ask(dialog: QDialog) -> bool:

@@ -3,7 +3,7 @@ details, and the partnerId at user level and per account side by side, mismatche
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QBrush, QColor, QGuiApplication, QKeySequence, QShortcut
@@ -20,15 +20,20 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ctrader_admin.services import lookup
-from ctrader_admin.services.lookup import AccountRow, Ambiguous, Case, Kind, NothingFound
-from ctrader_admin.services.partners import PartnerTarget
-from ctrader_admin.ui import actions
+from ctrader_admin.services.id_kinds import Kind
 from ctrader_admin.ui.context import UiContext
 from ctrader_admin.ui.notify import Level
 from ctrader_admin.ui.slots import async_slot
 from ctrader_admin.ui.tab import Tab
 from ctrader_admin.ui.widgets import CopyableId, form
+
+if TYPE_CHECKING:
+    from ctrader_admin.services.lookup import AccountRow, Ambiguous, Case
+    from ctrader_admin.services.partners import PartnerTarget
+
+# Lookup is the first screen, shown before the back office is loaded (app.py): the services it
+# calls (and ui.actions, which uses them) are imported by the handlers, when a search or an
+# action runs, never with the tab.
 
 _Index = QModelIndex | QPersistentModelIndex
 FLAG_BRUSH = QBrush(QColor("#fdecea"))
@@ -244,14 +249,16 @@ class LookupTab(Tab):
 
     @async_slot()
     async def _search(self, kind: Kind | None = None) -> None:
+        from ctrader_admin.services.lookup import Ambiguous, LookupResult, NothingFound, lookup
+
         text = self.search.text()
         chosen = kind or self.kind.currentData()
-        session = self.ctx.session
-        done = await self.runner.run(
-            "Looking up",
-            lambda: lookup.lookup(session, text, chosen),
-            controls=[self.search_button],
-        )
+
+        async def find() -> LookupResult:
+            # Typed while the app is still opening its first profile: wait for it.
+            return await lookup(await self.ctx.open_session(), text, chosen)
+
+        done = await self.runner.run("Looking up", find, controls=[self.search_button])
         self._clear_choices()
         if done is None:
             return
@@ -281,10 +288,12 @@ class LookupTab(Tab):
 
     async def _reload(self) -> None:
         """Show the case again after a write, from fresh reads."""
+        from ctrader_admin.services.lookup import user_case
+
         if self.case is not None and self.case.user_id is not None:
             session = self.ctx.session
             user_id = self.case.user_id
-            done = await self.runner.run("Refreshing", lambda: lookup.user_case(session, user_id))
+            done = await self.runner.run("Refreshing", lambda: user_case(session, user_id))
             if done is not None:
                 self.show_case(done.value)
 
@@ -354,40 +363,52 @@ class LookupTab(Tab):
     # --- actions in place ----------------------------------------------------------------------
 
     def _account_target(self) -> PartnerTarget | None:
+        from ctrader_admin.services.partners import PartnerTarget
+
         row = self._selected()
         if row is None or row.ctid_trader_account_id is None or self.case is None:
             return None
         return PartnerTarget.account(row.ctid_trader_account_id, self.case.user_id)
 
+    def _user_target(self) -> PartnerTarget | None:
+        from ctrader_admin.services.partners import PartnerTarget
+
+        if self.case is None or self.case.user_id is None:
+            return None
+        return PartnerTarget.user(self.case.user_id)
+
     @async_slot()
     async def _set_user_partner(self) -> None:
-        if self.case is None or self.case.user_id is None:
-            return
-        target = PartnerTarget.user(self.case.user_id)
-        if await actions.set_partner(self.ctx, self.runner, target):
-            await self._reload()
+        await self._set_partner(self._user_target())
 
     @async_slot()
     async def _delete_user_partner(self) -> None:
-        if self.case is not None and self.case.user_id is not None:
-            target = PartnerTarget.user(self.case.user_id)
-            if await actions.delete_partner(self.ctx, self.runner, target):
-                await self._reload()
+        await self._delete_partner(self._user_target())
 
     @async_slot()
     async def _set_account_partner(self) -> None:
-        target = self._account_target()
-        if target is not None and await actions.set_partner(self.ctx, self.runner, target):
-            await self._reload()
+        await self._set_partner(self._account_target())
 
     @async_slot()
     async def _delete_account_partner(self) -> None:
-        target = self._account_target()
+        await self._delete_partner(self._account_target())
+
+    async def _set_partner(self, target: PartnerTarget | None) -> None:
+        from ctrader_admin.ui import actions
+
+        if target is not None and await actions.set_partner(self.ctx, self.runner, target):
+            await self._reload()
+
+    async def _delete_partner(self, target: PartnerTarget | None) -> None:
+        from ctrader_admin.ui import actions
+
         if target is not None and await actions.delete_partner(self.ctx, self.runner, target):
             await self._reload()
 
     @async_slot()
     async def _move_wl(self) -> None:
+        from ctrader_admin.ui import actions
+
         row = self._selected()
         if row is None or row.login is None:
             return

@@ -1,10 +1,15 @@
 """The main window: a colour band that says where the operator is (profile, environment, live,
-read-only, writes left, log-in state), the tabs, and the shortcuts that serve every tab."""
+read-only, writes left, log-in state), the tabs, and the shortcuts that serve every tab.
+
+It is shown before the back office exists (app.py): the band says "Starting…", the Lookup tab
+takes input at once (a search waits for the connection), and what needs the back office (the
+other tabs, the profile and log-in controls) follows on ``attach``."""
 
 from __future__ import annotations
 
 import importlib
 from collections.abc import Iterator, Mapping
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QByteArray, QEvent, QObject, QSettings, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QKeyEvent, QKeySequence
@@ -23,14 +28,17 @@ from PySide6.QtWidgets import (
 )
 
 from ctrader_admin import APP_NAME, __version__
-from ctrader_admin.services.backoffice import Backoffice
 from ctrader_admin.ui.context import UiContext
 from ctrader_admin.ui.slots import async_slot
 from ctrader_admin.ui.tab import Tab
 
+if TYPE_CHECKING:
+    from ctrader_admin.services.backoffice import Backoffice
+
 # (module, class, title) of each tab, in order. The first (Lookup, the first screen) is built
 # with the window; every other one is imported and built the first time it is needed (it becomes
-# the current tab, or the window hands it work), so start-up pays for none of them.
+# the current tab, or the window hands it work) once the back office is attached, so start-up
+# pays for none of them.
 TABS: tuple[tuple[str, str, str], ...] = (
     ("ctrader_admin.ui.lookup_tab", "LookupTab", "Lookup"),
     ("ctrader_admin.ui.users_tab", "UsersTab", "Users"),
@@ -155,10 +163,9 @@ class ProfileBand(QFrame):
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, backoffice: Backoffice, settings: QSettings) -> None:
+    def __init__(self, backoffice: Backoffice | None, settings: QSettings) -> None:
         super().__init__()
         self.setObjectName("mainWindow")
-        self.backoffice = backoffice
         self.qsettings = settings
         self.ctx = UiContext(backoffice, self)
         central = QWidget()
@@ -177,8 +184,14 @@ class MainWindow(QMainWindow):
             self._slots[class_name] = slot
             self.tabs.addTab(slot, title)
         self.tab_pages = TabPages(self._slots, self.ctx)
-        self._build_current_tab()
+        self._slots["LookupTab"].build(self.ctx)
         self.tabs.currentChanged.connect(self._build_current_tab)
+        # What needs the back office: enabled when it is attached.
+        self._back_office_controls: list[QWidget | QAction] = [
+            self.band.login_button,
+            self.band.profiles,
+            self.band.manage,
+        ]
         self._build_menus()
         self.band.login_button.clicked.connect(self._login_or_out)
         self.band.manage.clicked.connect(self._manage_profiles)
@@ -195,6 +208,20 @@ class MainWindow(QMainWindow):
         geometry = settings.value("window/geometry")
         if isinstance(geometry, QByteArray):
             self.restoreGeometry(geometry)
+        for control in self._back_office_controls:
+            control.setEnabled(self.ctx.attached)
+        self.refresh_band()
+
+    @property
+    def backoffice(self) -> Backoffice:
+        return self.ctx.backoffice
+
+    def attach(self, backoffice: Backoffice) -> None:
+        """The back office is ready: enable what needs it and build the tab on screen."""
+        self.ctx.attach(backoffice)
+        for control in self._back_office_controls:
+            control.setEnabled(True)
+        self._build_current_tab()
         self.refresh_band()
 
     # --- menus and shortcuts -------------------------------------------------------------------
@@ -204,6 +231,7 @@ class MainWindow(QMainWindow):
         importer = QAction("&Import CRM export…", self)
         importer.triggered.connect(self._import_directory)
         file_menu.addAction(importer)
+        self._back_office_controls.append(importer)
         file_menu.addSeparator()
         quit_action = QAction("&Quit", self)
         quit_action.setShortcut(QKeySequence.StandardKey.Quit)
@@ -230,6 +258,7 @@ class MainWindow(QMainWindow):
         login = QAction("Log &in / out", self)
         login.triggered.connect(self._login_or_out)
         connection_menu.addAction(login)
+        self._back_office_controls += [profiles, login]
         help_menu = self.menuBar().addMenu("&Help")
         about = QAction(f"About {APP_NAME}", self)
         about.triggered.connect(self._about)
@@ -237,7 +266,7 @@ class MainWindow(QMainWindow):
 
     def _build_current_tab(self) -> None:
         slot = self.tabs.currentWidget()
-        if isinstance(slot, TabSlot):
+        if isinstance(slot, TabSlot) and self.ctx.attached:
             slot.build(self.ctx)
 
     def current_tab(self) -> Tab | None:
@@ -273,18 +302,19 @@ class MainWindow(QMainWindow):
     # --- profile -------------------------------------------------------------------------------
 
     def refresh_band(self) -> None:
-        session = self.backoffice.session
+        session = self.ctx.current_session
         band = self.band
-        band.profiles.blockSignals(True)
-        band.profiles.clear()
-        for profile in self.backoffice.settings.profiles:
-            band.profiles.addItem(profile.name, profile.id)
-        if session is not None:
-            band.profiles.setCurrentIndex(band.profiles.findData(session.profile.id))
-        band.profiles.blockSignals(False)
+        if self.ctx.attached:
+            band.profiles.blockSignals(True)
+            band.profiles.clear()
+            for profile in self.backoffice.settings.profiles:
+                band.profiles.addItem(profile.name, profile.id)
+            if session is not None:
+                band.profiles.setCurrentIndex(band.profiles.findData(session.profile.id))
+            band.profiles.blockSignals(False)
         if session is None:
             self.setWindowTitle(f"{APP_NAME} {__version__}")
-            band.name.setText("No connection")
+            band.name.setText("No connection" if self.ctx.attached else "Starting…")
             for widget in (band.live, band.read_only):
                 widget.hide()
             return
@@ -375,7 +405,7 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.qsettings.setValue("window/geometry", self.saveGeometry())
-        session = self.backoffice.session
+        session = self.ctx.current_session
         if session is not None:
             self.qsettings.setValue("profile/last", session.profile.id)
         self.qsettings.sync()

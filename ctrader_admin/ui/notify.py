@@ -10,9 +10,6 @@ from enum import Enum
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QToolButton, QWidget
 
-from ctrader_admin.api import ApiError, OutcomeUnknown, RateLimited
-from ctrader_admin.services.errors import ServiceError
-
 
 class Level(Enum):
     INFO = ("#e8f1fb", "#1f4e79")
@@ -21,15 +18,22 @@ class Level(Enum):
     ERROR = ("#fdecea", "#8a1c13")
 
 
-EXPECTED: tuple[type[BaseException], ...] = (ApiError, ServiceError)
+# The client's and the services' errors are imported when the first one is judged, not with
+# the first window: by then the back office (which raises them) is loaded anyway.
 
 
 def is_expected(exc: BaseException) -> bool:
-    return isinstance(exc, EXPECTED)
+    from ctrader_admin.api.errors import ApiError
+    from ctrader_admin.services.errors import ServiceError
+
+    return isinstance(exc, ApiError | ServiceError)
 
 
 def message_for(exc: BaseException) -> tuple[Level, str]:
     """The sentence to show for an expected failure, and how loud to say it."""
+    from ctrader_admin.api.errors import ApiError, OutcomeUnknown, RateLimited
+    from ctrader_admin.services.errors import ServiceError
+
     if isinstance(exc, OutcomeUnknown):
         return Level.WARNING, exc.message
     if isinstance(exc, RateLimited):

@@ -52,5 +52,5 @@ class Tab(QWidget):
             field.setFocus()
 
     def writable(self) -> bool:
-        session = self.ctx.backoffice.session
+        session = self.ctx.current_session
         return session is not None and not session.profile.read_only

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-from ctrader_admin.app import SandboxHost, build_backoffice
 from ctrader_admin.sandbox import TRAINING_MANAGERS, Sandbox
 from ctrader_admin.services.session import Session
 from ctrader_admin.store.checkpoints import CheckpointStore
@@ -23,6 +22,7 @@ from ctrader_admin.store.database import Database
 from ctrader_admin.store.journal import Journal
 from ctrader_admin.store.paths import AppPaths
 from ctrader_admin.store.profiles import Profile, ProfileStore
+from ctrader_admin.wiring import SandboxHost, build_backoffice
 
 T = TypeVar("T")
 MANAGER = TRAINING_MANAGERS[0]

@@ -38,15 +38,17 @@ def test_render_every_screen(
 ) -> None:
     folder = Path(os.environ.get("CTRADER_ADMIN_SCREENSHOTS") or tmp_path / "screenshots")
     folder.mkdir(parents=True, exist_ok=True)
-    window = MainWindow(backoffice, qsettings)
+    # The first seconds: the window is up before the back office (app.py).
+    window = MainWindow(None, qsettings)
     qtbot.addWidget(window)
     window.resize(1280, 800)
     window.show()
-    window.refresh_band()
+    qtbot.wait(50)
+    written = [save(window, folder, "starting")]
+    window.attach(backoffice)
     lookup = window.tab_pages["LookupTab"]
     with qtbot.waitSignal(lookup.finished, timeout=10_000):
         lookup.search_for("user:1000001")  # type: ignore[attr-defined]
-    written = []
     for index in range(window.tabs.count()):
         window.tabs.setCurrentIndex(index)
         qtbot.wait(50)
@@ -82,5 +84,5 @@ def test_render_every_screen(
         written.append(save(dialog, folder, name))
         dialog.close()
     print(f"\nScreenshots of every screen: {folder}")
-    assert len(written) == window.tabs.count() + len(dialogs)
+    assert len(written) == 1 + window.tabs.count() + len(dialogs)
     run_async(qtbot, backoffice.close())

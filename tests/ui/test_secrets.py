@@ -17,13 +17,14 @@ from pytestqt.qtbot import QtBot
 from ui_helpers import run_async
 
 from ctrader_admin.api import NotFound, Unauthorized
-from ctrader_admin.app import build_backoffice, configure_logging
+from ctrader_admin.app import configure_logging
 from ctrader_admin.sandbox import TRAINING_MANAGERS
 from ctrader_admin.services import partners
 from ctrader_admin.services.partners import PartnerTarget
 from ctrader_admin.store.paths import AppPaths
 from ctrader_admin.ui.crash import CrashDialog, install_excepthook
 from ctrader_admin.ui.main_window import MainWindow
+from ctrader_admin.wiring import build_backoffice
 
 MANAGER = TRAINING_MANAGERS[1]  # the limited manager: its own token and password
 

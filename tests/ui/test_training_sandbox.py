@@ -7,9 +7,9 @@ import asyncio
 from pytestqt.qtbot import QtBot
 from ui_helpers import run_async
 
-from ctrader_admin.app import SandboxHost, build_backoffice
 from ctrader_admin.services.lookup import Case, lookup
 from ctrader_admin.store.paths import AppPaths
+from ctrader_admin.wiring import SandboxHost, build_backoffice
 
 
 def test_the_sandbox_opens_logged_in_with_its_crm_export_imported(

@@ -31,8 +31,8 @@ from ctrader_admin.api import (
     UsersQuery,
 )
 from ctrader_admin.api.errors import BadRequest
-from ctrader_admin.api.logging import install_log_redaction
 from ctrader_admin.api.models import ManagerCredentials
+from ctrader_admin.log_redaction import install_log_redaction
 from ctrader_admin.redaction import MASK, redact, register_secret
 
 

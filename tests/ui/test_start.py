@@ -1,0 +1,59 @@
+"""Start-up: the window is on screen and takes input before the back office exists (app.py);
+what needs the back office follows when it is attached."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from PySide6.QtCore import QSettings
+from pytestqt.qtbot import QtBot
+
+from ctrader_admin.services.backoffice import Backoffice
+from ctrader_admin.ui.main_window import MainWindow
+
+SHOWCASE_USER = 1000001  # sandbox seed: IB-1042 at user level
+
+
+def test_the_first_window_needs_none_of_the_back_office() -> None:
+    """What the first window imports: Qt, qasync and our UI — not the HTTP client, pydantic,
+    SQLite, the keyring or the sandbox (they load on a worker thread behind it)."""
+    heavy = ("httpx", "pydantic", "sqlite3", "keyring", "starlette", "ctrader_admin.sandbox")
+    code = (
+        "import sys\n"
+        "import ctrader_admin.app, ctrader_admin.ui.main_window, ctrader_admin.ui.lookup_tab\n"
+        f"print(','.join(m for m in {heavy!r} if m in sys.modules))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert done.stdout.strip() == ""
+
+
+def test_a_lookup_typed_while_starting_runs_once_the_profile_is_open(
+    qtbot: QtBot, backoffice: Backoffice, qsettings: QSettings
+) -> None:
+    window = MainWindow(None, qsettings)
+    qtbot.addWidget(window)
+    window.show()
+    band = window.band
+    assert band.name.text() == "Starting…"
+    assert not band.login_button.isEnabled()
+    assert not band.profiles.isEnabled()
+    assert not band.manage.isEnabled()
+    lookup = window.show_tab("LookupTab")
+    lookup.search.setText(f"user:{SHOWCASE_USER}")
+    lookup.search_button.click()
+    qtbot.waitUntil(lookup.busy.isVisible)  # waiting for the connection, cancellable
+    window.tabs.setCurrentIndex(1)  # Users: built once there is a back office
+    assert set(window.tab_pages.built()) == {"LookupTab"}
+
+    with qtbot.waitSignal(lookup.finished, timeout=10_000):
+        window.attach(backoffice)  # already open and logged in on the sandbox
+    assert lookup.case is not None
+    assert lookup.case.user_id == SHOWCASE_USER
+    assert lookup.user_partner.text().startswith("IB-1042")
+    assert band.name.text() == "Sandbox"
+    assert band.login_button.isEnabled()
+    assert band.manage.isEnabled()
+    assert set(window.tab_pages.built()) == {"LookupTab", "UsersTab"}
