@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import math
 import os
 import shutil
@@ -166,6 +167,29 @@ class Probe(QObject):
 
 
 @dataclass
+class GcWatch:
+    """Collections of the cyclic garbage collector that took 2 ms or more, while watched."""
+
+    since: float = 0.0
+    slow: list[tuple[float, int, float]] = field(default_factory=list)  # (ms, generation, s)
+    _started: float = 0.0
+
+    def _callback(self, phase: str, info: dict[str, int]) -> None:
+        now = time.perf_counter()
+        if phase == "start":
+            self._started = now
+        elif (now - self._started) * 1000.0 >= 2.0:
+            self.slow.append(((now - self._started) * 1000.0, info["generation"], now - self.since))
+
+    def start(self) -> None:
+        self.since = time.perf_counter()
+        gc.callbacks.append(self._callback)
+
+    def stop(self) -> None:
+        gc.callbacks.remove(self._callback)
+
+
+@dataclass
 class Explainer:
     """A watchdog thread: while the probe is late, sample the main thread's stack."""
 
@@ -173,6 +197,8 @@ class Explainer:
     late_ms: float = 8.0
     samples: Counter[str] = field(default_factory=Counter)
     stacks: Counter[str] = field(default_factory=Counter)
+    # The other threads at the same moments: one holding the GIL delays the main thread.
+    others: Counter[str] = field(default_factory=Counter)
     _stop: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = None
 
@@ -184,9 +210,17 @@ class Explainer:
             while not self._stop.wait(0.002):
                 if (time.perf_counter() - self.probe.last) * 1000.0 < self.late_ms:
                     continue
-                frame = sys._current_frames().get(main)
+                frames = sys._current_frames()
+                frame = frames.get(main)
                 if frame is None:
                     continue
+                for ident, other in frames.items():
+                    if ident in (main, threading.get_ident()):
+                        continue
+                    where = traceback.extract_stack(other)
+                    app_frames = [f for f in where if "ctrader_admin" in f.filename]
+                    top = app_frames[-1] if app_frames else where[-1]
+                    self.others[f"{Path(top.filename).name}:{top.lineno} {top.name}"] += 1
                 stack = traceback.extract_stack(frame)
                 ours = [f for f in stack if "ctrader_admin" in f.filename]
                 inner = stack[-1]
@@ -330,6 +364,7 @@ class Outcome:
     ticks: int
     explain: Explainer | None
     baseline: list[tuple[float, float]]
+    slow_gc: list[tuple[float, int, float]] = field(default_factory=list)
 
 
 async def drive(
@@ -388,6 +423,8 @@ async def drive(
     if explainer is not None:
         explainer.start()
     job_started = time.perf_counter()
+    gc_watch = GcWatch()
+    gc_watch.start()
     dialog.accept()
     if screenshots is not None:
         while tab.progress.bar.value() < plan.to_write // 2:  # noqa: ASYNC110 - a Qt widget
@@ -396,6 +433,7 @@ async def drive(
         _save(window, screenshots / "jobs-3-running.png")
     await finished
     job_s = time.perf_counter() - job_started
+    gc_watch.stop()
     probe.stop()
     if explainer is not None:
         explainer.stop()
@@ -407,7 +445,15 @@ async def drive(
     window.close()
     await office.close()
     return Outcome(
-        rows, plan_s, job_s, counts, probe.stalls_ms(), len(probe.ticks), explainer, baseline
+        rows,
+        plan_s,
+        job_s,
+        counts,
+        probe.stalls_ms(),
+        len(probe.ticks),
+        explainer,
+        baseline,
+        gc_watch.slow,
     )
 
 
@@ -445,6 +491,16 @@ def report(outcome: Outcome, probe_ms: int) -> None:
     print(
         "longest stalls (ms @ s into the job): " + ", ".join(f"{s:.1f} @ {t:.2f}" for s, t in worst)
     )
+    slow_gc = sorted(outcome.slow_gc, reverse=True)
+    print(
+        f"garbage collections of ≥ 2 ms during the job: {len(slow_gc)}"
+        + (
+            "; longest (ms gen N @ s): "
+            + ", ".join(f"{ms:.1f} gen {gen} @ {at:.2f}" for ms, gen, at in slow_gc[:5])
+            if slow_gc
+            else ""
+        )
+    )
     explainer = outcome.explain
     if explainer is not None:
         total = sum(explainer.samples.values())
@@ -453,6 +509,9 @@ def report(outcome: Outcome, probe_ms: int) -> None:
             print(f"  {count:5d}  {where}")
         for stack, count in explainer.stacks.most_common(3):
             print(f"  --- {count} samples:\n{stack}")
+        print("other threads at those moments (innermost app frame):")
+        for where, count in explainer.others.most_common(8):
+            print(f"  {count:5d}  {where}")
 
 
 def main() -> None:

@@ -72,6 +72,19 @@ STATE_COLOURS: dict[RowState, tuple[QColor, QColor]] = {
 }
 
 
+def states_of(
+    count: int, checkpoints: Iterable[RowCheckpoint]
+) -> tuple[list[RowState | None], list[str | None]]:
+    """The state and error lists of ``count`` rows, for ``PlanRowsModel.replace_states``."""
+    states: list[RowState | None] = [None] * count
+    errors: list[str | None] = [None] * count
+    for cp in checkpoints:
+        if 0 < cp.row <= count:
+            states[cp.row - 1] = cp.state
+            errors[cp.row - 1] = cp.error
+    return states, errors
+
+
 def verdict_text(row: PlanRow) -> str:
     """The pre-flight verdict as the operator reads it: ok, skip, or error and its kind."""
     if row.status == "write":
@@ -128,6 +141,15 @@ class PlanRowsModel(QAbstractTableModel):
     def set_states(self, checkpoints: Sequence[RowCheckpoint]) -> int:
         """Take the rows' states from their checkpoints; returns how many rows changed."""
         return self.update_states((cp.row - 1, cp.state, cp.error) for cp in checkpoints)
+
+    def replace_states(self, states: list[RowState | None], errors: list[str | None]) -> None:
+        """Every row's state and error at once, as lists made off the event loop by
+        ``states_of`` (a big job's rows would otherwise be walked on it): one signal."""
+        if len(states) != len(self._rows) or len(errors) != len(self._rows):
+            raise ValueError("one state and one error per row")
+        self._states, self._errors = states, errors
+        if states:
+            self.dataChanged.emit(self.index(0, STATE), self.index(len(states) - 1, DETAIL))
 
     def update_states(self, states: Iterable[tuple[int, RowState, str | None]]) -> int:
         """(row index, state, error) for some rows; only the runs of rows that changed are

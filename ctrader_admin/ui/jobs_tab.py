@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import sys
 from collections.abc import Awaitable, Callable, Sequence
 from functools import partial
 from pathlib import Path
@@ -80,6 +81,7 @@ from ctrader_admin.ui.jobs_model import (
     JobSummary,
     PlanRowsModel,
     plan_source,
+    states_of,
 )
 from ctrader_admin.ui.notify import Level, is_expected
 from ctrader_admin.ui.slots import async_slot
@@ -355,6 +357,8 @@ class JobsTab(Tab):
         self._shown: Progress | None = None
         self._jobs_stale = True
         self._frozen = False  # this tab froze the heap for the job that runs (_freeze_heap)
+        self._rows_frozen = False  # the running job's own rows were frozen too
+        self._handoff: float | None = None  # the switch interval before the job (see below)
         self._build()
         self._view_timer = QTimer(self)
         self._view_timer.setInterval(VIEW_INTERVAL_MS)
@@ -828,6 +832,7 @@ class JobsTab(Tab):
                 # On a worker thread: recording a job writes every row's checkpoint and seals
                 # the plan's hash, 100+ ms for a big plan that the window must not wait for.
                 self._frozen = _freeze_heap()
+                self._handoff = _quick_gil_handoff()
                 runner = await asyncio.to_thread(
                     partial(
                         JobRunner.start,
@@ -843,6 +848,7 @@ class JobsTab(Tab):
                 )
             except Exception as exc:
                 _thaw_heap(self._frozen)
+                _restore_gil_handoff(self._handoff)
                 if not is_expected(exc):
                     raise
                 self.bar.show_error(exc)
@@ -875,6 +881,7 @@ class JobsTab(Tab):
                 return
             try:
                 self._frozen = _freeze_heap()
+                self._handoff = _quick_gil_handoff()
                 runner = await asyncio.to_thread(  # reads and checks the whole plan
                     partial(
                         JobRunner.resume,
@@ -888,6 +895,7 @@ class JobsTab(Tab):
                 )
             except Exception as exc:
                 _thaw_heap(self._frozen)
+                _restore_gil_handoff(self._handoff)
                 if not is_expected(exc):
                     raise
                 self.bar.show_error(exc)
@@ -900,13 +908,13 @@ class JobsTab(Tab):
         """The job's handler: the same shape as ui/runner.py (controls off, expected errors in
         words, controls back on), with a determinate progress panel and a clean stop."""
         self.job_runner = runner
+        self._rows_frozen = False
         self._latest = self._shown = None
         self.last_result = None
         self.bar.hide()
         self.show_plan(plan, runner.job)
         self.progress.start(len(plan.rows), what)
-        checkpoints = await asyncio.to_thread(self.store.rows, runner.job_id)
-        self.model.set_states(checkpoints)
+        await self._show_states(runner.job_id)
         await self._reload_jobs()
         self.select_job(runner.job_id)
         task: asyncio.Future[JobResult] = asyncio.ensure_future(runner.run())
@@ -935,6 +943,7 @@ class JobsTab(Tab):
             self._job_task = None
             _thaw_heap(self._frozen)
             self._frozen = False
+            _restore_gil_handoff(self._handoff)
         try:
             await self._settle_view(runner)
         finally:
@@ -949,11 +958,18 @@ class JobsTab(Tab):
     async def _settle_view(self, runner: JobRunner) -> None:
         """The last word of the job: its final progress and every row's final state."""
         self._follow_job(force_view=True)
-        checkpoints = await asyncio.to_thread(self.store.rows, runner.job_id)
-        self.model.set_states(checkpoints)
+        await self._show_states(runner.job_id)
         job = await asyncio.to_thread(self.store.job, runner.job_id)
         if job is not None:
             self.shown_job = job
+
+    async def _show_states(self, job_id: str) -> None:
+        """Every row's state from the checkpoints, read and laid out on a worker thread: the
+        loop only swaps the lists in (10 000 rows walked on it were a visible stall)."""
+        store, count = self.store, self.model.rowCount()
+        states, errors = await asyncio.to_thread(lambda: states_of(count, store.rows(job_id)))
+        if self.model.rowCount() == count:  # still the same plan on screen
+            self.model.replace_states(states, errors)
 
     def _report(self, result: JobResult) -> None:
         counts = result.counts
@@ -1000,6 +1016,17 @@ class JobsTab(Tab):
             self.progress.show_progress(latest)
             self.jobs_model.update_counts(latest.job_id, dict(latest.counts))
         runner = self.job_runner
+        if (
+            self._frozen
+            and not self._rows_frozen
+            and runner is not None
+            and runner.row_state(1) is not None
+        ):
+            # The job has made its rows (tens of thousands of objects for a big job): into the
+            # frozen heap with them too, or each full collection pass walks them (15-20 ms).
+            # Only under this tab's own freeze, which the job's end undoes.
+            gc.freeze()
+            self._rows_frozen = True
         if runner is not None and not force_view:
             self._follow_rows(runner)
 
@@ -1109,6 +1136,25 @@ def _freeze_heap() -> bool:
 def _thaw_heap(started: bool) -> None:
     if started:  # a freeze made by someone else (e.g. at start-up) stays as it was
         gc.unfreeze()
+
+
+# While a job runs, worker threads do long stretches of Python and C work that hold the GIL
+# (sealing and recording the plan, the checkpoints, the journal's group commits). Python hands
+# the GIL to a waiting thread only after the switch interval (5 ms by default), and one turn of
+# the Qt loop enters Python several times: 20-30 ms stalls at a big job's start. 1 ms here.
+_JOB_SWITCH_INTERVAL = 0.001
+
+
+def _quick_gil_handoff() -> float:
+    """The switch interval before; the window's thread gets the GIL back within 1 ms."""
+    previous = sys.getswitchinterval()
+    sys.setswitchinterval(min(previous, _JOB_SWITCH_INTERVAL))
+    return previous
+
+
+def _restore_gil_handoff(previous: float | None) -> None:
+    if previous is not None:
+        sys.setswitchinterval(previous)
 
 
 def _escape(text: str) -> str:

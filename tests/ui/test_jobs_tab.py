@@ -356,3 +356,18 @@ def test_row_choices_read_like_the_cli(text: str) -> None:
     chosen = parse_row_choice(text)
     numbers = [c for c in chosen if isinstance(c, int)]
     assert rows_text(numbers) in ("1,3,5-7", "2")
+
+
+def test_row_states_are_laid_out_for_the_model_in_one_piece(qtbot: QtBot) -> None:
+    from ctrader_admin.store.checkpoints import RowCheckpoint
+    from ctrader_admin.ui.jobs_model import PlanRowsModel, states_of
+
+    states, errors = states_of(
+        3, [RowCheckpoint(1, "ok"), RowCheckpoint(3, "failed", "refused"), RowCheckpoint(9, "ok")]
+    )
+    assert states == ["ok", None, "failed"]
+    assert errors == [None, None, "refused"]
+    model = PlanRowsModel()
+    model.replace_states([], [])  # no plan, no rows
+    with pytest.raises(ValueError, match="one state"):
+        model.replace_states(states, errors)

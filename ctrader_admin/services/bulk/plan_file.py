@@ -16,9 +16,29 @@ from ctrader_admin.store.atomic import write_private_text
 
 
 def content_hash(plan: Plan) -> str:
-    body = plan.model_dump(mode="json", exclude={"content_hash"})
-    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+    """SHA-256 of the plan's canonical JSON (sorted keys, no spaces), ``content_hash`` left out.
+
+    Fed to the hash piece by piece, one row at a time: the same bytes as one ``json.dumps`` of
+    the whole plan, but no single call holds the GIL for long (a 10 000-row plan dumped at once
+    held it ~120 ms, a frozen window when a job started from the GUI)."""
+    head = plan.model_dump(mode="json", exclude={"content_hash", "rows"})
+    digest = hashlib.sha256()
+    digest.update(b"{")
+    for i, key in enumerate(sorted([*head, "rows"])):
+        digest.update(f"{',' if i else ''}{_canonical(key)}:".encode())
+        if key != "rows":
+            digest.update(_canonical(head[key]).encode())
+            continue
+        digest.update(b"[")
+        for n, row in enumerate(plan.rows):
+            digest.update(f"{',' if n else ''}{_canonical(row.model_dump(mode='json'))}".encode())
+        digest.update(b"]")
+    digest.update(b"}")
+    return digest.hexdigest()
+
+
+def _canonical(value: object) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 def seal(plan: Plan) -> Plan:
@@ -26,8 +46,29 @@ def seal(plan: Plan) -> Plan:
     return plan.model_copy(update={"content_hash": content_hash(plan)})
 
 
+def _plan_data(plan: Plan) -> dict[str, object]:
+    """``plan.model_dump(mode="json")``, the rows dumped one at a time (see content_hash)."""
+    head = plan.model_dump(mode="json", exclude={"rows"})
+    rows = [row.model_dump(mode="json") for row in plan.rows]
+    return {name: rows if name == "rows" else head[name] for name in Plan.model_fields}
+
+
 def plan_to_json(plan: Plan) -> str:
-    return json.dumps(plan.model_dump(mode="json"), indent=1, ensure_ascii=False) + "\n"
+    """The plan file's text (indented, for people)."""
+    return json.dumps(_plan_data(plan), indent=1, ensure_ascii=False) + "\n"
+
+
+def plan_record_json(plan: Plan) -> str:
+    """The plan as a job records it: the same data as ``plan_to_json``, one row per line,
+    rows last, encoded one row at a time by the C encoder (the indented text is made by pure
+    Python, ~0.3 s for 10 000 rows)."""
+    head = plan.model_dump(mode="json", exclude={"rows"})
+    text = json.dumps(head, ensure_ascii=False, separators=(", ", ": "))
+    rows = ",\n".join(
+        json.dumps(row.model_dump(mode="json"), ensure_ascii=False, separators=(", ", ": "))
+        for row in plan.rows
+    )
+    return f'{text[:-1]}, "rows": [\n{rows}\n]}}\n'
 
 
 def plan_from_json(text: str, *, where: str = "The plan") -> Plan:

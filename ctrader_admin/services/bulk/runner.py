@@ -47,7 +47,11 @@ from ctrader_admin.services.bulk.errors import (
     PlanTampered,
 )
 from ctrader_admin.services.bulk.model import Plan, PlanRow, show
-from ctrader_admin.services.bulk.plan_file import content_hash, plan_from_json, plan_to_json
+from ctrader_admin.services.bulk.plan_file import (
+    content_hash,
+    plan_from_json,
+    plan_record_json,
+)
 from ctrader_admin.services.bulk.planner import row_target
 from ctrader_admin.services.bulk.progress import EtaEstimator, Phase, Progress
 from ctrader_admin.services.errors import ServiceError
@@ -215,6 +219,9 @@ class JobRunner:
         self._write_queue: asyncio.Queue[_Row] = asyncio.Queue(
             maxsize=2 * max(1, self.options.concurrency)
         )
+        # Set by ``start``: the job was just recorded with every row's initial checkpoint and
+        # no journal entry can name its new batch yet, so ``run`` need not read them back.
+        self._fresh = False
 
     # --- building ------------------------------------------------------------------------------
 
@@ -251,14 +258,18 @@ class JobRunner:
                 id=new_job_id(),
                 profile_id=session.profile.id,
                 plan_hash=plan.content_hash,
-                plan_json=plan_to_json(plan),
+                plan_json=plan_record_json(plan),
                 operator=session.operator,
                 reason=reason.strip(),
                 ticket=ticket.strip(),
             ),
             (_initial_checkpoint(row) for row in plan.rows),
         )
-        return cls(session, store, job, plan, options=options, clock=clock, on_progress=on_progress)
+        runner = cls(
+            session, store, job, plan, options=options, clock=clock, on_progress=on_progress
+        )
+        runner._fresh = True
+        return runner
 
     @classmethod
     def resume(
@@ -366,11 +377,18 @@ class JobRunner:
         self._load()
 
     def _load(self) -> None:
-        checkpoints = {c.row: c for c in self.store.rows(self.job.id)}
-        sent = {
-            entry.target: entry.id
-            for entry in self.session.journal.iter_entries(JournalFilter(batch_id=self.job.id))
-        }
+        checkpoints: dict[int, RowCheckpoint] = {}
+        sent: dict[str, int] = {}
+        if not self._fresh:
+            # A resumed job (or a second run): what the last run saved, and what it sent.
+            checkpoints = {c.row: c for c in self.store.rows(self.job.id)}
+            sent = {
+                entry.target: entry.id
+                for entry in self.session.journal.iter_entries(JournalFilter(batch_id=self.job.id))
+            }
+        self._fresh = False
+        self._rows.clear()
+        self._counts = dict.fromkeys(ROW_STATES, 0)
         for plan_row in self.plan.rows:
             cp = checkpoints.get(plan_row.n) or _initial_checkpoint(plan_row)
             row = _Row(

@@ -279,6 +279,28 @@ def test_a_plan_file_round_trips_and_an_edited_one_is_refused(env: Env, tmp_path
         load_plan(tmp_path / "missing.json")
 
 
+def test_the_content_hash_and_the_plan_texts_are_those_of_one_whole_dump(env: Env) -> None:
+    """Hashed and encoded a row at a time (no long GIL hold), with the same bytes as before:
+    plan files sealed by earlier versions keep their hashes."""
+    import hashlib
+
+    from ctrader_admin.services.bulk.plan_file import (
+        content_hash,
+        plan_from_json,
+        plan_record_json,
+        plan_to_json,
+    )
+
+    result = plan(env, f'{HEADER}\nuser,{EMILY},,IB-NÉW "1"\nuser,not-a-number,,IB-1\n')
+    body = result.model_dump(mode="json", exclude={"content_hash"})
+    whole = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    assert content_hash(result) == hashlib.sha256(whole.encode("utf-8")).hexdigest()
+    assert result.content_hash == content_hash(result)
+    dumped = json.dumps(result.model_dump(mode="json"), indent=1, ensure_ascii=False) + "\n"
+    assert plan_to_json(result) == dumped
+    assert plan_from_json(plan_record_json(result)) == result
+
+
 def test_applying_is_refused_before_anything_is_recorded(env: Env) -> None:
     result = plan(env, f"{HEADER}\nuser,{EMILY},,IB-NEW\n")
     other = add_profile(env)
