@@ -13,8 +13,8 @@ Prints, in one run:
      hour with more than W writes and no rate-limit answer (tests/integration/test_bulk_loopback.py
      runs the same check over several hours with a fake clock).
 
-    /work/venv/bin/python benchmarks/bulk_apply.py                 # ~4 min on a 2-core box
-    /work/venv/bin/python benchmarks/bulk_apply.py --rows 2000 --naive-rows 100
+    .venv/bin/python benchmarks/bulk_apply.py                 # ~4 min on a 2-core box
+    .venv/bin/python benchmarks/bulk_apply.py --rows 2000 --naive-rows 100
 """
 
 from __future__ import annotations

@@ -6,8 +6,8 @@ the two clients (ABBA order across rounds) so that drift in machine load hits bo
 figure is the median over blocks of process CPU time per call, wall time alongside.
 Goal (the issue): ours / bare <= 1.20x.
 
-    /work/venv/bin/python benchmarks/client_overhead.py            # ~25 s on a quiet 2-core box
-    /work/venv/bin/python benchmarks/client_overhead.py --profile  # then cProfile our calls
+    .venv/bin/python benchmarks/client_overhead.py            # ~25 s on a quiet 2-core box
+    .venv/bin/python benchmarks/client_overhead.py --profile  # then cProfile our calls
 """
 
 from __future__ import annotations

@@ -8,10 +8,10 @@ event loop could not turn: the longest the window would have been frozen (goal â
 frame at 60 Hz). Prints that, the p99 and p99.9 stall, the number of stalls over 16 ms, the five
 longest with where the job was, and the job's throughput.
 
-    /work/venv/bin/python benchmarks/gui_stall.py                    # 3 000 writes, ~1.5 min
-    /work/venv/bin/python benchmarks/gui_stall.py --rows 10000       # ~4 min
-    /work/venv/bin/python benchmarks/gui_stall.py --explain          # + what the loop was doing
-    /work/venv/bin/python benchmarks/gui_stall.py --screenshots /tmp/jobs   # PNGs, no figures
+    .venv/bin/python benchmarks/gui_stall.py                    # 3 000 writes, ~1.5 min
+    .venv/bin/python benchmarks/gui_stall.py --rows 10000       # ~4 min
+    .venv/bin/python benchmarks/gui_stall.py --explain          # + what the loop was doing
+    .venv/bin/python benchmarks/gui_stall.py --screenshots /tmp/jobs   # PNGs, no figures
 
 --explain samples the main thread's Python stack from a watchdog thread whenever the probe is
 late by more than 8 ms, and prints the innermost app frames seen most often during stalls.

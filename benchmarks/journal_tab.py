@@ -11,9 +11,9 @@ process, so that nothing of the fill is in memory:
 - RSS growth (VmRSS from /proc/self/status before the tab is built, and after each step);
 - how many pages the model fetched (``journal.page`` calls).
 
-    /work/venv/bin/python benchmarks/journal_tab.py                 # fill 1M, then measure
-    /work/venv/bin/python benchmarks/journal_tab.py --db /tmp/j.sqlite3   # keep / reuse the file
-    /work/venv/bin/python benchmarks/journal_tab.py --count 100000
+    .venv/bin/python benchmarks/journal_tab.py                 # fill 1M, then measure
+    .venv/bin/python benchmarks/journal_tab.py --db /tmp/j.sqlite3   # keep / reuse the file
+    .venv/bin/python benchmarks/journal_tab.py --count 100000
 
 No assertion: it prints the figures. Times are wall clock on whatever machine runs it.
 """

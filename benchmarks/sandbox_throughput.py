@@ -6,7 +6,7 @@ same clients drive the trivial ``/_sandbox/health`` endpoint of the same server 
 the HTTP stack: uvicorn + h11 + Starlette routing). Measured phases alternate between the two
 targets so that drift in machine load hits both alike.
 
-    /work/venv/bin/python benchmarks/sandbox_throughput.py   # ~27 s: 10 s measured per target
+    .venv/bin/python benchmarks/sandbox_throughput.py   # ~27 s: 10 s measured per target
 """
 
 from __future__ import annotations

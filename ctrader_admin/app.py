@@ -1,18 +1,17 @@
 """The desktop app's start: the main window first, the back office behind it.
 
-The first window needs Qt and qasync only. What is behind it (the HTTP client, pydantic, SQLite,
-the embedded sandbox: a few hundred ms of imports) is imported on a worker thread while the
-window is already on screen and answering; the back office is then built on the GUI thread
-(``wiring``, the composition root) and handed to the window."""
+The first window needs Qt only; asyncio (qasync, on Qt's loop) comes at its first event-loop turn.
+What is behind it (the HTTP client, pydantic, SQLite, the embedded sandbox: a few hundred ms of
+imports) is then imported on a worker thread while the window is on screen and answering; the
+back office is built on the GUI thread (``wiring``, the composition root) and handed to the
+window."""
 
 from __future__ import annotations
 
-import asyncio
 import gc
 import importlib
 import linecache
 import logging
-import logging.handlers
 import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING
@@ -21,6 +20,8 @@ from ctrader_admin.log_redaction import install_log_redaction
 from ctrader_admin.store.paths import AppPaths
 
 if TYPE_CHECKING:
+    import asyncio
+
     from PySide6.QtWidgets import QApplication
     from qasync import QEventLoop
 
@@ -33,8 +34,28 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
+class _EarlyRecords(logging.Handler):
+    """Holds what is logged while the first window is built, before the log file is set up."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+def hold_early_records() -> None:
+    """Keep log records until ``configure_logging`` (the log file's module, logging.handlers,
+    is ~10 ms of imports that the first window does without)."""
+    logging.getLogger().addHandler(_EarlyRecords())
+
+
 def configure_logging(paths: AppPaths, level: int = logging.INFO) -> None:
-    """A rotating log file; every record is redacted by the record factory first."""
+    """A rotating log file; every record is redacted by the record factory first. Records held
+    since ``hold_early_records`` go to it first."""
+    import logging.handlers
+
     install_log_redaction()
     handler = logging.handlers.RotatingFileHandler(
         paths.ensure_log_dir() / "ctrader-admin.log",
@@ -44,6 +65,10 @@ def configure_logging(paths: AppPaths, level: int = logging.INFO) -> None:
     )
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger()
+    for early in [h for h in root.handlers if isinstance(h, _EarlyRecords)]:
+        root.removeHandler(early)
+        for record in early.records:
+            handler.handle(record)
     root.addHandler(handler)
     root.setLevel(level)
     if level > logging.DEBUG:
@@ -82,23 +107,39 @@ def _import_on_worker(loop: asyncio.AbstractEventLoop, paths: AppPaths) -> async
 
 
 class Started:
-    """One start of the desktop app: the Qt application, its asyncio loop and the shown main
-    window at once; the back office (``back_office()``) once its modules are imported."""
+    """One start of the desktop app: the Qt application and its shown main window at once;
+    asyncio on Qt's loop once ``attach_loop`` is called; the back office (``back_office()``)
+    once its modules are imported."""
 
-    def __init__(
-        self, app: QApplication, loop: QEventLoop, window: MainWindow, paths: AppPaths
-    ) -> None:
+    def __init__(self, app: QApplication, window: MainWindow, paths: AppPaths) -> None:
         self.app = app
-        self.loop = loop
         self.window = window
         self.paths = paths
+        self.loop: QEventLoop | None = None  # qasync's: asyncio on Qt's event loop
         self.sandbox: SandboxHost | None = None
         self.backoffice: Backoffice | None = None
-        self._imported = _import_on_worker(loop, paths)
+        self._imported: asyncio.Future[None] | None = None
+
+    def attach_loop(self, *, qt_running: bool) -> QEventLoop:
+        """Set up the log file, put asyncio on Qt's event loop and start importing the back office
+        behind the window.
+        ``qt_running``: Qt's loop already turns (the app); otherwise the caller runs it through
+        the returned loop (the smoke test)."""
+        import asyncio
+
+        import qasync
+
+        configure_logging(self.paths)
+        self.loop = qasync.QEventLoop(self.app, already_running=qt_running)
+        asyncio.set_event_loop(self.loop)
+        self._imported = _import_on_worker(self.loop, self.paths)
+        return self.loop
 
     async def back_office(self) -> Backoffice:
         """The back office, built (on this thread) and handed to the window on first call."""
         if self.backoffice is None:
+            if self._imported is None:
+                raise RuntimeError("attach_loop() first")
             await self._imported
             from ctrader_admin.wiring import SandboxHost, build_backoffice
 
@@ -113,8 +154,8 @@ class Started:
 
 
 def start_window(paths: AppPaths, *, strict_branding: bool = False) -> Started:
-    """Build and show the main window; the one start path of the app and of its smoke test."""
-    import qasync
+    """Build and show the main window; the one start path of the app and of its smoke test.
+    Neither asyncio nor the back office is imported yet: the window comes first."""
     from PySide6.QtCore import QSettings
     from PySide6.QtWidgets import QApplication
 
@@ -122,19 +163,17 @@ def start_window(paths: AppPaths, *, strict_branding: bool = False) -> Started:
     from ctrader_admin.ui.crash import install_excepthook
     from ctrader_admin.ui.main_window import MainWindow
 
-    configure_logging(paths)
+    hold_early_records()
     existing = QApplication.instance()
     app = existing if isinstance(existing, QApplication) else QApplication([APP_NAME])
     app.setApplicationName(APP_NAME)
     app.setApplicationVersion(__version__)
     brand_application(strict=strict_branding)
-    loop = qasync.QEventLoop(app)
-    asyncio.set_event_loop(loop)
     install_excepthook()
     settings = QSettings(str(paths.ensure_config_dir() / "window.ini"), QSettings.Format.IniFormat)
     window = MainWindow(None, settings)
     window.show()
-    return Started(app, loop, window, paths)
+    return Started(app, window, paths)
 
 
 def run_gui(
@@ -150,8 +189,6 @@ def run_gui(
 
     started = start_window(AppPaths.from_environment())
     window = started.window
-    if on_shown is not None:
-        QTimer.singleShot(0, lambda: on_shown(window))
 
     async def open_first_profile() -> None:
         office = await started.back_office()
@@ -160,14 +197,22 @@ def run_gui(
         if on_ready is not None:
             on_ready(window)
 
-    def report(task: asyncio.Task[None]) -> None:
+    def report(task: asyncio.Future[None]) -> None:
         error = None if task.cancelled() else task.exception()
         if error is not None:  # the crash dialog: the window stays, with what went wrong
             sys.excepthook(type(error), error, error.__traceback__)
 
-    with started.loop:
-        started.loop.create_task(open_first_profile()).add_done_callback(report)
-        started.loop.run_forever()
+    def first_turn() -> None:
+        # The window is on screen and answering: now asyncio and, behind it, the back office.
+        if on_shown is not None:
+            on_shown(window)
+        loop = started.attach_loop(qt_running=True)
+        loop.create_task(open_first_profile()).add_done_callback(report)
+
+    QTimer.singleShot(0, first_turn)
+    started.app.exec()
+    if started.loop is not None:
+        started.loop.close()
     started.close()
     return 0
 

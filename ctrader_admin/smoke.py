@@ -173,11 +173,12 @@ def _smoke_run(launched: float) -> str:
         return result
 
     try:
-        with started.loop:
-            case = started.loop.run_until_complete(look_up())
+        loop = started.attach_loop(qt_running=False)
+        with loop:
+            case = loop.run_until_complete(look_up())
             window.close()
             if started.backoffice is not None:
-                started.loop.run_until_complete(started.backoffice.close())
+                loop.run_until_complete(started.backoffice.close())
     finally:
         started.close()
         asyncio.set_event_loop(None)

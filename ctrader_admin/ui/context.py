@@ -7,7 +7,6 @@ one shown, not with the window."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -18,6 +17,8 @@ from ctrader_admin.ui.notify import MessageBar
 from ctrader_admin.ui.runner import BusyPanel, Runner
 
 if TYPE_CHECKING:
+    import asyncio
+
     from ctrader_admin.services.backoffice import Backoffice
     from ctrader_admin.services.session import Session
 
@@ -31,9 +32,9 @@ class UiContext(QObject):
         super().__init__(window)
         self._backoffice = backoffice
         self.window = window
-        self._session_open = asyncio.Event()
+        # Made by the first open_session(): the first window is built before asyncio is imported.
+        self._session_open: asyncio.Event | None = None
         self.session_changed.connect(self._note_session)
-        self._note_session()
 
     def attach(self, backoffice: Backoffice) -> None:
         self._backoffice = backoffice
@@ -64,10 +65,17 @@ class UiContext(QObject):
     async def open_session(self) -> Session:
         """The active session, once there is one: an action started while the app is still
         opening its first profile waits for it (behind the tab's busy panel, cancellable)."""
+        import asyncio
+
+        if self._session_open is None:
+            self._session_open = asyncio.Event()
+            self._note_session()
         await self._session_open.wait()
         return self.session
 
     def _note_session(self) -> None:
+        if self._session_open is None:
+            return
         if self.current_session is None:
             self._session_open.clear()
         else:

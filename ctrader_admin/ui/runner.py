@@ -6,16 +6,18 @@ A rejected token opens the log-in dialog; after a successful log-in the action r
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QWidget
 
 from ctrader_admin.ui.notify import Level, MessageBar, is_expected
+
+if TYPE_CHECKING:
+    import asyncio  # imported when the first action runs: the first window goes without it
 
 T = TypeVar("T")
 LoginPrompt = Callable[[], Awaitable[bool]]
@@ -98,6 +100,8 @@ class Runner:
         controls: Sequence[QWidget] = (),
     ) -> Done[T] | None:
         """Run ``make()``; None when it failed (already told to the operator) or was cancelled."""
+        import asyncio
+
         self.bar.hide()
         for control in controls:
             control.setEnabled(False)

@@ -1,11 +1,22 @@
-"""A typed face for qasync's ``asyncSlot``: an ``async def`` handler connected to a Qt signal."""
+"""``@async_slot()``: an ``async def`` handler connected to a Qt signal, run as a task on the
+qasync loop (qasync's ``asyncSlot``, typed).
+
+It is our own few lines rather than qasync's decorator because that one imports asyncio and
+qasync with the first window's modules (~30 ms); the app shows its window first and puts
+asyncio on Qt's loop right after (app.py). A slot can only fire once that loop is there."""
 
 from __future__ import annotations
 
+import functools
+import inspect
+import sys
 from collections.abc import Awaitable, Callable
-from typing import Any, Concatenate, ParamSpec, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar, cast
 
-from qasync import asyncSlot
+from PySide6.QtCore import Slot
+
+if TYPE_CHECKING:
+    import asyncio
 
 P = ParamSpec("P")
 S = TypeVar("S")
@@ -13,6 +24,36 @@ Handler = Callable[Concatenate[S, P], Awaitable[None]]
 
 
 def async_slot(*types: type) -> Callable[[Handler[S, P]], Callable[Concatenate[S, P], Any]]:
-    """``@async_slot()`` runs the coroutine as a task on the qasync loop when the signal fires.
-    Its exceptions reach ``sys.excepthook`` (the crash dialog)."""
-    return cast(Callable[[Handler[S, P]], Callable[Concatenate[S, P], Any]], asyncSlot(*types))
+    """Run the coroutine as a task when the signal fires. Its exceptions reach
+    ``sys.excepthook`` (the crash dialog); a cancelled task is not an error."""
+
+    def decorate(handler: Handler[S, P]) -> Callable[Concatenate[S, P], Any]:
+        signature = inspect.signature(handler)
+        call = cast(Callable[..., Awaitable[None]], handler)
+
+        @Slot(*types)
+        @functools.wraps(handler)
+        def wrapper(*args: Any) -> asyncio.Future[None]:
+            import asyncio
+
+            # Qt drops a signal's trailing arguments that a slot does not take; Python does not.
+            while True:
+                try:
+                    signature.bind(*args)
+                    break
+                except TypeError:
+                    if not args:
+                        raise
+                    args = args[:-1]
+            task = asyncio.ensure_future(call(*args))
+            task.add_done_callback(_report_failure)
+            return task
+
+        return cast(Callable[Concatenate[S, P], Any], wrapper)
+
+    return decorate
+
+
+def _report_failure(task: asyncio.Future[None]) -> None:
+    if not task.cancelled() and (error := task.exception()) is not None:
+        sys.excepthook(type(error), error, error.__traceback__)
