@@ -51,6 +51,7 @@ from PySide6.QtCore import QObject, Qt, QTimer
 from PySide6.QtWidgets import QApplication, QMainWindow
 
 from ctrader_admin.api import ApiClient, ConnectionConfig
+from ctrader_admin.app import settle_start_up_heap
 from ctrader_admin.sandbox import TRAINING_MANAGERS, Sandbox, SandboxConfig
 from ctrader_admin.sandbox.seed import generate
 from ctrader_admin.services.backoffice import Backoffice
@@ -380,6 +381,7 @@ async def drive(
 ) -> Outcome:
     session = await office.open("bench")
     await session.login(MANAGER.login, MANAGER.password, remember=False)
+    settle_start_up_heap()  # as the app does once its first profile is open (app.py)
     window = QMainWindow()
     ctx = UiContext(office, window)
     tab = JobsTab(ctx)

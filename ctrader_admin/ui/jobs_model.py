@@ -73,15 +73,16 @@ STATE_COLOURS: dict[RowState, tuple[QColor, QColor]] = {
 
 
 def states_of(
-    count: int, checkpoints: Iterable[RowCheckpoint]
+    count: int, rows: Iterable[tuple[int, RowState, str | None]]
 ) -> tuple[list[RowState | None], list[str | None]]:
-    """The state and error lists of ``count`` rows, for ``PlanRowsModel.replace_states``."""
+    """The state and error lists of ``count`` rows from (row number, state, error), for
+    ``PlanRowsModel.replace_states``."""
     states: list[RowState | None] = [None] * count
     errors: list[str | None] = [None] * count
-    for cp in checkpoints:
-        if 0 < cp.row <= count:
-            states[cp.row - 1] = cp.state
-            errors[cp.row - 1] = cp.error
+    for n, state, error in rows:
+        if 0 < n <= count:
+            states[n - 1] = state
+            errors[n - 1] = error
     return states, errors
 
 

@@ -37,6 +37,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QProgressBar,
     QPushButton,
+    QSizePolicy,
     QSplitter,
     QTableView,
     QVBoxLayout,
@@ -268,6 +269,9 @@ class JobProgressPanel(QWidget):
         self.label = QLabel()
         self.label.setObjectName("jobProgressLabel")
         self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        # It takes the width the bar and the button leave: a new text (every 100 ms) then never
+        # makes the whole tab lay itself out again (~10 ms with a big plan on screen).
+        self.label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.stop_button = QPushButton("Cancel")
         self.stop_button.setObjectName("jobStop")
         self.stop_button.setToolTip(
@@ -291,7 +295,9 @@ class JobProgressPanel(QWidget):
         if self.bar.maximum() != max(progress.total, 1):
             self.bar.setRange(0, max(progress.total, 1))
         self.bar.setValue(progress.done)
-        self.label.setText(progress_text(progress))
+        text = progress_text(progress)
+        self.label.setText(text)
+        self.label.setToolTip(text)  # in full, should the window be too narrow for it
 
     def ended(self) -> None:
         self.stop_button.hide()
@@ -914,7 +920,7 @@ class JobsTab(Tab):
         self.bar.hide()
         self.show_plan(plan, runner.job)
         self.progress.start(len(plan.rows), what)
-        await self._show_states(runner.job_id)
+        # No state for every row yet: the rows on screen take theirs from the job at each tick.
         await self._reload_jobs()
         self.select_job(runner.job_id)
         task: asyncio.Future[JobResult] = asyncio.ensure_future(runner.run())
@@ -958,16 +964,24 @@ class JobsTab(Tab):
     async def _settle_view(self, runner: JobRunner) -> None:
         """The last word of the job: its final progress and every row's final state."""
         self._follow_job(force_view=True)
-        await self._show_states(runner.job_id)
+        await self._show_states(runner)
         job = await asyncio.to_thread(self.store.job, runner.job_id)
         if job is not None:
             self.shown_job = job
 
-    async def _show_states(self, job_id: str) -> None:
-        """Every row's state from the checkpoints, read and laid out on a worker thread: the
-        loop only swaps the lists in (10 000 rows walked on it were a visible stall)."""
+    async def _show_states(self, runner: JobRunner) -> None:
+        """Every row's state, laid out on a worker thread (10 000 rows walked on the loop were a
+        visible stall): as the job knows them, or from its checkpoints if it never loaded them.
+        The loop only swaps the lists in."""
         store, count = self.store, self.model.rowCount()
-        states, errors = await asyncio.to_thread(lambda: states_of(count, store.rows(job_id)))
+
+        def lay_out() -> tuple[list[RowState | None], list[str | None]]:
+            known = list(runner.row_states()) or [
+                (cp.row, cp.state, cp.error) for cp in store.rows(runner.job_id)
+            ]
+            return states_of(count, known)
+
+        states, errors = await asyncio.to_thread(lay_out)
         if self.model.rowCount() == count:  # still the same plan on screen
             self.model.replace_states(states, errors)
 
@@ -1016,15 +1030,9 @@ class JobsTab(Tab):
             self.progress.show_progress(latest)
             self.jobs_model.update_counts(latest.job_id, dict(latest.counts))
         runner = self.job_runner
-        if (
-            self._frozen
-            and not self._rows_frozen
-            and runner is not None
-            and runner.row_state(1) is not None
-        ):
+        if not self._rows_frozen and runner is not None and runner.row_state(1) is not None:
             # The job has made its rows (tens of thousands of objects for a big job): into the
             # frozen heap with them too, or each full collection pass walks them (15-20 ms).
-            # Only under this tab's own freeze, which the job's end undoes.
             gc.freeze()
             self._rows_frozen = True
         if runner is not None and not force_view:

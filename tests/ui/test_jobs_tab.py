@@ -359,12 +359,9 @@ def test_row_choices_read_like_the_cli(text: str) -> None:
 
 
 def test_row_states_are_laid_out_for_the_model_in_one_piece(qtbot: QtBot) -> None:
-    from ctrader_admin.store.checkpoints import RowCheckpoint
     from ctrader_admin.ui.jobs_model import PlanRowsModel, states_of
 
-    states, errors = states_of(
-        3, [RowCheckpoint(1, "ok"), RowCheckpoint(3, "failed", "refused"), RowCheckpoint(9, "ok")]
-    )
+    states, errors = states_of(3, [(1, "ok", None), (3, "failed", "refused"), (9, "ok", None)])
     assert states == ["ok", None, "failed"]
     assert errors == [None, None, "refused"]
     model = PlanRowsModel()
