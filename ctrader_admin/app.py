@@ -149,6 +149,16 @@ class Started:
         return self.backoffice
 
     def close(self) -> None:
+        """After Qt's loop has ended: the asyncio loop (joining its worker threads, which Qt
+        would otherwise abort on at exit) and the embedded sandbox."""
+        import asyncio
+
+        loop = self.loop
+        if loop is not None and not loop.is_closed():
+            # A loop made with qt_running=True counts as running until it is told to stop.
+            loop.stop()
+            asyncio.events._set_running_loop(None)
+            loop.close()
         if self.sandbox is not None:
             self.sandbox.close()
 
@@ -211,8 +221,6 @@ def run_gui(
 
     QTimer.singleShot(0, first_turn)
     started.app.exec()
-    if started.loop is not None:
-        started.loop.close()
     started.close()
     return 0
 

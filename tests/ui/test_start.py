@@ -3,8 +3,10 @@ what needs the back office follows when it is attached."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 from PySide6.QtCore import QSettings
 from pytestqt.qtbot import QtBot
@@ -32,6 +34,35 @@ def test_the_first_window_needs_none_of_the_back_office() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
     )
     assert done.stdout.strip() == ""
+
+
+def test_the_app_opens_on_the_sandbox_and_quits_cleanly(tmp_path: Path) -> None:
+    """The app's own start path in a process of its own: the window, then the back office and
+    the sandbox profile logged in; quitting ends with exit code 0 (Qt aborts the process when
+    a worker thread of the asyncio loop is left running)."""
+    code = (
+        "from PySide6.QtCore import QTimer\n"
+        "from PySide6.QtWidgets import QApplication\n"
+        "from ctrader_admin.app import run_gui\n"
+        "def ready(window):\n"
+        "    session = window.ctx.session\n"
+        "    print('open:', window.band.name.text(), session.logged_in, flush=True)\n"
+        "    QTimer.singleShot(100, QApplication.instance().quit)\n"
+        "raise SystemExit(run_gui('sandbox', on_ready=ready))\n"
+    )
+    env = {
+        **os.environ,
+        "QT_QPA_PLATFORM": "offscreen",
+        "CTRADER_ADMIN_HOME": str(tmp_path),
+        "PYTHON_KEYRING_BACKEND": "keyring.backends.null.Keyring",
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "open: Sandbox True" in done.stdout
+    assert "QThread" not in done.stderr
+    assert (tmp_path / "logs" / "ctrader-admin.log").is_file()
 
 
 def test_a_lookup_typed_while_starting_runs_once_the_profile_is_open(
