@@ -51,7 +51,6 @@ class AccountsTab(Tab):
 
     def __init__(self, ctx: UiContext, parent: QWidget | None = None) -> None:
         super().__init__(ctx, parent)
-        self._working = False
         self._profile_id: str | None = None
         self.result: LinkedAccount | None = None
 
@@ -219,9 +218,7 @@ class AccountsTab(Tab):
         except InvalidInput as exc:
             self.show_invalid(exc, self.fields)
             return
-        self._working = True
-        self._refresh_controls()
-        try:
+        with self.working():
             answer = await self.ctx.confirm(
                 "Link trading account",
                 [
@@ -258,9 +255,6 @@ class AccountsTab(Tab):
                 self.password.setFocus()
                 return
             self.show_result(done.value)
-        finally:
-            self._working = False
-            self._refresh_controls()
 
     def show_result(self, result: LinkedAccount | None) -> None:
         self.result = result

@@ -358,7 +358,7 @@ class JobsTab(Tab):
         self.job_runner: JobRunner | None = None
         self.last_result: JobResult | None = None
         self._job_task: asyncio.Future[JobResult] | None = None
-        self._working = 0  # handlers under way: the controls stay disabled
+        self._handlers = 0  # handlers under way: the controls stay disabled
         self._latest: Progress | None = None
         self._shown: Progress | None = None
         self._jobs_stale = True
@@ -552,7 +552,7 @@ class JobsTab(Tab):
     def _refresh_buttons(self) -> None:
         session = self.ctx.backoffice.session
         write = self.writable()
-        idle = self._working == 0 and not self.running
+        idle = self._handlers == 0 and not self.running
         self.read_only_note.setVisible(session is not None and session.profile.read_only)
         for button in (self.open_csv_button, self.open_plan_button, self.revert_button):
             button.setEnabled(write and idle)
@@ -587,11 +587,11 @@ class JobsTab(Tab):
 
     def _begin(self) -> None:
         self.bar.hide()
-        self._working += 1
+        self._handlers += 1
         self._refresh_buttons()
 
     def _end(self) -> None:
-        self._working -= 1
+        self._handlers -= 1
         self._refresh_buttons()
 
     # --- the plan ------------------------------------------------------------------------------
@@ -1081,7 +1081,7 @@ class JobsTab(Tab):
     @async_slot()
     async def _show_selected_job(self) -> None:
         summary = self.selected_job()
-        if summary is None or self.running or self._working:
+        if summary is None or self.running or self._handlers:
             return
         store = self.store
         job = summary.job

@@ -42,7 +42,6 @@ class PartnersTab(Tab):
 
     def __init__(self, ctx: UiContext, parent: QWidget | None = None) -> None:
         super().__init__(ctx, parent)
-        self._working = False
         self._profile_id: str | None = None
         self.shown_target: PartnerTarget | None = None
 
@@ -215,9 +214,7 @@ class PartnersTab(Tab):
         target = self._target()
         if target is None:
             return
-        self._working = True
-        self._refresh_controls()
-        try:
+        with self.working():
             session = self.ctx.session
             done = await self.runner.run(
                 "Reading the partnerId",
@@ -228,9 +225,6 @@ class PartnersTab(Tab):
                 self._forget_shown()
                 return
             self.show_record(target, done.value)
-        finally:
-            self._working = False
-            self._refresh_controls()
 
     def show_record(self, target: PartnerTarget, record: Referral | None) -> None:
         owner = record.user_id if record is not None and target.level == "account" else None
@@ -274,15 +268,10 @@ class PartnersTab(Tab):
         target = self._target()
         if target is None:
             return
-        self._working = True
-        self._refresh_controls()
-        try:
+        with self.working():
             change = await actions.set_partner(self.ctx, self.runner, target)
             if change is not None:
                 self.show_value(target, change.after, how="Set")
-        finally:
-            self._working = False
-            self._refresh_controls()
 
     @async_slot()
     async def _delete(self) -> None:
@@ -291,9 +280,7 @@ class PartnersTab(Tab):
         target = self._target()
         if target is None:
             return
-        self._working = True
-        self._refresh_controls()
-        try:
+        with self.working():
             if target.level == "account" and target.user_id is None:
                 found = await self._owner_of(target)
                 if found is None:
@@ -302,9 +289,6 @@ class PartnersTab(Tab):
             change = await actions.delete_partner(self.ctx, self.runner, target)
             if change is not None:
                 self.show_value(target, None, how="Deleted")
-        finally:
-            self._working = False
-            self._refresh_controls()
 
     async def _owner_of(self, target: PartnerTarget) -> PartnerTarget | None:
         """Deleting an account-level record takes its owner's userId: from the local directory,

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
@@ -24,6 +25,7 @@ class Tab(QWidget):
     def __init__(self, ctx: UiContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.ctx = ctx
+        self._working = False  # one action at a time (``working``)
         self.outer = QVBoxLayout(self)
         self.outer.setContentsMargins(16, 12, 16, 12)
         self.outer.addWidget(heading(self.title))
@@ -43,6 +45,21 @@ class Tab(QWidget):
 
     def on_session_changed(self) -> None:
         """Override to refresh what depends on the profile (write controls, WL lists)."""
+
+    def _refresh_controls(self) -> None:
+        """Override to enable what can be used now (e.g. nothing that writes while working)."""
+
+    @contextmanager
+    def working(self) -> Iterator[None]:
+        """While an action runs: ``_working`` is set and the controls say so, whatever the
+        action's outcome."""
+        self._working = True
+        self._refresh_controls()
+        try:
+            yield
+        finally:
+            self._working = False
+            self._refresh_controls()
 
     def show_invalid(self, exc: InvalidInput, fields: Mapping[str, QWidget]) -> None:
         """Say what is wrong, outline the named fields and put the focus on the first one."""

@@ -58,7 +58,6 @@ class UsersTab(Tab):
 
     def __init__(self, ctx: UiContext, parent: QWidget | None = None) -> None:
         super().__init__(ctx, parent)
-        self._working = False
         self._profile_id: str | None = None
         self.result: CreatedUser | None = None
 
@@ -206,9 +205,7 @@ class UsersTab(Tab):
         except InvalidInput as exc:
             self.show_invalid(exc, self.fields)
             return
-        self._working = True
-        self._refresh_controls()
-        try:
+        with self.working():
             language = request.preferred_language or DEFAULT_LANGUAGE
             answer = await self.ctx.confirm(
                 "Create cTID user",
@@ -240,9 +237,6 @@ class UsersTab(Tab):
             if done is None:
                 return
             self.show_result(done.value, request)
-        finally:
-            self._working = False
-            self._refresh_controls()
 
     def show_result(
         self, result: CreatedUser | None, request: CreateCtidRequest | None = None

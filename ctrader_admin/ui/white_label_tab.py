@@ -41,7 +41,6 @@ class WhiteLabelTab(Tab):
 
     def __init__(self, ctx: UiContext, parent: QWidget | None = None) -> None:
         super().__init__(ctx, parent)
-        self._working = False
         self._profile_id: str | None = None
         self.account: Trader | None = None  # the last read, for the login it was read for
         self.last_move: WhiteLabelMove | None = None
@@ -178,9 +177,7 @@ class WhiteLabelTab(Tab):
         login = self._parsed_login()
         if login is None:
             return
-        self._working = True
-        self._refresh_controls()
-        try:
+        with self.working():
             session = self.ctx.session
             done = await self.runner.run(
                 "Reading the account",
@@ -195,9 +192,6 @@ class WhiteLabelTab(Tab):
                 other = [wl for wl in _items(self.target) if wl != done.value.broker_name]
                 if other:  # "to" defaults to a White Label the account is not already on
                     self.target.setCurrentText(other[0])
-        finally:
-            self._working = False
-            self._refresh_controls()
 
     def show_account(self, account: Trader | None) -> None:
         self.account = account
@@ -247,9 +241,7 @@ class WhiteLabelTab(Tab):
             self.bar.show_error(InvalidInput({"White Label": "choose the target White Label"}))
             mark_invalid(self.fields, {"White Label": "choose the target White Label"})
             return
-        self._working = True
-        self._refresh_controls()
-        try:
+        with self.working():
             move = await actions.move_account(
                 self.ctx,
                 self.runner,
@@ -259,9 +251,6 @@ class WhiteLabelTab(Tab):
             )
             if move is not None:
                 self.show_move(move)
-        finally:
-            self._working = False
-            self._refresh_controls()
 
     def show_move(self, move: WhiteLabelMove) -> None:
         """The read-back verdict, loud: confirmed, did NOT change, or could not be read back."""
