@@ -251,44 +251,6 @@ def _percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, math.ceil(q * len(ordered)) - 1))]
 
 
-# --- the engine change this benchmark suggests ---------------------------------------------------
-
-
-def offload_engine_io() -> None:
-    """--engine-fix: what moving the bulk engine's synchronous store work off the event loop
-    would give (a monkeypatch here, not a change to the engine): the checkpoint saves of
-    ``JobRunner._ticker`` (a commit with fsync every 0.25 s) and the journal recovery and
-    checkpoint read at the start of ``JobRunner.run``, on worker threads."""
-    from ctrader_admin.services.bulk import runner as engine
-
-    async def _ticker(self: Any) -> None:
-        last_save = time.monotonic()
-        while True:
-            await asyncio.sleep(self.options.progress_interval)
-            if time.monotonic() - last_save >= self.options.checkpoint_interval and self._dirty:
-                numbers, self._dirty = sorted(self._dirty), set()
-                rows = [self._checkpoint(self._rows[n - 1]) for n in numbers]
-                await asyncio.to_thread(self.store.save_rows, self.job.id, rows)
-                last_save = time.monotonic()
-            self._emit(self._phase())
-
-    original_run = engine.JobRunner.run
-
-    async def run(self: Any) -> Any:
-        journal = self.session.journal
-        await asyncio.to_thread(journal.recover)
-        await asyncio.to_thread(self._load)
-        self._load = lambda: None
-        journal.recover = lambda: []
-        try:
-            return await original_run(self)
-        finally:
-            del journal.recover
-
-    engine.JobRunner._ticker = _ticker  # type: ignore[method-assign]
-    engine.JobRunner.run = run  # type: ignore[method-assign]
-
-
 # --- the app -------------------------------------------------------------------------------------
 
 
@@ -525,12 +487,7 @@ def main() -> None:
     parser.add_argument("--in-process", action="store_true", help="sandbox in this process")
     parser.add_argument("--explain", action="store_true", help="sample stacks during stalls")
     parser.add_argument("--screenshots", type=Path, help="save PNGs of the tab (no figures)")
-    parser.add_argument(
-        "--engine-fix", action="store_true", help="simulate the suggested engine change"
-    )
     args = parser.parse_args()
-    if args.engine_fix:
-        offload_engine_io()
     if args.screenshots is not None:
         args.rows = min(args.rows, 400)
     keyring.set_keyring(null.Keyring())  # type: ignore[no-untyped-call]  # never the real one
@@ -551,11 +508,6 @@ def main() -> None:
             print(
                 f"sandbox: {described}; {args.rows:,} writes, concurrency {args.concurrency}, "
                 f"probe every {args.probe_ms} ms, {os.cpu_count()} CPUs"
-                + (
-                    "; engine store work simulated off the loop (--engine-fix)"
-                    if args.engine_fix
-                    else ""
-                )
             )
             office = backoffice_for(paths, url, sandbox, budget)
             with loop:
