@@ -18,6 +18,8 @@ from ctrader_admin.redaction import register_secret
 if TYPE_CHECKING:
     from keyring.backend import KeyringBackend
 
+    from ctrader_admin.store.profiles import Profile
+
 log = logging.getLogger(__name__)
 
 SERVICE_NAME = APP_NAME
@@ -155,6 +157,18 @@ class TokenStore:
             self._memory.pop(key, None)
         if not self._backend_reason:
             self._delete_saved(key)
+
+    def forget_stale(self, old: Profile, new: Profile) -> bool:
+        """After ``old`` was edited into ``new``: a token saved for a manager login the profile
+        no longer uses, or that it must no longer remember, leaves the keyring (the session in
+        use keeps its own copy). True when there was one to forget."""
+        if old.manager_login is None or self._backend_reason:
+            return False
+        login_changed = old.manager_login != new.manager_login
+        if not login_changed and (new.remember_token or not old.remember_token):
+            return False
+        self._delete_saved(self._key(old.id, old.manager_login))
+        return True
 
     def _delete_saved(self, key: str) -> None:
         import keyring.errors

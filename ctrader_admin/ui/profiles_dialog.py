@@ -291,6 +291,8 @@ class ProfilesDialog(QDialog):
         self.store: ProfileStore = backoffice.profiles
         self._current_key: str | None = None
         self._draft: dict[str, Any] | None = None
+        # Forgetting a stale keyring token after an edit (save), awaited by nobody but kept alive.
+        self._forgetting: asyncio.Future[bool] | None = None
         self._loaded_state: tuple[object, ...] = ()
         self._filling = False
         self._selecting = False
@@ -956,6 +958,7 @@ class ProfilesDialog(QDialog):
             self._show_invalid(errors)
             return False
         draft = self._current_key == DRAFT_KEY
+        before = None if draft else self.store.get(self._current_key)
         try:
             if draft:
                 self.store.add(profile)
@@ -976,6 +979,11 @@ class ProfilesDialog(QDialog):
             )
             return False
         self.backoffice.settings = self.store.settings
+        if before is not None:
+            # Off the loop: keyring calls may block on D-Bus.
+            self._forgetting = asyncio.ensure_future(
+                asyncio.to_thread(self.backoffice.tokens.forget_stale, before, profile)
+            )
         self._draft = None
         self._select_after_reload(profile.id)
         message = f"Saved “{profile.name}”."

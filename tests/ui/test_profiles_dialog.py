@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from keyring.backend import KeyringBackend
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
@@ -31,6 +32,7 @@ from ui_helpers import MANAGER, wait_for_dialog
 from ctrader_admin.services.backoffice import Backoffice
 from ctrader_admin.store.paths import AppPaths
 from ctrader_admin.store.profiles import SANDBOX_PROFILE_ID, Profile
+from ctrader_admin.store.tokens import SERVICE_NAME
 from ctrader_admin.ui.dialogs import ask
 from ctrader_admin.ui.notify import Level
 from ctrader_admin.ui.profiles_dialog import ChoiceDialog, ProfilesDialog, split_names
@@ -298,6 +300,29 @@ def test_delete_asks_then_removes_and_forgets_the_token(
     assert dialog.model.row_of(LIVE.id) == -1
     assert dialog.name_edit.text() == "Sandbox"  # the neighbour is shown
     assert backoffice.tokens.get(LIVE.id, 40001) is None
+
+
+def test_an_edit_of_login_or_remember_leaves_no_old_token_in_the_keyring(
+    qtbot: QtBot, dialog: ProfilesDialog, backoffice: Backoffice, memory_keyring: KeyringBackend
+) -> None:
+    def saved(login: int) -> str | None:
+        return memory_keyring.get_password(SERVICE_NAME, f"{LIVE.id}/{login}")
+
+    backoffice.tokens.set(LIVE.id, 40001, "tok-acme-live-123456", remember=True)
+    click_row(qtbot, dialog, LIVE.id)
+    dialog.budget_spin.setValue(42)
+    dialog.save_button.click()
+    qtbot.wait(50)
+    assert saved(40001) == "tok-acme-live-123456"  # same login, still remembered: kept
+
+    dialog.login_edit.setText("40002")
+    dialog.save_button.click()
+    qtbot.waitUntil(lambda: saved(40001) is None)
+
+    backoffice.tokens.set(LIVE.id, 40002, "tok-acme-live-654321", remember=True)
+    dialog.remember_check.setChecked(False)
+    dialog.save_button.click()
+    qtbot.waitUntil(lambda: saved(40002) is None)
 
 
 def test_sandbox_cannot_be_deleted_and_its_url_is_fixed(

@@ -93,6 +93,35 @@ def test_remember_false_keeps_memory_only_and_forgets_saved_copy(
     assert TokenStore(memory_keyring).get("a", 1) is None
 
 
+def test_an_edited_profile_leaves_no_stale_token_in_the_keyring(
+    memory_keyring: MemoryKeyring,
+) -> None:
+    from ctrader_admin.store.profiles import Profile
+
+    old = Profile(
+        id="acme-live",
+        name="Acme live",
+        kind="remote",
+        base_url="https://live-acme.webapi.example:8443",
+        broker_names=["acme"],
+        broker_crm_name="acme_crm",
+        manager_login=1234,
+    )
+    store = TokenStore(memory_keyring)
+    store.set(old.id, 1234, TOKEN)
+    renamed = old.model_copy(update={"name": "Acme production"})
+    assert not store.forget_stale(old, renamed)  # same login, still remembered: kept
+    assert TokenStore(memory_keyring).get(old.id, 1234) == TOKEN
+
+    assert store.forget_stale(old, old.model_copy(update={"manager_login": 5678}))
+    assert TokenStore(memory_keyring).get(old.id, 1234) is None
+    assert store.get(old.id, 1234) == TOKEN  # the session in use keeps its copy
+
+    store.set(old.id, 1234, TOKEN)
+    assert store.forget_stale(old, old.model_copy(update={"remember_token": False}))
+    assert memory_keyring.passwords == {}
+
+
 def test_tokens_are_registered_for_redaction(memory_keyring: MemoryKeyring) -> None:
     memory_keyring.passwords[(SERVICE_NAME, "a/1")] = "saved-token-xyz-123"
     TokenStore(memory_keyring).get("a", 1)
