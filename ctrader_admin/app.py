@@ -14,6 +14,7 @@ import linecache
 import logging
 import sys
 from collections.abc import Callable
+from types import TracebackType
 from typing import TYPE_CHECKING
 
 from ctrader_admin.log_redaction import install_log_redaction
@@ -108,28 +109,34 @@ def _import_on_worker(loop: asyncio.AbstractEventLoop, paths: AppPaths) -> async
 
 class Started:
     """One start of the desktop app: the Qt application and its shown main window at once;
-    asyncio on Qt's loop once ``attach_loop`` is called; the back office (``back_office()``)
+    asyncio on Qt's loop once ``finish_start`` is called; the back office (``back_office()``)
     once its modules are imported."""
 
-    def __init__(self, app: QApplication, window: MainWindow, paths: AppPaths) -> None:
+    def __init__(
+        self, app: QApplication, window: MainWindow, paths: AppPaths, style_sheet: str | None
+    ) -> None:
         self.app = app
         self.window = window
         self.paths = paths
+        self.style_sheet = style_sheet
         self.loop: QEventLoop | None = None  # qasync's: asyncio on Qt's event loop
         self.sandbox: SandboxHost | None = None
         self.backoffice: Backoffice | None = None
         self._imported: asyncio.Future[None] | None = None
 
-    def attach_loop(self, *, qt_running: bool) -> QEventLoop:
-        """Set up the log file, put asyncio on Qt's event loop and start importing the back office
-        behind the window.
-        ``qt_running``: Qt's loop already turns (the app); otherwise the caller runs it through
-        the returned loop (the smoke test)."""
+    def finish_start(self, *, qt_running: bool) -> QEventLoop:
+        """What the first window did without, once it is on screen: the log file, the style
+        sheet (it only pads tooltips and the status bar, and re-styling every widget of the
+        first window cost ~6 ms), asyncio on Qt's event loop, and the back office's modules
+        importing behind the window. ``qt_running``: Qt's loop already turns (the app);
+        otherwise the caller runs it through the returned loop (the smoke test)."""
         import asyncio
 
         import qasync
 
         configure_logging(self.paths)
+        if self.style_sheet is not None:
+            self.app.setStyleSheet(self.style_sheet)
         self.loop = qasync.QEventLoop(self.app, already_running=qt_running)
         asyncio.set_event_loop(self.loop)
         self._imported = _import_on_worker(self.loop, self.paths)
@@ -139,7 +146,7 @@ class Started:
         """The back office, built (on this thread) and handed to the window on first call."""
         if self.backoffice is None:
             if self._imported is None:
-                raise RuntimeError("attach_loop() first")
+                raise RuntimeError("finish_start() first")
             await self._imported
             from ctrader_admin.wiring import SandboxHost, build_backoffice
 
@@ -170,7 +177,6 @@ def start_window(paths: AppPaths, *, strict_branding: bool = False) -> Started:
     from PySide6.QtWidgets import QApplication
 
     from ctrader_admin import APP_NAME, __version__
-    from ctrader_admin.ui.crash import install_excepthook
     from ctrader_admin.ui.main_window import MainWindow
 
     hold_early_records()
@@ -178,12 +184,12 @@ def start_window(paths: AppPaths, *, strict_branding: bool = False) -> Started:
     app = existing if isinstance(existing, QApplication) else QApplication([APP_NAME])
     app.setApplicationName(APP_NAME)
     app.setApplicationVersion(__version__)
-    brand_application(strict=strict_branding)
-    install_excepthook()
+    style_sheet = brand_application(strict=strict_branding)
+    sys.excepthook = _report_uncaught
     settings = QSettings(str(paths.ensure_config_dir() / "window.ini"), QSettings.Format.IniFormat)
     window = MainWindow(None, settings)
     window.show()
-    return Started(app, window, paths)
+    return Started(app, window, paths, style_sheet)
 
 
 def run_gui(
@@ -216,7 +222,7 @@ def run_gui(
         # The window is on screen and answering: now asyncio and, behind it, the back office.
         if on_shown is not None:
             on_shown(window)
-        loop = started.attach_loop(qt_running=True)
+        loop = started.finish_start(qt_running=True)
         loop.create_task(open_first_profile()).add_done_callback(report)
 
     QTimer.singleShot(0, first_turn)
@@ -235,10 +241,21 @@ def settle_start_up_heap() -> None:
     gc.freeze()
 
 
-def brand_application(strict: bool = False) -> None:
-    """Window icon, desktop-file name and style sheet, all from ``resources/``. A missing
-    resource is logged and the app runs on (unbranded) — except in the smoke test, which
-    exists to catch exactly that in a built artefact."""
+def _report_uncaught(
+    exc_type: type[BaseException], exc: BaseException, tb: TracebackType | None
+) -> None:
+    """``sys.excepthook`` from the start: the crash dialog's module is imported by the first
+    crash, not with the first window."""
+    from ctrader_admin.ui.crash import report_uncaught
+
+    report_uncaught(exc_type, exc, tb)
+
+
+def brand_application(strict: bool = False) -> str | None:
+    """Window icon and desktop-file name from ``resources/``; returns the style sheet, which
+    ``Started.finish_start`` applies. A missing resource is logged and the app runs on
+    (unbranded) — except in the smoke test, which exists to catch exactly that in a built
+    artefact."""
     from PySide6.QtCore import QSize
     from PySide6.QtGui import QGuiApplication, QIcon
     from PySide6.QtWidgets import QApplication
@@ -252,12 +269,9 @@ def brand_application(strict: bool = False) -> None:
         for size, path in resources.icon_files().items():
             icon.addFile(str(path), QSize(size, size))
         QApplication.setWindowIcon(icon)
-        style = resources.style_sheet()
+        return resources.style_sheet()
     except resources.ResourceMissingError as exc:
         if strict:
             raise
         log.warning("Running without the application icon and style sheet: %s", exc)
-        return
-    app = QApplication.instance()
-    if isinstance(app, QApplication):
-        app.setStyleSheet(style)
+        return None

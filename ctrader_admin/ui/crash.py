@@ -4,7 +4,6 @@ written is redacted first, so a crash report never carries the token or a passwo
 from __future__ import annotations
 
 import logging
-import platform
 import sys
 import traceback
 from types import TracebackType
@@ -30,6 +29,8 @@ log = logging.getLogger(__name__)
 def crash_report(
     exc_type: type[BaseException], exc: BaseException, tb: TracebackType | None
 ) -> str:
+    import platform
+
     details = "".join(traceback.format_exception(exc_type, exc, tb))
     header = (
         f"ctrader-admin {__version__} on {platform.system()} {platform.release()}, "
@@ -65,20 +66,23 @@ class CrashDialog(QDialog):
         layout.addWidget(buttons)
 
 
+def report_uncaught(
+    exc_type: type[BaseException], exc: BaseException, tb: TracebackType | None
+) -> None:
+    """``sys.excepthook``: uncaught exceptions (qasync sends those of async slots here too) are
+    logged, redacted, and shown in the dialog."""
+    if issubclass(exc_type, KeyboardInterrupt):
+        sys.__excepthook__(exc_type, exc, tb)
+        return
+    report = crash_report(exc_type, exc, tb)
+    log.error("Unexpected error\n%s", report)
+    if QApplication.instance() is None:
+        sys.stderr.write(report)
+        return
+    dialog = CrashDialog(report, QApplication.activeWindow())
+    dialog.setModal(True)
+    dialog.show()
+
+
 def install_excepthook() -> None:
-    """Route uncaught exceptions (qasync sends those of async slots here too) to the dialog."""
-
-    def hook(exc_type: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
-        if issubclass(exc_type, KeyboardInterrupt):
-            sys.__excepthook__(exc_type, exc, tb)
-            return
-        report = crash_report(exc_type, exc, tb)
-        log.error("Unexpected error\n%s", report)
-        if QApplication.instance() is None:
-            sys.stderr.write(report)
-            return
-        dialog = CrashDialog(report, QApplication.activeWindow())
-        dialog.setModal(True)
-        dialog.show()
-
-    sys.excepthook = hook
+    sys.excepthook = report_uncaught

@@ -7,6 +7,7 @@ other tabs, the profile and log-in controls) follows on ``attach``."""
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING
@@ -98,11 +99,26 @@ class TabPages(Mapping[str, Tab]):
 class GlobalShortcutGuard(QObject):
     """Keeps application-wide shortcuts working while a text field has focus: on Linux a
     QLineEdit claims Ctrl+K (Emacs "kill line") in its ShortcutOverride, which would swallow
-    "jump to id". Filtering the override (without accepting it) lets the shortcut fire."""
+    "jump to id". Filtering the override (without accepting it) lets the shortcut fire.
 
-    def __init__(self, sequences: list[QKeySequence], parent: QObject) -> None:
+    The override goes to the focus widget, so only that widget is watched: a filter on the
+    whole application would run Python for every event of every widget (a cost at every paint,
+    and a GIL to wait for while a bulk job's threads run)."""
+
+    def __init__(self, sequences: list[QKeySequence], app: QApplication, parent: QObject) -> None:
         super().__init__(parent)
         self._sequences = [seq for seq in sequences if not seq.isEmpty()]
+        self._watched: QWidget | None = None
+        app.focusChanged.connect(self._follow_focus)
+
+    def _follow_focus(self, _old: QWidget | None, now: QWidget | None) -> None:
+        if self._watched is not None:
+            # RuntimeError: it was being destroyed, and its filters go with it.
+            with contextlib.suppress(RuntimeError):
+                self._watched.removeEventFilter(self)
+        self._watched = now
+        if now is not None:
+            now.installEventFilter(self)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if event.type() == QEvent.Type.ShortcutOverride and isinstance(event, QKeyEvent):
@@ -244,8 +260,8 @@ class MainWindow(QMainWindow):
         jump.triggered.connect(self.jump)
         go_menu.addAction(jump)
         app = QApplication.instance()
-        if app is not None:
-            app.installEventFilter(GlobalShortcutGuard([jump.shortcut()], self))
+        if isinstance(app, QApplication):
+            GlobalShortcutGuard([jump.shortcut()], app, self)
         for index in range(len(TABS)):  # Alt+1…: built by currentChanged
             action = QAction(f"Tab {index + 1}", self)
             action.setShortcut(QKeySequence(f"Alt+{index + 1}"))

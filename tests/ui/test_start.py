@@ -46,7 +46,8 @@ def test_the_app_opens_on_the_sandbox_and_quits_cleanly(tmp_path: Path) -> None:
         "from ctrader_admin.app import run_gui\n"
         "def ready(window):\n"
         "    session = window.ctx.session\n"
-        "    print('open:', window.band.name.text(), session.logged_in, flush=True)\n"
+        "    styled = 'QToolTip' in QApplication.instance().styleSheet()\n"
+        "    print('open:', window.band.name.text(), session.logged_in, styled, flush=True)\n"
         "    QTimer.singleShot(100, QApplication.instance().quit)\n"
         "raise SystemExit(run_gui('sandbox', on_ready=ready))\n"
     )
@@ -60,7 +61,7 @@ def test_the_app_opens_on_the_sandbox_and_quits_cleanly(tmp_path: Path) -> None:
         [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120
     )
     assert done.returncode == 0, done.stderr[-3000:]
-    assert "open: Sandbox True" in done.stdout
+    assert "open: Sandbox True True" in done.stdout  # logged in, the style sheet applied
     assert "QThread" not in done.stderr
     assert (tmp_path / "logs" / "ctrader-admin.log").is_file()
 
