@@ -47,8 +47,8 @@ import httpx
 import keyring
 import qasync
 from keyring.backends import null
-from PySide6.QtCore import QObject, Qt, QTimer
-from PySide6.QtWidgets import QApplication, QMainWindow
+from PySide6.QtCore import QObject, QSettings, Qt, QTimer
+from PySide6.QtWidgets import QApplication
 
 from ctrader_admin.api import ApiClient, ConnectionConfig
 from ctrader_admin.app import settle_start_up_heap
@@ -62,9 +62,9 @@ from ctrader_admin.store.journal import Journal
 from ctrader_admin.store.paths import AppPaths
 from ctrader_admin.store.profiles import Profile, ProfileStore
 from ctrader_admin.store.tokens import TokenStore
-from ctrader_admin.ui.context import UiContext
 from ctrader_admin.ui.dialogs import ConfirmWriteDialog
 from ctrader_admin.ui.jobs_tab import JobsTab
+from ctrader_admin.ui.main_window import MainWindow
 
 SEED = 20260101
 MANAGER = TRAINING_MANAGERS[0]
@@ -344,12 +344,14 @@ async def drive(
     session = await office.open("bench")
     await session.login(MANAGER.login, MANAGER.password, remember=False)
     settle_start_up_heap()  # as the app does once its first profile is open (app.py)
-    window = QMainWindow()
-    ctx = UiContext(office, window)
-    tab = JobsTab(ctx)
-    window.setCentralWidget(tab)
+    # The app's own window (band, tabs, shortcuts), on its Jobs tab.
+    settings = QSettings(str(home / "window.ini"), QSettings.Format.IniFormat)
+    window = MainWindow(office, settings)
     window.resize(1280, 800)
     window.show()
+    tab = window.show_tab("JobsTab")
+    if not isinstance(tab, JobsTab):
+        raise SystemExit("the Jobs tab is not a JobsTab")
     tab.apply_options = options
     tag = f"GUI-{int(time.time()) % 100000}"
     source = home / "attributions.csv"
@@ -367,7 +369,7 @@ async def drive(
         raise SystemExit(f"planning failed: {tab.bar.label.text()}")
     if screenshots is not None:
         await asyncio.sleep(0.2)
-        _save(window, screenshots / "jobs-1-plan.png")
+        _save(tab, screenshots / "jobs-1-plan.png")
 
     probe = Probe(probe_ms)
     # The floor: the same probe with the window idle (what the machine itself costs).
@@ -394,7 +396,7 @@ async def drive(
         while tab.progress.bar.value() < plan.to_write // 2:  # noqa: ASYNC110 - a Qt widget
             await asyncio.sleep(0.05)
         await asyncio.sleep(0.25)
-        _save(window, screenshots / "jobs-3-running.png")
+        _save(tab, screenshots / "jobs-3-running.png")
     await finished
     job_s = time.perf_counter() - job_started
     gc_watch.stop()
@@ -405,7 +407,7 @@ async def drive(
     counts: dict[str, int] = {k: v for k, v in (result.counts if result else {}).items() if v}
     if screenshots is not None:
         await asyncio.sleep(0.2)
-        _save(window, screenshots / "jobs-4-finished.png")
+        _save(tab, screenshots / "jobs-4-finished.png")
     window.close()
     await office.close()
     return Outcome(
