@@ -130,6 +130,12 @@ class PlanRowsModel(QAbstractTableModel):
 
     def set_plan(self, plan: Plan | None) -> None:
         """Show ``plan`` (None: nothing); row states are cleared."""
+        if plan is not None and plan is self.plan:
+            # The plan on screen (a job starts on the diff just shown): its rows stay, only
+            # their states go — no reset, which would lay out and repaint the whole view.
+            count = len(self._rows)
+            self.replace_states([None] * count, [None] * count)
+            return
         self.beginResetModel()
         self.plan = plan
         self._rows = list(plan.rows) if plan is not None else []

@@ -963,6 +963,9 @@ class JobsTab(Tab):
 
     async def _settle_view(self, runner: JobRunner) -> None:
         """The last word of the job: its final progress and every row's final state."""
+        # A turn of the window's loop between the report (a message bar appears) and the final
+        # progress (the bar at 100 % repaints the window at once): two short turns, not one long.
+        await asyncio.sleep(0)
         self._follow_job(force_view=True)
         await self._show_states(runner)
         job = await asyncio.to_thread(self.store.job, runner.job_id)
