@@ -446,6 +446,11 @@ class JobsTab(Tab):
         actions.addWidget(self.apply_button)
         top_layout.addLayout(actions)
         self.progress = JobProgressPanel()
+        # Its room is kept while it is hidden: a job's start then shows it without laying out
+        # (and repainting) the table above it again, thousands of rows for a big plan.
+        policy = self.progress.sizePolicy()
+        policy.setRetainSizeWhenHidden(True)
+        self.progress.setSizePolicy(policy)
         top_layout.addWidget(self.progress)
 
         self.jobs_box = QGroupBox("Jobs on this connection")
