@@ -226,9 +226,40 @@ def run_gui(
         loop.create_task(open_first_profile()).add_done_callback(report)
 
     QTimer.singleShot(0, first_turn)
+    wake = close_on_terminal_signals(window)  # noqa: F841 - kept alive while Qt's loop runs
     started.app.exec()
     started.close()
     return 0
+
+
+def close_on_terminal_signals(window: MainWindow) -> object:
+    """Ctrl+C (SIGINT) or SIGTERM close the window as File → Quit does (its geometry and last
+    profile are saved). Qt's loop runs no Python while it is idle, so the signal wakes it
+    through a socket that Python's C-level handler writes to; Python runs the handler in the
+    slot that drains it. Returns what must stay alive meanwhile."""
+    import contextlib
+    import signal
+    import socket
+
+    from PySide6.QtCore import QSocketNotifier
+
+    reader, writer = socket.socketpair()
+    reader.setblocking(False)
+    writer.setblocking(False)
+    signal.set_wakeup_fd(writer.fileno())
+    notifier = QSocketNotifier(reader.fileno(), QSocketNotifier.Type.Read, window)
+
+    def drain() -> None:
+        with contextlib.suppress(OSError):
+            reader.recv(64)
+
+    def close(_signal: int, _frame: object) -> None:
+        window.close()
+
+    notifier.activated.connect(drain)
+    signal.signal(signal.SIGINT, close)
+    signal.signal(signal.SIGTERM, close)
+    return reader, writer, notifier
 
 
 def settle_start_up_heap() -> None:

@@ -4,8 +4,10 @@ what needs the back office follows when it is attached."""
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from PySide6.QtCore import QSettings
@@ -64,6 +66,38 @@ def test_the_app_opens_on_the_sandbox_and_quits_cleanly(tmp_path: Path) -> None:
     assert "open: Sandbox True True" in done.stdout  # logged in, the style sheet applied
     assert "QThread" not in done.stderr
     assert (tmp_path / "logs" / "ctrader-admin.log").is_file()
+
+
+def test_ctrl_c_in_the_terminal_closes_the_app_like_quit(tmp_path: Path) -> None:
+    """SIGINT (Ctrl+C where the app was started) closes the window: exit code 0, and its
+    geometry is saved as on File → Quit."""
+    code = (
+        "from ctrader_admin.app import run_gui\n"
+        "raise SystemExit(run_gui('sandbox', on_ready=lambda w: print('ready', flush=True)))\n"
+    )
+    env = {
+        **os.environ,
+        "QT_QPA_PLATFORM": "offscreen",
+        "CTRADER_ADMIN_HOME": str(tmp_path),
+        "PYTHON_KEYRING_BACKEND": "keyring.backends.null.Keyring",
+    }
+    with subprocess.Popen(
+        [sys.executable, "-c", code],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    ) as app:
+        try:
+            assert app.stdout is not None
+            assert app.stdout.readline().strip() == "ready"
+            time.sleep(0.3)  # idle: Qt's loop waits in C++, with no Python running
+            app.send_signal(signal.SIGINT)
+            _, errors = app.communicate(timeout=30)
+            assert app.returncode == 0, errors[-3000:]
+        finally:
+            app.kill()
+    assert "geometry" in (tmp_path / "config" / "window.ini").read_text(encoding="utf-8")
 
 
 def test_a_lookup_typed_while_starting_runs_once_the_profile_is_open(
