@@ -47,8 +47,9 @@ class _EarlyRecords(logging.Handler):
 
 
 def hold_early_records() -> None:
-    """Keep log records until ``configure_logging`` (the log file's module, logging.handlers,
-    is ~10 ms of imports that the first window does without)."""
+    """Keep log records (redacted, as every record) until ``configure_logging``: the log
+    file's module, logging.handlers, is ~10 ms of imports that the first window does without."""
+    install_log_redaction()
     logging.getLogger().addHandler(_EarlyRecords())
 
 
