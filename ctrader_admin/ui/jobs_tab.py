@@ -839,30 +839,20 @@ class JobsTab(Tab):
             if answer is None:
                 return
             reason, ticket, typed = answer
-            try:
-                # On a worker thread: recording a job writes every row's checkpoint and seals
-                # the plan's hash, 100+ ms for a big plan that the window must not wait for.
-                self._frozen = _freeze_heap()
-                self._handoff = _quick_gil_handoff()
-                runner = await asyncio.to_thread(
-                    partial(
-                        JobRunner.start,
-                        session,
-                        self.store,
-                        plan,
-                        reason=reason,
-                        ticket=ticket,
-                        confirmation=typed,
-                        options=self.apply_options,
-                        on_progress=self._on_progress,
-                    )
+            runner = await self._make_runner(
+                partial(
+                    JobRunner.start,
+                    session,
+                    self.store,
+                    plan,
+                    reason=reason,
+                    ticket=ticket,
+                    confirmation=typed,
+                    options=self.apply_options,
+                    on_progress=self._on_progress,
                 )
-            except Exception as exc:
-                _thaw_heap(self._frozen)
-                _restore_gil_handoff(self._handoff)
-                if not is_expected(exc):
-                    raise
-                self.bar.show_error(exc)
+            )
+            if runner is None:
                 return
         finally:
             self._end()
@@ -890,30 +880,39 @@ class JobsTab(Tab):
             )
             if answer is None:
                 return
-            try:
-                self._frozen = _freeze_heap()
-                self._handoff = _quick_gil_handoff()
-                runner = await asyncio.to_thread(  # reads and checks the whole plan
-                    partial(
-                        JobRunner.resume,
-                        session,
-                        self.store,
-                        job.id,
-                        confirmation=answer[2],
-                        options=self.apply_options,
-                        on_progress=self._on_progress,
-                    )
+            runner = await self._make_runner(
+                partial(
+                    JobRunner.resume,
+                    session,
+                    self.store,
+                    job.id,
+                    confirmation=answer[2],
+                    options=self.apply_options,
+                    on_progress=self._on_progress,
                 )
-            except Exception as exc:
-                _thaw_heap(self._frozen)
-                _restore_gil_handoff(self._handoff)
-                if not is_expected(exc):
-                    raise
-                self.bar.show_error(exc)
+            )
+            if runner is None:
                 return
         finally:
             self._end()
         await self._run_job(runner, runner.plan, f"Resuming job {job.id}")
+
+    async def _make_runner(self, make: Callable[[], JobRunner]) -> JobRunner | None:
+        """Start or resume a job's runner on a worker thread (recording a job writes every
+        row's checkpoint and seals the plan; resuming reads and checks it all: 100+ ms for a big
+        plan that the window must not wait for), with the heap frozen and the quick GIL handoff
+        for the job that follows. None, and said why, when it cannot start."""
+        self._frozen = _freeze_heap()
+        self._handoff = _quick_gil_handoff()
+        try:
+            return await asyncio.to_thread(make)
+        except Exception as exc:
+            _thaw_heap(self._frozen)
+            _restore_gil_handoff(self._handoff)
+            if not is_expected(exc):
+                raise
+            self.bar.show_error(exc)
+            return None
 
     async def _run_job(self, runner: JobRunner, plan: Plan, what: str) -> None:
         """The job's handler: the same shape as ui/runner.py (controls off, expected errors in
