@@ -204,6 +204,8 @@ def run_gui(
     benchmarks/startup.py, which measures this very start path."""
     from PySide6.QtCore import QTimer
 
+    from ctrader_admin.ui.slots import report_failure
+
     started = start_window(AppPaths.from_environment())
     window = started.window
 
@@ -214,17 +216,13 @@ def run_gui(
         if on_ready is not None:
             on_ready(window)
 
-    def report(task: asyncio.Future[None]) -> None:
-        error = None if task.cancelled() else task.exception()
-        if error is not None:  # the crash dialog: the window stays, with what went wrong
-            sys.excepthook(type(error), error, error.__traceback__)
-
     def first_turn() -> None:
         # The window is on screen and answering: now asyncio and, behind it, the back office.
         if on_shown is not None:
             on_shown(window)
         loop = started.finish_start(qt_running=True)
-        loop.create_task(open_first_profile()).add_done_callback(report)
+        # A failure opens the crash dialog; the window stays, with what went wrong.
+        loop.create_task(open_first_profile()).add_done_callback(report_failure)
 
     QTimer.singleShot(0, first_turn)
     wake = close_on_terminal_signals(window)  # noqa: F841 - kept alive while Qt's loop runs

@@ -46,7 +46,7 @@ def async_slot(*types: type) -> Callable[[Handler[S, P]], Callable[Concatenate[S
                         raise
                     args = args[:-1]
             task = asyncio.ensure_future(call(*args))
-            task.add_done_callback(_report_failure)
+            task.add_done_callback(report_failure)
             return task
 
         return cast(Callable[Concatenate[S, P], Any], wrapper)
@@ -54,6 +54,7 @@ def async_slot(*types: type) -> Callable[[Handler[S, P]], Callable[Concatenate[S
     return decorate
 
 
-def _report_failure(task: asyncio.Future[None]) -> None:
+def report_failure(task: asyncio.Future[None]) -> None:
+    """A task's done-callback: its exception (not a cancellation) goes to ``sys.excepthook``."""
     if not task.cancelled() and (error := task.exception()) is not None:
         sys.excepthook(type(error), error, error.__traceback__)
