@@ -8,12 +8,13 @@ window."""
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import importlib
 import linecache
 import logging
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from types import TracebackType
 from typing import TYPE_CHECKING
 
@@ -225,40 +226,45 @@ def run_gui(
         loop.create_task(open_first_profile()).add_done_callback(report_failure)
 
     QTimer.singleShot(0, first_turn)
-    wake = close_on_terminal_signals(window)  # noqa: F841 - kept alive while Qt's loop runs
-    started.app.exec()
+    with closing_on_terminal_signals(window):
+        started.app.exec()
     started.close()
     return 0
 
 
-def close_on_terminal_signals(window: MainWindow) -> object:
-    """Ctrl+C (SIGINT) or SIGTERM close the window as File → Quit does (its geometry and last
-    profile are saved). Qt's loop runs no Python while it is idle, so the signal wakes it
-    through a socket that Python's C-level handler writes to; Python runs the handler in the
-    slot that drains it. Returns what must stay alive meanwhile."""
-    import contextlib
+@contextlib.contextmanager
+def closing_on_terminal_signals(window: MainWindow) -> Iterator[None]:
+    """While inside: Ctrl+C (SIGINT) or SIGTERM close the window as File → Quit does (its
+    geometry and last profile are saved). Qt's loop runs no Python while it is idle, so the
+    signal wakes it through a socket that Python's C-level handler writes to; Python runs the
+    handler in the slot that drains it. On the way out the previous handlers come back."""
     import signal
     import socket
 
     from PySide6.QtCore import QSocketNotifier
 
-    reader, writer = socket.socketpair()
-    reader.setblocking(False)
-    writer.setblocking(False)
-    signal.set_wakeup_fd(writer.fileno())
-    notifier = QSocketNotifier(reader.fileno(), QSocketNotifier.Type.Read, window)
+    def close(_signal: int, _frame: object) -> None:
+        window.close()
 
     def drain() -> None:
         with contextlib.suppress(OSError):
             reader.recv(64)
 
-    def close(_signal: int, _frame: object) -> None:
-        window.close()
-
-    notifier.activated.connect(drain)
-    signal.signal(signal.SIGINT, close)
-    signal.signal(signal.SIGTERM, close)
-    return reader, writer, notifier
+    reader, writer = socket.socketpair()
+    with reader, writer:
+        reader.setblocking(False)
+        writer.setblocking(False)
+        notifier = QSocketNotifier(reader.fileno(), QSocketNotifier.Type.Read, window)
+        notifier.activated.connect(drain)
+        previous_fd = signal.set_wakeup_fd(writer.fileno())
+        previous = {sig: signal.signal(sig, close) for sig in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            yield
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+            signal.set_wakeup_fd(previous_fd)
+            notifier.setEnabled(False)
 
 
 def settle_start_up_heap() -> None:
