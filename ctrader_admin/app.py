@@ -80,7 +80,9 @@ def configure_logging(paths: AppPaths, level: int = logging.INFO) -> None:
             logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
-def _import_on_worker(loop: asyncio.AbstractEventLoop, paths: AppPaths) -> asyncio.Future[None]:
+def _import_on_worker(
+    loop: asyncio.AbstractEventLoop, paths: AppPaths, profile: str | None
+) -> asyncio.Future[None]:
     """Import the back office's modules on a thread of its own; the future is resolved on the
     loop. Importing is mostly Python bytecode, so the GIL is shared every few milliseconds and
     the window keeps painting and answering meanwhile."""
@@ -100,7 +102,7 @@ def _import_on_worker(loop: asyncio.AbstractEventLoop, paths: AppPaths) -> async
         error: BaseException | None = None
         try:
             wiring = importlib.import_module("ctrader_admin.wiring")
-            wiring.import_first_profile_modules(paths)
+            wiring.import_first_profile_modules(paths, profile)
         except BaseException as exc:  # handed to the loop; the crash dialog shows it
             error = exc
         loop.call_soon_threadsafe(resolve, error)
@@ -126,12 +128,13 @@ class Started:
         self.backoffice: Backoffice | None = None
         self._imported: asyncio.Future[None] | None = None
 
-    def finish_start(self, *, qt_running: bool) -> QEventLoop:
+    def finish_start(self, *, qt_running: bool, profile: str | None) -> QEventLoop:
         """What the first window did without, once it is on screen: the log file, the style
         sheet (it only pads tooltips and the status bar, and re-styling every widget of the
         first window cost ~6 ms), asyncio on Qt's event loop, and the back office's modules
-        importing behind the window. ``qt_running``: Qt's loop already turns (the app);
-        otherwise the caller runs it through the returned loop (the smoke test)."""
+        importing behind the window (for ``profile``, the one to open first; None: the last
+        used). ``qt_running``: Qt's loop already turns (the app); otherwise the caller runs it
+        through the returned loop (the smoke test)."""
         import asyncio
 
         import qasync
@@ -141,7 +144,7 @@ class Started:
             self.app.setStyleSheet(self.style_sheet)
         self.loop = qasync.QEventLoop(self.app, already_running=qt_running)
         asyncio.set_event_loop(self.loop)
-        self._imported = _import_on_worker(self.loop, self.paths)
+        self._imported = _import_on_worker(self.loop, self.paths, profile)
         return self.loop
 
     async def back_office(self) -> Backoffice:
@@ -221,7 +224,7 @@ def run_gui(
         # The window is on screen and answering: now asyncio and, behind it, the back office.
         if on_shown is not None:
             on_shown(window)
-        loop = started.finish_start(qt_running=True)
+        loop = started.finish_start(qt_running=True, profile=profile)
         # A failure opens the crash dialog; the window stays, with what went wrong.
         loop.create_task(open_first_profile()).add_done_callback(report_failure)
 

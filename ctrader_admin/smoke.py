@@ -173,7 +173,7 @@ def _smoke_run(launched: float) -> str:
         return result
 
     try:
-        loop = started.finish_start(qt_running=False)
+        loop = started.finish_start(qt_running=False, profile="sandbox")
         with loop:
             case = loop.run_until_complete(look_up())
             window.close()

@@ -83,11 +83,12 @@ def training_sandbox_opener(sandbox: SandboxHost) -> Callable[[Session], Awaitab
     return prepare
 
 
-def import_first_profile_modules(paths: AppPaths) -> None:
-    """Import what opening the first profile will need beyond this module: the embedded sandbox
-    when the app opens on it (the desktop app runs this on a worker thread, app.py)."""
-    last = ProfileStore(paths).load().last_profile_id
-    if last in (None, SANDBOX_PROFILE_ID):
+def import_first_profile_modules(paths: AppPaths, profile: str | None) -> None:
+    """Import what opening the first profile (``profile``, else the last one used) will need
+    beyond this module: the embedded sandbox when the app opens on it (the desktop app runs
+    this on a worker thread, app.py)."""
+    first = profile or ProfileStore(paths).load().last_profile_id
+    if first in (None, SANDBOX_PROFILE_ID):
         import ctrader_admin.sandbox.app  # noqa: F401
 
 
