@@ -9,15 +9,20 @@ from ctrader_admin.api.errors import (
     ApiTimeoutError,
     BadRequest,
     ConfigurationError,
+    ConnectionRefused,
     Forbidden,
     InvalidCredentials,
+    NameNotResolved,
     NotFound,
     NotLoggedIn,
+    NotWhitelisted,
     OutcomeUnknown,
+    ProxyRefused,
     RateLimited,
     ResponseValidationError,
     ServerError,
     StatusError,
+    TlsFailure,
     Unauthorized,
 )
 from ctrader_admin.api.models import (
@@ -38,6 +43,7 @@ from ctrader_admin.api.models import (
     md5_hex,
 )
 from ctrader_admin.api.retry import RetryPolicy
+from ctrader_admin.api.transport_config import Proxy
 
 __all__ = [
     "ApiClient",
@@ -48,6 +54,7 @@ __all__ = [
     "ChangeWhiteLabelRequest",
     "ConfigurationError",
     "ConnectionConfig",
+    "ConnectionRefused",
     "CreateCtidRequest",
     "CreateCtidResult",
     "CtidUser",
@@ -57,9 +64,13 @@ __all__ = [
     "InviteUser",
     "LinkAccountRequest",
     "LinkResult",
+    "NameNotResolved",
     "NotFound",
     "NotLoggedIn",
+    "NotWhitelisted",
     "OutcomeUnknown",
+    "Proxy",
+    "ProxyRefused",
     "RateLimited",
     "Referral",
     "ReferralQuery",
@@ -68,6 +79,7 @@ __all__ = [
     "ServerError",
     "SetReferralRequest",
     "StatusError",
+    "TlsFailure",
     "Trader",
     "TraderListQuery",
     "Unauthorized",

@@ -10,6 +10,7 @@ import asyncio
 import email.utils
 import logging
 import random
+import socket
 import ssl
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
@@ -28,14 +29,19 @@ from ctrader_admin.api.errors import (
     ApiError,
     ApiTimeoutError,
     ConfigurationError,
+    ConnectionRefused,
     InvalidCredentials,
+    NameNotResolved,
     NotFound,
     NotLoggedIn,
+    NotWhitelisted,
     OutcomeUnknown,
+    ProxyRefused,
     RateLimited,
     ResponseValidationError,
     ServerError,
     StatusError,
+    TlsFailure,
     Unauthorized,
     error_from_response,
 )
@@ -61,6 +67,7 @@ from ctrader_admin.api.models import (
     UsersQuery,
 )
 from ctrader_admin.api.retry import DEFAULT_POLICY, Failure, RetryPolicy, retry_delay
+from ctrader_admin.api.transport_config import Proxy
 from ctrader_admin.log_redaction import install_log_redaction
 from ctrader_admin.redaction import redact, register_secret
 
@@ -80,6 +87,8 @@ class ConnectionConfig:
     retry: RetryPolicy = DEFAULT_POLICY
     max_connections: int = 64
     extra_headers: Mapping[str, str] = field(default_factory=dict)
+    # None: straight to the server. Never taken from the environment (HTTPS_PROXY etc.).
+    proxy: Proxy | None = None
 
 
 class ApiClient:
@@ -110,15 +119,20 @@ class ApiClient:
             max_keepalive_connections=config.max_connections,
         )
         if transport is None:
-            # httpx's HTTP/1.1 transport on a leaner pool and socket stream (api/transport.py):
-            # a bulk job's 16 requests in flight cost the client a third less CPU each.
+            # httpcore's pool on a leaner socket stream (api/transport.py): a bulk job's 16
+            # requests in flight cost the client a third less CPU each.
             from ctrader_admin.api.transport import LeanTransport
 
+            if config.proxy is not None:
+                register_secret(
+                    config.proxy.password.get_secret_value() if config.proxy.password else None
+                )
             transport = LeanTransport(
                 ssl_context=verify
                 if isinstance(verify, ssl.SSLContext)
                 else httpx.create_ssl_context(trust_env=False),
                 limits=limits,
+                proxy=config.proxy,
             )
         self._http = httpx.AsyncClient(
             base_url=base,
@@ -197,6 +211,31 @@ class ApiClient:
         token = _parse(TokenResponse, _json(response)).webserv_token
         self.token = token
         return token
+
+    async def probe(self) -> None:
+        """One request without a token: does the server answer this computer at all?
+
+        A refusal with a cTrader error code (token missing) proves the server is reachable and
+        speaks the API; a bare 403 is a gateway refusing this computer's IP address. Connection
+        failures raise their own classes (``NameNotResolved``, ``TlsFailure`` …)."""
+        try:
+            await self._send(
+                "GET",
+                "/cid/oauth2/ctid/referral",
+                params={"brokerCrmName": "connection-test", "userId": 1},
+                auth="none",
+            )
+        except StatusError as exc:
+            if exc.status == 403 and exc.code is None:
+                raise NotWhitelisted(
+                    "The server refused this computer (HTTP 403 without an error code): its IP "
+                    "address is probably not whitelisted. Ask Spotware to whitelist it, or use "
+                    "the broker's proxy.",
+                    detail=exc.message,
+                ) from None
+            if exc.needs_login or exc.status in (400, 404):
+                return  # the API answered, as it does to any request without a token
+            raise
 
     # --- cTID users and links ------------------------------------------------------------------
 
@@ -380,16 +419,14 @@ def _transport_failure(
 ) -> tuple[Failure, ApiError]:
     """Classify an httpx exception; the new error carries only redacted text."""
     detail = redact(f"{type(exc).__name__}: {exc}")
-    if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout):
-        if "CERTIFICATE_VERIFY_FAILED" in str(exc):
-            message = (
-                "The server's TLS certificate could not be verified. If the broker uses its own "
-                "certificate authority, set the CA bundle on this connection."
-            )
-            return Failure.OTHER, ApiConnectionError(message, detail=detail)
-        return Failure.CONNECT, ApiConnectionError(
-            f"Could not connect to the server ({_reason(exc)}). Nothing was sent.", detail=detail
+    if isinstance(exc, httpx.ProxyError):
+        return Failure.OTHER, ProxyRefused(
+            f"The proxy refused to connect to the server ({_reason(exc)}). Check the proxy "
+            "address, user name and password on this connection. Nothing was sent.",
+            detail=detail,
         )
+    if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout):
+        return _connect_failure(exc, detail, config)
     if isinstance(exc, httpx.TimeoutException):
         return Failure.TIMEOUT, ApiTimeoutError(
             f"The server did not answer within {config.timeout:g} s ({what}).", detail=detail
@@ -401,6 +438,52 @@ def _transport_failure(
     return Failure.OTHER, ConfigurationError(
         f"The request could not be made: {_reason(exc)}", detail=detail
     )
+
+
+def _connect_failure(
+    exc: httpx.HTTPError, detail: str, config: ConnectionConfig
+) -> tuple[Failure, ApiError]:
+    """Why no connection could be made, from the OS error under httpx's (Test connection tells
+    these apart). Nothing was sent in any of these cases."""
+    causes = _causes(exc)
+    host = httpx.URL(config.proxy.url if config.proxy else config.base_url).host
+    if any(isinstance(c, ssl.SSLError) for c in causes) or "CERTIFICATE_VERIFY_FAILED" in str(exc):
+        return Failure.OTHER, TlsFailure(
+            "The server's TLS certificate could not be verified, or the server does not speak "
+            "TLS. If the broker uses its own certificate authority, set the CA bundle on this "
+            "connection. Nothing was sent.",
+            detail=detail,
+        )
+    if config.proxy is not None and not isinstance(exc, httpx.PoolTimeout):
+        return Failure.CONNECT, ProxyRefused(
+            f"Could not connect to the proxy {host} ({_reason(exc)}). Nothing was sent.",
+            detail=detail,
+        )
+    if any(isinstance(c, socket.gaierror) for c in causes):
+        return Failure.CONNECT, NameNotResolved(
+            f"The server name {host} could not be found (DNS). Check the server address. "
+            "Nothing was sent.",
+            detail=detail,
+        )
+    if any(isinstance(c, ConnectionRefusedError) for c in causes):
+        return Failure.CONNECT, ConnectionRefused(
+            f"{host} refused the connection: nothing listens at that address and port. "
+            "Nothing was sent.",
+            detail=detail,
+        )
+    return Failure.CONNECT, ApiConnectionError(
+        f"Could not connect to the server ({_reason(exc)}). Nothing was sent.", detail=detail
+    )
+
+
+def _causes(exc: BaseException) -> list[BaseException]:
+    """The exception and what caused it, outermost first."""
+    chain: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and current not in chain:
+        chain.append(current)
+        current = current.__cause__ or current.__context__
+    return chain
 
 
 def _final(error: ApiError, failure: Failure, method: str, what: str) -> ApiError:

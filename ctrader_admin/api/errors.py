@@ -8,6 +8,11 @@ message an operator can read. Every text here has passed through ``redact`` alre
     ├── NotLoggedIn               no manager token yet
     ├── InvalidCredentials        the token endpoint refused the manager login/password
     ├── ApiConnectionError        the backend could not be reached; nothing was sent
+    │   ├── NameNotResolved       the host name does not resolve (DNS)
+    │   ├── ConnectionRefused     nothing listens at that address and port
+    │   ├── TlsFailure            the TLS handshake failed (certificate, protocol)
+    │   ├── ProxyRefused          the proxy could not be reached or refused the tunnel
+    │   └── NotWhitelisted        the server's gateway refuses this computer's IP address
     ├── ApiTimeoutError           a read did not finish in time
     ├── OutcomeUnknown            a write was sent but its answer was lost: it may have been applied
     ├── ResponseValidationError   a 2xx answer we cannot understand
@@ -105,6 +110,26 @@ class InvalidCredentials(ApiError):
 
 
 class ApiConnectionError(ApiError):
+    pass
+
+
+class NameNotResolved(ApiConnectionError):
+    pass
+
+
+class ConnectionRefused(ApiConnectionError):
+    pass
+
+
+class TlsFailure(ApiConnectionError):
+    pass
+
+
+class ProxyRefused(ApiConnectionError):
+    pass
+
+
+class NotWhitelisted(ApiConnectionError):
     pass
 
 

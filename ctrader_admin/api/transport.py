@@ -1,22 +1,19 @@
-"""The network transport under ``ApiClient``'s one ``httpx.AsyncClient``: httpx's own HTTP/1.1
-transport (request and response conversion, exception mapping), with a connection pool and an
-asyncio network stream that cost less CPU per request than httpcore's defaults.
+"""The network transport under ``ApiClient``'s one ``httpx.AsyncClient``: httpcore's connection
+pool (or its CONNECT proxy) over an asyncio network stream that costs less CPU per request than
+httpcore's default one — built only from httpx's and httpcore's public interfaces
+(``httpx.AsyncBaseTransport``, ``httpcore.AsyncConnectionPool``/``AsyncHTTPProxy`` and the
+documented ``httpcore.AsyncNetworkBackend``), so a new release cannot break it behind our back;
+pyproject.toml pins the versions the tests prove.
 
 Why (benchmarks/bulk_apply.py, issue #4): a bulk job keeps 16 requests in flight, and most of the
-client's CPU per row went to the HTTP stack. Two parts of it grow with the number of connections
-or make system calls on every request:
-
-- httpcore's pool re-examines every connection whenever a request starts or ends, and for each
-  idle one it counts all connections again (quadratic) and asks the socket whether it is
-  readable (``getpeername`` + ``poll``);
-- anyio's socket stream sends a request's headers and its body in two ``send`` calls (two TCP
-  segments, two wake-ups of the server), and wraps every read and write in a cancel scope.
-
-Here the pool makes one pass, and the stream is an ``asyncio.Protocol`` that already knows,
-without a system call, whether an idle connection received data or was closed by the server; a
-request's writes are sent together, in one ``send``, when the response is first read. TLS,
-timeouts and errors behave as before: the same httpcore exceptions are raised, so httpx maps
-them to the same httpx exceptions.
+client's CPU per row went to the HTTP stack. anyio's socket stream sends a request's headers and
+its body in two ``send`` calls (two TCP segments, two wake-ups of the server), wraps every read
+and write in a cancel scope, and answers the pool's "is this idle connection readable?" with a
+``poll`` system call. The stream here is an ``asyncio.Protocol`` that already knows, without a
+system call, whether an idle connection received data or was closed by the server; a request's
+writes leave together, in one ``send``, when the response is first read. TLS, timeouts and
+errors behave as with httpx's own transport: the same httpcore exceptions are raised and mapped
+to the same httpx exceptions.
 """
 
 from __future__ import annotations
@@ -28,6 +25,8 @@ from collections.abc import Iterable
 
 import httpcore
 import httpx
+
+from ctrader_admin.api.transport_config import Proxy
 
 _READ_HIGH_WATER = 256 * 1024  # stop reading from the socket while this much waits unread
 _WRITE_FLUSH = 64 * 1024  # a body larger than this is sent as it comes, not gathered
@@ -267,61 +266,118 @@ def _stream(
     return AsyncioStream(transport, protocol)
 
 
-class LeanConnectionPool(httpcore.AsyncConnectionPool):
-    """httpcore's pool, with the bookkeeping done in one pass over the connections."""
-
-    def _assign_requests_to_connections(self) -> list[httpcore.AsyncConnectionInterface]:
-        closing: list[httpcore.AsyncConnectionInterface] = []
-        kept: list[httpcore.AsyncConnectionInterface] = []
-        available: list[httpcore.AsyncConnectionInterface] = []
-        idle = 0
-        for connection in self._connections:
-            if connection.is_closed():
-                continue
-            if connection.has_expired():
-                closing.append(connection)
-                continue
-            if connection.is_idle():
-                idle += 1
-                if idle > self._max_keepalive_connections:
-                    closing.append(connection)
-                    continue
-            kept.append(connection)
-            if connection.is_available():
-                available.append(connection)
-        self._connections = kept
-        for pool_request in self._requests:
-            if not pool_request.is_queued():
-                continue
-            origin = pool_request.request.url.origin
-            reuse = next((c for c in available if c.can_handle_request(origin)), None)
-            if reuse is not None:
-                available.remove(reuse)  # HTTP/1.1: one request per connection at a time
-                pool_request.assign_to_connection(reuse)
-                continue
-            if len(self._connections) >= self._max_connections:
-                idle_one = next((c for c in self._connections if c.is_idle()), None)
-                if idle_one is None:
-                    continue  # the request waits for a connection to come free
-                self._connections.remove(idle_one)
-                closing.append(idle_one)
-            connection = self.create_connection(origin)
-            self._connections.append(connection)
-            pool_request.assign_to_connection(connection)
-        return closing
+# httpcore's exceptions, most specific first, and the httpx exception each becomes (as httpx's
+# own transport maps them), so ``ApiClient`` classifies failures the same way whatever the pool.
+_EXCEPTIONS: tuple[tuple[type[Exception], type[httpx.TransportError]], ...] = (
+    (httpcore.ConnectTimeout, httpx.ConnectTimeout),
+    (httpcore.ReadTimeout, httpx.ReadTimeout),
+    (httpcore.WriteTimeout, httpx.WriteTimeout),
+    (httpcore.PoolTimeout, httpx.PoolTimeout),
+    (httpcore.TimeoutException, httpx.TimeoutException),
+    (httpcore.ConnectError, httpx.ConnectError),
+    (httpcore.ReadError, httpx.ReadError),
+    (httpcore.WriteError, httpx.WriteError),
+    (httpcore.NetworkError, httpx.NetworkError),
+    (httpcore.ProxyError, httpx.ProxyError),
+    (httpcore.UnsupportedProtocol, httpx.UnsupportedProtocol),
+    (httpcore.RemoteProtocolError, httpx.RemoteProtocolError),
+    (httpcore.LocalProtocolError, httpx.LocalProtocolError),
+    (httpcore.ProtocolError, httpx.ProtocolError),
+)
 
 
-class LeanTransport(httpx.AsyncHTTPTransport):
-    """httpx's HTTP/1.1 transport on ``LeanConnectionPool`` and ``AsyncioBackend``."""
+def _as_httpx(exc: Exception) -> Exception:
+    for source, target in _EXCEPTIONS:
+        if isinstance(exc, source):
+            mapped = target(str(exc))
+            mapped.__cause__ = exc
+            return mapped
+    return exc
 
-    def __init__(self, *, ssl_context: ssl.SSLContext, limits: httpx.Limits) -> None:
-        # httpx's own constructor only builds ``_pool``; this builds it with our parts.
-        self._pool = LeanConnectionPool(
-            ssl_context=ssl_context,
-            max_connections=limits.max_connections,
-            max_keepalive_connections=limits.max_keepalive_connections,
-            keepalive_expiry=limits.keepalive_expiry,
-            http1=True,
-            http2=False,
-            network_backend=AsyncioBackend(),
+
+class _Body(httpx.AsyncByteStream):
+    """A response body from httpcore, with its errors as httpx's."""
+
+    def __init__(self, stream: typing.AsyncIterable[bytes]) -> None:
+        self._stream = stream
+
+    async def __aiter__(self) -> typing.AsyncIterator[bytes]:
+        try:
+            async for part in self._stream:
+                yield part
+        except Exception as exc:
+            raise _as_httpx(exc) from exc.__cause__
+
+    async def aclose(self) -> None:
+        close = getattr(self._stream, "aclose", None)
+        if close is not None:
+            await close()
+
+
+class LeanTransport(httpx.AsyncBaseTransport):
+    """An HTTP/1.1 transport built only from public parts: httpcore's connection pool (or its
+    CONNECT proxy) over ``AsyncioBackend``, httpcore's documented network-backend interface.
+
+    httpx's own transport offers no way to choose the network backend; this class does the same
+    small conversions it does (request in, response out, exceptions mapped)."""
+
+    def __init__(
+        self, *, ssl_context: ssl.SSLContext, limits: httpx.Limits, proxy: Proxy | None = None
+    ) -> None:
+        pool_options: dict[str, typing.Any] = {
+            "ssl_context": ssl_context,
+            "max_connections": limits.max_connections,
+            "max_keepalive_connections": limits.max_keepalive_connections,
+            "keepalive_expiry": limits.keepalive_expiry,
+            "http1": True,
+            "http2": False,
+            "network_backend": AsyncioBackend(),
+        }
+        self._pool: httpcore.AsyncConnectionPool
+        if proxy is None:
+            self._pool = httpcore.AsyncConnectionPool(**pool_options)
+        else:
+            proxy_url = httpx.URL(proxy.url)
+            auth = None
+            if proxy.username:
+                secret = proxy.password.get_secret_value() if proxy.password else ""
+                auth = (proxy.username.encode(), secret.encode())
+            self._pool = httpcore.AsyncHTTPProxy(
+                proxy_url=httpcore.URL(
+                    scheme=proxy_url.raw_scheme,
+                    host=proxy_url.raw_host,
+                    port=proxy_url.port,
+                    target=b"/",
+                ),
+                proxy_auth=auth,
+                **pool_options,
+            )
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        assert isinstance(request.stream, httpx.AsyncByteStream)
+        core_request = httpcore.Request(
+            method=request.method,
+            url=httpcore.URL(
+                scheme=request.url.raw_scheme,
+                host=request.url.raw_host,
+                port=request.url.port,
+                target=request.url.raw_path,
+            ),
+            headers=request.headers.raw,
+            content=request.stream,
+            extensions=request.extensions,
         )
+        try:
+            response = await self._pool.handle_async_request(core_request)
+        except Exception as exc:
+            raise _as_httpx(exc) from exc
+        assert isinstance(response.stream, typing.AsyncIterable)
+        return httpx.Response(
+            status_code=response.status,
+            headers=response.headers,
+            stream=_Body(response.stream),
+            extensions=response.extensions,
+        )
+
+    async def aclose(self) -> None:
+        await self._pool.aclose()

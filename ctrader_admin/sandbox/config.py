@@ -132,6 +132,9 @@ class SandboxConfig:
     dialect: Dialect = field(default_factory=Dialect)
     faults: Faults = field(default_factory=Faults)
     clock: Callable[[], float] = time.time
+    # True: every API request gets a bare 403 (no error code), as a gateway answers an IP address
+    # that is not whitelisted; for training and for Test connection's tests.
+    refuse_as_not_whitelisted: bool = False
     # The request log keeps the newest entries only, so a long benchmark cannot exhaust memory.
     request_log_limit: int = 100_000
 

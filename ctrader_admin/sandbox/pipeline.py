@@ -106,6 +106,9 @@ class Pipeline:
         outcome: _Outcome,
     ) -> Response:
         await self._sleep_latency(config)
+        if config.refuse_as_not_whitelisted:
+            outcome.status = 403
+            return Response("Forbidden", status_code=403, media_type="text/plain")
         dialect = config.dialect
         fault: FaultName | None = None
         try:

@@ -39,7 +39,7 @@ from ctrader_admin.api import (
     Unauthorized,
     UsersQuery,
 )
-from ctrader_admin.api.errors import CODE_MESSAGES, Conflict
+from ctrader_admin.api.errors import CODE_MESSAGES, Conflict, TlsFailure
 
 CREATE = CreateCtidRequest(email="ana.lima@example.com")
 NO_RETRY = RetryPolicy(max_attempts=1)
@@ -456,7 +456,7 @@ def test_tls_verification_failure_explains_the_ca_bundle(
 
     error = fail_with(call, action)
 
-    assert type(error) is ApiConnectionError
+    assert type(error) is TlsFailure
     assert "TLS certificate could not be verified" in str(error)
     assert "CA bundle" in str(error)
     assert error.detail is not None
