@@ -10,7 +10,9 @@ import socket
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
-from ctrader_admin.api import ApiClient, ApiError, ConnectionConfig
+from pydantic import SecretStr
+
+from ctrader_admin.api import ApiClient, ApiError, ConnectionConfig, Proxy
 from ctrader_admin.services.backoffice import Backoffice
 from ctrader_admin.services.session import Session
 from ctrader_admin.store.database import Database
@@ -95,18 +97,30 @@ def import_first_profile_modules(paths: AppPaths, profile: str | None) -> None:
 def build_backoffice(paths: AppPaths, sandbox: SandboxHost) -> Backoffice:
     database = Database.open(paths)
 
+    tokens = TokenStore()
+
     def client_for(profile: Profile) -> ApiClient:
         transport = sandbox.get().transport() if profile.kind == "sandbox" else None
+        proxy = None
+        if profile.proxy_url:
+            # Read from the keyring off the loop beforehand (Backoffice._read_proxy_password).
+            password = tokens.get_proxy_password(profile.id) if profile.proxy_username else None
+            proxy = Proxy(
+                profile.proxy_url,
+                username=profile.proxy_username,
+                password=SecretStr(password) if password else None,
+            )
         config = ConnectionConfig(
             base_url=profile.base_url,
             ca_bundle=profile.ca_bundle,
             timeout=profile.timeout_seconds,
+            proxy=proxy,
         )
         return ApiClient(config, transport=transport)
 
     return Backoffice(
         profiles=ProfileStore(paths),
-        tokens=TokenStore(),
+        tokens=tokens,
         journal=Journal(database),
         directory=Directory(database),
         client_factory=client_for,

@@ -13,7 +13,18 @@ import argparse
 from collections.abc import Awaitable, Callable
 
 COMMANDS = frozenset(
-    {"plan", "apply", "status", "resume", "revert", "journal", "referral", "user", "account"}
+    {
+        "plan",
+        "apply",
+        "status",
+        "resume",
+        "revert",
+        "journal",
+        "referral",
+        "user",
+        "account",
+        "connection",
+    }
 )
 _Sub = argparse._SubParsersAction
 Handler = Callable[[argparse.Namespace, object], Awaitable[int]]
@@ -127,6 +138,22 @@ def add_parsers(commands: _Sub[argparse.ArgumentParser]) -> None:
     p.add_argument("--login", type=_positive, required=True)
     p.add_argument("--environment", required=True)
     p.add_argument("--to", required=True, metavar="WL")
+
+    connection = commands.add_parser(
+        "connection", help="check that this computer reaches a profile's server"
+    )
+    connection_commands = connection.add_subparsers(dest="action", metavar="ACTION", required=True)
+    p = connection_commands.add_parser(
+        "test",
+        parents=[common],
+        help="tell apart DNS, refused, TLS, proxy, IP whitelist and wrong manager credentials",
+    )
+    p.add_argument(
+        "--login",
+        action="store_true",
+        help="also log in: the manager password is prompted, or read from "
+        "CTRADER_ADMIN_MANAGER_PASSWORD (never an argument)",
+    )
 
 
 def main(args: argparse.Namespace) -> int:

@@ -8,7 +8,7 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 from ctrader_admin.api import ApiError, ConfigurationError, InvalidCredentials
-from ctrader_admin.cli_commands import bulk, journal, single
+from ctrader_admin.cli_commands import bulk, connection, journal, single
 from ctrader_admin.cli_commands.context import EXIT_CANNOT_RUN, EXIT_ROWS, CliError
 from ctrader_admin.cli_commands.output import Output
 from ctrader_admin.services.errors import ServiceError
@@ -25,6 +25,7 @@ _HANDLERS: dict[str, Handler] = {
     "referral": single.referral_command,
     "user": single.user_command,
     "account": single.account_command,
+    "connection": connection.test_command,
 }
 
 
@@ -51,7 +52,8 @@ def _handler(args: argparse.Namespace) -> Handler:
 
 
 def _fail(args: argparse.Namespace, out: Output, message: str, code: int) -> int:
-    name = args.command if args.command != "journal" else f"journal {args.action}"
+    action = getattr(args, "action", None)
+    name = f"{args.command} {action}" if args.command in ("journal", "connection") else args.command
     out.note(f"ctrader-admin {name}: {message}")
     out.document({"error": message, "exit_code": code})
     return code

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
+from pydantic import SecretStr
+
 from ctrader_admin.api import ApiClient
 from ctrader_admin.services.budget import WINDOW_SECONDS, WriteBudget
+from ctrader_admin.services.connection_check import ConnectionVerdict, check_connection
 from ctrader_admin.services.session import Session
 from ctrader_admin.store.checkpoints import CheckpointStore
 from ctrader_admin.store.directory import Directory
@@ -74,6 +78,7 @@ class Backoffice:
         """Make ``profile_id`` the active connection, reusing a remembered token."""
         profile = self.profiles.get(profile_id)
         await self.close()
+        await self._read_proxy_password(profile)
         session = Session(
             profile,
             self._client_factory(profile),
@@ -90,6 +95,24 @@ class Backoffice:
         if self._on_open is not None:
             await self._on_open(session)
         return session
+
+    async def check_connection(
+        self, profile: Profile, password: SecretStr | None = None
+    ) -> ConnectionVerdict:
+        """Test connection for a saved profile, on a client of its own (the session in use, if
+        any, is not touched; a token obtained here is dropped with the client)."""
+        await self._read_proxy_password(profile)
+        client = self._client_factory(profile)
+        try:
+            return await check_connection(client, profile.manager_login, password)
+        finally:
+            await client.aclose()
+
+    async def _read_proxy_password(self, profile: Profile) -> None:
+        # The keyring may block on D-Bus: read it off the loop; the client factory then finds
+        # the password in the token store's memory.
+        if profile.proxy_url and profile.proxy_username:
+            await asyncio.to_thread(self.tokens.get_proxy_password, profile.id)
 
     async def close(self) -> None:
         if self.session is not None:

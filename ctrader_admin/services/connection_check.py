@@ -57,7 +57,7 @@ async def check_connection(
                 True,
                 "The server answers",
                 "This computer reaches the server and the server speaks the cTrader API. "
-                "Enter the manager password to check the log-in too.",
+                "Give the manager password to check the log-in too.",
             )
         await client.login(manager_login, password)
     except ApiError as exc:

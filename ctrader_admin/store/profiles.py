@@ -87,6 +87,28 @@ def normalize_base_url(value: str) -> str:
     return f"{scheme}://{parts.netloc.lower()}"
 
 
+def normalize_proxy_url(value: str) -> str:
+    """``scheme://host:port`` of a proxy, or ValueError with a sentence for the dialog."""
+    parts = urlsplit(value.strip())
+    scheme = parts.scheme.lower()
+    if scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError("The proxy address must look like http://proxy-host:3128.")
+    if parts.username is not None or parts.password is not None:
+        raise ValueError(
+            "Put the proxy's user name in its own field and its password in the keyring, "
+            "not in the address."
+        )
+    if parts.path not in ("", "/") or parts.query or parts.fragment:
+        raise ValueError("The proxy address must be only http://host:port, without a path.")
+    try:
+        port = parts.port
+    except ValueError:
+        raise ValueError("The proxy port must be a number between 1 and 65535.") from None
+    if not port:
+        raise ValueError("The proxy address needs a port, e.g. http://proxy-host:3128.")
+    return f"{scheme}://{parts.netloc.lower()}"
+
+
 def _clean_names(values: list[str], what: str) -> list[str]:
     cleaned = [v.strip() for v in values]
     if any(not v for v in cleaned):
@@ -122,6 +144,10 @@ class Profile(BaseModel):
     remember_token: bool = True
     invite_enabled: bool = True  # email lookup through GET /v1/users
     timeout_seconds: float = 20.0
+    # An HTTP(S) proxy every request of this profile goes through (CONNECT); its password is in
+    # the keyring (tokens.py). None: straight to the server — never a proxy from the environment.
+    proxy_url: str | None = None
+    proxy_username: str | None = None
 
     @field_validator("id")
     @classmethod
@@ -198,6 +224,23 @@ class Profile(BaseModel):
     def _check_budget(cls, value: int) -> int:
         if value < 1:
             raise ValueError("The write budget must allow at least 1 write per hour.")
+        return value
+
+    @field_validator("proxy_url")
+    @classmethod
+    def _check_proxy_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        return normalize_proxy_url(value)
+
+    @field_validator("proxy_username")
+    @classmethod
+    def _check_proxy_username(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        value = value.strip()
+        if len(value) > 200 or ":" in value:
+            raise ValueError("The proxy user name must be at most 200 characters, without ':'.")
         return value
 
     @field_validator("timeout_seconds")

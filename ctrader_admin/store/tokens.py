@@ -105,8 +105,28 @@ class TokenStore:
     def _key(profile_id: str, manager_login: int) -> str:
         return f"{profile_id}/{manager_login}"
 
+    @staticmethod
+    def _proxy_key(profile_id: str) -> str:
+        return f"{profile_id}/proxy"
+
     def get(self, profile_id: str, manager_login: int) -> str | None:
-        key = self._key(profile_id, manager_login)
+        return self._get(self._key(profile_id, manager_login))
+
+    def get_proxy_password(self, profile_id: str) -> str | None:
+        """The password of the profile's proxy; cached in memory after the first read, so the
+        client factory can take it without a keyring call (Backoffice reads it off the loop)."""
+        return self._get(self._proxy_key(profile_id))
+
+    def set_proxy_password(self, profile_id: str, password: str | None) -> None:
+        """Keep the proxy's password (always remembered: the app cannot ask at every start);
+        None or empty removes it."""
+        key = self._proxy_key(profile_id)
+        if password:
+            self._set(key, password, remember=True)
+        else:
+            self._forget(key)
+
+    def _get(self, key: str) -> str | None:
         with self._lock:
             token = self._memory.get(key)
         if token is not None or self._backend_reason:
@@ -133,8 +153,10 @@ class TokenStore:
         ``remember=False`` also removes any copy saved earlier: "do not remember" must hold at the
         next start too.
         """
+        self._set(self._key(profile_id, manager_login), token, remember=remember)
+
+    def _set(self, key: str, token: str, *, remember: bool) -> None:
         register_secret(token)
-        key = self._key(profile_id, manager_login)
         with self._lock:
             self._memory[key] = token
         if self._backend_reason:
@@ -152,7 +174,9 @@ class TokenStore:
         self._call_reason = None
 
     def delete(self, profile_id: str, manager_login: int) -> None:
-        key = self._key(profile_id, manager_login)
+        self._forget(self._key(profile_id, manager_login))
+
+    def _forget(self, key: str) -> None:
         with self._lock:
             self._memory.pop(key, None)
         if not self._backend_reason:

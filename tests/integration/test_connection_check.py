@@ -40,7 +40,7 @@ def test_a_reachable_server_answers_and_the_manager_logs_in(base_url: str) -> No
         True,
         "The server answers",
         "This computer reaches the server and the server speaks the cTrader API. "
-        "Enter the manager password to check the log-in too.",
+        "Give the manager password to check the log-in too.",
     )
     assert check(config, FULL.password).headline == "Connected and logged in"
     wrong = check(config, "not-the-password")
