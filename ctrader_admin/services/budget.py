@@ -1,6 +1,10 @@
 """The per-connection write budget (design.md): every write the app makes, single or bulk, takes
 a slot from one rolling-hour window, so a bulk job never burns the quota that the broker's own
-CRM also needs."""
+CRM also needs.
+
+Spotware does not publish its hourly cap and may tighten it. So when the server answers
+REQUEST_FREQUENCY_EXCEEDED anyway, the budget believes the server: for the rest of that hour it
+allows no more writes per hour than the server accepted, and says why (``lowered``)."""
 
 from __future__ import annotations
 
@@ -8,8 +12,20 @@ import asyncio
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
 
 WINDOW_SECONDS = 3600.0
+
+
+@dataclass(frozen=True)
+class ServerLimit:
+    """The server refused a write as over its hourly limit, at ``at``, after ``accepted`` writes
+    of ours in the hour before: until ``until``, no more than that per hour."""
+
+    at: float
+    until: float
+    accepted: int
 
 
 class WriteBudget:
@@ -22,9 +38,49 @@ class WriteBudget:
     ) -> None:
         if per_hour < 1:
             raise ValueError("the write budget must allow at least one write per hour")
-        self.per_hour = per_hour
+        self.configured_per_hour = per_hour
         self._clock = clock
         self._stamps: deque[float] = deque(sorted(history))
+        self._server_limit: ServerLimit | None = None
+
+    @property
+    def per_hour(self) -> int:
+        """The writes allowed per rolling hour now: the configured budget, or less for the rest
+        of an hour in which the server said its own limit was reached."""
+        limit = self._current_server_limit()
+        if limit is None:
+            return self.configured_per_hour
+        return min(self.configured_per_hour, limit.accepted)
+
+    @property
+    def lowered(self) -> str | None:
+        """Why ``per_hour`` is below the configured budget, for the operator; None when not."""
+        limit = self._current_server_limit()
+        if limit is None or limit.accepted >= self.configured_per_hour:
+            return None
+        return (
+            f"The server refused a write as over its hourly limit at {_clock_time(limit.at)}, "
+            f"after {limit.accepted} accepted writes in the hour: until {_clock_time(limit.until)} "
+            f"this connection allows {limit.accepted} writes per hour instead of "
+            f"{self.configured_per_hour}."
+        )
+
+    def server_refused(self) -> None:
+        """The server answered REQUEST_FREQUENCY_EXCEEDED: lower the budget to what it accepted
+        in the last hour (the refused write's own slot excluded), for the rest of that hour."""
+        now = self._clock()
+        self._expire(now)
+        accepted = max(0, len(self._stamps) - 1)
+        current = self._current_server_limit()
+        if current is not None:
+            accepted = min(accepted, current.accepted)
+        self._server_limit = ServerLimit(at=now, until=now + WINDOW_SECONDS, accepted=accepted)
+
+    def _current_server_limit(self) -> ServerLimit | None:
+        limit = self._server_limit
+        if limit is not None and self._clock() >= limit.until:
+            self._server_limit = limit = None
+        return limit
 
     def _expire(self, now: float) -> None:
         while self._stamps and self._stamps[0] <= now - WINDOW_SECONDS:
@@ -38,12 +94,21 @@ class WriteBudget:
         return self.per_hour - self.remaining()
 
     def seconds_until_free(self) -> float:
-        """0 when a write may go now; else how long until the oldest write leaves the window."""
+        """0 when a write may go now; else how long until enough writes leave the window, or the
+        server's lower limit lifts, whichever comes first."""
         now = self._clock()
         self._expire(now)
-        if len(self._stamps) < self.per_hour:
+        allowed = self.per_hour
+        if len(self._stamps) < allowed:
             return 0.0
-        return max(0.0, self._stamps[0] + WINDOW_SECONDS - now)
+        waits: list[float] = []
+        if allowed > 0:
+            # The write that must leave the window for the count to drop below the limit.
+            waits.append(self._stamps[len(self._stamps) - allowed] + WINDOW_SECONDS - now)
+        limit = self._current_server_limit()
+        if limit is not None:
+            waits.append(limit.until - now)
+        return max(0.0, min(waits))
 
     def try_acquire(self) -> bool:
         """Take a slot now if one is free."""
@@ -68,4 +133,8 @@ class WriteBudget:
     def set_rate(self, per_hour: int) -> None:
         if per_hour < 1:
             raise ValueError("the write budget must allow at least one write per hour")
-        self.per_hour = per_hour
+        self.configured_per_hour = per_hour
+
+
+def _clock_time(timestamp: float) -> str:
+    return datetime.fromtimestamp(timestamp).strftime("%H:%M")

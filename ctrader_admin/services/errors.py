@@ -29,11 +29,11 @@ class ReadOnlyProfile(ServiceError):
 
 
 class WriteBudgetExhausted(ServiceError):
-    def __init__(self, per_hour: int, seconds_until_free: float) -> None:
+    def __init__(self, per_hour: int, seconds_until_free: float, why: str | None = None) -> None:
         minutes = max(1, round(seconds_until_free / 60))
         super().__init__(
             f"This connection's write budget ({per_hour} per hour) is used up: nothing was sent. "
-            f"The next write is possible in about {minutes} min."
+            f"The next write is possible in about {minutes} min." + (f" {why}" if why else "")
         )
         self.seconds_until_free = seconds_until_free
 

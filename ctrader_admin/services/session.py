@@ -18,6 +18,7 @@ from ctrader_admin.api import (
     ApiError,
     NotLoggedIn,
     OutcomeUnknown,
+    RateLimited,
 )
 from ctrader_admin.redaction import redact
 from ctrader_admin.services.budget import WriteBudget
@@ -118,6 +119,13 @@ class Session:
         try:
             return await call
         except ApiError as exc:
+            if isinstance(exc, RateLimited):
+                # The server's hourly cap is lower than ours thinks: believe the server.
+                self.budget.server_refused()
+                log.warning(
+                    "%s",
+                    self.budget.lowered or "The server refused a write as over its hourly limit",
+                )
             if exc.needs_login and self.client.token is not None:
                 log.info("The backend rejected the token of %s; it is forgotten", self.profile.id)
                 await self.logout()
@@ -153,7 +161,9 @@ class Session:
         if wait_for_budget:
             await self.budget.acquire()
         elif not self.budget.try_acquire():
-            raise WriteBudgetExhausted(self.budget.per_hour, self.budget.seconds_until_free())
+            raise WriteBudgetExhausted(
+                self.budget.per_hour, self.budget.seconds_until_free(), self.budget.lowered
+            )
         intent_id = await self.journal.begin_async(
             JournalDraft(
                 operator=self.operator,

@@ -346,7 +346,11 @@ class MainWindow(QMainWindow):
         band.live.setVisible(profile.live)
         band.read_only.setVisible(profile.read_only)
         budget = session.budget
-        band.budget.setText(f"Writes left this hour: {budget.remaining()} / {budget.per_hour}")
+        lowered = " ⚠ lowered" if budget.lowered else ""
+        band.budget.setText(
+            f"Writes left this hour: {budget.remaining()} / {budget.per_hour}{lowered}"
+        )
+        band.budget.setToolTip(budget.lowered or "")
         if session.logged_in:
             band.login_state.setText(f"Manager {session.operator}")
             band.login_button.setText("Log out")

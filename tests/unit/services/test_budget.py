@@ -70,3 +70,50 @@ def test_acquire_waits_for_a_free_slot() -> None:
 def test_a_budget_must_allow_one_write() -> None:
     with pytest.raises(ValueError, match="at least one"):
         WriteBudget(0)
+
+
+def test_a_server_refusal_lowers_the_budget_to_what_it_accepted_for_the_rest_of_the_hour() -> None:
+    clock = Clock()
+    budget = WriteBudget(10, clock=clock)
+    for _ in range(5):
+        assert budget.try_acquire()
+        clock.now += 60
+    budget.server_refused()  # the 5th write was refused: the server took 4 this hour
+    assert budget.per_hour == 4
+    assert budget.configured_per_hour == 10
+    assert budget.remaining() == 0
+    assert not budget.try_acquire()
+    assert budget.lowered is not None
+    assert "allows 4 writes per hour instead of 10" in budget.lowered
+    # The oldest write leaves the window one hour after it was sent; then one slot is free.
+    assert budget.seconds_until_free() == pytest.approx(WINDOW_SECONDS - 5 * 60 + 60)
+    clock.now += WINDOW_SECONDS - 5 * 60 + 60
+    assert budget.remaining() == 1  # 2 of the 5 left the window: 3 of the 4 allowed are used
+    # After the hour the configured budget is back.
+    clock.now += 5 * 60
+    assert budget.per_hour == 10
+    assert budget.lowered is None
+    assert budget.remaining() == 10
+
+
+def test_a_refusal_with_nothing_accepted_waits_for_the_limit_to_lift() -> None:
+    clock = Clock()
+    budget = WriteBudget(10, clock=clock)
+    assert budget.try_acquire()
+    budget.server_refused()  # someone else (the broker's CRM) used the server's quota
+    assert budget.per_hour == 0
+    assert budget.seconds_until_free() == pytest.approx(WINDOW_SECONDS)
+    clock.now += WINDOW_SECONDS
+    assert budget.try_acquire()
+
+
+def test_a_second_refusal_never_raises_the_lowered_limit() -> None:
+    clock = Clock()
+    budget = WriteBudget(10, clock=clock)
+    for _ in range(3):
+        budget.try_acquire()
+    budget.server_refused()
+    assert budget.per_hour == 2
+    clock.now += 10
+    budget.server_refused()
+    assert budget.per_hour == 2
