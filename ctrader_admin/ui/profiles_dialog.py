@@ -2,9 +2,10 @@
 the right. Every change is validated by the store's Profile model; nothing is saved while a field
 is wrong, and the message names the field.
 
-No field here holds a secret: the manager logs in from the main window and the token lives in the
-system keyring (or in memory), never in settings.json. Questions (unsaved edits, delete) are small
-dialogs awaited through ``ask()``, never ``exec()``."""
+No saved field holds a secret: the manager logs in from the main window and the token lives in
+the system keyring (or in memory), never in settings.json; the proxy's password goes straight to
+the keyring on Save, and the manager password typed for Test connection is used once.
+Questions (unsaved edits, delete) are small dialogs awaited through ``ask()``, never ``exec()``."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import SecretStr, ValidationError
 from PySide6.QtCore import (
     QAbstractTableModel,
     QModelIndex,
@@ -82,6 +83,8 @@ FIELD_LABELS: dict[str, str] = {
     "base_url": "Server URL",
     "ca_bundle": "CA bundle",
     "timeout_seconds": "Timeout",
+    "proxy_url": "Proxy",
+    "proxy_username": "Proxy user",
     "broker_names": "White Labels",
     "broker_crm_name": "brokerCrmName",
     "environments": "Environments",
@@ -293,6 +296,7 @@ class ProfilesDialog(QDialog):
         self._draft: dict[str, Any] | None = None
         # Forgetting a stale keyring token after an edit (save), awaited by nobody but kept alive.
         self._forgetting: asyncio.Future[bool] | None = None
+        self._proxy_saving: asyncio.Future[None] | None = None
         self._loaded_state: tuple[object, ...] = ()
         self._filling = False
         self._selecting = False
@@ -434,6 +438,8 @@ class ProfilesDialog(QDialog):
             "base_url": self.url_edit,
             "ca_bundle": self.ca_edit,
             "timeout_seconds": self.timeout_spin,
+            "proxy_url": self.proxy_edit,
+            "proxy_username": self.proxy_user_edit,
             "broker_names": self.wl_edit,
             "broker_crm_name": self.crm_edit,
             "environments": self.env_edit,
@@ -527,10 +533,54 @@ class ProfilesDialog(QDialog):
         self.timeout_spin.setDecimals(1)
         self.timeout_spin.setSuffix(" s")
         self.timeout_spin.setToolTip("How long to wait for the server: more than 0, at most 600 s")
+        self.proxy_edit = QLineEdit()
+        self.proxy_edit.setObjectName("profileProxy")
+        self.proxy_edit.setPlaceholderText("Optional, e.g. http://proxy.mybroker.local:3128")
+        self.proxy_edit.setToolTip(
+            "An HTTP proxy on the way to the whitelisted egress. Requests go through it with "
+            "CONNECT, so it sees only the server's host and port. When empty, no proxy is used "
+            "(proxy settings of the system are ignored)."
+        )
+        self.proxy_user_edit = QLineEdit()
+        self.proxy_user_edit.setObjectName("profileProxyUser")
+        self.proxy_user_edit.setPlaceholderText("Optional")
+        self.proxy_password_edit = QLineEdit()
+        self.proxy_password_edit.setObjectName("profileProxyPassword")
+        self.proxy_password_edit.setEchoMode(QLineEdit.EchoMode.Password)
+        self.proxy_password_edit.setToolTip("Saved in the system keyring on Save, never in a file")
+        proxy_auth = QHBoxLayout()
+        proxy_auth.addWidget(self.proxy_user_edit, 1)
+        proxy_auth.addWidget(QLabel("Password:"))
+        proxy_auth.addWidget(self.proxy_password_edit, 1)
+        self.test_password_edit = QLineEdit()
+        self.test_password_edit.setObjectName("testManagerPassword")
+        self.test_password_edit.setEchoMode(QLineEdit.EchoMode.Password)
+        self.test_password_edit.setPlaceholderText("Manager password (optional)")
+        self.test_password_edit.setToolTip(
+            "With the password, the test also logs in; it is used for this test only"
+        )
+        self.test_button = QPushButton("Test connection")
+        self.test_button.setObjectName("testConnection")
+        self.test_button.setAutoDefault(False)
+        self.test_button.setToolTip(
+            "Check the name, the connection, TLS, the proxy, the IP whitelist and (with the "
+            "password) the manager log-in; saves your edits first"
+        )
+        test_row = QHBoxLayout()
+        test_row.addWidget(self.test_password_edit, 1)
+        test_row.addWidget(self.test_button)
+        self.test_result = QLabel()
+        self.test_result.setObjectName("testResult")
+        self.test_result.setWordWrap(True)
+        self.test_result.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         layout.addRow("Kind:", self.kind_label)
         self._row(layout, "base_url", "Server &URL:", self.url_edit)
         self._row(layout, "ca_bundle", "CA &bundle:", ca_row, self.ca_edit)
         self._row(layout, "timeout_seconds", "&Timeout:", self.timeout_spin)
+        self._row(layout, "proxy_url", "Pro&xy:", self.proxy_edit)
+        self._row(layout, "proxy_username", "Proxy user:", proxy_auth, self.proxy_user_edit)
+        layout.addRow("Check:", test_row)
+        layout.addRow(self.test_result)  # the whole width: a sentence, not a field
         box.setLayout(layout)
         return box
 
@@ -621,6 +671,11 @@ class ProfilesDialog(QDialog):
             self.ca_edit,
             self.ca_button,
             self.timeout_spin,
+            self.proxy_edit,
+            self.proxy_user_edit,
+            self.proxy_password_edit,
+            self.test_password_edit,
+            self.test_button,
             self.wl_edit,
             self.crm_edit,
             self.env_edit,
@@ -646,6 +701,7 @@ class ProfilesDialog(QDialog):
         self.close_button.clicked.connect(self.reject)
         self.colour_button.clicked.connect(self._choose_colour)
         self.ca_button.clicked.connect(self._browse_ca)
+        self.test_button.clicked.connect(self._test_connection)
         save = QShortcut(QKeySequence.StandardKey.Save, self)
         save.activated.connect(self.save)
         delete = QShortcut(QKeySequence(Qt.Key.Key_Delete), self.table)
@@ -787,6 +843,13 @@ class ProfilesDialog(QDialog):
             self.url_edit.setText(str(values["base_url"]))
             self.ca_edit.setText(str(values["ca_bundle"] or ""))
             self.timeout_spin.setValue(float(values["timeout_seconds"]))
+            self.proxy_edit.setText(str(values.get("proxy_url") or ""))
+            self.proxy_user_edit.setText(str(values.get("proxy_username") or ""))
+            self.proxy_password_edit.clear()
+            self.proxy_password_edit.setPlaceholderText(
+                "(in the keyring)" if values.get("proxy_username") else ""
+            )
+            self.test_result.clear()
             self.wl_edit.setText(", ".join(values["broker_names"]))
             self.crm_edit.setText(str(values["broker_crm_name"]))
             self.env_edit.setText(", ".join(values["environments"]))
@@ -804,6 +867,7 @@ class ProfilesDialog(QDialog):
 
     def _state(self) -> tuple[object, ...]:
         texts = tuple(w.text() for w in self.fields.values() if isinstance(w, QLineEdit))
+        texts += (self.proxy_password_edit.text(),)
         return (
             *texts,
             self.timeout_spin.value(),
@@ -850,7 +914,13 @@ class ProfilesDialog(QDialog):
             if sandbox
             else "Remote cTrader server"
         )
-        for edit in (self.url_edit, self.ca_edit):
+        for edit in (
+            self.url_edit,
+            self.ca_edit,
+            self.proxy_edit,
+            self.proxy_user_edit,
+            self.proxy_password_edit,
+        ):
             set_read_only(edit, sandbox)
         self.ca_button.setEnabled(not sandbox)
         self.url_edit.setToolTip(
@@ -929,6 +999,8 @@ class ProfilesDialog(QDialog):
                 else (Path(ca_text).expanduser() if ca_text else None)
             ),
             "timeout_seconds": self.timeout_spin.value(),
+            "proxy_url": None if sandbox else self.proxy_edit.text(),
+            "proxy_username": None if sandbox else self.proxy_user_edit.text(),
             "broker_names": split_names(self.wl_edit.text()),
             "broker_crm_name": self.crm_edit.text(),
             "environments": split_names(self.env_edit.text()),
@@ -984,6 +1056,7 @@ class ProfilesDialog(QDialog):
             self._forgetting = asyncio.ensure_future(
                 asyncio.to_thread(self.backoffice.tokens.forget_stale, before, profile)
             )
+        self._save_proxy_password(profile, before)
         self._draft = None
         self._select_after_reload(profile.id)
         message = f"Saved “{profile.name}”."
@@ -996,6 +1069,44 @@ class ProfilesDialog(QDialog):
             )
         self.bar.show_message(level, message)
         return True
+
+    def _save_proxy_password(self, profile: Profile, before: Profile | None) -> None:
+        """A typed proxy password goes to the keyring; removing the proxy user forgets it."""
+        typed = self.proxy_password_edit.text()
+        self.proxy_password_edit.clear()
+        tokens = self.backoffice.tokens
+        if profile.proxy_username and typed:
+            task = asyncio.to_thread(tokens.set_proxy_password, profile.id, typed)
+        elif not profile.proxy_username and before is not None and before.proxy_username:
+            task = asyncio.to_thread(tokens.set_proxy_password, profile.id, None)
+        else:
+            return
+        self._proxy_saving = asyncio.ensure_future(task)
+
+    @async_slot()
+    async def _test_connection(self) -> None:
+        """Save the edits (a test of something else than what is saved would mislead), then
+        probe the server, and log in when the manager password is given."""
+        if self.has_unsaved_edits() and not self.save():
+            return
+        profile = self.current_profile()
+        if profile is None:
+            return
+        if self._proxy_saving is not None:
+            await self._proxy_saving
+        text = self.test_password_edit.text()
+        self.test_password_edit.clear()
+        password = SecretStr(text) if text else None
+        self.test_button.setEnabled(False)
+        self.test_result.setText("Testing…")
+        try:
+            verdict = await self.backoffice.check_connection(profile, password)
+        finally:
+            self.test_button.setEnabled(True)
+        mark = "✔" if verdict.ok else "✖"
+        self.test_result.setText(f"{mark} {verdict.headline}. {verdict.detail}")
+        self.test_result.setProperty("invalid", not verdict.ok)
+        repolish(self.test_result)
 
     def _show_invalid(self, errors: dict[str, str]) -> None:
         self._clear_invalid()

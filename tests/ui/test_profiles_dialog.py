@@ -82,6 +82,9 @@ def shown_question(qtbot: QtBot, name: str) -> ChoiceDialog:
     return dialog
 
 
+PROXY_PASSWORD = "proxy-pw-4471"
+
+
 def fill_new_profile(dialog: ProfilesDialog) -> None:
     dialog.name_edit.setText("Globex Demo")
     dialog.url_edit.setText("https://demo-globex.webapi.example:8443")
@@ -96,6 +99,9 @@ def fill_new_profile(dialog: ProfilesDialog) -> None:
     dialog.remember_check.setChecked(False)
     dialog.invite_check.setChecked(False)
     dialog.timeout_spin.setValue(35.5)
+    dialog.proxy_edit.setText("http://Proxy.Globex.example:3128")
+    dialog.proxy_user_edit.setText("agent7")
+    dialog.proxy_password_edit.setText(PROXY_PASSWORD)
 
 
 def add_draft(qtbot: QtBot, dialog: ProfilesDialog) -> None:
@@ -114,7 +120,11 @@ def all_keys(value: object) -> Iterator[str]:
 
 
 def test_add_saves_every_field_and_no_secret(
-    qtbot: QtBot, dialog: ProfilesDialog, backoffice: Backoffice, paths: AppPaths
+    qtbot: QtBot,
+    dialog: ProfilesDialog,
+    backoffice: Backoffice,
+    paths: AppPaths,
+    memory_keyring: KeyringBackend,
 ) -> None:
     add_draft(qtbot, dialog)
     assert dialog.id_edit.isReadOnly() is False
@@ -144,6 +154,8 @@ def test_add_saves_every_field_and_no_secret(
         "remember_token": False,
         "invite_enabled": False,
         "timeout_seconds": 35.5,
+        "proxy_url": "http://proxy.globex.example:3128",
+        "proxy_username": "agent7",
     }
     # Now a saved profile: its id is fixed, the list shows it, nothing is left unsaved.
     assert dialog.id_edit.isReadOnly()
@@ -159,6 +171,12 @@ def test_add_saves_every_field_and_no_secret(
     assert session.client.token
     assert session.client.token not in text
     assert MANAGER.password not in text
+    # The proxy's password went to the keyring only, and left the form.
+    assert PROXY_PASSWORD not in text
+    assert dialog.proxy_password_edit.text() == ""
+    qtbot.waitUntil(
+        lambda: memory_keyring.get_password(SERVICE_NAME, "globex-demo/proxy") == PROXY_PASSWORD
+    )
 
 
 def test_loopback_http_is_accepted(qtbot: QtBot, dialog: ProfilesDialog, paths: AppPaths) -> None:
@@ -468,7 +486,7 @@ def test_every_field_is_reachable_by_tab_and_labelled(qtbot: QtBot, dialog: Prof
         and w.parent() is not None
         and not isinstance(w.parent(), QSpinBox | QDoubleSpinBox)  # a spin box's own editor
     ]
-    assert len(inputs) == 17
+    assert len(inputs) == 21
     dialog.table.setFocus()
     reached: list[QWidget] = []
     for _ in range(60):
@@ -497,12 +515,19 @@ def test_split_names() -> None:
     assert split_names(" , ") == []
 
 
-def test_no_secret_field_in_the_dialog(dialog: ProfilesDialog) -> None:
-    edits = dialog.findChildren(QLineEdit)
-    assert all(e.echoMode() == QLineEdit.EchoMode.Normal for e in edits)
-    names = " ".join(w.objectName().lower() for w in dialog.findChildren(QWidget))
-    assert "password" not in names
-    assert "token" not in " ".join(e.objectName().lower() for e in edits)
+def test_the_only_secret_fields_are_the_proxy_and_test_passwords(dialog: ProfilesDialog) -> None:
+    # Neither is a saved field: the proxy's goes to the keyring, the manager's is used once.
+    hidden = {
+        e.objectName()
+        for e in dialog.findChildren(QLineEdit)
+        if e.echoMode() != QLineEdit.EchoMode.Normal
+    }
+    assert hidden == {"profileProxyPassword", "testManagerPassword"}
+    assert not set(dialog.fields.values()) & set(
+        dialog.findChildren(QLineEdit, "profileProxyPassword")
+        + dialog.findChildren(QLineEdit, "testManagerPassword")
+    )
+    assert "token" not in " ".join(e.objectName().lower() for e in dialog.findChildren(QLineEdit))
 
 
 def test_colour_and_ca_bundle_pickers(
@@ -539,3 +564,34 @@ def test_colour_and_ca_bundle_pickers(
     assert dialog.save()
     assert dialog.bar.level is Level.WARNING
     assert "CA bundle" in dialog.bar.text()
+
+
+def test_test_connection_tells_what_it_found(
+    qtbot: QtBot, dialog: ProfilesDialog, unused_port: int
+) -> None:
+    click_row(qtbot, dialog, SANDBOX_PROFILE_ID)
+    dialog.test_button.click()
+    qtbot.waitUntil(lambda: dialog.test_result.text().startswith("✔"))
+    assert dialog.test_result.text().startswith("✔ The server answers.")
+    dialog.test_password_edit.setText(MANAGER.password)
+    dialog.test_button.click()
+    qtbot.waitUntil(lambda: "logged in" in dialog.test_result.text())
+    assert dialog.test_result.text().startswith("✔ Connected and logged in.")
+    assert dialog.test_password_edit.text() == ""  # used once, not kept in the form
+    # An edited remote profile is saved first, then tested as saved.
+    click_row(qtbot, dialog, LIVE.id)
+    dialog.url_edit.setText(f"http://127.0.0.1:{unused_port}")
+    dialog.test_button.click()
+    qtbot.waitUntil(lambda: dialog.test_result.text().startswith("✖"))
+    assert dialog.test_result.text().startswith("✖ Connection refused.")
+    assert not dialog.has_unsaved_edits()
+
+
+@pytest.fixture
+def unused_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+    return port
