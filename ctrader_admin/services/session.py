@@ -69,6 +69,9 @@ class Session:
         self.budget = budget
         self.workstation = workstation
         self.last_entry: JournalEntry | None = None
+        # Why the token was dropped, when the backend refused it: concurrent calls that then
+        # find no token report this cause, not their own "not logged in".
+        self.token_refused: ApiError | None = None
 
     def __repr__(self) -> str:
         return f"Session({self.profile.id!r}, logged_in={self.logged_in})"
@@ -105,6 +108,7 @@ class Session:
         if not secret:
             raise InvalidInput({"Password": "is required"})
         token = await self.client.login(manager_login, secret)
+        self.token_refused = None
         await asyncio.to_thread(
             self.tokens.set, self.profile.id, manager_login, token, remember=remember
         )
@@ -127,6 +131,7 @@ class Session:
                     self.budget.lowered or "The server refused a write as over its hourly limit",
                 )
             if exc.needs_login and self.client.token is not None:
+                self.token_refused = exc
                 log.info("The backend rejected the token of %s; it is forgotten", self.profile.id)
                 await self.logout()
             raise

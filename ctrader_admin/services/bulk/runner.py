@@ -33,6 +33,7 @@ from ctrader_admin.api import (
     ApiTimeoutError,
     Forbidden,
     NotFound,
+    NotLoggedIn,
     OutcomeUnknown,
     RateLimited,
     ResponseValidationError,
@@ -335,6 +336,8 @@ class JobRunner:
     def _fatal(self, cause: BaseException) -> _Fatal:
         """The job must stop. The first such failure in time is its cause: a NotLoggedIn in a
         concurrent worker is only the consequence of the token another write had refused."""
+        if isinstance(cause, NotLoggedIn) and self.session.token_refused is not None:
+            cause = self.session.token_refused  # the refusal that dropped the token, first
         fatal = _Fatal(cause)
         if self._first_fatal is None:
             self._first_fatal = fatal

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -416,7 +417,19 @@ def test_the_budget_holds_the_job_within_its_hourly_rate(env: Env) -> None:
     assert any((p.eta_seconds or 0) >= 3600 for p in waiting)
 
 
-def test_a_refused_token_stops_the_job_and_it_can_be_resumed(env: Env) -> None:
+@pytest.mark.parametrize("keyring_delay", [0.0, 0.3], ids=["quick keyring", "slow keyring"])
+def test_a_refused_token_stops_the_job_and_it_can_be_resumed(
+    env: Env, keyring_delay: float, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A slow keyring (D-Bus) keeps the refused write in its log-out while the other writers
+    # find no token: the job must still name the refusal, not their "not logged in".
+    forget = env.office.tokens.delete
+
+    def slow_delete(profile_id: str, manager_login: int) -> None:
+        time.sleep(keyring_delay)
+        forget(profile_id, manager_login)
+
+    monkeypatch.setattr(env.office.tokens, "delete", slow_delete)
     env.sandbox.config.latency_ms = 10
     users = user_rows(env, 12)
     text = "\n".join([HEADER, *(f"user,{u},,T-{n}" for n, u in enumerate(users))])
