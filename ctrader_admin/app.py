@@ -9,9 +9,7 @@ window."""
 from __future__ import annotations
 
 import contextlib
-import gc
 import importlib
-import linecache
 import logging
 import sys
 from collections.abc import Callable, Iterator
@@ -19,6 +17,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING
 
 from ctrader_admin.log_redaction import install_log_redaction
+from ctrader_admin.runtime import detach_running_loop, settle_start_up_heap
 from ctrader_admin.store.paths import AppPaths
 
 if TYPE_CHECKING:
@@ -163,14 +162,9 @@ class Started:
     def close(self) -> None:
         """After Qt's loop has ended: the asyncio loop (joining its worker threads, which Qt
         would otherwise abort on at exit) and the embedded sandbox."""
-        import asyncio
-
         loop = self.loop
         if loop is not None and not loop.is_closed():
-            # A loop made with qt_running=True counts as running until it is told to stop.
-            loop.stop()
-            asyncio.events._set_running_loop(None)
-            loop.close()
+            detach_running_loop(loop)
         if self.sandbox is not None:
             self.sandbox.close()
 
@@ -268,16 +262,6 @@ def closing_on_terminal_signals(window: MainWindow) -> Iterator[None]:
                 signal.signal(sig, handler)
             signal.set_wakeup_fd(previous_fd)
             notifier.setEnabled(False)
-
-
-def settle_start_up_heap() -> None:
-    """Once the first profile is open: drop what start-up alone needed, and keep what lives as
-    long as the app out of the garbage collector's full passes (they otherwise stall the UI for
-    40–150 ms every few seconds)."""
-    # PySide6 reads the source of every module imported after it into linecache (to see whether
-    # the module uses PySide6 features): several MB of text nobody reads again.
-    linecache.clearcache()
-    gc.freeze()
 
 
 def _report_uncaught(

@@ -17,8 +17,6 @@ when the job ends.
 from __future__ import annotations
 
 import asyncio
-import gc
-import sys
 from collections.abc import Awaitable, Callable, Sequence
 from functools import partial
 from pathlib import Path
@@ -44,6 +42,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ctrader_admin.runtime import JobTuning
 from ctrader_admin.services.bulk import (
     ApplyOptions,
     JobRefused,
@@ -362,7 +361,7 @@ class JobsTab(Tab):
         self._latest: Progress | None = None
         self._shown: Progress | None = None
         self._jobs_stale = True
-        self._frozen = False  # this tab froze the heap for the job that runs (_freeze_heap)
+        self._tuning = JobTuning()  # heap freeze and quick GIL handoff while a job runs
         self._rows_frozen = False  # the running job's own rows were frozen too
         self._handoff: float | None = None  # the switch interval before the job (see below)
         self._build()
@@ -902,14 +901,12 @@ class JobsTab(Tab):
         row's checkpoint and seals the plan; resuming reads and checks it all: 100+ ms for a big
         plan that the window must not wait for), with the heap frozen and the quick GIL handoff
         for the job that follows. None, and said why, when it cannot start."""
-        self._frozen = _freeze_heap()
-        self._handoff = _quick_gil_handoff()
+        self._tuning.start()
         try:
             return await asyncio.to_thread(make)
-        except Exception as exc:
-            _thaw_heap(self._frozen)
-            _restore_gil_handoff(self._handoff)
-            if not is_expected(exc):
+        except BaseException as exc:
+            self._tuning.end()
+            if not (isinstance(exc, Exception) and is_expected(exc)):
                 raise
             self.bar.show_error(exc)
             return None
@@ -951,13 +948,12 @@ class JobsTab(Tab):
         finally:
             self._view_timer.stop()
             self._job_task = None
-            _thaw_heap(self._frozen)
-            self._frozen = False
-            _restore_gil_handoff(self._handoff)
         try:
             await self._settle_view(runner)
         finally:
             self.job_runner = None
+            # After the final view: the one full collection pass happens here, not mid-job.
+            self._tuning.end()
             self.progress.ended()
             self.ctx.wrote()
             await self._reload_jobs()
@@ -1040,7 +1036,7 @@ class JobsTab(Tab):
         if not self._rows_frozen and runner is not None and runner.row_state(1) is not None:
             # The job has made its rows (tens of thousands of objects for a big job): into the
             # frozen heap with them too, or each full collection pass walks them (15-20 ms).
-            gc.freeze()
+            self._tuning.rows_made()
             self._rows_frozen = True
         if runner is not None and not force_view:
             self._follow_rows(runner)
@@ -1136,40 +1132,6 @@ class JobsTab(Tab):
         index = self.table.currentIndex()
         if index.isValid():
             QGuiApplication.clipboard().setText(str(self.model.data(index) or ""))
-
-
-def _freeze_heap() -> bool:
-    """While a job runs, keep the collector's full passes off everything that existed before
-    it (the app's modules, Qt wrappers, the plan): one full pass over that heap takes 40-100 ms
-    on a slow workstation, a visible freeze every few seconds of a big job. Frozen objects are
-    still freed by reference counting. True when this call started the freeze."""
-    first = gc.get_freeze_count() == 0
-    gc.freeze()
-    return first
-
-
-def _thaw_heap(started: bool) -> None:
-    if started:  # a freeze made by someone else (e.g. at start-up) stays as it was
-        gc.unfreeze()
-
-
-# While a job runs, worker threads do long stretches of Python and C work that hold the GIL
-# (sealing and recording the plan, the checkpoints, the journal's group commits). Python hands
-# the GIL to a waiting thread only after the switch interval (5 ms by default), and one turn of
-# the Qt loop enters Python several times: 20-30 ms stalls at a big job's start. 1 ms here.
-_JOB_SWITCH_INTERVAL = 0.001
-
-
-def _quick_gil_handoff() -> float:
-    """The switch interval before; the window's thread gets the GIL back within 1 ms."""
-    previous = sys.getswitchinterval()
-    sys.setswitchinterval(min(previous, _JOB_SWITCH_INTERVAL))
-    return previous
-
-
-def _restore_gil_handoff(previous: float | None) -> None:
-    if previous is not None:
-        sys.setswitchinterval(previous)
 
 
 def _escape(text: str) -> str:

@@ -20,6 +20,7 @@ from pytestqt.qtbot import QtBot
 from ui_helpers import MANAGER, run_async
 
 from ctrader_admin.api import ApiClient, ConnectionConfig
+from ctrader_admin.runtime import mark_running_loop
 from ctrader_admin.sandbox import Sandbox, SandboxConfig
 from ctrader_admin.services.backoffice import Backoffice
 from ctrader_admin.store.database import Database
@@ -53,9 +54,9 @@ def _loop_running_only_in_ui_tests(request: pytest.FixtureRequest) -> Iterator[N
         yield
         return
     loop = request.getfixturevalue("event_loop")
-    asyncio.events._set_running_loop(loop)
+    mark_running_loop(loop)
     yield
-    asyncio.events._set_running_loop(None)
+    mark_running_loop(None)
 
 
 @pytest.fixture

@@ -1,0 +1,93 @@
+"""Interpreter and event-loop tuning for the desktop app, in one place.
+
+The window must answer within a frame while a bulk job runs and while the app starts, and two
+things of CPython's get in the way:
+
+- the garbage collector's full passes walk every object alive (the app's modules, Qt's wrappers,
+  a job's ten thousand rows): 40–150 ms on a slow workstation, every few seconds. Objects that
+  live as long as the app, or as long as a job, are therefore moved out of its sight
+  (``gc.freeze``); they are still freed by reference counting;
+- a worker thread holds the GIL for up to the switch interval (5 ms) before the window's thread
+  may run, several times per turn of Qt's loop: at a big job's start that adds up to visible
+  stalls, so the interval is 1 ms while a job runs.
+
+Nothing else in the package calls these (ruff's banned-api rule, ``pyproject.toml``): tuning
+spread over modules is tuning nobody can undo correctly.
+"""
+
+from __future__ import annotations
+
+import gc
+import linecache
+import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the first window comes before asyncio is imported (app.py)
+    import asyncio
+
+_JOB_SWITCH_INTERVAL = 0.001
+_start_up_frozen = False
+
+
+def settle_start_up_heap() -> None:
+    """Once the first profile is open: drop what start-up alone needed, and keep what lives as
+    long as the app out of the collector's full passes."""
+    global _start_up_frozen
+    # PySide6 reads the source of every module imported after it into linecache (to see whether
+    # the module uses PySide6 features): several MB of text nobody reads again.
+    linecache.clearcache()
+    gc.freeze()
+    _start_up_frozen = True
+
+
+class JobTuning:
+    """The tuning of one bulk job run from the window: ``start`` before it, ``rows_made`` once
+    its rows exist, ``end`` after it. ``end`` undoes exactly what ``start`` did."""
+
+    def __init__(self) -> None:
+        self._previous_interval: float | None = None
+
+    @property
+    def active(self) -> bool:
+        return self._previous_interval is not None
+
+    def start(self) -> None:
+        if self.active:
+            return
+        gc.freeze()  # everything that existed before the job
+        self._previous_interval = sys.getswitchinterval()
+        sys.setswitchinterval(min(self._previous_interval, _JOB_SWITCH_INTERVAL))
+
+    def rows_made(self) -> None:
+        """The job's own rows (tens of thousands of objects) join the frozen heap."""
+        if self.active:
+            gc.freeze()
+
+    def end(self) -> None:
+        """Back to the state before the job. What the job left behind in reference cycles was
+        frozen with it: unfreeze, collect once (the one full pass of the job, at its end), and
+        freeze again what start-up had frozen and is still alive."""
+        if self._previous_interval is None:
+            return
+        sys.setswitchinterval(self._previous_interval)
+        self._previous_interval = None
+        gc.unfreeze()
+        gc.collect()
+        if _start_up_frozen:
+            gc.freeze()
+
+
+def mark_running_loop(loop: asyncio.AbstractEventLoop | None) -> None:
+    """Mark ``loop`` as this thread's running loop (None: no loop). A qasync loop started inside
+    Qt's own loop (``already_running``) is marked so for good; asyncio has no public call to
+    change that, and this is the one use of its private one."""
+    import asyncio
+
+    asyncio.events._set_running_loop(loop)
+
+
+def detach_running_loop(loop: asyncio.AbstractEventLoop) -> None:
+    """Stop and close such a loop: asyncio refuses to close a loop marked running."""
+    loop.stop()
+    mark_running_loop(None)
+    loop.close()
