@@ -51,7 +51,7 @@ from PySide6.QtCore import QObject, QSettings, Qt, QTimer
 from PySide6.QtWidgets import QApplication
 
 from ctrader_admin.api import ApiClient, ConnectionConfig
-from ctrader_admin.app import settle_start_up_heap
+from ctrader_admin.runtime import settle_start_up_heap
 from ctrader_admin.sandbox import TRAINING_MANAGERS, Sandbox, SandboxConfig
 from ctrader_admin.sandbox.seed import generate
 from ctrader_admin.services.backoffice import Backoffice
