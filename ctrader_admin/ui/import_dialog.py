@@ -117,7 +117,7 @@ class Problem:
 class ProblemsModel(QAbstractTableModel):
     """Rows that will not be imported (errors) and rows worth a second look (warnings)."""
 
-    COLUMNS = ("Line", "", "Problem")
+    COLUMNS = ("Line", "Status", "Problem")
 
     def __init__(self) -> None:
         super().__init__()
@@ -354,6 +354,6 @@ def _rows(count: int) -> str:
     return f"{count:,} row" if count == 1 else f"{count:,} rows"
 
 
-async def _no_login() -> bool:
+async def _no_login(_refused: BaseException) -> bool:
     # Nothing here talks to the backend, so no log-in is ever needed.
     return False

@@ -140,8 +140,8 @@ class PartnersTab(Tab):
 
         for line in (self.target_id, self.owner):
             line.returnPressed.connect(self._read)
-            # A corrected field loses its outline as soon as the operator edits it.
-            line.textEdited.connect(lambda _text, w=line: mark_invalid({"": w}, {}))
+            # A corrected field loses its outline and its part of the message as it is edited.
+            line.textEdited.connect(lambda _text, w=line: self.field_edited(w))
         self.read_button.clicked.connect(self._read)
         self.set_button.clicked.connect(self._set)
         self.delete_button.clicked.connect(self._delete)
@@ -168,7 +168,8 @@ class PartnersTab(Tab):
         )
         for widget in (self.owner_label, self.owner, self.owner_note):
             widget.setVisible(account)
-        mark_invalid({"userId": self.target_id, OWNER: self.owner}, {})
+        for line in (self.target_id, self.owner):
+            self.field_edited(line)  # another level: what was wrong with the last one goes
         self._forget_shown()
 
     def _target(self) -> PartnerTarget | None:

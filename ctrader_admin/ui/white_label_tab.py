@@ -130,11 +130,13 @@ class WhiteLabelTab(Tab):
             QWidget.setTabOrder(first, second)
 
         self.login.returnPressed.connect(self._read)
-        self.login.textEdited.connect(lambda _text: mark_invalid({"": self.login}, {}))
+        self.login.textEdited.connect(lambda _text: self.field_edited(self.login))
         self.read_button.clicked.connect(self._read)
         self.move_button.clicked.connect(self._move)
         self.login.textChanged.connect(self._forget_read)
         self.environment.currentTextChanged.connect(self._forget_verdict)
+        for combo in (self.environment, self.target):
+            combo.currentTextChanged.connect(lambda _text, w=combo: self.field_edited(w))
         self.target.currentTextChanged.connect(self._show_plan)
         self.on_session_changed()
 
@@ -233,6 +235,7 @@ class WhiteLabelTab(Tab):
     async def _move(self) -> None:
         if self._working or not self.writable():
             return
+        self._forget_verdict()  # a new attempt: the last one's verdict no longer applies
         login = self._parsed_login()
         if login is None:
             return
