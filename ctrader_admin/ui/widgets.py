@@ -43,6 +43,11 @@ class CopyableId(QWidget):
             QGuiApplication.clipboard().setText(self.value())
 
 
+def plural(count: int, one: str, many: str = "") -> str:
+    """``1 row``, ``2 rows``, ``10,000 entries`` (``many`` when adding an s is wrong)."""
+    return f"{count:,} {one if count == 1 else many or one + 's'}"
+
+
 def heading(text: str) -> QLabel:
     label = QLabel(text)
     label.setProperty("role", "heading")
