@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 from pytestqt.qtbot import QtBot
-from ui_helpers import MANAGER, run_async, wait_for_dialog
+from ui_helpers import MANAGER, clipped, run_async, wait_for_dialog
 
 from ctrader_admin.sandbox import Sandbox
 from ctrader_admin.services.backoffice import Backoffice
@@ -32,26 +32,6 @@ from ctrader_admin.wiring import sandbox_hint
 T = TypeVar("T")
 SHOWCASE_USER = 1000001  # sandbox seed: partnerId IB-1042 at user level
 LIVE_ACCOUNT = 5200001  # sandbox seed: a live account on sandbox_main
-
-
-def clipped(dialog: QWidget) -> list[str]:
-    """The visible labels and inputs of ``dialog`` that do not get the room they need."""
-    problems: list[str] = []
-    for label in dialog.findChildren(QLabel):
-        if not label.isVisibleTo(dialog) or not label.text():
-            continue
-        if label.wordWrap():
-            needed_height = label.heightForWidth(label.width())
-            if needed_height > label.height():
-                problems.append(f"{label.text()[:40]!r}: {label.height()} < {needed_height} px")
-        else:
-            hint = label.sizeHint()
-            if hint.width() > label.width() or hint.height() > label.height():
-                problems.append(f"{label.text()[:40]!r}: {label.size()} < {hint}")
-    for field in dialog.findChildren(QLineEdit) + dialog.findChildren(QComboBox):
-        if field.isVisibleTo(dialog) and field.height() < field.sizeHint().height():
-            problems.append(f"{field.objectName()}: {field.height()} px high, squashed")
-    return problems
 
 
 def smallest(qtbot: QtBot, dialog: QDialog) -> None:
