@@ -43,6 +43,7 @@ class WhiteLabelTab(Tab):
         super().__init__(ctx, parent)
         self._profile_id: str | None = None
         self.account: Trader | None = None  # the last read, for the login it was read for
+        self._known_environments: list[str] = []  # the directory's, for that login
         self.last_move: WhiteLabelMove | None = None
 
         box = QGroupBox("Account to move")
@@ -98,7 +99,10 @@ class WhiteLabelTab(Tab):
         self.plan.setObjectName("wlPlan")
         self.read_at = QLabel()
         self.read_at.setObjectName("wlReadAt")
+        self.shown_environment = QLabel()
+        self.shown_environment.setObjectName("wlShownEnvironment")
         shown.addRow("Login:", self.shown_login)
+        shown.addRow("Environment:", self.shown_environment)
         shown.addRow("White Label now:", self.current_wl)
         shown.addRow("Group:", self.group)
         shown.addRow("Name:", self.name)
@@ -135,6 +139,7 @@ class WhiteLabelTab(Tab):
         self.move_button.clicked.connect(self._move)
         self.login.textChanged.connect(self._forget_read)
         self.environment.currentTextChanged.connect(self._forget_verdict)
+        self.environment.currentTextChanged.connect(self._environment_changed)
         for combo in (self.environment, self.target):
             combo.currentTextChanged.connect(lambda _text, w=combo: self.field_edited(w))
         self.target.currentTextChanged.connect(self._show_plan)
@@ -189,11 +194,33 @@ class WhiteLabelTab(Tab):
             if done is None:
                 self.show_account(None)
                 return
+            self._choose_environment(login)
             self.show_account(done.value)
             if self.target.currentText() == done.value.broker_name:
                 other = [wl for wl in _items(self.target) if wl != done.value.broker_name]
                 if other:  # "to" defaults to a White Label the account is not already on
                     self.target.setCurrentText(other[0])
+
+    def _choose_environment(self, login: int) -> None:
+        """The account's environment, when the local directory knows it, instead of whatever
+        the list shows first (the server's answer does not say)."""
+        known = accounts.known_environments(self.ctx.session, login)
+        self._known_environments = known
+        if len(known) == 1:
+            self.environment.setCurrentText(known[0])
+
+    def _show_environment(self) -> None:
+        chosen = self.environment.currentText()
+        known = self._known_environments
+        if known == [chosen]:
+            text = f"{chosen} (from the local directory)"
+        elif chosen in known:
+            text = f"{chosen} — this login is known on {' and '.join(known)}: check the choice"
+        elif known:
+            text = f"{chosen} — but the local directory knows this login on {', '.join(known)}"
+        else:
+            text = f"{chosen} — not known here (the server does not say): check the choice"
+        self.shown_environment.setText(text)
 
     def show_account(self, account: Trader | None) -> None:
         self.account = account
@@ -202,6 +229,7 @@ class WhiteLabelTab(Tab):
         if account is None:
             return
         self.shown_login.set_value(str(account.login))
+        self._show_environment()
         self.current_wl.setText(account.broker_name or "(not returned)")
         self.group.setText(account.group_name or "—")
         name = " ".join(part for part in (account.name, account.last_name) if part)
@@ -224,6 +252,10 @@ class WhiteLabelTab(Tab):
         if self.account is not None and self.login.text().strip() != str(self.account.login):
             self.show_account(None)
         self._forget_verdict()
+
+    def _environment_changed(self) -> None:
+        if self.account is not None:
+            self._show_environment()
 
     def _forget_verdict(self) -> None:
         self.last_move = None
