@@ -41,7 +41,7 @@ ROW, LINE, TARGET, CHANGE, VERDICT, STATE, DETAIL, CALL = range(len(COLUMNS))
 COLUMN_SAMPLES: tuple[str, ...] = (
     "10000",
     "10000",
-    "account:4000001",
+    "login:5200001@live",
     "AFF-EU-318 → PARTNER-2077",
     "skip (already equal)",
     "in flight",

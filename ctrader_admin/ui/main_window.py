@@ -148,7 +148,7 @@ class ProfileBand(QFrame):
         layout.setContentsMargins(12, 6, 12, 6)
         # The name and the details give up width first (elided, whole in the tooltip): the
         # band fits a 900 px window whatever the profile's name and White Labels.
-        self.name = ElidedLabel()
+        self.name = ElidedLabel(keep=12)
         font = self.name.font()
         font.setBold(True)
         font.setPointSizeF(font.pointSizeF() * 1.2)
@@ -354,10 +354,12 @@ class MainWindow(QMainWindow):
         band.read_only.setVisible(profile.read_only)
         budget = session.budget
         lowered = " ⚠ lowered" if budget.lowered else ""
-        band.budget.setText(
-            f"Writes left this hour: {budget.remaining()} / {budget.per_hour}{lowered}"
+        band.budget.setText(f"Writes left: {budget.remaining()} / {budget.per_hour}{lowered}")
+        band.budget.setToolTip(
+            budget.lowered
+            or f"Writes this connection may still send this hour (its budget: {budget.per_hour} "
+            "per hour, shared by every write of the app)"
         )
-        band.budget.setToolTip(budget.lowered or "")
         if session.logged_in:
             band.login_state.setText(f"Manager {session.operator}")
             band.login_button.setText("Log out")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QButtonGroup,
     QGroupBox,
@@ -154,6 +155,7 @@ class PartnersTab(Tab):
             self.id_label.setText(text)
             widths.append(self.id_label.sizeHint().width())
         self.id_label.setMinimumWidth(max(widths))
+        self.id_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         self.target_id.textChanged.connect(self._forget_shown)
         self._level_changed()
         self.on_session_changed()

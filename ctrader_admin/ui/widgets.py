@@ -45,7 +45,13 @@ class CopyableId(QWidget):
 
 class ElidedLabel(QLabel):
     """One line that gives up width first: where the room is short it shows what fits and "…",
-    and the whole text is its tooltip. ``text()`` stays the whole text."""
+    and the whole text is its tooltip. ``text()`` stays the whole text. It keeps at least
+    ``keep`` characters' width (where its text is that long) before others give up theirs."""
+
+    def __init__(self, text: str = "", parent: QWidget | None = None, *, keep: int = 1) -> None:
+        super().__init__(text, parent)
+        self._keep = keep
+        self.setToolTip(text)
 
     def setText(self, text: str) -> None:
         super().setText(text)
@@ -53,7 +59,9 @@ class ElidedLabel(QLabel):
 
     def minimumSizeHint(self) -> QSize:
         hint = super().minimumSizeHint()
-        return QSize(self.fontMetrics().horizontalAdvance("M…"), hint.height())
+        metrics = self.fontMetrics()
+        kept = min(metrics.horizontalAdvance(self.text()), metrics.averageCharWidth() * self._keep)
+        return QSize(max(kept, metrics.horizontalAdvance("M…")), hint.height())
 
     def paintEvent(self, event: QPaintEvent) -> None:
         rect = self.contentsRect()

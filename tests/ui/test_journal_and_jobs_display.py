@@ -15,6 +15,7 @@ from ui_helpers import run_async
 from ctrader_admin.services import journal_ops, partners
 from ctrader_admin.services.backoffice import Backoffice
 from ctrader_admin.services.partners import PartnerTarget
+from ctrader_admin.ui.jobs_model import TARGET
 from ctrader_admin.ui.jobs_tab import JobsTab
 from ctrader_admin.ui.journal_model import COLUMNS
 from ctrader_admin.ui.journal_tab import JournalTab
@@ -78,7 +79,9 @@ def test_a_plan_of_one_row_reads_naturally(
     qtbot: QtBot, backoffice: Backoffice, qsettings: QSettings, tmp_path: Path
 ) -> None:
     source = tmp_path / "one.csv"
-    source.write_text("level,userId,ctidTraderAccountId,partnerId\nuser,1000002,,IB-9\n")
+    source.write_text(
+        "level,userId,ctidTraderAccountId,partnerId\nuser,1000002,,IB-9\n", encoding="utf-8"
+    )
     window = MainWindow(backoffice, qsettings)
     qtbot.addWidget(window)
     window.show()
@@ -95,3 +98,31 @@ def test_a_plan_of_one_row_reads_naturally(
     assert not ISO_TIME.search(summary)  # a local time, not the raw ISO stamp
     assert headers_that_do_not_fit(tab.table) == []
     assert headers_that_do_not_fit(tab.jobs_table) == []
+
+
+def test_a_long_target_is_shown_whole_in_its_tooltip(
+    qtbot: QtBot, backoffice: Backoffice, qsettings: QSettings, tmp_path: Path
+) -> None:
+    source = tmp_path / "moves.csv"
+    source.write_text(
+        "login,environment,brokerName\n5200001,live,sandbox_eu\n"
+        "3100001,a-very-long-environment-name-indeed,sandbox_eu\n",
+        encoding="utf-8",
+    )
+    window = MainWindow(backoffice, qsettings)
+    qtbot.addWidget(window)
+    window.show()
+    tab = window.show_tab("JobsTab")
+    assert isinstance(tab, JobsTab)
+    tab.choose_open_path = opener(source)
+    with qtbot.waitSignal(tab.finished, timeout=20_000):
+        tab.open_csv_button.click()
+    model = tab.model
+    header = tab.table.horizontalHeader()
+    metrics = tab.table.fontMetrics()
+    for row in range(model.rowCount()):
+        index = model.index(row, TARGET)
+        text = model.data(index)
+        assert model.data(index, Qt.ItemDataRole.ToolTipRole) == text
+        if row == 0:  # a usual target fits its column
+            assert metrics.horizontalAdvance(text) <= header.sectionSize(TARGET)
