@@ -97,18 +97,25 @@ def run_async_later(awaitable: Coroutine[Any, Any, T]) -> asyncio.Task[T]:
     return asyncio.ensure_future(awaitable)
 
 
+def partners_dialog(
+    qtbot: QtBot, ctx: UiContext, button: str, dialog: str
+) -> tuple[PartnersTab, QDialog]:
+    """A Partners tab on the showcase user, after ``button`` opened ``dialog``."""
+    tab = PartnersTab(ctx)
+    qtbot.addWidget(tab)
+    tab.show()
+    tab.target_id.setText(str(SHOWCASE_USER))
+    getattr(tab, button).click()
+    return tab, wait_for_dialog(qtbot, dialog)
+
+
 def test_a_first_log_in_does_not_speak_of_a_saved_token_and_logging_in_clears_not_logged_in(
     qtbot: QtBot, ctx: UiContext, backoffice: Backoffice
 ) -> None:
     session = backoffice.session
     assert session is not None
     run_async(qtbot, session.logout())
-    tab = PartnersTab(ctx)
-    qtbot.addWidget(tab)
-    tab.show()
-    tab.target_id.setText(str(SHOWCASE_USER))
-    tab.read_button.click()
-    dialog = wait_for_dialog(qtbot, "loginDialog")
+    tab, dialog = partners_dialog(qtbot, ctx, "read_button", "loginDialog")
     why = dialog.why.text()  # type: ignore[attr-defined]
     assert "saved token" not in why
     assert "did not accept" not in why
@@ -128,15 +135,22 @@ def test_a_first_log_in_does_not_speak_of_a_saved_token_and_logging_in_clears_no
     assert not tab.bar.isVisible()
 
 
-def test_a_corrected_field_loses_its_error_and_the_message_goes_when_all_are_fixed(
-    qtbot: QtBot, ctx: UiContext, sandbox: Sandbox
-) -> None:
+def accounts_tab(
+    qtbot: QtBot, ctx: UiContext, *, login: str, password: str, user_id: str
+) -> AccountsTab:
     tab = AccountsTab(ctx)
     qtbot.addWidget(tab)
     tab.show()
-    tab.login.setText("12ab")
-    tab.password.setText("x")
-    tab.user_id.setText("-4")
+    tab.login.setText(login)
+    tab.password.setText(password)
+    tab.user_id.setText(user_id)
+    return tab
+
+
+def test_a_corrected_field_loses_its_error_and_the_message_goes_when_all_are_fixed(
+    qtbot: QtBot, ctx: UiContext, sandbox: Sandbox
+) -> None:
+    tab = accounts_tab(qtbot, ctx, login="12ab", password="x", user_id="-4")
     tab.link_button.click()
     qtbot.waitUntil(tab.bar.isVisible)
     assert "Login" in tab.bar.text()
@@ -156,13 +170,10 @@ def test_a_new_link_attempt_hides_the_result_of_the_last_one(
 ) -> None:
     from ctrader_admin.sandbox import trading_password
 
-    tab = AccountsTab(ctx)
-    qtbot.addWidget(tab)
-    tab.show()
     login = sandbox.logins(broker_name="sandbox_main", environment="demo", linked=False)[0]
-    tab.login.setText(str(login))
-    tab.password.setText(trading_password(login))
-    tab.user_id.setText("1000002")
+    tab = accounts_tab(
+        qtbot, ctx, login=str(login), password=trading_password(login), user_id="1000002"
+    )
     tab.white_label.setCurrentText("sandbox_main")
     tab.environment.setCurrentText("demo")
     tab.link_button.click()
@@ -182,12 +193,7 @@ def test_a_new_link_attempt_hides_the_result_of_the_last_one(
 def test_the_set_partner_prompt_checks_in_place_in_the_rules_words(
     qtbot: QtBot, ctx: UiContext, sandbox: Sandbox
 ) -> None:
-    tab = PartnersTab(ctx)
-    qtbot.addWidget(tab)
-    tab.show()
-    tab.target_id.setText(str(SHOWCASE_USER))
-    tab.set_button.click()
-    dialog = wait_for_dialog(qtbot, "valueDialog")
+    tab, dialog = partners_dialog(qtbot, ctx, "set_button", "valueDialog")
     ok = dialog.buttons.button(QDialogButtonBox.StandardButton.Ok)  # type: ignore[attr-defined]
     problem: QLabel = dialog.problem  # type: ignore[attr-defined]
     editor: QLineEdit = dialog.editor  # type: ignore[attr-defined]

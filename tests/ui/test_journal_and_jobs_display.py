@@ -75,13 +75,8 @@ def opener(path: Path) -> Callable[..., Awaitable[str | None]]:
     return choose
 
 
-def test_a_plan_of_one_row_reads_naturally(
-    qtbot: QtBot, backoffice: Backoffice, qsettings: QSettings, tmp_path: Path
-) -> None:
-    source = tmp_path / "one.csv"
-    source.write_text(
-        "level,userId,ctidTraderAccountId,partnerId\nuser,1000002,,IB-9\n", encoding="utf-8"
-    )
+def planned(qtbot: QtBot, backoffice: Backoffice, qsettings: QSettings, source: Path) -> JobsTab:
+    """The Jobs tab of a window at the default size, showing the plan of ``source``."""
     window = MainWindow(backoffice, qsettings)
     qtbot.addWidget(window)
     window.show()
@@ -90,6 +85,17 @@ def test_a_plan_of_one_row_reads_naturally(
     tab.choose_open_path = opener(source)
     with qtbot.waitSignal(tab.finished, timeout=20_000):
         tab.open_csv_button.click()
+    return tab
+
+
+def test_a_plan_of_one_row_reads_naturally(
+    qtbot: QtBot, backoffice: Backoffice, qsettings: QSettings, tmp_path: Path
+) -> None:
+    source = tmp_path / "one.csv"
+    source.write_text(
+        "level,userId,ctidTraderAccountId,partnerId\nuser,1000002,,IB-9\n", encoding="utf-8"
+    )
+    tab = planned(qtbot, backoffice, qsettings, source)
     summary = tab.summary.text()
     assert "1 row</b>" in summary
     assert "1 rows" not in summary
@@ -109,14 +115,7 @@ def test_a_long_target_is_shown_whole_in_its_tooltip(
         "3100001,a-very-long-environment-name-indeed,sandbox_eu\n",
         encoding="utf-8",
     )
-    window = MainWindow(backoffice, qsettings)
-    qtbot.addWidget(window)
-    window.show()
-    tab = window.show_tab("JobsTab")
-    assert isinstance(tab, JobsTab)
-    tab.choose_open_path = opener(source)
-    with qtbot.waitSignal(tab.finished, timeout=20_000):
-        tab.open_csv_button.click()
+    tab = planned(qtbot, backoffice, qsettings, source)
     model = tab.model
     header = tab.table.horizontalHeader()
     metrics = tab.table.fontMetrics()
