@@ -27,7 +27,6 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QGuiApplication, QKeySequence, QShortcut, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QDialog,
     QDialogButtonBox,
     QFileDialog,
     QGroupBox,
@@ -73,7 +72,7 @@ from ctrader_admin.store.checkpoints import (
     this_runner,
 )
 from ctrader_admin.ui.context import UiContext
-from ctrader_admin.ui.dialogs import ConfirmWriteDialog, ask
+from ctrader_admin.ui.dialogs import ConfirmWriteDialog, FittedDialog, ask
 from ctrader_admin.ui.jobs_model import (
     COLUMN_SAMPLES,
     COLUMNS,
@@ -211,14 +210,13 @@ def _job_rows(store: CheckpointStore, job: JobRecord) -> tuple[Plan, list[RowChe
     return job_plan(job), store.rows(job.id)
 
 
-class RevertDialog(QDialog):
+class RevertDialog(FittedDialog):
     """Which batch to revert, and optionally which of its rows."""
 
     def __init__(self, parent: QWidget | None, *, batch: str = "", rows: str = "") -> None:
-        super().__init__(parent)
+        super().__init__(parent, min_width=440)
         self.setObjectName("revertBatchDialog")
         self.setWindowTitle("Revert a batch")
-        self.setMinimumWidth(440)
         layout = QVBoxLayout(self)
         layout.addWidget(
             hint(

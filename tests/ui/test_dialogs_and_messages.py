@@ -4,9 +4,10 @@ their cause, and value prompts that check in place (issue 12, "Dialogs and messa
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
+import pytest
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -242,3 +243,42 @@ def test_the_move_prompt_offers_the_connections_white_labels_only(
     dialog.reject()
     qtbot.waitUntil(task.done, timeout=10_000)
     assert task.result() is None
+
+
+@pytest.mark.parametrize("name", ["confirm", "value", "revert", "import", "about", "crash"])
+def test_no_dialog_clips_its_content_even_at_its_smallest(
+    qtbot: QtBot, backoffice: Backoffice, window: QWidget, name: str
+) -> None:
+    from ctrader_admin.store.paths import AppPaths
+    from ctrader_admin.store.profiles import builtin_sandbox_profile
+    from ctrader_admin.ui.about_dialog import AboutDialog
+    from ctrader_admin.ui.crash import CrashDialog
+    from ctrader_admin.ui.dialogs import ConfirmWriteDialog
+    from ctrader_admin.ui.import_dialog import ImportDialog
+    from ctrader_admin.ui.jobs_tab import RevertDialog
+
+    makers: dict[str, Callable[[], QDialog]] = {
+        "confirm": lambda: ConfirmWriteDialog(
+            window,
+            profile=builtin_sandbox_profile().model_copy(update={"live": True}),
+            title="Set partnerId",
+            changes=[("Target", "user 1000001"), ("partnerId", "IB-1042 → IB-2077 (overwrites)")],
+            type_to_confirm="live",
+        ),
+        "value": lambda: actions.ValueDialog(
+            window, title="Set partnerId", label="New partnerId", current="IB-1042"
+        ),
+        "revert": lambda: RevertDialog(window, batch="0123abcd"),
+        "import": lambda: ImportDialog(window, backoffice),
+        "about": lambda: AboutDialog(
+            window, paths=AppPaths.from_environment(), keyring="conftest MemoryKeyring"
+        ),
+        "crash": lambda: CrashDialog("Traceback (most recent call last):\nRuntimeError: x"),
+    }
+    dialog = makers[name]()
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.wait(20)
+    assert clipped(dialog) == []
+    smallest(qtbot, dialog)
+    assert clipped(dialog) == []

@@ -6,7 +6,15 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
-from PySide6.QtWidgets import QApplication, QComboBox, QDialog, QLabel, QLineEdit, QWidget
+from PySide6.QtWidgets import (
+    QAbstractSpinBox,
+    QApplication,
+    QComboBox,
+    QDialog,
+    QLabel,
+    QLineEdit,
+    QWidget,
+)
 from pytestqt.qtbot import QtBot
 
 from ctrader_admin.sandbox import TRAINING_MANAGERS
@@ -63,6 +71,8 @@ def clipped(dialog: QWidget) -> list[str]:
             if hint.width() > label.width() or hint.height() > label.height():
                 problems.append(f"{label.text()[:40]!r}: {label.size()} < {hint}")
     for field in dialog.findChildren(QLineEdit) + dialog.findChildren(QComboBox):
+        if isinstance(field.parent(), QAbstractSpinBox | QComboBox):
+            continue  # the editor inside a spin box or combo box is sized by its owner
         if field.isVisibleTo(dialog) and field.height() < field.sizeHint().height():
             problems.append(f"{field.objectName()}: {field.height()} px high, squashed")
     return problems
