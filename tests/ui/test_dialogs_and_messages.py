@@ -282,3 +282,25 @@ def test_no_dialog_clips_its_content_even_at_its_smallest(
     assert clipped(dialog) == []
     smallest(qtbot, dialog)
     assert clipped(dialog) == []
+
+
+def test_a_new_create_attempt_hides_the_result_of_the_last_one(
+    qtbot: QtBot, ctx: UiContext, sandbox: Sandbox
+) -> None:
+    from ctrader_admin.ui.users_tab import UsersTab
+
+    tab = UsersTab(ctx)
+    qtbot.addWidget(tab)
+    tab.show()
+    tab.email.setText("fresh.client@example.com")
+    tab.create_button.click()
+    with qtbot.waitSignal(tab.finished, timeout=10_000):
+        confirm = wait_for_dialog(qtbot, "confirmWriteDialog")
+        confirm.reason.setText("new client")  # type: ignore[attr-defined]
+        confirm.accept()
+    assert tab.result_box.isVisible()
+    assert "Created" in tab.outcome.text()
+    tab.email.setText("not an email")
+    tab.create_button.click()
+    qtbot.waitUntil(lambda: tab.bar.level is Level.ERROR and tab.bar.isVisible())
+    assert not tab.result_box.isVisible()  # no "✔ Created" over the new error
