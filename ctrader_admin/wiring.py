@@ -55,7 +55,8 @@ def sandbox_hint() -> str:
 
     manager = TRAINING_MANAGERS[0]
     return (
-        f"Training sandbox: manager {manager.login}, password “{manager.password}”. "
+        # Two short lines, shown unwrapped: the password is never broken across lines.
+        f"Training sandbox: manager {manager.login}, password “{manager.password}”.\n"
         "Nothing here touches a real broker."
     )
 

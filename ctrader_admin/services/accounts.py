@@ -23,6 +23,13 @@ async def read_account(session: Session, login: int) -> Trader:
     return await session.guard(session.client.get_trader(login))
 
 
+def known_environments(session: Session, login: int) -> list[str]:
+    """The environments the local directory knows for this login, as the connection names them
+    (a read of the account does not say which environment it is on)."""
+    found = session.directory.accounts_for_login(session.profile.id, login)
+    return [e for e in session.profile.environments if e in {a.environment for a in found}]
+
+
 @dataclass(frozen=True)
 class LinkedAccount:
     login: int

@@ -24,6 +24,21 @@ from ctrader_admin.services.session import Session
 from ctrader_admin.store.journal import Journal, JournalEntry, JournalFilter
 
 REVERTIBLE_ACTIONS = frozenset({"set_partner", "delete_partner", "move_wl"})
+# What each journal action is called on screen. The journal and its CSV export keep the codes.
+ACTION_NAMES: dict[str, str] = {
+    "create_user": "Create user",
+    "link_account": "Link account",
+    "move_wl": "Move to White Label",
+    "set_partner": "Set partnerId",
+    "delete_partner": "Delete partnerId",
+}
+
+
+def action_name(action: str) -> str:
+    """The words for a journal action code (an unknown code is shown as it is)."""
+    return ACTION_NAMES.get(action, action)
+
+
 _PAGE = 200
 
 _NOT_REVERTIBLE: dict[str, str] = {

@@ -50,6 +50,8 @@ def problems_of(error: ValidationError) -> dict[str, str]:
             message = "must be a positive number"
         elif item["type"] == "string_too_short":
             message = "must not be empty"
+        elif item["type"] == "string_too_long":
+            message = f"must be at most {item.get('ctx', {}).get('max_length', '?')} characters"
         problems.setdefault(label, message)
     return problems
 

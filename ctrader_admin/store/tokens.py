@@ -101,6 +101,15 @@ class TokenStore:
         """A sentence for the UI when tokens cannot be saved; None when they can."""
         return self._backend_reason or self._call_reason
 
+    @property
+    def backend_name(self) -> str:
+        """The keyring that holds the tokens, in words (Help → About). May block on D-Bus."""
+        backend = self._backend
+        name = str(getattr(backend, "name", type(backend).__name__))
+        if self.reason is not None:
+            return f"none in use: {self.reason} (found: {name})"
+        return name
+
     @staticmethod
     def _key(profile_id: str, manager_login: int) -> str:
         return f"{profile_id}/{manager_login}"

@@ -137,8 +137,8 @@ class AccountsTab(Tab):
 
         for line in (self.login, self.password, self.user_id):
             line.returnPressed.connect(self._link)
-            # A corrected field loses its outline as soon as the operator edits it.
-            line.textEdited.connect(lambda _text, w=line: mark_invalid({"": w}, {}))
+            # A corrected field loses its outline and its part of the message as it is edited.
+            line.textEdited.connect(lambda _text, w=line: self.field_edited(w))
         self.link_button.clicked.connect(self._link)
         self.open_lookup.clicked.connect(self._open_in_lookup)
         self.on_session_changed()
@@ -212,6 +212,7 @@ class AccountsTab(Tab):
             del password
 
     async def _link_with(self, password: SecretStr) -> None:
+        self.show_result(None)  # a new attempt: the last one's result no longer applies
         mark_invalid(self.fields, {})
         try:
             given = self._input(password)

@@ -4,9 +4,10 @@ dedicated screens). Each one: validate → show the current value → confirm wi
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtWidgets import (
     QComboBox,
-    QDialog,
     QDialogButtonBox,
     QLabel,
     QLineEdit,
@@ -19,14 +20,17 @@ from ctrader_admin.services.accounts import WhiteLabelMove
 from ctrader_admin.services.errors import InvalidInput
 from ctrader_admin.services.partners import PartnerChange, PartnerTarget
 from ctrader_admin.ui.context import UiContext
-from ctrader_admin.ui.dialogs import ask
+from ctrader_admin.ui.dialogs import FittedDialog, ask
 from ctrader_admin.ui.notify import Level, MessageBar
 from ctrader_admin.ui.runner import Runner
 from ctrader_admin.ui.widgets import form
 
 
-class ValueDialog(QDialog):
-    """Asks for one value (a partnerId, a White Label), showing the current one."""
+class ValueDialog(FittedDialog):
+    """Asks for one value, showing the current one. Typed text is checked as it is typed, by
+    ``check`` (the services' own rule: it raises InvalidInput in the rule's words), and OK stays
+    disabled while it fails; ``choices`` offers a closed list instead (nothing else can be sent).
+    """
 
     def __init__(
         self,
@@ -35,38 +39,75 @@ class ValueDialog(QDialog):
         title: str,
         label: str,
         current: str | None,
+        check: Callable[[str], object] | None = None,
         choices: list[str] | None = None,
+        no_choice: str = "",
     ) -> None:
-        super().__init__(parent)
+        super().__init__(parent, min_width=420)
         self.setObjectName("valueDialog")
         self.setWindowTitle(title)
+        self._check = check
         layout = QVBoxLayout(self)
         fields = form()
         fields.addRow("Current:", QLabel(current or "(none)"))
         self.editor: QLineEdit | QComboBox
         if choices is not None:
             combo = QComboBox()
-            combo.setEditable(True)
             combo.addItems(choices)
             self.editor = combo
         else:
-            self.editor = QLineEdit()
+            line = QLineEdit()
+            line.textChanged.connect(self._refresh)
+            self.editor = line
         self.editor.setObjectName("valueEditor")
         fields.addRow(f"{label}:", self.editor)
         layout.addLayout(fields)
-        self.bar = MessageBar()
-        layout.addWidget(self.bar)
-        buttons = QDialogButtonBox(
+        self.problem = QLabel(no_choice if choices == [] else "")
+        self.problem.setObjectName("valueProblem")
+        self.problem.setWordWrap(True)
+        self.problem.setStyleSheet(f"color: {Level.ERROR.value[1]};")
+        layout.addWidget(self.problem)
+        self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
         )
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
-        layout.addWidget(buttons)
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+        layout.addWidget(self.buttons)
         self.editor.setFocus()
+        self._refresh()
+        self.resize(self._min_width, 1)
+        self.fit()
+
+    def problem_text(self) -> str:
+        """What is wrong with the value, in the rule's words; "" when it can be sent."""
+        if isinstance(self.editor, QComboBox):
+            return "" if self.editor.currentText() else self.problem.text() or "Nothing to choose"
+        if self._check is None:
+            return ""
+        try:
+            self._check(self.editor.text())
+        except InvalidInput as exc:
+            return "; ".join(f"{label}: {what}" for label, what in exc.problems.items())
+        return ""
+
+    def _refresh(self) -> None:
+        problem = self.problem_text()
+        ok = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
+        ok.setEnabled(not problem)
+        ok.setToolTip(problem)
+        # An untouched empty field only disables OK: it is not an error yet.
+        typed = isinstance(self.editor, QLineEdit) and bool(self.editor.text())
+        if isinstance(self.editor, QLineEdit):
+            self.problem.setText(problem if typed else "")
+        self.problem.setVisible(bool(self.problem.text()))
+
+    def accept(self) -> None:
+        if not self.problem_text():  # Enter in the field must not send what OK would refuse
+            super().accept()
 
     def value(self) -> str:
         if isinstance(self.editor, QComboBox):
-            return self.editor.currentText().strip()
+            return self.editor.currentText()
         return self.editor.text()
 
 
@@ -87,6 +128,7 @@ async def set_partner(
             title=f"Set partnerId — {target.describe()}",
             label="New partnerId",
             current=current,
+            check=partners.validate_partner_id,
         )
         try:
             if not await ask(dialog):
@@ -173,13 +215,15 @@ async def move_account(
         return None
     current = read.value.broker_name
     if target is None:
+        # Only the connection's White Labels: free text would spend a write on a refusal.
         choices = [wl for wl in session.profile.broker_names if wl != current]
         dialog = ValueDialog(
             ctx.window,
-            title=f"Move account {login} to another White Label",
+            title=f"Move account {login} ({environment}) to another White Label",
             label="Target White Label",
             current=current,
             choices=choices,
+            no_choice="This connection lists no other White Label to move the account to.",
         )
         try:
             if not await ask(dialog):

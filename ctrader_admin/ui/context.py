@@ -84,23 +84,36 @@ class UiContext(QObject):
     def runner(
         self, bar: MessageBar, busy: BusyPanel, on_finished: Callable[[], None] = lambda: None
     ) -> Runner:
-        return Runner(bar=bar, busy=busy, login_prompt=self.login_prompt, on_finished=on_finished)
+        return Runner(bar=bar, busy=busy, login_prompt=self.login_after, on_finished=on_finished)
 
     async def login_prompt(self, why: str = "") -> bool:
-        reason = why or (
-            "The server did not accept the saved token (it may have been revoked, e.g. after a "
-            "password change). Log in again; the action is then retried."
-        )
+        """Ask for a log-in to the active profile; True once logged in."""
         from ctrader_admin.ui.dialogs import LoginDialog, ask
 
-        hint = self.backoffice.login_hints.get(self.session.profile.id, "")
-        dialog = LoginDialog(self.window, self.session, why=f"{reason}\n{hint}".strip())
+        session = self.session
+        credentials = self.backoffice.login_hints.get(session.profile.id, "")
+        dialog = LoginDialog(self.window, session, why=why, credentials=credentials)
         try:
             accepted = await ask(dialog)
         finally:
             dialog.deleteLater()
         self.session_changed.emit()
         return accepted
+
+    async def login_after(self, refused: BaseException) -> bool:
+        """An action was refused for want of a log-in: say why in the dialog, truthfully (a first
+        log-in had no token to reject), and ask for one; True once logged in."""
+        from ctrader_admin.api.errors import NotLoggedIn
+
+        name = self.session.profile.name
+        if isinstance(refused, NotLoggedIn):
+            why = f"Log in to {name}; the action then continues."
+        else:
+            why = (
+                f"The server did not accept the token for {name} (it may have expired or been "
+                "revoked, e.g. after a password change). Log in again; the action is then retried."
+            )
+        return await self.login_prompt(why)
 
     async def confirm(
         self, title: str, changes: list[tuple[str, str]], **options: Any

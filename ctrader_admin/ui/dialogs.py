@@ -6,7 +6,8 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, Qt
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
@@ -43,7 +44,48 @@ async def ask(dialog: QDialog) -> bool:
         dialog.finished.disconnect(finished)
 
 
-class ConfirmWriteDialog(QDialog):
+class FittedDialog(QDialog):
+    """A dialog that never clips its content. Qt sizes a window from its layout's minimum, which
+    ignores that a word-wrapped label needs more lines when narrower, and does not grow a shown
+    window when a message appears in it: labels are then cut and inputs squashed. Here the
+    minimum height follows what the content needs at the current width, and the dialog grows to
+    it whenever the layout changes or the operator resizes it."""
+
+    def __init__(self, parent: QWidget | None = None, *, min_width: int = 0) -> None:
+        super().__init__(parent)
+        self._min_width = min_width
+        self._fitting = False
+
+    def event(self, event: QEvent) -> bool:
+        handled = super().event(event)
+        if event.type() == QEvent.Type.LayoutRequest:
+            self.fit()
+        return handled
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self.fit()
+
+    def fit(self) -> None:
+        layout = self.layout()
+        if layout is None or self._fitting:
+            return
+        self._fitting = True
+        try:
+            layout.activate()
+            smallest = layout.totalMinimumSize()
+            width = max(self._min_width, smallest.width())
+            height = smallest.height()
+            if layout.hasHeightForWidth():
+                height = max(height, layout.totalHeightForWidth(max(self.width(), width)))
+            self.setMinimumSize(width, height)
+            if self.width() < width or self.height() < height:
+                self.resize(max(self.width(), width), max(self.height(), height))
+        finally:
+            self._fitting = False
+
+
+class ConfirmWriteDialog(FittedDialog):
     """Shows what will change (from → to) and takes the reason and ticket for the journal.
     On a live profile the banner says so; where asked, the operator types the environment name."""
 
@@ -58,11 +100,10 @@ class ConfirmWriteDialog(QDialog):
         type_to_confirm: str | None = None,
         destructive: bool = False,
     ) -> None:
-        super().__init__(parent)
+        # Wide enough that a "from → to" value is read on one line, not wrapped mid-value.
+        super().__init__(parent, min_width=460)
         self.setObjectName("confirmWriteDialog")
         self.setWindowTitle(title)
-        # Wide enough that a "from → to" value is read on one line, not wrapped mid-value.
-        self.setMinimumWidth(460)
         self.profile = profile
         self._type_to_confirm = type_to_confirm
         layout = QVBoxLayout(self)
@@ -116,10 +157,8 @@ class ConfirmWriteDialog(QDialog):
         self.ticket.textChanged.connect(self._refresh)
         self._refresh()
         self.reason.setFocus()
-        # Start at the height the wrapped labels need at that width (not at a narrower guess).
-        height = self.heightForWidth(self.minimumWidth())
-        if height > 0:
-            self.resize(self.minimumWidth(), height)
+        self.resize(self._min_width, 1)
+        self.fit()  # the height the wrapped labels need at that width
 
     def _refresh(self) -> None:
         ok = True
@@ -150,18 +189,30 @@ async def confirm_write(
         dialog.deleteLater()
 
 
-class LoginDialog(QDialog):
-    """Manager login and password → token. The password field is cleared whatever happens."""
+class LoginDialog(FittedDialog):
+    """Manager login and password → token. The password field is cleared whatever happens.
 
-    def __init__(self, parent: QWidget | None, session: Session, *, why: str = "") -> None:
-        super().__init__(parent)
+    ``why`` says why the log-in is asked for (word-wrapped); ``credentials`` is a line such as
+    the sandbox's training log-in, shown unwrapped so a password is never broken across lines."""
+
+    def __init__(
+        self, parent: QWidget | None, session: Session, *, why: str = "", credentials: str = ""
+    ) -> None:
+        super().__init__(parent, min_width=440)
         self.setObjectName("loginDialog")
         self.session = session
         profile = session.profile
         self.setWindowTitle(f"Log in — {profile.name}")
         layout = QVBoxLayout(self)
-        if why:
-            layout.addWidget(hint(why))
+        self.why = hint(why or f"Log in to {profile.name}.")
+        self.why.setObjectName("loginWhy")
+        layout.addWidget(self.why)
+        self.credentials = hint(credentials)
+        self.credentials.setObjectName("loginCredentials")
+        self.credentials.setWordWrap(False)
+        self.credentials.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.credentials.setVisible(bool(credentials))
+        layout.addWidget(self.credentials)
         fields = form()
         self.login = QLineEdit(str(profile.manager_login or ""))
         self.login.setObjectName("managerLogin")
@@ -179,6 +230,7 @@ class LoginDialog(QDialog):
             layout.addWidget(hint(session.token_notice))
         self.bar = MessageBar()
         layout.addWidget(self.bar)
+        layout.addStretch(1)
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
         )
@@ -186,6 +238,11 @@ class LoginDialog(QDialog):
         self.buttons.accepted.connect(self._submit)
         self.buttons.rejected.connect(self.reject)
         layout.addWidget(self.buttons)
+        # A new attempt is being typed: the last one's error no longer applies.
+        self.login.textEdited.connect(self.bar.hide)
+        self.password.textEdited.connect(self.bar.hide)
+        self.resize(self._min_width, 1)
+        self.fit()
         (self.password if self.login.text() else self.login).setFocus()
         self._task: asyncio.Task[None] | None = None
 

@@ -39,7 +39,7 @@ from ctrader_admin.ui.dialogs import ask
 from ctrader_admin.ui.notify import Level, MessageBar
 from ctrader_admin.ui.runner import BusyPanel, Runner
 from ctrader_admin.ui.slots import async_slot
-from ctrader_admin.ui.widgets import hint
+from ctrader_admin.ui.widgets import hint, plural
 
 _Index = QModelIndex | QPersistentModelIndex
 ChooseFile = Callable[[QWidget], Awaitable[str | None]]
@@ -117,7 +117,7 @@ class Problem:
 class ProblemsModel(QAbstractTableModel):
     """Rows that will not be imported (errors) and rows worth a second look (warnings)."""
 
-    COLUMNS = ("Line", "", "Problem")
+    COLUMNS = ("Line", "Status", "Problem")
 
     def __init__(self) -> None:
         super().__init__()
@@ -309,9 +309,10 @@ class ImportDialog(QDialog):
         skipped = len(checked.preview.errors)
         self.bar.show_message(
             Level.SUCCESS,
-            f"Imported {len(checked.preview.rows_ok):,} rows: {counts.users:,} users, "
-            f"{counts.accounts:,} accounts, {counts.links:,} account links."
-            + (f" {skipped:,} rows with errors were left out." if skipped else ""),
+            f"Imported {plural(len(checked.preview.rows_ok), 'row')}: "
+            f"{plural(counts.users, 'user')}, {plural(counts.accounts, 'account')}, "
+            f"{plural(counts.links, 'account link')}."
+            + (f" {plural(skipped, 'row')} with errors were left out." if skipped else ""),
         )
 
     # --- display -------------------------------------------------------------------------------
@@ -329,11 +330,11 @@ class ImportDialog(QDialog):
         problems = [Problem(e.line_no, "error", e.message) for e in preview.errors]
         problems += [Problem(w.line_no, "warning", w.message) for w in preview.warnings]
         self.problems_model.set_rows(problems)
-        parts = [f"<b>{_rows(len(preview.rows_ok))} ready to import</b>"]
+        parts = [f"<b>{plural(len(preview.rows_ok), 'row')} ready to import</b>"]
         if preview.errors:
             parts.append(
-                f"<span style='color:#b00020'><b>{_rows(len(preview.errors))} with errors</b> "
-                "(not imported)</span>"
+                f"<span style='color:#b00020'><b>{plural(len(preview.errors), 'row')} with "
+                "errors</b> (not imported)</span>"
             )
         if preview.warnings:
             noun = "warning" if len(preview.warnings) == 1 else "warnings"
@@ -350,10 +351,6 @@ class ImportDialog(QDialog):
         self.import_button.setDefault(checked.importable)
 
 
-def _rows(count: int) -> str:
-    return f"{count:,} row" if count == 1 else f"{count:,} rows"
-
-
-async def _no_login() -> bool:
+async def _no_login(_refused: BaseException) -> bool:
     # Nothing here talks to the backend, so no log-in is ever needed.
     return False

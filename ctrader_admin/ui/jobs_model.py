@@ -15,13 +15,13 @@ import json
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QBrush, QColor
 
 from ctrader_admin.services.bulk import Plan, PlanRow, show
+from ctrader_admin.services.journal_ops import local_time
 from ctrader_admin.store.checkpoints import JobRecord, RowCheckpoint, RowState
 
 _Index = QModelIndex | QPersistentModelIndex
@@ -41,7 +41,7 @@ ROW, LINE, TARGET, CHANGE, VERDICT, STATE, DETAIL, CALL = range(len(COLUMNS))
 COLUMN_SAMPLES: tuple[str, ...] = (
     "10000",
     "10000",
-    "account:4000001",
+    "login:5200001@live",
     "AFF-EU-318 → PARTNER-2077",
     "skip (already equal)",
     "in flight",
@@ -345,14 +345,6 @@ def plan_source(plan_json: str) -> str:
     return value if isinstance(value, str) else ""
 
 
-def local_time(utc_iso: str) -> str:
-    try:
-        moment = datetime.fromisoformat(utc_iso)
-    except ValueError:
-        return utc_iso
-    return moment.astimezone().strftime("%Y-%m-%d %H:%M")
-
-
 JOB_COLUMNS: tuple[str, ...] = (
     "Job (batch id)",
     "Started",
@@ -367,7 +359,7 @@ JOB_COLUMNS: tuple[str, ...] = (
 JOB_STATE_COLUMN = JOB_COLUMNS.index("State")
 JOB_COLUMN_SAMPLES: tuple[str, ...] = (
     "0123456789abcdef",
-    "2026-12-31 23:59",
+    "2026-12-31 23:59:59",
     "attributions-2026.csv",
     "interrupted — resumable",
     "10,000 / 10,000",

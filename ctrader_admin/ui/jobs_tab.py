@@ -25,7 +25,6 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QGuiApplication, QKeySequence, QShortcut, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QDialog,
     QDialogButtonBox,
     QFileDialog,
     QGroupBox,
@@ -62,6 +61,7 @@ from ctrader_admin.services.bulk import (
     save_plan,
 )
 from ctrader_admin.services.errors import InvalidInput
+from ctrader_admin.services.journal_ops import local_time
 from ctrader_admin.store.checkpoints import (
     CheckpointStore,
     JobRecord,
@@ -71,7 +71,7 @@ from ctrader_admin.store.checkpoints import (
     this_runner,
 )
 from ctrader_admin.ui.context import UiContext
-from ctrader_admin.ui.dialogs import ConfirmWriteDialog, ask
+from ctrader_admin.ui.dialogs import ConfirmWriteDialog, FittedDialog, ask
 from ctrader_admin.ui.jobs_model import (
     COLUMN_SAMPLES,
     COLUMNS,
@@ -86,7 +86,7 @@ from ctrader_admin.ui.jobs_model import (
 from ctrader_admin.ui.notify import Level, is_expected
 from ctrader_admin.ui.slots import async_slot
 from ctrader_admin.ui.tab import Tab
-from ctrader_admin.ui.widgets import hint
+from ctrader_admin.ui.widgets import hint, plural
 
 ChooseOpenPath = Callable[[QWidget, str, str], Awaitable[str | None]]
 ChooseSavePath = Callable[[QWidget, str, str, str], Awaitable[str | None]]
@@ -209,14 +209,13 @@ def _job_rows(store: CheckpointStore, job: JobRecord) -> tuple[Plan, list[RowChe
     return job_plan(job), store.rows(job.id)
 
 
-class RevertDialog(QDialog):
+class RevertDialog(FittedDialog):
     """Which batch to revert, and optionally which of its rows."""
 
     def __init__(self, parent: QWidget | None, *, batch: str = "", rows: str = "") -> None:
-        super().__init__(parent)
+        super().__init__(parent, min_width=440)
         self.setObjectName("revertBatchDialog")
         self.setWindowTitle("Revert a batch")
-        self.setMinimumWidth(440)
         layout = QVBoxLayout(self)
         layout.addWidget(
             hint(
@@ -525,8 +524,10 @@ class JobsTab(Tab):
         widths = table.property("columnWidths")
         if isinstance(widths, list) and not table.property("columnsSized"):
             table.setProperty("columnsSized", True)
+            header = table.horizontalHeader()
             for column, width in enumerate(widths):
-                table.horizontalHeader().resizeSection(column, int(width))
+                # Never narrower than the header's own text (the style adds margins to it).
+                header.resizeSection(column, max(int(width), header.sectionSizeHint(column)))
 
     # --- state ---------------------------------------------------------------------------------
 
@@ -626,13 +627,15 @@ class JobsTab(Tab):
         detail = ", ".join(f"{name} {count}" for name, count in problems)
         what = f"Job {self.shown_job.id} — " if self.shown_job is not None else ""
         reverts = f" (reverts batch {_escape(plan.reverts_batch)})" if plan.reverts_batch else ""
+        errors = f"error: {counts['error']:,}"
+        if counts["error"]:  # loud only when there is something to see
+            errors = f"<span style='color:#8a1c13'><b>{errors}</b></span>"
         self.summary.setText(
-            f"<b>{what}{len(plan.rows):,} rows</b> from {_escape(plan.source)}{reverts} · "
+            f"<b>{what}{plural(len(plan.rows), 'row')}</b> from {_escape(plan.source)}{reverts} · "
             f"planned on {_escape(plan.profile_name)} by manager {_escape(plan.created_by)} "
-            f"at {_escape(plan.created_at)}<br>"
+            f"at {_escape(local_time(plan.created_at))}<br>"
             f"<b>ok (to write): {counts['write']:,}</b> · "
-            f"skip (already equal): {counts['skip']:,} · "
-            f"<span style='color:#8a1c13'><b>error: {counts['error']:,}</b></span>"
+            f"skip (already equal): {counts['skip']:,} · {errors}"
             + (f" ({detail})" if detail else "")
             + ("" if self.shown_job is not None else " · planning sent reads only")
         )
@@ -818,7 +821,7 @@ class JobsTab(Tab):
         session = self.ctx.session
         counts = plan.counts()
         changes = [
-            ("Plan", f"{len(plan.rows):,} rows from {plan.source}"),
+            ("Plan", f"{plural(len(plan.rows), 'row')} from {plan.source}"),
             (
                 "Writes",
                 f"{counts['write']:,} to send · {counts['skip']:,} already equal · "
@@ -833,7 +836,7 @@ class JobsTab(Tab):
             answer = await self._confirm_job(
                 "Apply the bulk plan",
                 changes,
-                action_label=f"Apply {counts['write']:,} writes",
+                action_label=f"Apply {plural(counts['write'], 'write')}",
             )
             if answer is None:
                 return
@@ -870,7 +873,7 @@ class JobsTab(Tab):
             answer = await self._confirm_job(
                 f"Resume job {job.id}",
                 [
-                    ("Job", f"{job.id} · {summary.source} · started {job.created_at}"),
+                    ("Job", f"{job.id} · {summary.source} · started {local_time(job.created_at)}"),
                     ("Rows", f"{summary.done:,} of {summary.total:,} done; {left:,} to go"),
                     ("Budget", self._budget_line(left)),
                 ],
@@ -1125,7 +1128,7 @@ class JobsTab(Tab):
             self._end()
         if done is not None:
             self.bar.show_message(
-                Level.SUCCESS, f"{done.value:,} rows of job {job.id} exported to {path}."
+                Level.SUCCESS, f"{plural(done.value, 'row')} of job {job.id} exported to {path}."
             )
 
     def _copy_cell(self) -> None:

@@ -22,17 +22,15 @@ from typing import Any
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
 from PySide6.QtGui import QBrush, QColor
 
-from ctrader_admin.services.journal_ops import local_time
+from ctrader_admin.services.journal_ops import action_name, local_time
 from ctrader_admin.store.journal import Journal, JournalEntry, JournalFilter
 
 _Index = QModelIndex | QPersistentModelIndex
 
+# What an operator reads first comes first: at the default window size the columns up to Ticket
+# are on screen; who/where/batch details follow.
 COLUMNS: tuple[str, ...] = (
     "When",
-    "Operator",
-    "Profile",
-    "Environment",
-    "White Label",
     "Action",
     "Target",
     "Before",
@@ -40,25 +38,30 @@ COLUMNS: tuple[str, ...] = (
     "Outcome",
     "Reason",
     "Ticket",
+    "Operator",
+    "Profile",
+    "Environment",
+    "White Label",
     "Error",
     "Batch",
     "Reverts",
 )
 OUTCOME_COLUMN = COLUMNS.index("Outcome")
+BEFORE_COLUMN, AFTER_COLUMN = COLUMNS.index("Before"), COLUMNS.index("After")
 # Typical values that set the initial column widths: the view never measures a million rows.
 COLUMN_SAMPLES: tuple[str, ...] = (
     "2026-12-31 23:59:59",
-    "300001",
-    "ACME Live EU",
-    "demo",
-    "sandbox_main",
-    "delete_partner",
+    "Move to White Label",
     "login:3100001@demo",
     "sandbox_main",
     "sandbox_main",
     "unknown",
-    "CRM export: wrong partner attribution",
+    "CRM export: wrong partner",
     "SUP-45311",
+    "300001",
+    "ACME Live EU",
+    "demo",
+    "sandbox_main",
     "Timeout talking to the server",
     "batch-2024-05-03",
     "#1000000",
@@ -85,17 +88,17 @@ def row_texts(entry: JournalEntry) -> tuple[str, ...]:
     """What each column shows for one entry (computed once per page, off the UI thread)."""
     return (
         local_time(entry.at_utc),
-        entry.operator,
-        entry.profile_name or entry.profile_id,
-        entry.environment,
-        entry.broker_name,
-        entry.action,
+        action_name(entry.action),
         entry.target,
         _value(entry, entry.before),
         _value(entry, entry.after),
         entry.outcome,
         _one_line(entry.reason),
         entry.ticket,
+        entry.operator,
+        entry.profile_name or entry.profile_id,
+        entry.environment,
+        entry.broker_name,
         _one_line(entry.error),
         entry.batch_id or "",
         f"#{entry.reverts_id}" if entry.reverts_id is not None else "",

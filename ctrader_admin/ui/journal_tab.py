@@ -36,18 +36,18 @@ from ctrader_admin.services import journal_ops
 from ctrader_admin.store.journal import OUTCOMES, JournalEntry, JournalFilter, Outcome
 from ctrader_admin.ui.context import UiContext
 from ctrader_admin.ui.dialogs import ask
-from ctrader_admin.ui.journal_model import COLUMN_SAMPLES, COLUMNS, JournalModel, row_texts
+from ctrader_admin.ui.journal_model import (
+    AFTER_COLUMN,
+    BEFORE_COLUMN,
+    COLUMN_SAMPLES,
+    JournalModel,
+    row_texts,
+)
 from ctrader_admin.ui.notify import Level
 from ctrader_admin.ui.slots import async_slot
 from ctrader_admin.ui.tab import Tab
+from ctrader_admin.ui.widgets import plural
 
-ACTIONS: tuple[str, ...] = (
-    "create_user",
-    "link_account",
-    "move_wl",
-    "set_partner",
-    "delete_partner",
-)
 FILTER_DELAY_MS = 300
 # Shorter text cannot use the trigram index: on a big journal it would scan every entry.
 MIN_SEARCH_CHARS = 3
@@ -77,14 +77,14 @@ def details_text(entry: JournalEntry) -> str:
     """Everything about one entry, for the details pane (plain text, selectable)."""
     texts = row_texts(entry)
     lines = [
-        f"Entry #{entry.id} · {entry.action} · {entry.outcome}",
+        f"Entry #{entry.id} · {journal_ops.action_name(entry.action)} · {entry.outcome}",
         f"When:        {texts[0]} (local) · {entry.at_utc} (UTC)",
         f"Operator:    {entry.operator} on {entry.workstation}",
         f"Connection:  {entry.profile_name} ({entry.profile_id})"
         + (f" · environment {entry.environment}" if entry.environment else "")
         + (f" · White Label {entry.broker_name}" if entry.broker_name else ""),
         f"Target:      {entry.target}",
-        f"Change:      {texts[7] or '—'} → {texts[8] or '—'}",
+        f"Change:      {texts[BEFORE_COLUMN] or '—'} → {texts[AFTER_COLUMN] or '—'}",
         f"Reason:      {entry.reason or '—'}",
         f"Ticket:      {entry.ticket or '—'}",
     ]
@@ -173,8 +173,8 @@ class JournalTab(Tab):
         self.action_combo = QComboBox()
         self.action_combo.setObjectName("journalAction")
         self.action_combo.addItem("All actions", None)
-        for action in ACTIONS:
-            self.action_combo.addItem(action, action)
+        for action, name in journal_ops.ACTION_NAMES.items():
+            self.action_combo.addItem(name, action)
         self.outcome_combo = QComboBox()
         self.outcome_combo.setObjectName("journalOutcome")
         self.outcome_combo.addItem("All outcomes", None)
@@ -247,10 +247,10 @@ class JournalTab(Tab):
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setHighlightSections(False)
-        bold = header.fontMetrics()
-        for column, (name, sample) in enumerate(zip(COLUMNS, COLUMN_SAMPLES, strict=True)):
-            width = max(metrics.horizontalAdvance(sample), bold.horizontalAdvance(name) + 8)
-            header.resizeSection(column, width + 16)
+        for column, sample in enumerate(COLUMN_SAMPLES):
+            # Never narrower than the header's own text (the style adds margins to it).
+            width = max(metrics.horizontalAdvance(sample) + 16, header.sectionSizeHint(column))
+            header.resizeSection(column, width)
         header.setStretchLastSection(False)
 
         self.details = QPlainTextEdit()
@@ -402,8 +402,7 @@ class JournalTab(Tab):
         if self.model.counting:
             self.count_label.setText(f"{total:,}+ entries{match} · counting…{note}")
             return
-        noun = "entry" if total == 1 else "entries"
-        self.count_label.setText(f"{total:,} {noun}{match}{note}")
+        self.count_label.setText(f"{plural(total, 'entry', 'entries')}{match}{note}")
 
     def _page_arrived(self, page_no: int) -> None:
         # The selected row may have been a placeholder until now.
@@ -450,8 +449,10 @@ class JournalTab(Tab):
     def _refresh_buttons(self) -> None:
         entry = self.selected_entry()
         session = self.ctx.backoffice.session
-        self.revert_button.setEnabled(entry is not None and self.writable())
         refusal = journal_ops.static_refusal(entry) if entry is not None else None
+        # Offered only where it can work: a failed attempt, a create or a link has nothing to
+        # put back, and the tooltip says why.
+        self.revert_button.setEnabled(entry is not None and not refusal and self.writable())
         self.revert_button.setToolTip(
             f"Not possible: {refusal}"
             if refusal
@@ -482,8 +483,8 @@ class JournalTab(Tab):
             controls=[self.export_button],
         )
         if done is not None:
-            noun = "entry" if done.value == 1 else "entries"
-            self.bar.show_message(Level.SUCCESS, f"{done.value:,} {noun} exported to {path}.")
+            exported = plural(done.value, "entry", "entries")
+            self.bar.show_message(Level.SUCCESS, f"{exported} exported to {path}.")
 
     @async_slot()
     async def _verify(self) -> None:
@@ -500,7 +501,8 @@ class JournalTab(Tab):
         if report.ok:
             self.verify_result.setStyleSheet(INTACT_STYLE)
             self.verify_result.setText(
-                f"✔ Chain intact: {report.checked:,} entries checked (at {_now()})"
+                f"✔ Chain intact: {plural(report.checked, 'entry', 'entries')} checked "
+                f"(at {_now()})"
             )
         else:
             self.verify_result.setStyleSheet(BROKEN_STYLE)

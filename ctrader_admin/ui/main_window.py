@@ -21,7 +21,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QMainWindow,
-    QMessageBox,
     QPushButton,
     QTabWidget,
     QVBoxLayout,
@@ -32,6 +31,7 @@ from ctrader_admin import APP_NAME, __version__
 from ctrader_admin.ui.context import UiContext
 from ctrader_admin.ui.slots import async_slot
 from ctrader_admin.ui.tab import Tab
+from ctrader_admin.ui.widgets import ElidedLabel
 
 if TYPE_CHECKING:
     from ctrader_admin.services.backoffice import Backoffice
@@ -146,12 +146,14 @@ class ProfileBand(QFrame):
         self.setObjectName("profileBand")
         layout = QHBoxLayout(self)
         layout.setContentsMargins(12, 6, 12, 6)
-        self.name = QLabel()
+        # The name and the details give up width first (elided, whole in the tooltip): the
+        # band fits a 900 px window whatever the profile's name and White Labels.
+        self.name = ElidedLabel(keep=12)
         font = self.name.font()
         font.setBold(True)
         font.setPointSizeF(font.pointSizeF() * 1.2)
         self.name.setFont(font)
-        self.details = QLabel()
+        self.details = ElidedLabel()
         self.live = Badge("LIVE", "#b00020")
         self.read_only = Badge("READ-ONLY", "#555555")
         self.budget = QLabel()
@@ -162,6 +164,10 @@ class ProfileBand(QFrame):
         self.profiles = QComboBox()
         self.profiles.setObjectName("profileSwitcher")
         self.profiles.setToolTip("Switch connection profile")
+        self.profiles.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
+        self.profiles.setMinimumContentsLength(12)
         self.manage = QPushButton("Profiles…")
         left: tuple[QWidget, ...] = (self.name, self.live, self.read_only, self.details)
         for widget in left:
@@ -262,8 +268,8 @@ class MainWindow(QMainWindow):
         app = QApplication.instance()
         if isinstance(app, QApplication):
             GlobalShortcutGuard([jump.shortcut()], app, self)
-        for index in range(len(TABS)):  # Alt+1…: built by currentChanged
-            action = QAction(f"Tab {index + 1}", self)
+        for index, (_module, _class, title) in enumerate(TABS):  # built by currentChanged
+            action = QAction(f"&{index + 1} {title}", self)
             action.setShortcut(QKeySequence(f"Alt+{index + 1}"))
             action.triggered.connect(lambda _=False, i=index: self.tabs.setCurrentIndex(i))
             go_menu.addAction(action)
@@ -276,7 +282,8 @@ class MainWindow(QMainWindow):
         connection_menu.addAction(login)
         self._back_office_controls += [profiles, login]
         help_menu = self.menuBar().addMenu("&Help")
-        about = QAction(f"About {APP_NAME}", self)
+        about = QAction(f"&About {APP_NAME}", self)
+        about.setObjectName("aboutAction")
         about.triggered.connect(self._about)
         help_menu.addAction(about)
 
@@ -347,10 +354,12 @@ class MainWindow(QMainWindow):
         band.read_only.setVisible(profile.read_only)
         budget = session.budget
         lowered = " ⚠ lowered" if budget.lowered else ""
-        band.budget.setText(
-            f"Writes left this hour: {budget.remaining()} / {budget.per_hour}{lowered}"
+        band.budget.setText(f"Writes left: {budget.remaining()} / {budget.per_hour}{lowered}")
+        band.budget.setToolTip(
+            budget.lowered
+            or f"Writes this connection may still send this hour (its budget: {budget.per_hour} "
+            "per hour, shared by every write of the app)"
         )
-        band.budget.setToolTip(budget.lowered or "")
         if session.logged_in:
             band.login_state.setText(f"Manager {session.operator}")
             band.login_button.setText("Log out")
@@ -414,12 +423,24 @@ class MainWindow(QMainWindow):
             dialog.deleteLater()
         self.ctx.data_changed.emit()
 
-    def _about(self) -> None:
-        QMessageBox.about(
-            self,
-            f"About {APP_NAME}",
-            f"{APP_NAME} {__version__}\nBack-office console for cTrader brokers.",
-        )
+    @async_slot()
+    async def _about(self) -> None:
+        import asyncio
+
+        from ctrader_admin.store.paths import AppPaths
+        from ctrader_admin.ui.about_dialog import AboutDialog
+        from ctrader_admin.ui.dialogs import ask
+
+        keyring = "not known yet: the app is still starting"
+        if self.ctx.attached:
+            tokens = self.backoffice.tokens
+            # Finding the keyring may wait on D-Bus: not on the event loop.
+            keyring = await asyncio.to_thread(lambda: tokens.backend_name)
+        dialog = AboutDialog(self, paths=AppPaths.from_environment(), keyring=keyring)
+        try:
+            await ask(dialog)
+        finally:
+            dialog.deleteLater()
 
     # --- lifetime ------------------------------------------------------------------------------
 

@@ -63,10 +63,14 @@ class MessageBar(QFrame):
         layout.addWidget(self.label, 1)
         layout.addWidget(close, 0, Qt.AlignmentFlag.AlignTop)
         self.level = Level.INFO
+        # The failure shown, when the message is one: whoever removes its cause (a log-in, a
+        # corrected field) hides the message with it.
+        self.cause: BaseException | None = None
         self.hide()
 
     def show_message(self, level: Level, text: str) -> None:
         self.level = level
+        self.cause = None
         background, foreground = level.value
         self.setStyleSheet(
             f"#messageBar {{ background: {background}; border: 1px solid {foreground}; "
@@ -77,6 +81,7 @@ class MessageBar(QFrame):
 
     def show_error(self, exc: BaseException) -> None:
         self.show_message(*message_for(exc))
+        self.cause = exc
 
     def text(self) -> str:
         return self.label.text() if self.isVisible() else ""

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QButtonGroup,
     QGroupBox,
@@ -31,6 +32,8 @@ from ctrader_admin.ui.widgets import form, hint, mark_invalid
 
 FORM_WIDTH = 720
 OWNER = "Owner userId"
+USER_ID_LABEL = "user&Id:"
+CTID_LABEL = "ctidTraderAccount&Id:"
 
 
 class PartnersTab(Tab):
@@ -69,7 +72,6 @@ class PartnersTab(Tab):
         fields.addRow(self.id_label, self.target_id)
         self.owner = QLineEdit()
         self.owner.setObjectName("partnerOwner")
-        self.owner.setPlaceholderText("Optional: the userId the account is linked to")
         self.owner_label = QLabel("&Owner userId:")
         self.owner_label.setBuddy(self.owner)
         fields.addRow(self.owner_label, self.owner)
@@ -140,12 +142,20 @@ class PartnersTab(Tab):
 
         for line in (self.target_id, self.owner):
             line.returnPressed.connect(self._read)
-            # A corrected field loses its outline as soon as the operator edits it.
-            line.textEdited.connect(lambda _text, w=line: mark_invalid({"": w}, {}))
+            # A corrected field loses its outline and its part of the message as it is edited.
+            line.textEdited.connect(lambda _text, w=line: self.field_edited(w))
         self.read_button.clicked.connect(self._read)
         self.set_button.clicked.connect(self._set)
         self.delete_button.clicked.connect(self._delete)
         self.user_level.toggled.connect(self._level_changed)
+        # Switching the level must not move the form under the mouse: the owner row stays (it is
+        # disabled at user level), and the id's label column keeps the width of its longer text.
+        widths = []
+        for text in (USER_ID_LABEL, CTID_LABEL):
+            self.id_label.setText(text)
+            widths.append(self.id_label.sizeHint().width())
+        self.id_label.setMinimumWidth(max(widths))
+        self.id_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         self.target_id.textChanged.connect(self._forget_shown)
         self._level_changed()
         self.on_session_changed()
@@ -162,13 +172,17 @@ class PartnersTab(Tab):
 
     def _level_changed(self) -> None:
         account = self.account_level.isChecked()
-        self.id_label.setText("user&Id:" if not account else "ctidTraderAccount&Id:")
+        self.id_label.setText(CTID_LABEL if account else USER_ID_LABEL)
         self.target_id.setPlaceholderText(
             "ctidTraderAccountId (the link's id), e.g. 4000001" if account else "e.g. 1000001"
         )
         for widget in (self.owner_label, self.owner, self.owner_note):
-            widget.setVisible(account)
-        mark_invalid({"userId": self.target_id, OWNER: self.owner}, {})
+            widget.setEnabled(account)
+        self.owner.setPlaceholderText(
+            "Optional: the userId the account is linked to" if account else "Account links only"
+        )
+        for line in (self.target_id, self.owner):
+            self.field_edited(line)  # another level: what was wrong with the last one goes
         self._forget_shown()
 
     def _target(self) -> PartnerTarget | None:

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     import asyncio  # imported when the first action runs: the first window goes without it
 
 T = TypeVar("T")
-LoginPrompt = Callable[[], Awaitable[bool]]
+LoginPrompt = Callable[[BaseException], Awaitable[bool]]  # the refusal → logged in?
 
 
 @dataclass(frozen=True)
@@ -125,7 +125,7 @@ class Runner:
                         raise  # a bug: the crash dialog takes it
                     needs_login = bool(getattr(exc, "needs_login", False))
                     self.busy.stop()
-                    if needs_login and attempt == 1 and await self._login_prompt():
+                    if needs_login and attempt == 1 and await self._login_prompt(exc):
                         continue
                     self.bar.show_error(exc)
                     return None

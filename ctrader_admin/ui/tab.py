@@ -41,7 +41,17 @@ class Tab(QWidget):
         cancel = QShortcut(QKeySequence(Qt.Key.Key_Escape), self)
         cancel.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
         cancel.activated.connect(self.busy.cancel)
+        self._invalid: dict[str, str] = {}  # the problems shown, by field label
+        self._invalid_fields: Mapping[str, QWidget] = {}
+        ctx.session_changed.connect(self._drop_login_message)
         ctx.session_changed.connect(self.on_session_changed)
+
+    def _drop_login_message(self) -> None:
+        """Logged in now: a "log in first" message shown earlier no longer applies."""
+        session = self.ctx.current_session
+        cause = self.bar.cause
+        if session is not None and session.logged_in and getattr(cause, "needs_login", False):
+            self.bar.hide()
 
     def on_session_changed(self) -> None:
         """Override to refresh what depends on the profile (write controls, WL lists)."""
@@ -64,9 +74,27 @@ class Tab(QWidget):
     def show_invalid(self, exc: InvalidInput, fields: Mapping[str, QWidget]) -> None:
         """Say what is wrong, outline the named fields and put the focus on the first one."""
         self.bar.show_error(exc)
+        self._invalid = dict(exc.problems)
+        self._invalid_fields = fields
         field = mark_invalid(fields, exc.problems)
         if field is not None:
             field.setFocus()
+
+    def field_edited(self, widget: QWidget) -> None:
+        """The operator changed a field: its outline and its part of the message go; the message
+        goes when no problem it named is left."""
+        mark_invalid({"": widget}, {})
+        fixed = [label for label, w in self._invalid_fields.items() if w is widget]
+        if not fixed or not any(label in self._invalid for label in fixed):
+            return
+        for label in fixed:
+            self._invalid.pop(label, None)
+        if not isinstance(self.bar.cause, InvalidInput):
+            return
+        if self._invalid:
+            self.bar.show_error(InvalidInput(self._invalid))
+        else:
+            self.bar.hide()
 
     def writable(self) -> bool:
         session = self.ctx.current_session

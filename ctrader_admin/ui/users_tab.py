@@ -147,9 +147,9 @@ class UsersTab(Tab):
             QWidget.setTabOrder(first, second)
 
         self.email.returnPressed.connect(self._create)
-        # A corrected field loses its outline as soon as the operator edits it.
-        self.email.textEdited.connect(lambda _text: mark_invalid({"": self.email}, {}))
-        self.language.editTextChanged.connect(lambda _text: mark_invalid({"": self.language}, {}))
+        # A corrected field loses its outline and its part of the message as it is edited.
+        self.email.textEdited.connect(lambda _text: self.field_edited(self.email))
+        self.language.editTextChanged.connect(lambda _text: self.field_edited(self.language))
         line = self.language.lineEdit()
         if line is not None:
             line.returnPressed.connect(self._create)
@@ -199,6 +199,7 @@ class UsersTab(Tab):
     async def _create(self) -> None:
         if self._working or not self.writable():
             return
+        self.show_result(None)  # a new attempt: the last one's result no longer applies
         mark_invalid(self.fields, {})
         try:
             request = self._request()

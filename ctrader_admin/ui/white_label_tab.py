@@ -43,6 +43,7 @@ class WhiteLabelTab(Tab):
         super().__init__(ctx, parent)
         self._profile_id: str | None = None
         self.account: Trader | None = None  # the last read, for the login it was read for
+        self._known_environments: list[str] = []  # the directory's, for that login
         self.last_move: WhiteLabelMove | None = None
 
         box = QGroupBox("Account to move")
@@ -98,7 +99,10 @@ class WhiteLabelTab(Tab):
         self.plan.setObjectName("wlPlan")
         self.read_at = QLabel()
         self.read_at.setObjectName("wlReadAt")
+        self.shown_environment = QLabel()
+        self.shown_environment.setObjectName("wlShownEnvironment")
         shown.addRow("Login:", self.shown_login)
+        shown.addRow("Environment:", self.shown_environment)
         shown.addRow("White Label now:", self.current_wl)
         shown.addRow("Group:", self.group)
         shown.addRow("Name:", self.name)
@@ -130,11 +134,14 @@ class WhiteLabelTab(Tab):
             QWidget.setTabOrder(first, second)
 
         self.login.returnPressed.connect(self._read)
-        self.login.textEdited.connect(lambda _text: mark_invalid({"": self.login}, {}))
+        self.login.textEdited.connect(lambda _text: self.field_edited(self.login))
         self.read_button.clicked.connect(self._read)
         self.move_button.clicked.connect(self._move)
         self.login.textChanged.connect(self._forget_read)
         self.environment.currentTextChanged.connect(self._forget_verdict)
+        self.environment.currentTextChanged.connect(self._environment_changed)
+        for combo in (self.environment, self.target):
+            combo.currentTextChanged.connect(lambda _text, w=combo: self.field_edited(w))
         self.target.currentTextChanged.connect(self._show_plan)
         self.on_session_changed()
 
@@ -187,11 +194,33 @@ class WhiteLabelTab(Tab):
             if done is None:
                 self.show_account(None)
                 return
+            self._choose_environment(login)
             self.show_account(done.value)
             if self.target.currentText() == done.value.broker_name:
                 other = [wl for wl in _items(self.target) if wl != done.value.broker_name]
                 if other:  # "to" defaults to a White Label the account is not already on
                     self.target.setCurrentText(other[0])
+
+    def _choose_environment(self, login: int) -> None:
+        """The account's environment, when the local directory knows it, instead of whatever
+        the list shows first (the server's answer does not say)."""
+        known = accounts.known_environments(self.ctx.session, login)
+        self._known_environments = known
+        if len(known) == 1:
+            self.environment.setCurrentText(known[0])
+
+    def _show_environment(self) -> None:
+        chosen = self.environment.currentText()
+        known = self._known_environments
+        if known == [chosen]:
+            text = f"{chosen} (from the local directory)"
+        elif chosen in known:
+            text = f"{chosen} — this login is known on {' and '.join(known)}: check the choice"
+        elif known:
+            text = f"{chosen} — but the local directory knows this login on {', '.join(known)}"
+        else:
+            text = f"{chosen} — not known here (the server does not say): check the choice"
+        self.shown_environment.setText(text)
 
     def show_account(self, account: Trader | None) -> None:
         self.account = account
@@ -200,6 +229,7 @@ class WhiteLabelTab(Tab):
         if account is None:
             return
         self.shown_login.set_value(str(account.login))
+        self._show_environment()
         self.current_wl.setText(account.broker_name or "(not returned)")
         self.group.setText(account.group_name or "—")
         name = " ".join(part for part in (account.name, account.last_name) if part)
@@ -223,6 +253,10 @@ class WhiteLabelTab(Tab):
             self.show_account(None)
         self._forget_verdict()
 
+    def _environment_changed(self) -> None:
+        if self.account is not None:
+            self._show_environment()
+
     def _forget_verdict(self) -> None:
         self.last_move = None
         self.verdict.hide()
@@ -233,6 +267,7 @@ class WhiteLabelTab(Tab):
     async def _move(self) -> None:
         if self._working or not self.writable():
             return
+        self._forget_verdict()  # a new attempt: the last one's verdict no longer applies
         login = self._parsed_login()
         if login is None:
             return

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QGuiApplication
+from PySide6.QtCore import QEvent, QObject, QRectF, QSize, Qt
+from PySide6.QtGui import QColor, QGuiApplication, QPainter, QPaintEvent, QPalette, QPen
 from PySide6.QtWidgets import QFormLayout, QHBoxLayout, QLabel, QToolButton, QWidget
 
 
@@ -43,6 +43,47 @@ class CopyableId(QWidget):
             QGuiApplication.clipboard().setText(self.value())
 
 
+class ElidedLabel(QLabel):
+    """One line that gives up width first: where the room is short it shows what fits and "…",
+    and the whole text is its tooltip. ``text()`` stays the whole text. It keeps at least
+    ``keep`` characters' width (where its text is that long) before others give up theirs."""
+
+    def __init__(self, text: str = "", parent: QWidget | None = None, *, keep: int = 1) -> None:
+        super().__init__(text, parent)
+        self._keep = keep
+        self.setToolTip(text)
+
+    def setText(self, text: str) -> None:
+        super().setText(text)
+        self.setToolTip(text)
+
+    def minimumSizeHint(self) -> QSize:
+        hint = super().minimumSizeHint()
+        metrics = self.fontMetrics()
+        kept = min(metrics.horizontalAdvance(self.text()), metrics.averageCharWidth() * self._keep)
+        return QSize(max(kept, metrics.horizontalAdvance("M…")), hint.height())
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        rect = self.contentsRect()
+        elide = Qt.TextElideMode.ElideRight
+        shown = self.fontMetrics().elidedText(self.text(), elide, rect.width())
+        painter = QPainter(self)
+        self.style().drawItemText(
+            painter,
+            rect,
+            int(self.alignment()),
+            self.palette(),
+            self.isEnabled(),
+            shown,
+            QPalette.ColorRole.WindowText,
+        )
+
+
+def plural(count: int, one: str, many: str = "") -> str:
+    """``1 row``, ``2 rows``, ``10,000 entries`` (``many`` when adding an s is wrong)."""
+    return f"{count:,} {one if count == 1 else many or one + 's'}"
+
+
 def heading(text: str) -> QLabel:
     label = QLabel(text)
     label.setProperty("role", "heading")
@@ -67,23 +108,66 @@ def form() -> QFormLayout:
     return layout
 
 
-INVALID_STYLE = "border: 2px solid #b00020; border-radius: 3px;"
+INVALID_COLOUR = "#b00020"
+
+
+class InvalidOutline(QWidget):
+    """A red frame drawn over a field that is wrong. It is a child laid over the field, not a
+    style sheet on it: a style-sheet border changes the field's frame and size hint, and the form
+    around it moved by a few pixels whenever an error appeared or went."""
+
+    def __init__(self, field: QWidget) -> None:
+        super().__init__(field)
+        self.setObjectName("invalidOutline")
+        self.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+        self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        field.installEventFilter(self)
+        self.setGeometry(field.rect())
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Resize and isinstance(watched, QWidget):
+            self.setGeometry(watched.rect())
+        return False
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        pen = QPen(QColor(INVALID_COLOUR))
+        pen.setWidth(2)
+        painter.setPen(pen)
+        painter.drawRoundedRect(QRectF(self.rect()).adjusted(1, 1, -1, -1), 3, 3)
+
+
+def is_marked_invalid(widget: QWidget) -> bool:
+    outline = widget.findChild(InvalidOutline, "invalidOutline")
+    return outline is not None and outline.isVisibleTo(widget)
+
+
+def _outline(widget: QWidget, shown: bool) -> None:
+    outline = widget.findChild(InvalidOutline, "invalidOutline")
+    if outline is None:
+        if not shown:
+            return
+        outline = InvalidOutline(widget)
+    outline.setVisible(shown)
+    outline.raise_()
 
 
 def mark_invalid(fields: Mapping[str, QWidget], problems: Mapping[str, str]) -> QWidget | None:
     """Outline the form fields named in ``problems`` (``InvalidInput.problems``: label → what is
     wrong) and give them the problem as tooltip; unmark the others. Returns the first marked
-    field, to put the focus there. ``mark_invalid(fields, {})`` clears every mark."""
+    field, to put the focus there. ``mark_invalid(fields, {})`` clears every mark. Nothing
+    moves: the outline is drawn over the field, whose size stays what it was."""
     first: QWidget | None = None
     for label, widget in fields.items():
         problem = problems.get(label)
         if widget.property("normalToolTip") is None:
             widget.setProperty("normalToolTip", widget.toolTip())
         if problem is None:
-            widget.setStyleSheet("")
+            _outline(widget, False)
             widget.setToolTip(str(widget.property("normalToolTip")))
             continue
-        widget.setStyleSheet(f"{type(widget).__name__} {{ {INVALID_STYLE} }}")
+        _outline(widget, True)
         widget.setToolTip(f"{label}: {problem}")
         first = first or widget
     return first

@@ -13,6 +13,7 @@ from ctrader_admin.services.backoffice import Backoffice
 from ctrader_admin.ui.accounts_tab import AccountsTab
 from ctrader_admin.ui.context import UiContext
 from ctrader_admin.ui.notify import Level
+from ctrader_admin.ui.widgets import is_marked_invalid
 
 OWNER = 1000002  # a seeded user on sandbox_eu; any user may own an account of any WL
 
@@ -143,14 +144,14 @@ def test_invalid_input_names_the_field_and_sends_nothing(
     assert tab.bar.level is Level.ERROR
     assert message in tab.bar.text()
     field = message.split(":")[0]
-    assert tab.fields[field].styleSheet()  # outlined
+    assert is_marked_invalid(tab.fields[field])  # outlined
     qtbot.wait(50)
     assert len(sandbox.request_log) == before
     assert tab.password.text() == ""  # emptied whatever happens
     assert tab.link_button.isEnabled()
     # Editing the field takes the outline away.
     qtbot.keyClicks(tab.fields[field], "1")  # type: ignore[no-untyped-call]
-    assert tab.fields[field].styleSheet() == ""
+    assert not is_marked_invalid(tab.fields[field])
 
 
 @pytest.mark.parametrize(

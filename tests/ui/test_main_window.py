@@ -24,7 +24,8 @@ def test_band_and_title_say_where_the_operator_is(
 ) -> None:
     window = make_window(qtbot, backoffice, qsettings)
     assert window.band.name.text() == "Sandbox"
-    assert window.band.budget.text() == "Writes left this hour: 1000 / 1000"
+    assert window.band.budget.text() == "Writes left: 1000 / 1000"
+    assert "this hour" in window.band.budget.toolTip()
     assert window.band.login_state.text() == "Manager 30001"
     assert not window.band.live.isVisible()
     assert window.windowTitle().startswith("Sandbox — ctrader-admin")

@@ -6,13 +6,14 @@ from __future__ import annotations
 import pytest
 from PySide6.QtWidgets import QDialogButtonBox
 from pytestqt.qtbot import QtBot
-from ui_helpers import MANAGER, answer, wait_for_dialog
+from ui_helpers import MANAGER, wait_for_dialog
 
 from ctrader_admin.sandbox import Sandbox
 from ctrader_admin.services.backoffice import Backoffice
 from ctrader_admin.ui.context import UiContext
 from ctrader_admin.ui.notify import Level
 from ctrader_admin.ui.partners_tab import PartnersTab
+from ctrader_admin.ui.widgets import is_marked_invalid
 
 SHOWCASE_USER = 1000001  # sandbox seed: IB-1042 at user level, IB-2077 on live account 5200001
 SHOWCASE_LINK = 9000001  # the link of 5200001
@@ -166,7 +167,7 @@ def test_invalid_ids_are_named_and_nothing_is_sent(
         qtbot.waitUntil(lambda: tab.bar.isVisible())
         assert tab.bar.level is Level.ERROR
         assert message in tab.bar.text()
-        assert tab.fields[message.split(":")[0]].styleSheet()
+        assert is_marked_invalid(tab.fields[message.split(":")[0]])
     qtbot.wait(50)
     assert len(sandbox.request_log) == before
 
@@ -177,9 +178,13 @@ def test_an_invalid_partner_id_is_refused_before_any_write(
     tab = make_tab(qtbot, ctx)
     target(tab, "user", SHOWCASE_USER)
     tab.set_button.click()
-    answer(qtbot, "valueDialog", lambda d: d.editor.setText(" IB 1 "))
-    qtbot.waitUntil(lambda: tab.bar.level is Level.ERROR and tab.bar.isVisible())
-    assert "partnerId: must not start or end with spaces" in tab.bar.text()
+    dialog = wait_for_dialog(qtbot, "valueDialog")
+    dialog.editor.setText(" IB 1 ")  # type: ignore[attr-defined]
+    # Said in place, and OK (or Enter) cannot send it.
+    assert dialog.problem.text() == "partnerId: must not start or end with spaces"  # type: ignore[attr-defined]
+    dialog.accept()
+    assert dialog.isVisible()
+    dialog.reject()
     until_done(qtbot, tab)
     assert writes(sandbox) == ["POST"]
     assert sandbox.referral(user_id=SHOWCASE_USER) == "IB-1042"
@@ -232,9 +237,9 @@ def test_a_slow_backend_can_be_cancelled_while_the_form_stays_responsive(
         qtbot.waitUntil(lambda: tab.busy.isVisible())
         assert not tab.set_button.isEnabled()
         assert not tab.delete_button.isEnabled()
-        qtbot.keyClicks(tab.owner, "12")  # type: ignore[no-untyped-call]
+        qtbot.keyClicks(tab.target_id, "12")  # type: ignore[no-untyped-call]
         qtbot.wait(300)
-        assert tab.owner.text() == "12"
+        assert tab.target_id.text() == f"{SHOWCASE_USER}12"
         with qtbot.waitSignal(tab.finished, timeout=2_000):
             tab.busy.cancel_button.click()
     finally:

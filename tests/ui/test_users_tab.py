@@ -13,6 +13,7 @@ from ctrader_admin.services.backoffice import Backoffice
 from ctrader_admin.ui.context import UiContext
 from ctrader_admin.ui.notify import Level
 from ctrader_admin.ui.users_tab import UsersTab
+from ctrader_admin.ui.widgets import is_marked_invalid
 
 SEEDED_USERS = 120  # conftest: Sandbox(SandboxConfig(users=120)) → userIds 1000001…1000120
 NEXT_USER_ID = 1_000_001 + SEEDED_USERS
@@ -148,7 +149,7 @@ def test_invalid_input_names_the_field_and_sends_nothing(
     assert tab.bar.level is Level.ERROR
     assert f"{field}: " in tab.bar.text()
     assert problem in tab.bar.text()
-    assert tab.fields[field].styleSheet()  # the offending field is outlined
+    assert is_marked_invalid(tab.fields[field])  # the offending field is outlined
     qtbot.wait(50)
     assert no_dialog_open("confirmWriteDialog")  # not even asked: nothing to confirm
     assert len(sandbox.request_log) == before

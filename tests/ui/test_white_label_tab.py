@@ -17,6 +17,7 @@ from ctrader_admin.services.backoffice import Backoffice
 from ctrader_admin.ui.context import UiContext
 from ctrader_admin.ui.notify import Level
 from ctrader_admin.ui.white_label_tab import WhiteLabelTab
+from ctrader_admin.ui.widgets import is_marked_invalid
 
 
 def make_tab(qtbot: QtBot, ctx: UiContext) -> WhiteLabelTab:
@@ -188,7 +189,7 @@ def test_invalid_login_is_named_and_nothing_is_sent(
         qtbot.waitUntil(lambda: tab.bar.isVisible())
         assert tab.bar.level is Level.ERROR
         assert message in tab.bar.text()
-        assert tab.login.styleSheet()
+        assert is_marked_invalid(tab.login)
     qtbot.wait(50)
     assert len(sandbox.request_log) == before
 

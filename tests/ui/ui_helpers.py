@@ -6,7 +6,15 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
-from PySide6.QtWidgets import QApplication, QDialog
+from PySide6.QtWidgets import (
+    QAbstractSpinBox,
+    QApplication,
+    QComboBox,
+    QDialog,
+    QLabel,
+    QLineEdit,
+    QWidget,
+)
 from pytestqt.qtbot import QtBot
 
 from ctrader_admin.sandbox import TRAINING_MANAGERS
@@ -46,3 +54,25 @@ def answer(qtbot: QtBot, name: str, fill: Callable[[Any], None], accept: bool = 
         dialog.accept()
     else:
         dialog.reject()
+
+
+def clipped(dialog: QWidget) -> list[str]:
+    """The visible labels and inputs of ``dialog`` that do not get the room they need."""
+    problems: list[str] = []
+    for label in dialog.findChildren(QLabel):
+        if not label.isVisibleTo(dialog) or not label.text():
+            continue
+        if label.wordWrap():
+            needed_height = label.heightForWidth(label.width())
+            if needed_height > label.height():
+                problems.append(f"{label.text()[:40]!r}: {label.height()} < {needed_height} px")
+        else:
+            hint = label.sizeHint()
+            if hint.width() > label.width() or hint.height() > label.height():
+                problems.append(f"{label.text()[:40]!r}: {label.size()} < {hint}")
+    for field in dialog.findChildren(QLineEdit) + dialog.findChildren(QComboBox):
+        if isinstance(field.parent(), QAbstractSpinBox | QComboBox):
+            continue  # the editor inside a spin box or combo box is sized by its owner
+        if field.isVisibleTo(dialog) and field.height() < field.sizeHint().height():
+            problems.append(f"{field.objectName()}: {field.height()} px high, squashed")
+    return problems

@@ -73,7 +73,7 @@ def test_white_label_transfers_with_and_without_a_header() -> None:
         ("user,1000001,9000002,IB-1", "a user-level row takes no ctidTraderAccountId"),
         ("user,1000001,,IB-1,extra", "has 5 cells, expected 4"),
         ("user,1000001,,IB\u00071", "partnerId: must contain only printable characters"),
-        ("user,1000001,," + "x" * 65, "partnerId: String should have at most 64 characters"),
+        ("user,1000001,," + "x" * 65, "partnerId: must be at most 64 characters"),
     ],
 )
 def test_bad_partner_lines_keep_their_cells_and_say_why(line: str, problem: str) -> None:
