@@ -124,8 +124,15 @@ class _Pass:
         self._showcase_partners()
         self._generated_partners(self.order[showcase:])
         clients = [u for u in self.order if u not in self.out.roles and u != SHOWCASE_CLIENT]
-        self._invitations(clients)
-        self._special_rows(clients)
+        # Kept out of the ordinary invitations: the orphan-code client and the recent ones.
+        visible = [c for c in clients if self._visible(c)]
+        reserved = (
+            self.rng.sample(visible, 1 + _RECENT)
+            if len(self.out.roles) >= len(ROLES) and len(visible) > 2 * (1 + _RECENT)
+            else []
+        )
+        self._invitations([c for c in clients if c not in reserved])
+        self._special_rows(reserved)
         self._crm_clients(clients)
         self._label_traders(traders)
         return self.out
@@ -242,9 +249,9 @@ class _Pass:
             self.labels[SHOWCASE_CLIENT] = "AFF-EU-318"
             self.fixed_labels.add(SHOWCASE_CLIENT)
 
-    def _special_rows(self, clients: list[int]) -> None:
+    def _special_rows(self, reserved: list[int]) -> None:
         roles = self.out.roles
-        if len(roles) < len(ROLES):
+        if not reserved:
             return
         partners = [p for p in roles if p != SHOWCASE_PARTNER]
         invited = self._first_invitations()
@@ -261,21 +268,17 @@ class _Pass:
         # Self-referral: a partner "invited" by their own link.
         selfish = next(p for p in partners if roles[p] == "user")
         self._invite(selfish, selfish, self.users[selfish].utc_create_ts + 60_000)
-        not_invited = [c for c in clients if c not in invited and self._visible(c)]
         # A client attributed to a code nobody carries (in Invite and in an account label).
+        orphan, *recent = reserved
         orphan_partner = next(p for p in partners if roles[p] == "invite_only")
-        if len(not_invited) >= _RECENT + 2:
-            orphan = not_invited.pop(0)
-            created = self.users[orphan].utc_create_ts
-            self._invite(orphan, orphan_partner, created + 90_000, code=ORPHAN_CODE)
-            self.labels[orphan] = ORPHAN_CODE
-            self.fixed_labels.add(orphan)
-            # Inside a 90-day guaranteed period: invited a few days before the sandbox's now.
-            for client in self.rng.sample(not_invited, _RECENT):
-                partner = self.rng.choice(partners)
-                self._invite(
-                    client, partner, self._recent(client, self.rng.randrange(2, 60) * DAY_MS)
-                )
+        created = self.users[orphan].utc_create_ts
+        self._invite(orphan, orphan_partner, created + 90_000, code=ORPHAN_CODE)
+        self.labels[orphan] = ORPHAN_CODE
+        self.fixed_labels.add(orphan)
+        # Inside a 90-day guaranteed period: invited a few days before the sandbox's now.
+        for client in recent:
+            partner = self.rng.choice(partners)
+            self._invite(client, partner, self._recent(client, self.rng.randrange(2, 60) * DAY_MS))
 
     def _invite(self, client: int, partner: int, at: int, *, code: str | None = None) -> None:
         broker_partner_id = code if code is not None else self.crm_code.get(partner)
@@ -319,17 +322,20 @@ class _Pass:
         """introducingBroker1 carries the code of the partner's links on about half of an
         attributed client's accounts; a few disagree; a few name a master IB at level 2."""
         codes = sorted(set(self.link_code.values()))
-        labelled = sorted(set(self.labels) - self.fixed_labels)
+        owner = {link.trader_login: link.user_id for links in self.links.values() for link in links}
+        linked = set(owner.values())
+        labelled = sorted(c for c in set(self.labels) - self.fixed_labels if c in linked)
         for client in self.rng.sample(labelled, min(_LABEL_DISAGREEMENTS, len(labelled))):
             self.labels[client] = self.rng.choice([c for c in codes if c != self.labels[client]])
-        owner = {link.trader_login: link.user_id for links in self.links.values() for link in links}
+            self.fixed_labels.add(client)
         for index, trader in enumerate(traders):
             holder = owner.get(trader.login)
             if holder is None or holder not in self.labels:
                 continue
-            if holder != SHOWCASE_CLIENT and self.rng.random() >= 0.5:
+            fixed = holder in self.fixed_labels  # set on purpose: on every account, level 1 only
+            if not fixed and self.rng.random() >= 0.5:
                 continue
-            level2 = MASTER_CODE if self.rng.random() < 0.1 else ""
+            level2 = MASTER_CODE if not fixed and self.rng.random() < 0.1 else ""
             traders[index] = dataclasses.replace(
                 trader,
                 contact_introducing_broker1=self.labels[holder],

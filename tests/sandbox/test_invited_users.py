@@ -43,19 +43,48 @@ def test_rows_carry_the_documented_fields_oldest_first(api: Api) -> None:
     assert any("brokerPartnerId" not in r for r in rows)
 
 
-def test_default_limit_and_paging_with_skip(api: Api) -> None:
-    everyone = _invited(api, limit=1000)
-    assert len(_invited(api)) == min(100, len(everyone))
-    pages = [_invited(api, limit=7, skip=skip) for skip in range(0, len(everyone), 7)]
+# Both Invite reads page the same way: (path, list key, timestamp key).
+PAGED = pytest.mark.parametrize(
+    ("path", "key", "stamp"),
+    [(INVITED, "invitedUsers", "createTimestamp"), ("/v1/users", "users", "utcCreateTimestamp")],
+    ids=["invitedUsers", "users"],
+)
+
+
+def _page(api: Api, path: str, key: str, **params: object) -> list[dict[str, Any]]:
+    response = api.get(path, params=params, headers=_bearer(MAIN_TOKEN))
+    assert response.status_code == 200, response.text
+    rows: list[dict[str, Any]] = response.json()[key]
+    return rows
+
+
+@PAGED
+def test_default_limit_and_paging_with_skip(api: Api, path: str, key: str, stamp: str) -> None:
+    everyone = _page(api, path, key, limit=1000)
+    assert len(everyone) > 30
+    assert len(_page(api, path, key)) == min(100, len(everyone))
+    pages = [_page(api, path, key, limit=7, skip=skip) for skip in range(0, len(everyone), 7)]
     assert [row for page in pages for row in page] == everyone
 
 
-def test_created_from_is_an_inclusive_lower_bound(api: Api) -> None:
-    everyone = _invited(api, limit=1000)
+@PAGED
+def test_created_from_is_an_inclusive_lower_bound(
+    api: Api, path: str, key: str, stamp: str
+) -> None:
+    everyone = _page(api, path, key, limit=1000)
     pivot = everyone[10]
-    later = _invited(api, limit=1000, createdFrom=pivot["createTimestamp"])
-    assert later == [r for r in everyone if r["createTimestamp"] >= pivot["createTimestamp"]]
+    later = _page(api, path, key, limit=1000, createdFrom=pivot[stamp])
+    assert later == [r for r in everyone if r[stamp] >= pivot[stamp]]
     assert later[0] == pivot
+
+
+@PAGED
+@pytest.mark.parametrize("params", [{"limit": 0}, {"limit": 1001}, {"skip": -1}, {"limit": "x"}])
+def test_bad_paging_is_invalid(
+    api: Api, path: str, key: str, stamp: str, params: dict[str, object]
+) -> None:
+    response = api.get(path, params=params, headers=_bearer(MAIN_TOKEN))
+    assert error_of(response) == (400, "INVALID_REQUEST")
 
 
 def test_a_limited_manager_sees_its_white_label_only(api: Api) -> None:
@@ -63,12 +92,6 @@ def test_a_limited_manager_sees_its_white_label_only(api: Api) -> None:
     limited = _invited(api, LIMITED_TOKEN, limit=1000)
     assert limited
     assert {r["brokerName"] for r in limited} == {"sandbox_main"}
-
-
-@pytest.mark.parametrize("params", [{"limit": 0}, {"limit": 1001}, {"skip": -1}, {"limit": "x"}])
-def test_bad_paging_is_invalid(api: Api, params: dict[str, object]) -> None:
-    response = api.get(INVITED, params=params, headers=_bearer(MAIN_TOKEN))
-    assert error_of(response) == (400, "INVALID_REQUEST")
 
 
 def test_the_bearer_token_is_required(sandbox: Sandbox, api: Api) -> None:

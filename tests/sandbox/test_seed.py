@@ -110,9 +110,11 @@ def test_the_same_clock_gives_the_same_recent_attributions(seed: SeedData) -> No
         for a, b in zip(seed.invitations, later.invitations, strict=True)
         if a != b
     ]
-    # Only the few "recent" rows follow the clock, by the clock's move.
+    # Only the few "recent" rows follow the clock: by the clock's move, or less where the
+    # client signed up within the last days before the earlier clock.
     assert 1 <= len(moved) <= 10
-    assert all(b - a == 400 * DAY_MS for a, b in moved)
+    assert all(0 < b - a <= 400 * DAY_MS for a, b in moved)
+    assert sum(1 for a, b in moved if b - a == 400 * DAY_MS) >= len(moved) - 2
 
 
 def test_the_seeded_sandbox_holds_the_generated_data(seed: SeedData) -> None:

@@ -10,7 +10,6 @@ from typing import Any
 import httpx
 import pytest
 import respx
-from conftest import TOKEN
 
 from ctrader_admin.api import (
     ApiClient,
@@ -57,7 +56,9 @@ async def _pages(client: ApiClient, cursor: InvitedUsersCursor | None, size: int
     return [page async for page in client.iter_invited_user_pages(cursor, page_size=size)]
 
 
-def test_one_page_with_bearer_auth_and_paging(router: respx.MockRouter, call: Any) -> None:
+def test_one_page_with_bearer_auth_and_paging(
+    router: respx.MockRouter, call: Any, token: str
+) -> None:
     route = router.get(PATH).respond(
         200,
         json={
@@ -70,7 +71,7 @@ def test_one_page_with_bearer_auth_and_paging(router: respx.MockRouter, call: An
     since = datetime(2023, 11, 14, 22, 13, 20, tzinfo=UTC)
     rows = call(lambda c: c.list_invited_users(since, limit=50, skip=100))
     request = route.calls.last.request
-    assert request.headers["Authorization"] == f"Bearer {TOKEN}"
+    assert request.headers["Authorization"] == f"Bearer {token}"
     assert dict(request.url.params) == {
         "createdFrom": "1700000000000",
         "limit": "50",
