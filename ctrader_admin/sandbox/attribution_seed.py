@@ -128,7 +128,8 @@ class _Pass:
         visible = [c for c in clients if self._visible(c)]
         reserved = (
             self.rng.sample(visible, 1 + _RECENT)
-            if len(self.out.roles) >= len(ROLES) and len(visible) > 2 * (1 + _RECENT)
+            if {"user", "invite_only"} <= set(self.out.roles.values())
+            and len(visible) > 2 * (1 + _RECENT)
             else []
         )
         self._invitations([c for c in clients if c not in reserved])
@@ -250,6 +251,7 @@ class _Pass:
             self.fixed_labels.add(SHOWCASE_CLIENT)
 
     def _special_rows(self, reserved: list[int]) -> None:
+        """Needs the "user" and "invite_only" partners (run() reserves clients only then)."""
         roles = self.out.roles
         if not reserved:
             return

@@ -43,8 +43,9 @@ OTHER_USER = 1000005  # no partnerId
 LOGIN = 3100001  # demo, sandbox_main
 
 
-def unlinked_demo(sandbox: Sandbox) -> int:
-    """The first demo account on sandbox_main that the seed left unlinked."""
+@pytest.fixture
+def unlinked_login(sandbox: Sandbox) -> int:
+    """A demo account on sandbox_main that the seed left unlinked (the writes link it)."""
     return sandbox.logins(broker_name="sandbox_main", environment="demo", linked=False)[0]
 
 
@@ -92,11 +93,10 @@ def confirm_dialog_shown() -> bool:
 
 
 @pytest.fixture
-def writes(qtbot: QtBot, backoffice: Backoffice, sandbox: Sandbox) -> list[JournalEntry]:
+def writes(qtbot: QtBot, backoffice: Backoffice, unlinked_login: int) -> list[JournalEntry]:
     """A few real writes through the services: ok, failed, and several actions."""
     session = backoffice.session
     assert session is not None
-    unlinked_login = unlinked_demo(sandbox)
     run_async(
         qtbot,
         users.create_user(
@@ -452,7 +452,7 @@ def test_revert_is_refused_on_drift_and_when_already_reverted(
 
 
 def test_open_in_lookup_asks_for_the_target(
-    qtbot: QtBot, ctx: UiContext, writes: list[JournalEntry], sandbox: Sandbox
+    qtbot: QtBot, ctx: UiContext, writes: list[JournalEntry], unlinked_login: int
 ) -> None:
     tab = make_tab(qtbot, ctx)
     asked: list[str] = []
@@ -462,7 +462,7 @@ def test_open_in_lookup_asks_for_the_target(
         tab.lookup_button.click()
     assert asked == [
         "new.client@example.com",
-        f"login:{unlinked_demo(sandbox)}",
+        f"login:{unlinked_login}",
         f"user:{USER}",
         f"login:{LOGIN}",
         f"login:{LOGIN}",
