@@ -48,6 +48,13 @@ def test_help_shows_the_training_credentials(capsys: pytest.CaptureFixture[str])
     assert "/cid/oauth2/ctid/referral?token=" in curls[1]
     assert "Authorization: Bearer" in curls[2]
     assert "/v1/social/invitedUsers?createdFrom=0" in text
+    # The starting cases (test_attribution_cases checks them against the seed).
+    assert "partner case: Emily Carter, emily.carter@example.com, user 1000001" in text
+    assert "client case: Daniel Okafor, daniel.okafor@example.com, user 1000004" in text
+    assert "his live account 5200005 says AFF-EU-318" in text
+    for column in ("partnerCode", "referredByPartnerCode", "referredAt"):
+        assert column in text
+    assert "POST /_sandbox/invitations" in text
 
 
 def test_options_reach_the_config(monkeypatch: pytest.MonkeyPatch) -> None:
