@@ -158,6 +158,7 @@ def test_new_invitations_come_after_everything_seen(
     assert since == [seen[-1], *new_rows]
     (entry,) = sandbox.request_log
     assert (entry.path, entry.query) == (INVITED, {"limit": "1000", "createdFrom": str(last)})
+    assert MAIN_TOKEN not in repr(entry)  # the Bearer header is never logged
 
     # Later, by the partners in turn, stamped after the rows already there even if the clock
     # has not moved.
