@@ -15,7 +15,7 @@ import ssl
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal, Self, TypeVar
@@ -31,6 +31,7 @@ from ctrader_admin.api.errors import (
     ConfigurationError,
     ConnectionRefused,
     InvalidCredentials,
+    InviteNotEnabled,
     NameNotResolved,
     NotFound,
     NotLoggedIn,
@@ -52,6 +53,10 @@ from ctrader_admin.api.models import (
     CreateCtidResult,
     CtidUser,
     DeleteReferralRequest,
+    InvitedUser,
+    InvitedUsersCursor,
+    InvitedUsersPage,
+    InvitedUsersResponse,
     InviteUser,
     LinkAccountRequest,
     LinkResult,
@@ -72,6 +77,7 @@ from ctrader_admin.log_redaction import install_log_redaction
 from ctrader_admin.redaction import redact, register_secret
 
 log = logging.getLogger(__name__)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 M = TypeVar("M", bound=BaseModel)
 Auth = Literal["query", "bearer", "none"]
 
@@ -348,6 +354,50 @@ class ApiClient:
             if len(page) < page_size:
                 return
             skip += len(page)
+
+    # --- cTrader Invite attributions ----------------------------------------------------------
+
+    async def list_invited_users(
+        self, created_from: datetime | int = 0, limit: int = 1000, skip: int = 0
+    ) -> list[InvitedUser]:
+        """One page of ``GET /v1/social/invitedUsers`` (Bearer auth), oldest first.
+
+        ``created_from``: an aware datetime or epoch ms, inclusive. Raises InviteNotEnabled on
+        404, when Spotware has not enabled Invite for this broker."""
+        if isinstance(created_from, datetime):
+            if created_from.tzinfo is None:
+                raise ValueError("created_from must be timezone-aware (UTC)")
+            # Integer arithmetic: a float timestamp could land one millisecond off.
+            created_from = (created_from - _EPOCH) // timedelta(milliseconds=1)
+        # The same three paging parameters as /v1/users, validated the same way.
+        query = UsersQuery(created_from=created_from, limit=limit, skip=skip)
+        try:
+            response = await self._send(
+                "GET", "/v1/social/invitedUsers", params=query.wire(), auth="bearer"
+            )
+        except NotFound as exc:
+            raise InviteNotEnabled(
+                "cTrader Invite is not enabled for this broker (HTTP 404 on "
+                "/v1/social/invitedUsers): attributions come from the other sources only.",
+                status=exc.status,
+                code=exc.code,
+                description=exc.description,
+            ) from exc
+        return _parse(InvitedUsersResponse, _json(response)).invited_users
+
+    async def iter_invited_user_pages(
+        self, cursor: InvitedUsersCursor | None = None, *, page_size: int = 1000
+    ) -> AsyncIterator[InvitedUsersPage]:
+        """Everything from ``cursor`` on, page by page, each with the cursor to resume from
+        once it is stored. Ends with a short (possibly empty) page marked ``last``."""
+        current = cursor or InvitedUsersCursor()
+        while True:
+            rows = await self.list_invited_users(current.created_from, page_size, current.skip)
+            current = current.after(rows)
+            last = len(rows) < page_size
+            yield InvitedUsersPage(rows=tuple(rows), cursor=current, last=last)
+            if last:
+                return
 
     # --- transport -----------------------------------------------------------------------------
 

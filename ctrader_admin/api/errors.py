@@ -176,6 +176,11 @@ class NotFound(StatusError):
     pass
 
 
+class InviteNotEnabled(NotFound):
+    """404 on a cTrader Invite read (/v1/*): Spotware has not enabled Invite for this broker.
+    Not a fault to retry: the attribution ledger says so and relies on its other sources."""
+
+
 class Conflict(StatusError):
     pass
 

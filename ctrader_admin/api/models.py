@@ -333,3 +333,60 @@ class InviteUser(_Response):
 
 class UsersPage(_Response):
     users: list[InviteUser] = Field(default_factory=list)
+
+
+# --- cTrader Invite attributions (GET /v1/social/invitedUsers, same paging as /v1/users) ------
+
+
+class InvitedUser(_Response):
+    """One attribution: ``invited_user_id`` was invited by ``partner_user_id``. A re-attribution
+    is a later row for the same invited user."""
+
+    invited_user_id: int
+    partner_user_id: int
+    broker_partner_id: str | None = None  # the broker's id of the partner, "if known"
+    broker_name: str | None = None
+    create_timestamp: int  # epoch ms
+
+    @property
+    def created_at(self) -> datetime:
+        return datetime.fromtimestamp(self.create_timestamp / 1000, tz=UTC)
+
+    @property
+    def is_self_referral(self) -> bool:
+        return self.invited_user_id == self.partner_user_id
+
+
+class InvitedUsersResponse(_Response):
+    invited_users: list[InvitedUser] = Field(default_factory=list)
+
+
+class InvitedUsersCursor(BaseModel):
+    """Where the next Invite pull starts: rows created at or after ``created_from`` (epoch ms),
+    minus the first ``skip`` of them (already read: they share the last timestamp seen).
+    Persist it after each page; a pull from it fetches only what is new."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    created_from: Annotated[int, Field(ge=0)] = 0
+    skip: Annotated[int, Field(ge=0)] = 0
+
+    def after(self, rows: list[InvitedUser]) -> InvitedUsersCursor:
+        """The cursor past ``rows``, one page read from this cursor (oldest first)."""
+        if not rows:
+            return self
+        last = max(row.create_timestamp for row in rows)
+        ties = sum(1 for row in rows if row.create_timestamp == last)
+        if last == self.created_from:  # the whole page shares the timestamp we started from
+            return InvitedUsersCursor(created_from=last, skip=self.skip + ties)
+        return InvitedUsersCursor(created_from=last, skip=ties)
+
+
+class InvitedUsersPage(BaseModel):
+    """One page of an Invite pull, as ``ApiClient.iter_invited_user_pages`` yields it."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    rows: tuple[InvitedUser, ...]
+    cursor: InvitedUsersCursor  # resume here once ``rows`` are stored
+    last: bool  # a short page: nothing more to read for now

@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 import dataclasses
 import io
+from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -15,6 +17,8 @@ from .calls import Call, Reply
 from .config import SandboxConfig
 from .control import control_routes
 from .errors import ApiError, Code
+from .handlers.invite import invitation_json
+from .invitations import ExplicitInvitation, add_invitations, parse_request
 from .pipeline import Pipeline
 from .request_log import LoggedRequest, RequestLog
 from .routes import ENDPOINTS, Endpoint
@@ -34,6 +38,11 @@ def _unknown_endpoint(call: Call) -> Reply:
 _FALLBACK = Endpoint("*", "/{path:path}", _unknown_endpoint, "none")
 
 
+# One row per trading-account link, and one per user without a link. The first six columns are
+# what the directory import reads; the last three are the CRM's partner programme: the person's
+# own partner code (empty: not a partner), the code of the partner the CRM attributed the
+# client to (empty: a direct client) and when (ISO 8601, UTC). The CRM's partner columns repeat
+# on every row of one userId.
 CRM_EXPORT_COLUMNS = (
     "userId",
     "email",
@@ -41,6 +50,9 @@ CRM_EXPORT_COLUMNS = (
     "ctidTraderAccountId",
     "brokerName",
     "environment",
+    "partnerCode",
+    "referredByPartnerCode",
+    "referredAt",
 )
 
 
@@ -57,14 +69,15 @@ class Sandbox:
             with self._storage.transaction() as tx:
                 # A file keeps its state: seed only a new, empty database.
                 if tx.is_empty():
-                    seed_plant(tx, self.config.seed, self.config.users)
+                    now_ms = int(self.config.clock() * 1000)
+                    seed_plant(tx, self.config.seed, self.config.users, now_ms)
         except BaseException:
             self._storage.close()
             raise
         self._log = RequestLog(self.config.request_log_limit)
         pipeline = Pipeline(lambda: self.config, self._storage, self._log, self.config.seed)
         routes = [Route(e.path, pipeline.endpoint(e), methods=[e.method]) for e in ENDPOINTS]
-        routes += control_routes(lambda: self.config, self._log)
+        routes += control_routes(lambda: self.config, self._log, self._add_invitations_json)
         routes.append(Route(_FALLBACK.path, pipeline.endpoint(_FALLBACK), methods=_ALL_METHODS))
         self.app = Starlette(routes=routes)
 
@@ -141,16 +154,48 @@ class Sandbox:
             return tx.logins(broker_name, environment, linked)
 
     def crm_export_csv(self) -> str:
-        """The plant's users and links as a broker CRM export (the columns ctrader-admin's
-        directory import reads), for training the import and seeding the sandbox profile."""
+        """The broker CRM's export (CRM_EXPORT_COLUMNS): users and links for the directory
+        import, and the CRM's partner codes and client attributions, which disagree with
+        cTrader in a few rows on purpose (attribution_seed.py)."""
         with self._storage.transaction() as tx:
             rows = tx.crm_rows()
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(CRM_EXPORT_COLUMNS)
-        for row in rows:
-            writer.writerow(["" if value is None else value for value in row])
+        for *directory, own_code, referred_by, referred_ms in rows:
+            referred_at = "" if referred_ms is None else _iso_utc(referred_ms)
+            values = [*directory, own_code, referred_by, referred_at]
+            writer.writerow(["" if value is None else value for value in values])
         return out.getvalue()
+
+    # --- cTrader Invite, over time -------------------------------------------------------------
+
+    def add_invitations(
+        self,
+        count: int = 0,
+        *,
+        partner_user_id: int | None = None,
+        rows: Sequence[ExplicitInvitation] = (),
+    ) -> list[dict[str, Any]]:
+        """New Invite attributions stamped at the sandbox clock, after every existing one:
+        ``count`` new users invited by ``partner_user_id`` (else the partners in turn), or the
+        explicit ``rows``. Returns them as GET /v1/social/invitedUsers lists them."""
+        now_ms = int(self.config.clock() * 1000)
+        with self._storage.transaction() as tx:
+            added = add_invitations(
+                tx, now_ms, count=count, partner_user_id=partner_user_id, explicit=rows
+            )
+        return [invitation_json(row) for row in added]
+
+    def _add_invitations_json(self, body: Any) -> dict[str, Any]:
+        count, partner, explicit = parse_request(body)
+        added = self.add_invitations(count, partner_user_id=partner, rows=explicit)
+        summary: dict[str, Any] = {"added": len(added)}
+        if added:
+            summary["firstCreateTimestamp"] = added[0]["createTimestamp"]
+            summary["lastCreateTimestamp"] = added[-1]["createTimestamp"]
+            summary["invitedUsers"] = added[:1000]  # all of a small batch; a big one is paged
+        return summary
 
     def writes_in_window(self, start: float, end: float) -> int:
         """Accepted (not rate-limited) writes that arrived in [start, end), by config.clock."""
@@ -159,3 +204,7 @@ class Sandbox:
 
     def close(self) -> None:
         self._storage.close()
+
+
+def _iso_utc(epoch_ms: int) -> str:
+    return datetime.fromtimestamp(epoch_ms / 1000, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -10,8 +10,12 @@ import dataclasses
 import logging
 import sys
 import tempfile
+import threading
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from .attribution_seed import ORPHAN_CODE
 from .config import DIALECTS
 from .training import (
     BROKER_CRM_NAME,
@@ -20,6 +24,9 @@ from .training import (
     TRAINING_MANAGERS,
     WHITE_LABELS,
 )
+
+if TYPE_CHECKING:
+    from .app import Sandbox
 
 DEFAULT_PORT = 8443
 
@@ -40,9 +47,25 @@ def training_epilog() -> str:
         f"  White Labels: {', '.join(WHITE_LABELS)}",
         f"  environments: {', '.join(ENVIRONMENTS)}",
         "",
-        "start here (fresh seed): user 1000001 (sandbox_main) has partnerId IB-1042 at user",
-        "level but IB-2077 on the link of live account 5200001; live account 5200002 is not",
-        "linked yet.",
+        "start here (fresh seed, default --seed):",
+        "  partner case: Emily Carter, emily.carter@example.com, user 1000001 (sandbox_main):",
+        "    partnerId IB-1042 at user level but IB-2077 on the link of live account 5200001;",
+        "    the busiest inviter in cTrader Invite; live account 5200002 is not linked yet.",
+        "  client case: Daniel Okafor, daniel.okafor@example.com, user 1000004 (sandbox_main):",
+        "    no partner code (a client); Invite and the CRM attribute him to IB-1042 (invited",
+        "    20 days before the sandbox was seeded: inside a 90-day guaranteed period), but",
+        "    introducingBroker1 on his live account 5200005 says AFF-EU-318 (Lukas Becker,",
+        "    user 1000002).",
+        "  elsewhere: a code registered on two partners, a partner whose CRM code differs, a",
+        "    CRM partner without a code, a self-referral, re-attributions, and a client",
+        f"    attributed to {ORPHAN_CODE}, a code no partner carries.",
+        "",
+        "--export-crm columns (one row per account link, one per user without a link):",
+        "  userId, email, login, ctidTraderAccountId, brokerName, environment (the directory",
+        "  import's columns); partnerCode (the person's own code in the CRM's partner programme,",
+        "  empty: not a partner); referredByPartnerCode (the partner the CRM attributed the",
+        "  client to, empty: direct); referredAt (ISO 8601 UTC). A few rows disagree with",
+        "  cTrader on purpose.",
         "",
         "examples (with --tls: https:// and --cacert <the CA bundle printed at start>):",
         "",
@@ -55,8 +78,15 @@ def training_epilog() -> str:
         f'       -d \'{{"brokerCrmName": "{BROKER_CRM_NAME}", "userId": 1000001, '
         '"partnerId": "IB-2077"}\'',
         "",
+        f'  curl -H "Authorization: Bearer {main_manager.token}" \\',
+        f'       "http://127.0.0.1:{DEFAULT_PORT}/v1/social/invitedUsers?createdFrom=0&limit=100"',
+        "",
         "sandbox-only endpoints (not Spotware's API): GET /_sandbox/health,",
-        "GET|DELETE /_sandbox/log, GET|POST /_sandbox/knobs",
+        'GET|DELETE /_sandbox/log, GET|POST /_sandbox/knobs ({"invite_enabled": false} = 404',
+        'on /v1/*), POST /_sandbox/invitations ({"count": N, "partnerUserId": P} adds N new',
+        'users invited by P, else by the partners in turn; or {"invitations": [{"invitedUserId",',
+        '"partnerUserId", "brokerPartnerId"?, "createTimestamp"?}]}), stamped after every',
+        "existing invitation.",
     ]
     return "\n".join(lines)
 
@@ -94,6 +124,19 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         help="accepted writes per rolling hour (0 = no cap; default %(default)s)",
     )
     parser.add_argument("--dialect", choices=sorted(DIALECTS), default="default")
+    parser.add_argument(
+        "--no-invite",
+        action="store_true",
+        help="answer 404 on /v1/* as a broker without cTrader Invite (overrides --dialect)",
+    )
+    parser.add_argument(
+        "--invite-every",
+        metavar="SECONDS",
+        type=_non_negative_float,
+        default=0.0,
+        help="while serving, add one new Invite attribution every SECONDS (0 = never; "
+        "to show incremental pulls)",
+    )
     parser.add_argument("--error-rate", type=_rate, default=0.0, help="share of 500 answers")
     parser.add_argument("--drop-rate", type=_rate, default=0.0, help="share of cut connections")
     parser.add_argument("--stall-before-rate", type=_rate, default=0.0)
@@ -104,7 +147,8 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "--export-crm",
         metavar="FILE",
         type=Path,
-        help="write the plant's users and links as a CRM export CSV (for the import) and exit",
+        help="write the broker CRM's export CSV (users, links, partner codes, attributions; "
+        "columns below) and exit",
     )
 
 
@@ -125,7 +169,10 @@ def main(args: argparse.Namespace) -> int:
         latency_ms=args.latency_ms,
         jitter_ms=args.jitter_ms,
         write_cap_per_hour=args.write_cap or None,
-        dialect=dataclasses.replace(DIALECTS[args.dialect]),
+        dialect=dataclasses.replace(
+            DIALECTS[args.dialect],
+            invite_enabled=DIALECTS[args.dialect].invite_enabled and not args.no_invite,
+        ),
         faults=Faults(
             error_rate=args.error_rate,
             drop_rate=args.drop_rate,
@@ -151,6 +198,7 @@ def main(args: argparse.Namespace) -> int:
         print(f"CRM export of the sandbox written to {args.export_crm}")
         sandbox.close()
         return 0
+    stop_inviting = _invite_periodically(sandbox, args.invite_every)
     try:
         run(sandbox, host=args.host, port=args.port, tls=tls, on_ready=announce)
     except OSError as error:  # typically: the port is taken
@@ -160,8 +208,30 @@ def main(args: argparse.Namespace) -> int:
         )
         return 1
     finally:
+        stop_inviting()
         sandbox.close()
     return 0
+
+
+def _invite_periodically(sandbox: Sandbox, every_seconds: float) -> Callable[[], None]:
+    """Add one invitation per period on a daemon thread; the returned function stops it and
+    waits, so the database is never closed under the thread's feet."""
+    stop = threading.Event()
+
+    def loop() -> None:
+        while not stop.wait(every_seconds):
+            sandbox.add_invitations(1)
+
+    if every_seconds <= 0:
+        return stop.set
+    thread = threading.Thread(target=loop, name="sandbox-invitations", daemon=True)
+    thread.start()
+
+    def stop_and_wait() -> None:
+        stop.set()
+        thread.join()
+
+    return stop_and_wait
 
 
 def _log_requests_to_stdout() -> None:

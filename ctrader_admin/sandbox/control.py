@@ -1,8 +1,8 @@
 """Sandbox-only control endpoints under /_sandbox — NOT part of Spotware's API.
 
-For tests and benchmarks that run the sandbox in another process: read or clear the request
-log, change knobs, check health. No token, no faults, no latency, not logged; the server only
-listens on loopback.
+For tests, benchmarks and training with the sandbox in another process: read or clear the
+request log, change knobs, add cTrader Invite attributions, check health. No token, no faults,
+no latency, not logged; the server only listens on loopback.
 """
 
 from __future__ import annotations
@@ -16,12 +16,17 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from .config import DIALECTS, Faults, SandboxConfig
+from .invitations import InvitationRequestError
 from .request_log import RequestLog
 
-_KNOBS = ("latency_ms", "jitter_ms", "write_cap_per_hour", "dialect", "faults")
+_KNOBS = ("latency_ms", "jitter_ms", "write_cap_per_hour", "dialect", "invite_enabled", "faults")
 
 
-def control_routes(config: Callable[[], SandboxConfig], log: RequestLog) -> list[Route]:
+def control_routes(
+    config: Callable[[], SandboxConfig],
+    log: RequestLog,
+    add_invitations: Callable[[Any], dict[str, Any]],
+) -> list[Route]:
     async def health(request: Request) -> Response:
         return JSONResponse({"status": "ok"})
 
@@ -41,11 +46,22 @@ def control_routes(config: Callable[[], SandboxConfig], log: RequestLog) -> list
                 return JSONResponse({"error": str(error)}, status_code=400)
         return JSONResponse(_knobs_of(current))
 
+    async def invitations(request: Request) -> Response:
+        try:
+            body = await request.json()
+        except ValueError:
+            return JSONResponse({"error": "the body is not valid JSON"}, status_code=400)
+        try:
+            return JSONResponse(add_invitations(body), status_code=201)
+        except InvitationRequestError as error:
+            return JSONResponse({"error": str(error)}, status_code=400)
+
     return [
         Route("/_sandbox/health", health, methods=["GET"]),
         Route("/_sandbox/log", read_log, methods=["GET"]),
         Route("/_sandbox/log", clear_log, methods=["DELETE"]),
         Route("/_sandbox/knobs", knobs, methods=["GET", "POST"]),
+        Route("/_sandbox/invitations", invitations, methods=["POST"]),
     ]
 
 
@@ -66,6 +82,11 @@ def _apply_knobs(config: SandboxConfig, changes: Any) -> None:
         if changes["dialect"] not in DIALECTS:
             raise ValueError(f"dialect must be one of {sorted(DIALECTS)}")
         dialect = dataclasses.replace(DIALECTS[changes["dialect"]])
+    if "invite_enabled" in changes:
+        # After the dialect: "variant" + invite_enabled=true is a valid combination.
+        if not isinstance(changes["invite_enabled"], bool):
+            raise ValueError("invite_enabled must be true or false")
+        dialect = dataclasses.replace(dialect, invite_enabled=changes["invite_enabled"])
     faults = config.faults
     if "faults" in changes:
         if not isinstance(changes["faults"], dict):
@@ -84,13 +105,20 @@ def _number(changes: dict[str, Any], key: str, default: float) -> float:
 
 def _knobs_of(config: SandboxConfig) -> dict[str, Any]:
     dialect_name = next(
-        (name for name, dialect in DIALECTS.items() if dialect == config.dialect), None
+        (
+            name
+            for name, dialect in DIALECTS.items()
+            if dataclasses.replace(dialect, invite_enabled=config.dialect.invite_enabled)
+            == config.dialect
+        ),
+        None,
     )
     return {
         "latency_ms": config.latency_ms,
         "jitter_ms": config.jitter_ms,
         "write_cap_per_hour": config.write_cap_per_hour,
         "dialect": dialect_name,
+        "invite_enabled": config.dialect.invite_enabled,
         "dialect_settings": dataclasses.asdict(config.dialect),
         "faults": dataclasses.asdict(config.faults),
     }

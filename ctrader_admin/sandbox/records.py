@@ -36,6 +36,17 @@ class Link:
 
 
 @dataclass(frozen=True)
+class Invitation:
+    """One cTrader Invite attribution: ``invited_user_id`` was invited by ``partner_user_id``."""
+
+    invited_user_id: int
+    partner_user_id: int
+    broker_partner_id: str | None  # the broker's id of the partner, when known
+    broker_name: str  # the invited user's White Label
+    create_ts: int
+
+
+@dataclass(frozen=True)
 class TraderGroup:
     id: int
     name: str

@@ -48,4 +48,5 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint("GET", "/v2/webserv/traders", traders.list_traders, "query"),
     Endpoint("GET", "/v2/webserv/tradergroups", traders.list_trader_groups, "query"),
     Endpoint("GET", "/v1/users", invite.list_users, "bearer", invite=True),
+    Endpoint("GET", "/v1/social/invitedUsers", invite.list_invited_users, "bearer", invite=True),
 )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 SCHEMA = """
 CREATE TABLE white_labels (
@@ -101,4 +101,29 @@ CREATE TABLE writes (
     at REAL NOT NULL
 );
 CREATE INDEX writes_by_time ON writes (at);
+"""
+
+# Version 2 added cTrader Invite attributions and the CRM's own view of partners and clients.
+ATTRIBUTION_SCHEMA = """
+-- GET /v1/social/invitedUsers: one row per attribution; a re-attribution is a later row for
+-- the same invited user. id breaks ties between equal timestamps (paging stays stable).
+CREATE TABLE invitations (
+    id INTEGER PRIMARY KEY,
+    invited_user_id INTEGER NOT NULL REFERENCES users (user_id),
+    partner_user_id INTEGER NOT NULL REFERENCES users (user_id),
+    broker_partner_id TEXT,          -- NULL: the broker's id of this partner is not known
+    broker_name TEXT NOT NULL REFERENCES white_labels (name),
+    create_ts INTEGER NOT NULL
+);
+CREATE INDEX invitations_by_creation ON invitations (create_ts, id);
+-- What the broker's CRM believes (no API: only the --export-crm CSV shows it).
+CREATE TABLE crm_partners (
+    user_id INTEGER PRIMARY KEY REFERENCES users (user_id),
+    partner_code TEXT NOT NULL
+);
+CREATE TABLE crm_clients (
+    user_id INTEGER PRIMARY KEY REFERENCES users (user_id),
+    partner_code TEXT NOT NULL,
+    attributed_ts INTEGER NOT NULL
+);
 """

@@ -1,15 +1,20 @@
-"""Deterministic seed data: the same seed and size always give the same plant.
+"""Deterministic seed data: the same seed, size and clock always give the same plant.
 
-The first three users are a fixed showcase the --help text and training material can point at:
+The first four users are a fixed showcase the --help text and training material point at:
 
-- user 1000001 (sandbox_main): user-level partnerId "IB-1042"; live account 5200001 linked with
-  an account-level "IB-2077" (a mismatch to fix); demo 3100001 linked with none; live 5200002 not
-  linked (to practise linking);
-- user 1000002 (sandbox_eu): "AFF-EU-318" at user level and on live 5200003; demo 3100002 linked
-  without one;
-- user 1000003 (sandbox_offlimits): live 5200004 linked, out of reach of the training managers.
+- user 1000001 (sandbox_main), the starting partner case: user-level partnerId "IB-1042"; live
+  account 5200001 linked with an account-level "IB-2077" (codes that differ by level); demo
+  3100001 linked with none; live 5200002 not linked (to practise linking); the busiest
+  inviter in cTrader Invite;
+- user 1000002 (sandbox_eu): a partner with "AFF-EU-318" at user level and on live 5200003;
+  demo 3100002 linked without one;
+- user 1000003 (sandbox_offlimits): live 5200004 linked, out of reach of the training managers;
+- user 1000004 (sandbox_main), the starting client case, live 5200005 linked: a client (no
+  code) whom Invite and the CRM attribute to IB-1042 (Emily Carter), invited 20 days before
+  the sandbox was seeded, while 5200005's introducingBroker1 says AFF-EU-318 (Lukas Becker).
 
-Everyone after them is drawn from ``random.Random(seed)``.
+Everyone after them is drawn from ``random.Random(seed)``; partners and attributions are
+decided last (attribution_seed.py), so they never shift the people and accounts.
 """
 
 from __future__ import annotations
@@ -18,8 +23,9 @@ import random
 import unicodedata
 from dataclasses import dataclass, field
 
+from .attribution_seed import attribute
 from .names import DESCRIPTIONS, EMAIL_DOMAINS, REGIONS_EU, REGIONS_WORLD, Region
-from .records import Link, Trader, TraderGroup, User
+from .records import Invitation, Link, Trader, TraderGroup, User
 from .storage import FIRST_CTID_TRADER_ACCOUNT_ID, FIRST_USER_ID, Tx
 from .training import (
     BROKER_CRM_NAME,
@@ -54,27 +60,12 @@ _PRO, _ISLAMIC, _DEMO = 5, 6, 8
 _CURRENCIES = (("USD", 2, 45, 2_000.0), ("EUR", 2, 30, 1_800.0), ("GBP", 2, 12, 1_500.0))
 _CURRENCIES_RARE = (("JPY", 0, 8, 300_000.0), ("BTC", 8, 5, 0.05))
 
-PARTNER_IDS = (
-    "IB-1042",
-    "IB-2077",
-    "IB-3315",
-    "IB-4410",
-    "IB-5120",
-    "AFF-EU-318",
-    "AFF-EU-502",
-    "AFF-UK-027",
-    "AFF-UK-114",
-    "PARTNER-77",
-    "PARTNER-209",
-    "CRM-00981",
-    "IB-Müller-9",
-)
-
 _SHOWCASE_PEOPLE = (
     # (first, last, email, region index in REGIONS_WORLD/EU, White Label)
     ("Emily", "Carter", "emily.carter@example.com", REGIONS_WORLD[0], "sandbox_main"),
     ("Lukas", "Becker", "lukas.becker@example.net", REGIONS_EU[0], "sandbox_eu"),
     ("Sofia", "Rossi", "sofia.rossi@example.org", REGIONS_EU[3], "sandbox_offlimits"),
+    ("Daniel", "Okafor", "daniel.okafor@example.com", REGIONS_WORLD[0], "sandbox_main"),
 )
 
 
@@ -85,9 +76,13 @@ class SeedData:
     links: list[Link] = field(default_factory=list)
     user_referrals: list[tuple[int, str]] = field(default_factory=list)
     account_referrals: list[tuple[int, str]] = field(default_factory=list)
+    invitations: list[Invitation] = field(default_factory=list)
+    crm_partners: list[tuple[int, str]] = field(default_factory=list)
+    crm_clients: list[tuple[int, str, int]] = field(default_factory=list)
+    partner_roles: dict[int, str] = field(default_factory=dict)
 
 
-def seed_plant(tx: Tx, seed: int, users: int) -> None:
+def seed_plant(tx: Tx, seed: int, users: int, now_ms: int) -> None:
     """Fill an empty database: plant, managers, groups, then the generated people."""
     for name in WHITE_LABELS:
         tx.add_white_label(name, BROKER_CRM_NAME)
@@ -102,7 +97,7 @@ def seed_plant(tx: Tx, seed: int, users: int) -> None:
             manager.broker_names,
         )
     tx.add_trader_groups(TRADER_GROUPS)
-    data = generate(seed, users)
+    data = generate(seed, users, now_ms)
     tx.add_users(data.users)
     tx.add_traders(data.traders)
     tx.add_links(data.links)
@@ -110,10 +105,14 @@ def seed_plant(tx: Tx, seed: int, users: int) -> None:
         tx.set_user_referral(user_id, partner_id)
     for ctid_trader_account_id, partner_id in data.account_referrals:
         tx.set_account_referral(ctid_trader_account_id, partner_id)
+    tx.add_invitations(sorted(data.invitations, key=lambda i: i.create_ts))
+    tx.add_crm_partners(data.crm_partners)
+    tx.add_crm_clients(data.crm_clients)
 
 
-def generate(seed: int, users: int) -> SeedData:
-    return _Generator(random.Random(seed)).run(users)
+def generate(seed: int, users: int, now_ms: int = SEED_ANCHOR_MS) -> SeedData:
+    """``now_ms``: the sandbox clock at seeding; the few "recent" attributions precede it."""
+    return _Generator(random.Random(seed)).run(users, now_ms)
 
 
 class _Generator:
@@ -125,7 +124,7 @@ class _Generator:
         self.next_login = {"demo": FIRST_DEMO_LOGIN, "live": FIRST_LIVE_LOGIN}
         self.next_link_id = FIRST_CTID_TRADER_ACCOUNT_ID + 1
 
-    def run(self, users: int) -> SeedData:
+    def run(self, users: int, now_ms: int) -> SeedData:
         showcase = min(users, len(_SHOWCASE_PEOPLE))
         start = SEED_ANCHOR_MS - _HISTORY_MS
         created = sorted(
@@ -136,7 +135,20 @@ class _Generator:
             self._showcase(index, start + index * 3_600_000)
         for offset, created_ms in enumerate(created):
             self._random_user(FIRST_USER_ID + showcase + offset, created_ms)
-        return self.data
+        data = self.data
+        found = attribute(
+            self.rng,
+            data.users,
+            data.links,
+            data.traders,
+            showcase=showcase,
+            anchor_ms=SEED_ANCHOR_MS,
+            now_ms=now_ms,
+        )
+        data.user_referrals, data.account_referrals = found.user_referrals, found.account_referrals
+        data.invitations, data.crm_partners = found.invitations, found.crm_partners
+        data.crm_clients, data.partner_roles = found.crm_clients, found.roles
+        return data
 
     # --- the fixed showcase --------------------------------------------------------------------
 
@@ -145,20 +157,35 @@ class _Generator:
         user = self._add_user(FIRST_USER_ID + index, email, broker, region.language, created_ms)
         person = (first, last, region)
         if index == 0:
-            self.data.user_referrals.append((user.user_id, "IB-1042"))
-            live = self._add_trader(user, person, "live", broker, currency=("USD", 2, 0, 2000.0))
-            demo = self._add_trader(user, person, "demo", broker, currency=("USD", 2, 0, 2000.0))
-            self._add_trader(user, person, "live", broker, currency=("EUR", 2, 0, 1800.0))
-            self.data.account_referrals.append((self._link(user, live), "IB-2077"))
+            live = self._add_trader(
+                user, person, "live", broker, currency=("USD", 2, 0, 2000.0), gaps=False
+            )
+            demo = self._add_trader(
+                user, person, "demo", broker, currency=("USD", 2, 0, 2000.0), gaps=False
+            )
+            self._add_trader(
+                user, person, "live", broker, currency=("EUR", 2, 0, 1800.0), gaps=False
+            )
+            self._link(user, live)
             self._link(user, demo)
         elif index == 1:
-            self.data.user_referrals.append((user.user_id, "AFF-EU-318"))
-            live = self._add_trader(user, person, "live", broker, currency=("EUR", 2, 0, 1800.0))
-            self.data.account_referrals.append((self._link(user, live), "AFF-EU-318"))
-            demo = self._add_trader(user, person, "demo", broker, currency=("EUR", 2, 0, 1800.0))
+            live = self._add_trader(
+                user, person, "live", broker, currency=("EUR", 2, 0, 1800.0), gaps=False
+            )
+            self._link(user, live)
+            demo = self._add_trader(
+                user, person, "demo", broker, currency=("EUR", 2, 0, 1800.0), gaps=False
+            )
             self._link(user, demo)
+        elif index == 2:
+            live = self._add_trader(
+                user, person, "live", broker, currency=("EUR", 2, 0, 1800.0), gaps=False
+            )
+            self._link(user, live)
         else:
-            live = self._add_trader(user, person, "live", broker, currency=("EUR", 2, 0, 1800.0))
+            live = self._add_trader(
+                user, person, "live", broker, currency=("USD", 2, 0, 2000.0), gaps=False
+            )
             self._link(user, live)
 
     # --- everybody else ------------------------------------------------------------------------
@@ -172,9 +199,6 @@ class _Generator:
         last = rng.choice(region.last_names).replace("_", " ")
         language = region.language.upper() if rng.random() < 0.15 else region.language
         user = self._add_user(user_id, self._email(first, last), broker, language, created_ms)
-        user_partner = rng.choice(PARTNER_IDS) if rng.random() < 0.35 else None
-        if user_partner is not None:
-            self.data.user_referrals.append((user_id, user_partner))
 
         accounts = rng.choices((0, 1, 2, 3), weights=(10, 45, 30, 15))[0]
         for _ in range(accounts):
@@ -184,21 +208,7 @@ class _Generator:
             trader = self._add_trader(user, (first, last, region), environment, account_broker)
             if rng.random() >= 0.75:
                 continue  # left unlinked, to practise linking
-            link_id = self._link(user, trader)
-            partner = self._account_partner(user_partner)
-            if partner is not None:
-                self.data.account_referrals.append((link_id, partner))
-
-    def _account_partner(self, user_partner: str | None) -> str | None:
-        """Mostly agrees with the user level, sometimes is missing, sometimes disagrees."""
-        draw = self.rng.random()
-        if user_partner is None:
-            return self.rng.choice(PARTNER_IDS) if draw < 0.10 else None
-        if draw < 0.45:
-            return user_partner
-        if draw < 0.55:
-            return self.rng.choice([p for p in PARTNER_IDS if p != user_partner])
-        return None
+            self._link(user, trader)
 
     # --- building blocks -----------------------------------------------------------------------
 
@@ -242,11 +252,15 @@ class _Generator:
         environment: str,
         broker: str,
         currency: tuple[str, int, int, float] | None = None,
+        *,
+        gaps: bool = True,
     ) -> Trader:
         rng = self.rng
         first, last, region = person
         login = self.next_login[environment]
-        self.next_login[environment] += 1 + rng.choice((0, 0, 0, 1, 2))
+        # Gaps between logins, as on a real plant; none in the showcase, whose logins are
+        # published (--help) whatever the seed.
+        self.next_login[environment] += 1 + (rng.choice((0, 0, 0, 1, 2)) if gaps else 0)
         code, digits, _, typical = (
             currency
             or rng.choices(
@@ -262,7 +276,6 @@ class _Generator:
             account_type = "HEDGED"  # spread betting is a UK product
         leverage = rng.choice((200, 500, 1000)) if code == "BTC" else rng.choice(_LEVERAGES)
         city, state, zip_pattern = rng.choice(region.cities)
-        introducing_broker = rng.choice(PARTNER_IDS) if rng.random() < 0.15 else ""
         trader = Trader(
             login=login,
             environment=environment,
@@ -306,8 +319,9 @@ class _Generator:
             contact_phone=f"{region.phone_prefix} {rng.randrange(10**8, 10**9)}",
             contact_state=state,
             contact_zip_code=_fill_digits(rng, zip_pattern),
-            contact_introducing_broker1=introducing_broker,
-            contact_introducing_broker2="" if rng.random() < 0.95 else "IB-SUB-12",
+            # Partner labels are decided with the attributions (attribution_seed.py).
+            contact_introducing_broker1="",
+            contact_introducing_broker2="",
         )
         self.data.traders.append(trader)
         return trader

@@ -12,9 +12,19 @@ import threading
 import uuid
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
-from .records import TRADER_COLUMNS, Link, Manager, Trader, TraderGroup, User, trader_from_row
-from .schema import SCHEMA, SCHEMA_VERSION
+from .records import (
+    TRADER_COLUMNS,
+    Invitation,
+    Link,
+    Manager,
+    Trader,
+    TraderGroup,
+    User,
+    trader_from_row,
+)
+from .schema import ATTRIBUTION_SCHEMA, SCHEMA, SCHEMA_VERSION
 
 # SQL assembled once from constant column names (never from input), so S608 does not apply.
 _TRADER_SELECT = (
@@ -59,7 +69,14 @@ class Storage:
         if version == 0:
             # One script, one transaction: a crash never leaves half a schema behind.
             self._conn.executescript(
-                f"BEGIN; {SCHEMA} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
+                f"BEGIN; {SCHEMA} {ATTRIBUTION_SCHEMA} PRAGMA user_version = {SCHEMA_VERSION}; "
+                "COMMIT;"
+            )
+        elif version == 1:
+            # A trainee's sandbox from before Invite attributions keeps its state; its Invite
+            # list starts empty (control endpoints add rows).
+            self._conn.executescript(
+                f"BEGIN; {ATTRIBUTION_SCHEMA} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
             )
         elif version != SCHEMA_VERSION:
             raise SchemaMismatchError(
@@ -169,11 +186,14 @@ class Tx:
         row = self._conn.execute(f"{_USER_SELECT} WHERE u.email = ?", (email,)).fetchone()
         return None if row is None else User(*row)
 
+    def max_user_id(self) -> int:
+        (last,) = self._conn.execute("SELECT MAX(user_id) FROM users").fetchone()
+        return int(last or 0)
+
     def create_user(
         self, email: str, broker_name: str, preferred_language: str, created_ms: int
     ) -> User:
-        (last,) = self._conn.execute("SELECT MAX(user_id) FROM users").fetchone()
-        user_id = max(FIRST_USER_ID, (last or 0) + 1)
+        user_id = max(FIRST_USER_ID, self.max_user_id() + 1)
         user = User(
             user_id=user_id,
             email=email,
@@ -303,14 +323,18 @@ class Tx:
         self.add_links([link])
         return link
 
-    def crm_rows(self) -> list[tuple[int, str, int | None, int | None, str, str | None]]:
-        """(userId, email, login, ctidTraderAccountId, brokerName, environment) per link, and one
-        row per user without a link: what a broker's CRM export would list."""
+    def crm_rows(self) -> list[tuple[Any, ...]]:
+        """(userId, email, login, ctidTraderAccountId, brokerName, environment, own partner
+        code, referring partner code, attributed ms) per link, and one row per user without a
+        link: what a broker's CRM export would list."""
         return self._conn.execute(
             "SELECT u.user_id, u.email, l.trader_login, l.ctid_trader_account_id, "
-            "COALESCE(t.broker_name, u.broker_name), l.environment "
+            "COALESCE(t.broker_name, u.broker_name), l.environment, "
+            "p.partner_code, c.partner_code, c.attributed_ts "
             "FROM users u LEFT JOIN links l ON l.user_id = u.user_id "
             "LEFT JOIN traders t ON t.login = l.trader_login "
+            "LEFT JOIN crm_partners p ON p.user_id = u.user_id "
+            "LEFT JOIN crm_clients c ON c.user_id = u.user_id "
             "ORDER BY u.user_id, l.ctid_trader_account_id"
         ).fetchall()
 
@@ -371,6 +395,68 @@ class Tx:
             (user_id,),
         ).fetchall()
         return [(Link(*row[:4]), row[4], row[5]) for row in rows]
+
+    # --- cTrader Invite attributions and the CRM's view ----------------------------------------
+
+    def add_invitations(self, invitations: Iterable[Invitation]) -> None:
+        self._conn.executemany(
+            "INSERT INTO invitations (invited_user_id, partner_user_id, broker_partner_id, "
+            "broker_name, create_ts) VALUES (?, ?, ?, ?, ?)",
+            [
+                (
+                    i.invited_user_id,
+                    i.partner_user_id,
+                    i.broker_partner_id,
+                    i.broker_name,
+                    i.create_ts,
+                )
+                for i in invitations
+            ],
+        )
+
+    def invitations_page(
+        self, manager_login: int, created_from_ms: int, limit: int, skip: int
+    ) -> list[Invitation]:
+        """Attributions of users on the manager's White Labels, oldest first."""
+        rows = self._conn.execute(
+            "SELECT i.invited_user_id, i.partner_user_id, i.broker_partner_id, i.broker_name, "
+            "i.create_ts FROM invitations i "
+            "JOIN manager_rights r ON r.broker_name = i.broker_name AND r.manager_login = ? "
+            "WHERE i.create_ts >= ? ORDER BY i.create_ts, i.id LIMIT ? OFFSET ?",
+            (manager_login, created_from_ms, limit, skip),
+        ).fetchall()
+        return [Invitation(*row) for row in rows]
+
+    def latest_invitation_ts(self) -> int | None:
+        (latest,) = self._conn.execute("SELECT MAX(create_ts) FROM invitations").fetchone()
+        return None if latest is None else int(latest)
+
+    def partner_codes(self) -> list[tuple[int, str]]:
+        """(userId, a code registered on the user or one of its links), one row per user: the
+        user-level code first. The partners that new invitations can come from."""
+        rows = self._conn.execute(
+            "SELECT user_id, partner_id FROM user_referrals UNION ALL "
+            "SELECT l.user_id, a.partner_id FROM account_referrals a "
+            "JOIN links l ON l.ctid_trader_account_id = a.ctid_trader_account_id "
+            "WHERE l.user_id NOT IN (SELECT user_id FROM user_referrals) "
+            "ORDER BY 1"
+        ).fetchall()
+        first: dict[int, str] = {}
+        for user_id, code in rows:
+            first.setdefault(int(user_id), str(code))
+        return sorted(first.items())
+
+    def crm_partner_code(self, user_id: int) -> str | None:
+        row = self._conn.execute(
+            "SELECT partner_code FROM crm_partners WHERE user_id = ?", (user_id,)
+        ).fetchone()
+        return None if row is None else str(row[0])
+
+    def add_crm_partners(self, rows: Iterable[tuple[int, str]]) -> None:
+        self._conn.executemany("INSERT INTO crm_partners VALUES (?, ?)", list(rows))
+
+    def add_crm_clients(self, rows: Iterable[tuple[int, str, int]]) -> None:
+        self._conn.executemany("INSERT INTO crm_clients VALUES (?, ?, ?)", list(rows))
 
     # --- hourly write window -------------------------------------------------------------------
 

@@ -7,11 +7,13 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
-from sandbox_helpers import MAIN_TOKEN, SHOWCASE_LIVE
+from sandbox_helpers import MAIN_TOKEN, SHOWCASE_LIVE, Api
 
 from ctrader_admin.sandbox import TRAINING_MANAGERS, cli
 
@@ -40,10 +42,19 @@ def test_help_shows_the_training_credentials(capsys: pytest.CaptureFixture[str])
     for name in ("sandbox_main", "sandbox_eu", "sandbox_offlimits", "demo", "live"):
         assert name in text
     curls = [line for line in text.splitlines() if "curl" in line]
-    assert len(curls) == 2
+    assert len(curls) == 3
     assert "/v2/webserv/traders/5200001?token=" in curls[0]
     assert "-X PUT" in curls[1]
     assert "/cid/oauth2/ctid/referral?token=" in curls[1]
+    assert "Authorization: Bearer" in curls[2]
+    assert "/v1/social/invitedUsers?createdFrom=0" in text
+    # The starting cases (test_attribution_cases checks them against the seed).
+    assert "partner case: Emily Carter, emily.carter@example.com, user 1000001" in text
+    assert "client case: Daniel Okafor, daniel.okafor@example.com, user 1000004" in text
+    assert "his live account 5200005 says AFF-EU-318" in text
+    for column in ("partnerCode", "referredByPartnerCode", "referredAt"):
+        assert column in text
+    assert "POST /_sandbox/invitations" in text
 
 
 def test_options_reach_the_config(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -137,3 +148,46 @@ def test_the_command_serves_until_interrupted(tmp_path: Path) -> None:
         for stream in (process.stdout, process.stderr):
             if stream is not None:
                 stream.close()
+
+
+def test_no_invite_turns_v1_off_whatever_the_dialect(monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: dict[str, object] = {}
+    monkeypatch.setattr(
+        "ctrader_admin.sandbox.server.run",
+        lambda sandbox, **kwargs: seen.update(config=sandbox.config),
+    )
+    args = _parser().parse_args(["sandbox", "--users", "5", "--dialect", "toplevel", "--no-invite"])
+    assert cli.main(args) == 0
+    from ctrader_admin.sandbox import SandboxConfig
+
+    config = seen["config"]
+    assert isinstance(config, SandboxConfig)
+    assert config.dialect.error_shape == "toplevel"
+    assert config.dialect.invite_enabled is False
+
+
+def test_invite_every_adds_invitations_while_serving(monkeypatch: pytest.MonkeyPatch) -> None:
+    counts: list[int] = []
+
+    def fake_run(sandbox: Any, **kwargs: object) -> None:
+        # Serve until the periodic thread has added two rows (bounded: never hangs the suite).
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            rows = (
+                Api(sandbox)
+                .get(
+                    "/v1/social/invitedUsers",
+                    params={"limit": 1000},
+                    headers={"Authorization": f"Bearer {MAIN_TOKEN}"},
+                )
+                .json()["invitedUsers"]
+            )
+            counts.append(len(rows))
+            if counts[-1] >= counts[0] + 2:
+                return
+            time.sleep(0.02)
+
+    monkeypatch.setattr("ctrader_admin.sandbox.server.run", fake_run)
+    args = _parser().parse_args(["sandbox", "--users", "60", "--invite-every", "0.01"])
+    assert cli.main(args) == 0
+    assert counts[-1] >= counts[0] + 2

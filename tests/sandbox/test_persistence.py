@@ -51,3 +51,32 @@ def test_a_database_of_another_schema_version_is_refused(tmp_path: Path) -> None
     conn.close()
     with pytest.raises(SchemaMismatchError, match="schema version 999"):
         Sandbox(SandboxConfig(db_path=str(db)))
+
+
+def test_a_version_1_database_gains_the_invite_tables_and_keeps_its_state(
+    tmp_path: Path,
+) -> None:
+    """A trainee's sandbox file from before Invite attributions still opens."""
+    from ctrader_admin.sandbox.schema import SCHEMA
+
+    db = tmp_path / "v1.db"
+    with sqlite3.connect(db) as conn:
+        conn.executescript(f"{SCHEMA} PRAGMA user_version = 1;")
+        conn.execute("INSERT INTO white_labels VALUES ('sandbox_main', 'sandbox_crm')")
+        conn.execute("INSERT INTO managers VALUES (30001, 'x', 'tok', 'a manager')")
+        conn.execute(
+            "INSERT INTO users VALUES (1000001, 'kept@example.com', 'ctid1000001', "
+            "'sandbox_main', 'en', 'CTID_ACTIVE', 1)"
+        )
+        conn.execute("INSERT INTO user_referrals VALUES (1000001, 'IB-OLD')")
+    conn.close()
+    sandbox = Sandbox(SandboxConfig(db_path=str(db)))
+    try:
+        assert sandbox.referral(user_id=1000001) == "IB-OLD"
+        assert sandbox.add_invitations(2)[1]["partnerUserId"] == 1000001
+    finally:
+        sandbox.close()
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone() == (2,)
+        assert conn.execute("SELECT COUNT(*) FROM invitations").fetchone() == (2,)
+    conn.close()

@@ -8,6 +8,7 @@ from collections import Counter
 import pytest
 
 from ctrader_admin.sandbox import TRAINING_MANAGERS, WHITE_LABELS, Sandbox, SandboxConfig, md5_hex
+from ctrader_admin.sandbox.attribution_seed import DAY_MS, ROLES
 from ctrader_admin.sandbox.languages import ISO_639_1
 from ctrader_admin.sandbox.seed import SEED_ANCHOR_MS, SeedData, generate
 
@@ -30,8 +31,15 @@ def test_sizes_and_shares(seed: SeedData) -> None:
     assert users == 300
     assert 1.3 <= traders / users <= 1.7
     assert 0.65 <= links / traders <= 0.85
-    assert 0.28 <= len(seed.user_referrals) / users <= 0.42
-    assert 0.18 <= len(seed.account_referrals) / links <= 0.32
+    # Partner codes sit on partners only: a minority; most users are clients without one.
+    partners = {u for u, _ in seed.user_referrals} | {
+        link.user_id
+        for link in seed.links
+        if link.ctid_trader_account_id in dict(seed.account_referrals)
+    }
+    assert 0.04 <= len(partners) / users <= 0.15
+    assert 200 <= len(seed.invitations) <= 400  # "a few hundred" Invite attributions
+    assert 0.15 <= sum(1 for t in seed.traders if t.contact_introducing_broker1) / traders <= 0.5
 
 
 def test_identifiers_are_unique_and_in_their_ranges(seed: SeedData) -> None:
@@ -71,40 +79,42 @@ def test_accounts_vary(seed: SeedData) -> None:
     assert any(t.balance == 0 for t in seed.traders)
 
 
-def test_attribution_mismatches_exist(seed: SeedData) -> None:
+def test_partner_codes_disagree_where_training_needs_it(seed: SeedData) -> None:
     user_level = dict(seed.user_referrals)
     account_level = dict(seed.account_referrals)
-    links_by_user: dict[int, list[int]] = {}
-    for link in seed.links:
-        links_by_user.setdefault(link.user_id, []).append(link.ctid_trader_account_id)
-    disagree = [
+    owner = {link.ctid_trader_account_id: link.user_id for link in seed.links}
+    differ = [
         ctid
-        for link in seed.links
-        if (ctid := link.ctid_trader_account_id) in account_level
-        and link.user_id in user_level
-        and account_level[ctid] != user_level[link.user_id]
+        for ctid, code in account_level.items()
+        if owner[ctid] in user_level and user_level[owner[ctid]] != code
     ]
-    agree = [
-        link
-        for link in seed.links
-        if account_level.get(link.ctid_trader_account_id) == user_level.get(link.user_id, "-")
-    ]
-    siblings_missing = [
-        user
-        for user, ctids in links_by_user.items()
-        if any(c in account_level for c in ctids) and any(c not in account_level for c in ctids)
-    ]
-    account_only = [
-        link
-        for link in seed.links
-        if link.ctid_trader_account_id in account_level and link.user_id not in user_level
-    ]
-    assert len(disagree) >= 3
-    assert len(agree) >= 10
-    assert len(siblings_missing) >= 5
-    assert len(account_only) >= 3
+    assert len(differ) >= 2
+    holders: dict[str, set[int]] = {}
+    for user_id, code in seed.user_referrals:
+        holders.setdefault(code, set()).add(user_id)
+    for ctid, code in seed.account_referrals:
+        holders.setdefault(code, set()).add(owner[ctid])
+    assert [code for code, users in holders.items() if len(users) > 1] != []
     assert user_level[1000001] == "IB-1042"
-    assert "IB-2077" in account_level.values()
+    assert account_level[9000001] == "IB-2077"
+    assert owner[9000001] == 1000001
+    assert sorted(set(seed.partner_roles.values())) == sorted(ROLES)
+
+
+def test_the_same_clock_gives_the_same_recent_attributions(seed: SeedData) -> None:
+    later = generate(20260101, 300, SEED_ANCHOR_MS + 400 * DAY_MS)
+    assert later.users == seed.users
+    assert later.traders == seed.traders
+    moved = [
+        (a.create_ts, b.create_ts)
+        for a, b in zip(seed.invitations, later.invitations, strict=True)
+        if a != b
+    ]
+    # Only the few "recent" rows follow the clock: by the clock's move, or less where the
+    # client signed up within the last days before the earlier clock.
+    assert 1 <= len(moved) <= 10
+    assert all(0 < b - a <= 400 * DAY_MS for a, b in moved)
+    assert sum(1 for a, b in moved if b - a == 400 * DAY_MS) >= len(moved) - 2
 
 
 def test_the_seeded_sandbox_holds_the_generated_data(seed: SeedData) -> None:

@@ -41,7 +41,12 @@ from ctrader_admin.ui.notify import Level
 USER = 1000002  # sandbox seed: AFF-EU-318 at user level, on sandbox_eu
 OTHER_USER = 1000005  # no partnerId
 LOGIN = 3100001  # demo, sandbox_main
-UNLINKED_LOGIN = 3100010  # demo, sandbox_main
+
+
+@pytest.fixture
+def unlinked_login(sandbox: Sandbox) -> int:
+    """A demo account on sandbox_main that the seed left unlinked (the writes link it)."""
+    return sandbox.logins(broker_name="sandbox_main", environment="demo", linked=False)[0]
 
 
 def make_tab(qtbot: QtBot, ctx: UiContext) -> JournalTab:
@@ -88,7 +93,7 @@ def confirm_dialog_shown() -> bool:
 
 
 @pytest.fixture
-def writes(qtbot: QtBot, backoffice: Backoffice) -> list[JournalEntry]:
+def writes(qtbot: QtBot, backoffice: Backoffice, unlinked_login: int) -> list[JournalEntry]:
     """A few real writes through the services: ok, failed, and several actions."""
     session = backoffice.session
     assert session is not None
@@ -103,8 +108,8 @@ def writes(qtbot: QtBot, backoffice: Backoffice) -> list[JournalEntry]:
         qtbot,
         accounts.link_account(
             session,
-            login=UNLINKED_LOGIN,
-            password=SecretStr(trading_password(UNLINKED_LOGIN)),
+            login=unlinked_login,
+            password=SecretStr(trading_password(unlinked_login)),
             user_id=OTHER_USER,
             broker_name="sandbox_main",
             environment="demo",
@@ -452,7 +457,7 @@ def test_revert_is_refused_on_drift_and_when_already_reverted(
 
 
 def test_open_in_lookup_asks_for_the_target(
-    qtbot: QtBot, ctx: UiContext, writes: list[JournalEntry]
+    qtbot: QtBot, ctx: UiContext, writes: list[JournalEntry], unlinked_login: int
 ) -> None:
     tab = make_tab(qtbot, ctx)
     asked: list[str] = []
@@ -462,7 +467,7 @@ def test_open_in_lookup_asks_for_the_target(
         tab.lookup_button.click()
     assert asked == [
         "new.client@example.com",
-        f"login:{UNLINKED_LOGIN}",
+        f"login:{unlinked_login}",
         f"user:{USER}",
         f"login:{LOGIN}",
         f"login:{LOGIN}",

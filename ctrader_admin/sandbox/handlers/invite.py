@@ -1,18 +1,29 @@
-"""GET /v1/users — the cTrader Invite user list, Bearer-authenticated (ctrader-api.md §4.8)."""
+"""The cTrader Invite reads, Bearer-authenticated (ctrader-api.md §4.8): GET /v1/users and
+GET /v1/social/invitedUsers. Both page the same way: createdFrom (inclusive, epoch ms), limit,
+skip, oldest first, restricted to the manager's White Labels."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 from ..calls import Call, Reply
 from ..errors import invalid
+from ..records import Invitation
 from ..validation import query_optional_int
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
 
 
-def list_users(call: Call) -> Reply:
-    """Users on the manager's White Labels, oldest first; createdFrom is inclusive."""
-    manager = call.who()
+@dataclass(frozen=True)
+class _Paging:
+    created_from: int
+    limit: int
+    skip: int
+
+
+def _paging(call: Call) -> _Paging:
     created_from = query_optional_int(call.query, "createdFrom") or 0
     limit = query_optional_int(call.query, "limit")
     limit = DEFAULT_LIMIT if limit is None else limit
@@ -21,7 +32,13 @@ def list_users(call: Call) -> Reply:
         raise invalid(f"query parameter 'limit' must be within 1..{MAX_LIMIT}")
     if skip < 0:
         raise invalid("query parameter 'skip' must not be negative")
-    users = call.tx.users_page(manager.login, created_from, limit, skip)
+    return _Paging(created_from, limit, skip)
+
+
+def list_users(call: Call) -> Reply:
+    """Users on the manager's White Labels, oldest first; createdFrom is inclusive."""
+    page = _paging(call)
+    users = call.tx.users_page(call.who().login, page.created_from, page.limit, page.skip)
     return Reply(
         body={
             "users": [
@@ -35,3 +52,24 @@ def list_users(call: Call) -> Reply:
             ]
         }
     )
+
+
+def list_invited_users(call: Call) -> Reply:
+    """Invite attributions of users on the manager's White Labels, oldest first; a
+    re-attribution is a later row for the same invitedUserId."""
+    page = _paging(call)
+    rows = call.tx.invitations_page(call.who().login, page.created_from, page.limit, page.skip)
+    return Reply(body={"invitedUsers": [invitation_json(row) for row in rows]})
+
+
+def invitation_json(row: Invitation) -> dict[str, Any]:
+    """One row as the API lists it; brokerPartnerId only "if known" (INV-API)."""
+    item: dict[str, Any] = {
+        "invitedUserId": row.invited_user_id,
+        "partnerUserId": row.partner_user_id,
+    }
+    if row.broker_partner_id is not None:
+        item["brokerPartnerId"] = row.broker_partner_id
+    item["brokerName"] = row.broker_name
+    item["createTimestamp"] = row.create_ts
+    return item

@@ -37,10 +37,9 @@ from ctrader_admin.store.tokens import TokenStore
 T = TypeVar("T")
 MANAGER = TRAINING_MANAGERS[0]
 USER_WITH_PARTNER = 1000002  # sandbox seed: AFF-EU-318 at user level
-USER_WITHOUT_PARTNER = 1000005  # sandbox_eu, no partnerId
+USER_WITHOUT_PARTNER = 1000005  # sandbox_main, a client: no partnerId
 LINKED_LOGIN = 3100001  # demo, sandbox_main, ctid 9000002 of user 1000001, no partnerId
 LINKED_CTID = 9000002
-UNLINKED_LOGIN = 3100010  # demo, sandbox_main
 
 
 @dataclass
@@ -234,6 +233,8 @@ def refusal(env: Env, entry_id: int, **options: bool) -> str:
 
 
 def test_create_user_and_link_account_are_not_revertible(env: Env) -> None:
+    unlinked = env.sandbox.logins(broker_name="sandbox_main", environment="demo", linked=False)[0]
+
     async def scenario(session: Session) -> None:
         await users.create_user(
             session, email="new.client@example.com", broker_name="sandbox_main", language="en",
@@ -241,8 +242,8 @@ def test_create_user_and_link_account_are_not_revertible(env: Env) -> None:
         )  # fmt: skip
         await accounts.link_account(
             session,
-            login=UNLINKED_LOGIN,
-            password=SecretStr(trading_password(UNLINKED_LOGIN)),
+            login=unlinked,
+            password=SecretStr(trading_password(unlinked)),
             user_id=USER_WITHOUT_PARTNER,
             broker_name="sandbox_main",
             environment="demo",
