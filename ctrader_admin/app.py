@@ -129,8 +129,8 @@ class Started:
 
     def finish_start(self, *, qt_running: bool, profile: str | None) -> QEventLoop:
         """What the first window did without, once it is on screen: the log file, the style
-        sheet (it only pads tooltips and the status bar, and re-styling every widget of the
-        first window cost ~6 ms), asyncio on Qt's event loop, and the back office's modules
+        sheet (the first window needs only the palette, and re-styling every widget of it
+        cost ~6 ms), asyncio on Qt's event loop, and the back office's modules
         importing behind the window (for ``profile``, the one to open first; None: the last
         used). ``qt_running``: Qt's loop already turns (the app); otherwise the caller runs it
         through the returned loop (the smoke test)."""
@@ -140,7 +140,9 @@ class Started:
 
         configure_logging(self.paths)
         if self.style_sheet is not None:
-            self.app.setStyleSheet(self.style_sheet)
+            from ctrader_admin.ui import theme
+
+            theme.apply_style_sheet(self.app, self.style_sheet)
         self.loop = qasync.QEventLoop(self.app, already_running=qt_running)
         asyncio.set_event_loop(self.loop)
         self._imported = _import_on_worker(self.loop, self.paths, profile)
@@ -275,26 +277,32 @@ def _report_uncaught(
 
 
 def brand_application(strict: bool = False) -> str | None:
-    """Window icon and desktop-file name from ``resources/``; returns the style sheet, which
-    ``Started.finish_start`` applies. A missing resource is logged and the app runs on
-    (unbranded) — except in the smoke test, which exists to catch exactly that in a built
+    """Window icon and desktop-file name from ``resources/``, and the theme's palette (light or
+    dark, as the desktop is); returns the style sheet's template, which
+    ``Started.finish_start`` fills in and applies. A missing resource is logged and the app runs
+    on (unbranded) — except in the smoke test, which exists to catch exactly that in a built
     artefact."""
     from PySide6.QtCore import QSize
     from PySide6.QtGui import QGuiApplication, QIcon
     from PySide6.QtWidgets import QApplication
 
     from ctrader_admin import APP_NAME, resources
+    from ctrader_admin.ui import theme
 
     # Lets Wayland/X11 docks match the window with ctrader-admin.desktop and its icon.
     QGuiApplication.setDesktopFileName(APP_NAME)
+    app = QApplication.instance()
+    template: str | None = None
     try:
         icon = QIcon()
         for size, path in resources.icon_files().items():
             icon.addFile(str(path), QSize(size, size))
         QApplication.setWindowIcon(icon)
-        return resources.style_sheet()
+        template = resources.style_sheet()
     except resources.ResourceMissingError as exc:
         if strict:
             raise
         log.warning("Running without the application icon and style sheet: %s", exc)
-        return None
+    if isinstance(app, QApplication):
+        theme.use_theme(app, template)
+    return template

@@ -19,6 +19,7 @@ from ctrader_admin.services import accounts, partners
 from ctrader_admin.services.accounts import WhiteLabelMove
 from ctrader_admin.services.errors import InvalidInput
 from ctrader_admin.services.partners import PartnerChange, PartnerTarget
+from ctrader_admin.ui import theme
 from ctrader_admin.ui.context import UiContext
 from ctrader_admin.ui.dialogs import FittedDialog, ask
 from ctrader_admin.ui.notify import Level, MessageBar
@@ -65,7 +66,7 @@ class ValueDialog(FittedDialog):
         self.problem = QLabel(no_choice if choices == [] else "")
         self.problem.setObjectName("valueProblem")
         self.problem.setWordWrap(True)
-        self.problem.setStyleSheet(f"color: {Level.ERROR.value[1]};")
+        theme.set_tone(self.problem, theme.Tone.ERROR)
         layout.addWidget(self.problem)
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel

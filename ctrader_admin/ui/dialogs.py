@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ctrader_admin.ui import theme
 from ctrader_admin.ui.notify import Level, MessageBar, is_expected
 from ctrader_admin.ui.widgets import form, hint
 
@@ -114,9 +115,11 @@ class ConfirmWriteDialog(FittedDialog):
         )
         banner.setObjectName("confirmBanner")
         banner.setStyleSheet(
-            "background:#b00020;color:white;font-weight:bold;padding:6px;border-radius:3px;"
+            f"background:{theme.LIVE_RED};color:{theme.ON_BAND};font-weight:bold;"
+            f"padding:{theme.SPACE_M}px;border-radius:{theme.RADIUS}px;"
             if profile.live
-            else f"background:{profile.color};color:white;padding:6px;border-radius:3px;"
+            else f"background:{profile.color};color:{theme.ON_BAND};"
+            f"padding:{theme.SPACE_M}px;border-radius:{theme.RADIUS}px;"
         )
         layout.addWidget(banner)
         summary = form()
@@ -149,7 +152,7 @@ class ConfirmWriteDialog(FittedDialog):
         ok = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
         ok.setText(action_label)
         if destructive or profile.live:
-            ok.setStyleSheet("color:#b00020;font-weight:bold;")
+            theme.mark_destructive(ok)
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)
         layout.addWidget(self.buttons)

@@ -12,7 +12,7 @@ from html import escape
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
-from PySide6.QtGui import QBrush, QColor
+from PySide6.QtGui import QBrush
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -35,6 +35,7 @@ from ctrader_admin.services import directory_import
 from ctrader_admin.services.backoffice import Backoffice
 from ctrader_admin.services.directory_import import FilePreview
 from ctrader_admin.store.directory_csv import ImportRow
+from ctrader_admin.ui import table_state, theme
 from ctrader_admin.ui.dialogs import ask
 from ctrader_admin.ui.notify import Level, MessageBar
 from ctrader_admin.ui.runner import BusyPanel, Runner
@@ -43,8 +44,6 @@ from ctrader_admin.ui.widgets import hint, plural
 
 _Index = QModelIndex | QPersistentModelIndex
 ChooseFile = Callable[[QWidget], Awaitable[str | None]]
-ERROR_BRUSH = QBrush(QColor("#b00020"))
-WARNING_BRUSH = QBrush(QColor("#7a4b00"))
 
 
 async def choose_csv_file(parent: QWidget) -> str | None:
@@ -152,8 +151,11 @@ class ProblemsModel(QAbstractTableModel):
             if column == 1:
                 return "not imported" if problem.level == "error" else "warning"
             return problem.message
+        tone = theme.Tone.ERROR if problem.level == "error" else theme.Tone.WARNING
         if role == Qt.ItemDataRole.ForegroundRole and column == 1:
-            return ERROR_BRUSH if problem.level == "error" else WARNING_BRUSH
+            return QBrush(theme.colours(tone)[1])
+        if role == Qt.ItemDataRole.DecorationRole and column == 1:
+            return theme.status_icon(tone)
         if role == Qt.ItemDataRole.ToolTipRole and column == 2:
             return problem.message
         return None
@@ -163,6 +165,7 @@ def _table(model: QAbstractTableModel, name: str) -> QTableView:
     view = QTableView()
     view.setObjectName(name)
     view.setModel(model)
+    table_state.remember_columns(view)
     view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
     view.setAlternatingRowColors(True)
     view.setWordWrap(False)
@@ -333,12 +336,13 @@ class ImportDialog(QDialog):
         parts = [f"<b>{plural(len(preview.rows_ok), 'row')} ready to import</b>"]
         if preview.errors:
             parts.append(
-                f"<span style='color:#b00020'><b>{plural(len(preview.errors), 'row')} with "
-                "errors</b> (not imported)</span>"
+                f"<span style='color:{theme.html_colour(theme.Tone.ERROR)}'>"
+                f"<b>{plural(len(preview.errors), 'row')} with errors</b> (not imported)</span>"
             )
         if preview.warnings:
             noun = "warning" if len(preview.warnings) == 1 else "warnings"
-            parts.append(f"<span style='color:#7a4b00'>{len(preview.warnings):,} {noun}</span>")
+            warning = theme.html_colour(theme.Tone.WARNING)
+            parts.append(f"<span style='color:{warning}'>{len(preview.warnings):,} {noun}</span>")
         if preview.ignored_columns:
             parts.append("ignored columns: " + escape(", ".join(preview.ignored_columns)))
         self.counts.setText(" · ".join(parts))

@@ -23,6 +23,7 @@ from PySide6.QtGui import QBrush, QColor
 from ctrader_admin.services.bulk import Plan, PlanRow, show
 from ctrader_admin.services.journal_ops import local_time
 from ctrader_admin.store.checkpoints import JobRecord, RowCheckpoint, RowState
+from ctrader_admin.ui import theme
 
 _Index = QModelIndex | QPersistentModelIndex
 
@@ -58,17 +59,13 @@ STATE_TEXT: dict[RowState, str] = {
     "failed": "failed",
     "unknown": "unknown",
 }
-_OK = (QColor("#e6f4ea"), QColor("#1e5631"))
-_WARN = (QColor("#fff4e5"), QColor("#7a4b00"))
-_BAD = (QColor("#fdecea"), QColor("#8a1c13"))
-_BUSY = (QColor("#e8f1fb"), QColor("#1f4e79"))
-_GREY = QColor("#666666")
-STATE_COLOURS: dict[RowState, tuple[QColor, QColor]] = {
-    "in_flight": _BUSY,
-    "ok": _OK,
-    "drift": _WARN,
-    "failed": _BAD,
-    "unknown": _WARN,
+# A row's state in colour (the theme's, light or dark) and an icon, beside its name.
+STATE_TONES: dict[RowState, theme.Tone] = {
+    "in_flight": theme.Tone.INFO,
+    "ok": theme.Tone.SUCCESS,
+    "drift": theme.Tone.WARNING,
+    "failed": theme.Tone.ERROR,
+    "unknown": theme.Tone.WARNING,
 }
 
 
@@ -252,14 +249,24 @@ def _tooltip(model: PlanRowsModel, row: int, column: int) -> Any:
     return model.text(row, column) or None
 
 
-def _colours(model: PlanRowsModel, row: int, column: int) -> tuple[QColor, QColor] | None:
+def _tone(model: PlanRowsModel, row: int, column: int) -> theme.Tone | None:
     if column == VERDICT:
         status = model.row_at(row).status
-        return _BAD if status == "error" else None
+        return theme.Tone.ERROR if status == "error" else None
     if column == STATE:
         state = model.state_at(row)
-        return STATE_COLOURS.get(state) if state is not None else None
+        return STATE_TONES.get(state) if state is not None else None
     return None
+
+
+def _colours(model: PlanRowsModel, row: int, column: int) -> tuple[QColor, QColor] | None:
+    tone = _tone(model, row, column)
+    return theme.colours(tone) if tone is not None else None
+
+
+def _decoration(model: PlanRowsModel, row: int, column: int) -> Any:
+    tone = _tone(model, row, column)
+    return theme.status_icon(tone) if tone is not None else None
 
 
 def _background(model: PlanRowsModel, row: int, column: int) -> Any:
@@ -274,7 +281,7 @@ def _foreground(model: PlanRowsModel, row: int, column: int) -> Any:
     if column in (VERDICT, STATE):
         plan_row = model.row_at(row)
         if plan_row.status == "skip" or model.state_at(row) in ("pending", "skipped"):
-            return QBrush(_GREY)
+            return QBrush(theme.qcolor("muted"))
     return None
 
 
@@ -289,6 +296,7 @@ _ROLES: dict[int, Callable[[PlanRowsModel, int, int], Any]] = {
     Qt.ItemDataRole.ToolTipRole: _tooltip,
     Qt.ItemDataRole.BackgroundRole: _background,
     Qt.ItemDataRole.ForegroundRole: _foreground,
+    Qt.ItemDataRole.DecorationRole: _decoration,
     Qt.ItemDataRole.TextAlignmentRole: _alignment,
 }
 
@@ -444,7 +452,7 @@ class JobsModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.ForegroundRole and column == JOB_STATE_COLUMN:
             summary = self.jobs[row]
             if summary.resumable:
-                return QBrush(_WARN[1])
+                return QBrush(theme.colours(theme.Tone.WARNING)[1])
             if summary.job.state == "finished":
-                return QBrush(_OK[1])
+                return QBrush(theme.colours(theme.Tone.SUCCESS)[1])
         return None

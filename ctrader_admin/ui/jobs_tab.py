@@ -70,6 +70,7 @@ from ctrader_admin.store.checkpoints import (
     runner_alive,
     this_runner,
 )
+from ctrader_admin.ui import table_state, theme
 from ctrader_admin.ui.context import UiContext
 from ctrader_admin.ui.dialogs import ConfirmWriteDialog, FittedDialog, ask
 from ctrader_admin.ui.jobs_model import (
@@ -407,7 +408,7 @@ class JobsTab(Tab):
         inputs.addStretch(1)
         self.read_only_note = QLabel("This connection is read-only: bulk jobs are disabled.")
         self.read_only_note.setObjectName("jobsReadOnlyNote")
-        self.read_only_note.setStyleSheet("color:#7a4b00;font-weight:bold;")
+        theme.set_tone(self.read_only_note, theme.Tone.WARNING)
         inputs.addWidget(self.read_only_note)
         self.body.addLayout(inputs)
 
@@ -419,7 +420,7 @@ class JobsTab(Tab):
         self.bad_lines.setObjectName("planBadLines")
         self.bad_lines.setWordWrap(True)
         self.bad_lines.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.bad_lines.setStyleSheet("color:#8a1c13;")
+        theme.set_tone(self.bad_lines, theme.Tone.ERROR)
         self.body.addWidget(self.summary)
         self.body.addWidget(self.bad_lines)
 
@@ -517,6 +518,7 @@ class JobsTab(Tab):
             for column, sample in zip(columns, samples, strict=True)
         ]
         table.setProperty("columnWidths", widths)
+        table_state.remember_columns(table)
         return table
 
     def _size_columns(self, table: QTableView) -> None:
@@ -629,7 +631,9 @@ class JobsTab(Tab):
         reverts = f" (reverts batch {_escape(plan.reverts_batch)})" if plan.reverts_batch else ""
         errors = f"error: {counts['error']:,}"
         if counts["error"]:  # loud only when there is something to see
-            errors = f"<span style='color:#8a1c13'><b>{errors}</b></span>"
+            errors = (
+                f"<span style='color:{theme.html_colour(theme.Tone.ERROR)}'><b>{errors}</b></span>"
+            )
         self.summary.setText(
             f"<b>{what}{plural(len(plan.rows), 'row')}</b> from {_escape(plan.source)}{reverts} · "
             f"planned on {_escape(plan.profile_name)} by manager {_escape(plan.created_by)} "

@@ -20,10 +20,11 @@ from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
-from PySide6.QtGui import QBrush, QColor
+from PySide6.QtGui import QBrush
 
 from ctrader_admin.services.journal_ops import action_name, local_time
 from ctrader_admin.store.journal import Journal, JournalEntry, JournalFilter
+from ctrader_admin.ui import theme
 
 _Index = QModelIndex | QPersistentModelIndex
 
@@ -66,9 +67,11 @@ COLUMN_SAMPLES: tuple[str, ...] = (
     "batch-2024-05-03",
     "#1000000",
 )
-OUTCOME_COLOURS: dict[str, tuple[QColor, QColor]] = {
-    "unknown": (QColor("#ffe8b3"), QColor("#7a4b00")),  # amber
-    "failed": (QColor("#fdecea"), QColor("#b00020")),  # red
+# An outcome in words, in the theme's colour and with its icon (never colour alone).
+OUTCOME_TONES: dict[str, theme.Tone] = {
+    "ok": theme.Tone.SUCCESS,
+    "unknown": theme.Tone.WARNING,
+    "failed": theme.Tone.ERROR,
 }
 _PARTNER_ACTIONS = frozenset({"set_partner", "delete_partner"})
 PLACEHOLDER = "…"
@@ -369,16 +372,28 @@ def _tooltip(row: _Row, column: int) -> Any:
     return text or None
 
 
+def _outcome_tone(row: _Row, column: int) -> theme.Tone | None:
+    return OUTCOME_TONES.get(row.entry.outcome) if column == OUTCOME_COLUMN else None
+
+
 def _background(row: _Row, column: int) -> Any:
-    if column == OUTCOME_COLUMN and row.entry.outcome in OUTCOME_COLOURS:
-        return QBrush(OUTCOME_COLOURS[row.entry.outcome][0])
-    return None
+    tone = _outcome_tone(row, column)
+    # "ok" is the usual case: only its icon, no background that would light up every row.
+    if tone is None or tone is theme.Tone.SUCCESS:
+        return None
+    return QBrush(theme.colours(tone)[0])
 
 
 def _foreground(row: _Row, column: int) -> Any:
-    if column == OUTCOME_COLUMN and row.entry.outcome in OUTCOME_COLOURS:
-        return QBrush(OUTCOME_COLOURS[row.entry.outcome][1])
-    return None
+    tone = _outcome_tone(row, column)
+    if tone is None or tone is theme.Tone.SUCCESS:
+        return None
+    return QBrush(theme.colours(tone)[1])
+
+
+def _decoration(row: _Row, column: int) -> Any:
+    tone = _outcome_tone(row, column)
+    return theme.status_icon(tone) if tone is not None else None
 
 
 _ROLES: dict[int, Callable[[_Row, int], Any]] = {
@@ -386,4 +401,5 @@ _ROLES: dict[int, Callable[[_Row, int], Any]] = {
     Qt.ItemDataRole.ToolTipRole: _tooltip,
     Qt.ItemDataRole.BackgroundRole: _background,
     Qt.ItemDataRole.ForegroundRole: _foreground,
+    Qt.ItemDataRole.DecorationRole: _decoration,
 }

@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
 
 from ctrader_admin.services import journal_ops
 from ctrader_admin.store.journal import OUTCOMES, JournalEntry, JournalFilter, Outcome
+from ctrader_admin.ui import table_state, theme
 from ctrader_admin.ui.context import UiContext
 from ctrader_admin.ui.dialogs import ask
 from ctrader_admin.ui.journal_model import (
@@ -51,8 +52,6 @@ from ctrader_admin.ui.widgets import plural
 FILTER_DELAY_MS = 300
 # Shorter text cannot use the trigram index: on a big journal it would scan every entry.
 MIN_SEARCH_CHARS = 3
-INTACT_STYLE = "color:#1e5631;font-weight:bold;"
-BROKEN_STYLE = "color:#b00020;font-weight:bold;"
 
 ChooseSavePath = Callable[[QWidget, str], Awaitable[str | None]]
 
@@ -232,6 +231,7 @@ class JournalTab(Tab):
         self.table = QTableView()
         self.table.setObjectName("journalTable")
         self.table.setModel(self.model)
+        table_state.remember_columns(self.table)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setAlternatingRowColors(True)
@@ -499,13 +499,13 @@ class JournalTab(Tab):
             return
         report = done.value
         if report.ok:
-            self.verify_result.setStyleSheet(INTACT_STYLE)
+            theme.set_tone(self.verify_result, theme.Tone.SUCCESS)
             self.verify_result.setText(
                 f"✔ Chain intact: {plural(report.checked, 'entry', 'entries')} checked "
                 f"(at {_now()})"
             )
         else:
-            self.verify_result.setStyleSheet(BROKEN_STYLE)
+            theme.set_tone(self.verify_result, theme.Tone.ERROR)
             self.verify_result.setText(
                 f"✖ Chain broken at entry #{report.first_bad_id}: {report.message} "
                 f"({report.checked:,} entries before it are intact; checked at {_now()}.)"

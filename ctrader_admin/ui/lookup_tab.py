@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
-from PySide6.QtGui import QBrush, QColor, QGuiApplication, QKeySequence, QShortcut
+from PySide6.QtGui import QBrush, QGuiApplication, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from ctrader_admin.services.id_kinds import Kind
+from ctrader_admin.ui import table_state, theme
 from ctrader_admin.ui.context import UiContext
 from ctrader_admin.ui.notify import Level
 from ctrader_admin.ui.slots import async_slot
@@ -36,7 +37,6 @@ if TYPE_CHECKING:
 # action runs, never with the tab.
 
 _Index = QModelIndex | QPersistentModelIndex
-FLAG_BRUSH = QBrush(QColor("#fdecea"))
 
 
 def money_text(row: AccountRow, field: str) -> str:
@@ -90,7 +90,10 @@ class AccountsModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.DisplayRole:
             return self.text(row, column)
         if role == Qt.ItemDataRole.BackgroundRole and row.flags and column in (7, 8):
-            return FLAG_BRUSH
+            return QBrush(theme.colours(theme.Tone.ERROR)[0])
+        if role == Qt.ItemDataRole.DecorationRole and column == 1 and row.environment:
+            # Live or demo on every row, in a picture as well as in words.
+            return theme.environment_icon(theme.is_live_environment(row.environment))
         if role == Qt.ItemDataRole.ToolTipRole:
             if column == 1 or column == 3:
                 return row.trader_error
@@ -190,6 +193,7 @@ class LookupTab(Tab):
         self.table = QTableView()
         self.table.setObjectName("caseAccounts")
         self.table.setModel(self.model)
+        table_state.remember_columns(self.table)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)

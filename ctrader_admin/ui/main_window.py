@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from ctrader_admin import APP_NAME, __version__
+from ctrader_admin.ui import table_state, theme
 from ctrader_admin.ui.context import UiContext
 from ctrader_admin.ui.slots import async_slot
 from ctrader_admin.ui.tab import Tab
@@ -134,7 +135,8 @@ class Badge(QLabel):
     def __init__(self, text: str, colour: str, parent: QWidget | None = None) -> None:
         super().__init__(text, parent)
         self.setStyleSheet(
-            f"background:white;color:{colour};font-weight:bold;padding:2px 8px;border-radius:3px;"
+            f"background:{theme.ON_BAND};color:{colour};font-weight:bold;"
+            f"padding:{theme.SPACE_XS}px {theme.SPACE_M}px;border-radius:{theme.RADIUS}px;"
         )
 
 
@@ -154,8 +156,8 @@ class ProfileBand(QFrame):
         font.setPointSizeF(font.pointSizeF() * 1.2)
         self.name.setFont(font)
         self.details = ElidedLabel()
-        self.live = Badge("LIVE", "#b00020")
-        self.read_only = Badge("READ-ONLY", "#555555")
+        self.live = Badge("LIVE", theme.LIVE_RED)
+        self.read_only = Badge("READ-ONLY", theme.READ_ONLY_GREY)
         self.budget = QLabel()
         self.budget.setObjectName("budgetLabel")
         self.login_state = QLabel()
@@ -189,6 +191,7 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.setObjectName("mainWindow")
         self.qsettings = settings
+        table_state.use_settings(settings)
         self.ctx = UiContext(backoffice, self)
         central = QWidget()
         layout = QVBoxLayout(central)
@@ -342,9 +345,10 @@ class MainWindow(QMainWindow):
                 widget.hide()
             return
         profile = session.profile
-        colour = "#b00020" if profile.live else profile.color
+        colour = theme.LIVE_RED if profile.live else profile.color
         band.setStyleSheet(
-            f"#profileBand {{ background:{colour}; }} #profileBand QLabel {{ color: white; }}"
+            f"#profileBand {{ background:{colour}; }} "
+            f"#profileBand QLabel {{ color: {theme.ON_BAND}; }}"
         )
         band.name.setText(profile.name)
         band.details.setText(

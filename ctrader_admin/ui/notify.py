@@ -10,12 +10,16 @@ from enum import Enum
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QToolButton, QWidget
 
+from ctrader_admin.ui import theme
+
 
 class Level(Enum):
-    INFO = ("#e8f1fb", "#1f4e79")
-    SUCCESS = ("#e6f4ea", "#1e5631")
-    WARNING = ("#fff4e5", "#7a4b00")
-    ERROR = ("#fdecea", "#8a1c13")
+    """How loud a message is: its colour and icon come from the theme's tone of the same name."""
+
+    INFO = theme.Tone.INFO
+    SUCCESS = theme.Tone.SUCCESS
+    WARNING = theme.Tone.WARNING
+    ERROR = theme.Tone.ERROR
 
 
 # The client's and the services' errors are imported when the first one is judged, not with
@@ -51,7 +55,11 @@ class MessageBar(QFrame):
         super().__init__(parent)
         self.setObjectName("messageBar")
         layout = QHBoxLayout(self)
-        layout.setContentsMargins(10, 6, 6, 6)
+        layout.setContentsMargins(theme.SPACE_L, theme.SPACE_M, theme.SPACE_M, theme.SPACE_M)
+        # The level in a picture too, not only in colour.
+        self.icon = QLabel()
+        self.icon.setObjectName("messageIcon")
+        layout.addWidget(self.icon, 0, Qt.AlignmentFlag.AlignTop)
         self.label = QLabel()
         self.label.setWordWrap(True)
         self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -71,11 +79,10 @@ class MessageBar(QFrame):
     def show_message(self, level: Level, text: str) -> None:
         self.level = level
         self.cause = None
-        background, foreground = level.value
-        self.setStyleSheet(
-            f"#messageBar {{ background: {background}; border: 1px solid {foreground}; "
-            f"border-radius: 4px; }} #messageBar QLabel {{ color: {foreground}; }}"
-        )
+        theme.set_tone(self, level.value)
+        size = self.label.fontMetrics().height()
+        self.icon.setPixmap(theme.status_icon(level.value, size).pixmap(size, size))
+        self.icon.setToolTip(level.name.capitalize())
         self.label.setText(text)
         self.show()
 

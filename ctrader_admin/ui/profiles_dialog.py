@@ -59,15 +59,15 @@ from ctrader_admin.store.profiles import (
     unique_name,
     validation_messages,
 )
+from ctrader_admin.ui import table_state, theme
 from ctrader_admin.ui.dialogs import ask
 from ctrader_admin.ui.notify import Level, MessageBar
 from ctrader_admin.ui.slots import async_slot
 from ctrader_admin.ui.widgets import form, hint
 
-LIVE_RED = "#b00020"
-READ_ONLY_GREY = "#555555"
-# Mid-tone colours that carry white text; red is left out: it means LIVE everywhere.
-PRESET_COLOURS = ("#4a6fa5", "#2a9d8f", "#6a4c93", "#e76f51", "#2d6a4f", "#495057")
+LIVE_RED = theme.LIVE_RED
+READ_ONLY_GREY = theme.READ_ONLY_GREY
+PRESET_COLOURS = theme.PROFILE_COLOURS
 STYLE = f"""
 QLineEdit[readOnly="true"] {{ background: palette(window); }}
 QLineEdit[invalid="true"] {{ border: 2px solid {LIVE_RED}; border-radius: 3px; padding: 1px; }}
@@ -141,14 +141,17 @@ def swatch(colour: str, size: int = 14) -> QIcon:
         painter.end()
         return pixmap
 
-    icon = QIcon(square(QColor("#00000060")))
-    icon.addPixmap(square(QColor("white")), QIcon.Mode.Selected)
+    icon = QIcon(square(QColor(theme.SWATCH_RIM)))
+    icon.addPixmap(square(QColor(theme.ON_BAND)), QIcon.Mode.Selected)
     return icon
 
 
 def badge(text: str, style: str) -> QLabel:
     label = QLabel(text)
-    label.setStyleSheet(f"{style}font-weight:bold;padding:2px 8px;border-radius:3px;")
+    label.setStyleSheet(
+        f"{style}font-weight:bold;padding:{theme.SPACE_XS}px {theme.SPACE_M}px;"
+        f"border-radius:{theme.RADIUS}px;"
+    )
     return label
 
 
@@ -262,7 +265,7 @@ class ChoiceDialog(QDialog):
             button.clicked.connect(lambda _=False, k=key: self.choose(k))
             self.choice_buttons[key] = button
             if key == danger:
-                button.setStyleSheet(f"color:{LIVE_RED};font-weight:bold;")
+                theme.mark_destructive(button)
         cancel = self.buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
         cancel.setAutoDefault(False)
         self.buttons.rejected.connect(self.reject)
@@ -330,6 +333,7 @@ class ProfilesDialog(QDialog):
         self.table = QTableView()
         self.table.setObjectName("profilesList")
         self.table.setModel(self.model)
+        table_state.remember_columns(self.table)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
@@ -371,10 +375,12 @@ class ProfilesDialog(QDialog):
         font.setPointSizeF(font.pointSizeF() * 1.2)
         self.band_name.setFont(font)
         self.band_name.setObjectName("bandName")
-        self.live_marker = badge("LIVE", f"background:white;color:{LIVE_RED};")
+        self.live_marker = badge("LIVE", f"background:{theme.ON_BAND};color:{LIVE_RED};")
         self.live_marker.setObjectName("liveMarker")
         self.live_marker.setToolTip("Writes on this profile change real client data")
-        self.read_only_marker = badge("READ-ONLY", f"background:{READ_ONLY_GREY};color:white;")
+        self.read_only_marker = badge(
+            "READ-ONLY", f"background:{READ_ONLY_GREY};color:{theme.ON_BAND};"
+        )
         self.read_only_marker.setObjectName("readOnlyMarker")
         self.unsaved_marker = QLabel()
         self.unsaved_marker.setObjectName("unsavedMarker")
@@ -386,9 +392,7 @@ class ProfilesDialog(QDialog):
         right.addWidget(self.band)
         self.sandbox_hint = hint("")
         self.sandbox_hint.setObjectName("sandboxHint")
-        self.sandbox_hint.setStyleSheet(
-            "background:#e8f1fb;color:#1f4e79;border-radius:3px;padding:6px;"
-        )
+        theme.set_panel(self.sandbox_hint, theme.Tone.INFO)
         right.addWidget(self.sandbox_hint)
 
         editor = QWidget()
@@ -891,7 +895,8 @@ class ProfilesDialog(QDialog):
             colour = profile.color if profile else str((self._draft or {}).get("color", ""))
         self.band.setStyleSheet(
             f"#profilePreview {{ background:{LIVE_RED if live else colour or PRESET_COLOURS[0]};"
-            " border-radius:3px; } #profilePreview QLabel { color: white; }"
+            f" border-radius:{theme.RADIUS}px; }}"
+            f" #profilePreview QLabel {{ color: {theme.ON_BAND}; }}"
         )
         self.band_name.setText(self.name_edit.text().strip() or "(no name)")
         self.live_marker.setVisible(live)

@@ -20,6 +20,7 @@ from ctrader_admin.services import users
 from ctrader_admin.services.errors import InvalidInput
 from ctrader_admin.services.users import CreatedUser
 from ctrader_admin.services.validation import build
+from ctrader_admin.ui import theme
 from ctrader_admin.ui.context import UiContext
 from ctrader_admin.ui.notify import Level
 from ctrader_admin.ui.slots import async_slot
@@ -253,7 +254,7 @@ class UsersTab(Tab):
         if result.created:
             self.result_wl.setText(request.broker_name or "")
             self.outcome.setText("✔ Created")
-            self.outcome.setStyleSheet("color: #1e5631;")
+            theme.set_tone(self.outcome, theme.Tone.SUCCESS)
             self.bar.show_message(
                 Level.SUCCESS,
                 f"User created: userId {user_id} ({request.email}, {request.broker_name}).",
@@ -262,7 +263,7 @@ class UsersTab(Tab):
             # The backend answers only the userId of an existing user: its WL is not known here.
             self.result_wl.setText("(not returned for an existing user — see Lookup)")
             self.outcome.setText("Already existed — nothing was created")
-            self.outcome.setStyleSheet("color: #7a4b00;")
+            theme.set_tone(self.outcome, theme.Tone.WARNING)
             self.bar.show_message(
                 Level.WARNING,
                 f"A user with this email already exists: userId {user_id}. Nothing was created. "

@@ -22,7 +22,7 @@ from ctrader_admin.services import accounts
 from ctrader_admin.services.accounts import WhiteLabelMove
 from ctrader_admin.services.errors import InvalidInput
 from ctrader_admin.services.validation import parse_int
-from ctrader_admin.ui import actions
+from ctrader_admin.ui import actions, theme
 from ctrader_admin.ui.context import UiContext
 from ctrader_admin.ui.notify import Level
 from ctrader_admin.ui.slots import async_slot
@@ -314,11 +314,7 @@ class WhiteLabelTab(Tab):
                 f"to {move.requested} was sent."
             )
             level = Level.ERROR
-        background, foreground = level.value
-        self.verdict.setStyleSheet(
-            f"background: {background}; color: {foreground}; border: 2px solid {foreground}; "
-            "border-radius: 4px; padding: 8px;"
-        )
+        theme.set_panel(self.verdict, level.value)
         self.verdict.setText(text)
         self.verdict.show()
 

@@ -8,6 +8,8 @@ from PySide6.QtCore import QEvent, QObject, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QGuiApplication, QPainter, QPaintEvent, QPalette, QPen
 from PySide6.QtWidgets import QFormLayout, QHBoxLayout, QLabel, QToolButton, QWidget
 
+from ctrader_admin.ui import theme
+
 
 class CopyableId(QWidget):
     """A value with a one-click copy button next to it."""
@@ -97,7 +99,9 @@ def heading(text: str) -> QLabel:
 def hint(text: str) -> QLabel:
     label = QLabel(text)
     label.setWordWrap(True)
-    label.setStyleSheet("color: #555555;")  # readable grey; palette(mid) is too faint
+    # The theme's muted text (readable grey in both variants), through the palette: no style
+    # sheet, so it holds at the first paint and follows a switch between light and dark.
+    label.setForegroundRole(QPalette.ColorRole.PlaceholderText)
     return label
 
 
@@ -106,9 +110,6 @@ def form() -> QFormLayout:
     layout.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.ExpandingFieldsGrow)
     layout.setLabelAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
     return layout
-
-
-INVALID_COLOUR = "#b00020"
 
 
 class InvalidOutline(QWidget):
@@ -132,7 +133,7 @@ class InvalidOutline(QWidget):
     def paintEvent(self, event: QPaintEvent) -> None:
         painter = QPainter(self)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        pen = QPen(QColor(INVALID_COLOUR))
+        pen = QPen(QColor(theme.current().danger))
         pen.setWidth(2)
         painter.setPen(pen)
         painter.drawRoundedRect(QRectF(self.rect()).adjusted(1, 1, -1, -1), 3, 3)

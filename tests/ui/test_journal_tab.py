@@ -317,7 +317,7 @@ def test_verify_shows_intact_then_the_first_tampered_entry(
     with qtbot.waitSignal(tab.finished, timeout=10_000):
         tab.verify_button.click()
     assert tab.verify_result.text().startswith("✔ Chain intact: 5 entries checked (at ")
-    assert "#1e5631" in tab.verify_result.styleSheet()
+    assert tab.verify_result.property("tone") == "success"
     # What someone with the file could do: drop the guards and edit an entry's partnerId.
     raw = sqlite3.connect(paths.database_file)
     with raw:
@@ -332,7 +332,7 @@ def test_verify_shows_intact_then_the_first_tampered_entry(
     text = tab.verify_result.text()
     assert text.startswith(f"✖ Chain broken at entry #{writes[2].id}:")
     assert "changed after it was written" in text
-    assert "#b00020" in tab.verify_result.styleSheet()
+    assert tab.verify_result.property("tone") == "error"
 
 
 # --- revert ---------------------------------------------------------------------------------------
