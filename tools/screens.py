@@ -1,0 +1,341 @@
+"""Every screen and dialog of the app, rendered from the embedded sandbox: the layout check and
+the README's gallery.
+
+    python tools/screens.py check [--out screenshots] [--scales 1,2]
+        Renders every screen and dialog in the light and the dark variant at each scale (one
+        process per scale: QT_SCALE_FACTOR is read when Qt starts), writes a PNG of each to
+        --out, and lists every label, button, tab, header or group box whose text does not
+        fit (tools/fit_check.py). Exit code 1 when one does.
+
+    python tools/screens.py gallery [--out docs/screens]
+        The README's pictures: the main screens in light and one in dark, downscaled.
+
+It runs the app's own start path (ctrader_admin.app.start_window) on a throw-away
+CTRADER_ADMIN_HOME with the null keyring, offscreen unless QT_QPA_PLATFORM says otherwise."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tools"))
+
+SIZE = (1280, 800)
+LOOKED_UP = "user:1000001"
+PLAN_CSV = (
+    "level,userId,ctidTraderAccountId,partnerId\n"
+    "user,1000001,,IB-2077\n"
+    "user,1000002,,IB-2077\n"
+    "user,1000004,,\n"
+    "user,not-a-number,,IB-1\n"
+)
+GALLERY = (
+    ("lookup", "light"),
+    ("lookup", "dark"),
+    ("partners", "light"),
+    ("jobs-plan", "light"),
+    ("journal", "light"),
+    ("dialog-confirm-live", "light"),
+)
+GALLERY_WIDTH = 960  # px: readable in a README, small on disk
+
+
+@dataclass
+class Result:
+    screens: int = 0
+    problems: list[str] = field(default_factory=list)
+    written: list[str] = field(default_factory=list)
+
+
+def _signal_future(signal: Any) -> asyncio.Future[None]:
+    done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+    def fire(*_args: object) -> None:
+        if not done.done():
+            done.set_result(None)
+
+    signal.connect(fire)
+    return done
+
+
+async def _settle(app: Any, turns: int = 3) -> None:
+    for _ in range(turns):
+        app.processEvents()
+        await asyncio.sleep(0.02)
+
+
+Screen = tuple[str, Callable[[], Awaitable[Any]]]
+
+
+async def _screens(started: Any, scratch: Path) -> list[Screen]:
+    """(name, coroutine making the screen current and returning the widget to render)."""
+    from ctrader_admin.services import partners
+    from ctrader_admin.services.partners import PartnerTarget
+    from ctrader_admin.store.profiles import builtin_sandbox_profile
+    from ctrader_admin.ui.crash import CrashDialog
+    from ctrader_admin.ui.dialogs import ConfirmWriteDialog, LoginDialog
+    from ctrader_admin.ui.notify import Level
+
+    window = started.window
+    backoffice = await started.back_office()
+    await window.open_profile("sandbox")
+    session = backoffice.session
+    # A few journal entries to show: two writes through the real services.
+    for user, value in ((1000001, "IB-2077"), (1000002, "IB-1042")):
+        await partners.set_partner(
+            session, PartnerTarget.user(user), value, reason="partner claim", ticket="SUP-7"
+        )
+    window.ctx.wrote()
+    window.resize(*SIZE)
+    lookup = window.tab_pages["LookupTab"]
+    searched = _signal_future(lookup.finished)
+    lookup.search_for(LOOKED_UP)
+    await asyncio.wait_for(searched, 20)
+
+    def tab(index: int) -> Callable[[], Awaitable[Any]]:
+        async def show() -> Any:
+            window.tabs.setCurrentIndex(index)
+            return window
+
+        return show
+
+    screens: list[Screen] = [
+        (window.tabs.tabText(i).lower().replace(" ", "-"), tab(i))
+        for i in range(window.tabs.count())
+    ]
+
+    async def jobs_with_plan() -> Any:
+        window.tabs.setCurrentIndex(5)
+        jobs = window.tab_pages["JobsTab"]
+        csv = scratch / "partners.csv"
+        csv.write_text(PLAN_CSV, encoding="utf-8")
+
+        async def choose(*_args: object) -> str:
+            return str(csv)
+
+        jobs.choose_open_path = choose
+        planned = _signal_future(jobs.finished)
+        jobs.open_csv_button.click()
+        await asyncio.wait_for(planned, 30)
+        return window
+
+    screens.append(("jobs-plan", jobs_with_plan))
+    sandbox = builtin_sandbox_profile()
+    live = sandbox.model_copy(update={"name": "Acme live", "live": True})
+
+    def dialog(make: Callable[[], Any]) -> Callable[[], Awaitable[Any]]:
+        async def show() -> Any:
+            made = make()
+            made.show()
+            return made
+
+        return show
+
+    async def login_with_error() -> Any:
+        # As an operator meets it: the dialog is open, then a failed log-in adds the error.
+        made = LoginDialog(window, session, why="Training sandbox: manager 30001.")
+        made.show()
+        await _settle(started.app)
+        made.bar.show_message(
+            Level.ERROR, "The server did not accept this login and password. Check both."
+        )
+        return made
+
+    screens += [
+        ("dialog-login", dialog(lambda: LoginDialog(window, session, why="Training sandbox."))),
+        ("dialog-login-error", login_with_error),
+        (
+            "dialog-confirm-write",
+            dialog(
+                lambda: ConfirmWriteDialog(
+                    window,
+                    profile=sandbox,
+                    title="Set partnerId",
+                    changes=[("Target", "user 1000001"), ("partnerId", "IB-1042 → IB-2077")],
+                )
+            ),
+        ),
+        (
+            "dialog-confirm-live",
+            dialog(
+                lambda: ConfirmWriteDialog(
+                    window,
+                    profile=live,
+                    title="Delete partnerId",
+                    changes=[("Target", "user 1000001 on Acme live"), ("partnerId", "IB-1042 → —")],
+                    action_label="Delete partnerId",
+                    destructive=True,
+                    type_to_confirm="live",
+                )
+            ),
+        ),
+        (
+            "dialog-crash",
+            dialog(lambda: CrashDialog("Traceback (most recent call last):\nRuntimeError: x")),
+        ),
+    ]
+    from ctrader_admin.ui.import_dialog import ImportDialog
+    from ctrader_admin.ui.profiles_dialog import ProfilesDialog
+
+    screens += [
+        ("dialog-profiles", dialog(lambda: ProfilesDialog(window, backoffice))),
+        ("dialog-import", dialog(lambda: ImportDialog(window, backoffice))),
+    ]
+    return screens
+
+
+async def _render(
+    started: Any,
+    out: Path,
+    modes: list[str],
+    scale: str,
+    scratch: Path,
+    only: set[tuple[str, str]] | None,
+) -> Result:
+    from fit_check import clipped
+    from PySide6.QtWidgets import QDialog
+
+    from ctrader_admin.ui import theme
+
+    app = started.app
+    result = Result()
+    screens = await _screens(started, scratch)
+    for mode in modes:
+        theme.apply_variant(app, dark=mode == "dark")
+        for name, show in screens:
+            if only is not None and (name, mode) not in only:
+                continue
+            widget = await show()
+            await _settle(app)
+            path = out / f"{name}-{mode}-{scale}x.png"
+            if not widget.grab().save(str(path)):
+                raise RuntimeError(f"could not write {path}")
+            result.written.append(str(path))
+            result.screens += 1
+            where = f"{name} ({mode}, {scale}×)"
+            result.problems += [f"{where}: {problem}" for problem in clipped(widget)]
+            if isinstance(widget, QDialog):
+                widget.close()
+                widget.deleteLater()
+    return result
+
+
+def render_here(out: Path, modes: list[str], only: set[tuple[str, str]] | None = None) -> Result:
+    """Every screen in this process (its QT_SCALE_FACTOR); the app's own start path."""
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    os.environ["PYTHON_KEYRING_BACKEND"] = "keyring.backends.null.Keyring"
+    out.mkdir(parents=True, exist_ok=True)
+    scale = os.environ.get("QT_SCALE_FACTOR", "1") or "1"
+    with tempfile.TemporaryDirectory(prefix="ctrader-admin-screens-") as home:
+        os.environ["CTRADER_ADMIN_HOME"] = home
+        from ctrader_admin.app import start_window
+        from ctrader_admin.store.paths import AppPaths
+
+        started = start_window(AppPaths.from_environment())
+        sys.excepthook = sys.__excepthook__  # a failure here is printed, not shown in a dialog
+        loop = started.finish_start(qt_running=False, profile="sandbox")
+        try:
+            with loop:
+                result: Result = loop.run_until_complete(
+                    _render(started, out, modes, scale, Path(home), only)
+                )
+                started.window.close()
+                if started.backoffice is not None:
+                    loop.run_until_complete(started.backoffice.close())
+        finally:
+            started.close()
+            asyncio.set_event_loop(None)
+    return result
+
+
+def check(out: Path, scales: list[str]) -> Result:
+    """Each scale in a process of its own; the results added up."""
+    total = Result()
+    for scale in scales:
+        env = {**os.environ, "QT_SCALE_FACTOR": scale}
+        done = subprocess.run(
+            [sys.executable, __file__, "render", "--out", str(out)],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
+        if done.returncode != 0 or not lines:
+            raise RuntimeError(f"rendering at {scale}× failed:\n{done.stderr[-3000:]}")
+        part = json.loads(lines[-1])
+        total.screens += part["screens"]
+        total.problems += part["problems"]
+        total.written += part["written"]
+    return total
+
+
+def gallery(out: Path) -> list[Path]:
+    """The README's pictures, downscaled to GALLERY_WIDTH and written as optimised PNGs."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtGui import QImage
+
+    with tempfile.TemporaryDirectory(prefix="ctrader-admin-gallery-") as raw:
+        result = render_here(Path(raw), ["light", "dark"], only=set(GALLERY))
+        out.mkdir(parents=True, exist_ok=True)
+        written = []
+        for source in map(Path, result.written):
+            image = QImage(str(source))
+            if image.width() > GALLERY_WIDTH:
+                image = image.scaledToWidth(
+                    GALLERY_WIDTH, Qt.TransformationMode.SmoothTransformation
+                )
+            # 256 colours: a screenshot of flat UI colours loses nothing visible, the file
+            # shrinks several times.
+            image = image.convertToFormat(
+                QImage.Format.Format_Indexed8, Qt.ImageConversionFlag.ThresholdDither
+            )
+            target = out / source.name.replace("-1x", "")
+            if not image.save(str(target), b"PNG", 0):  # 0: the strongest compression
+                raise RuntimeError(f"could not write {target}")
+            written.append(target)
+    return written
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    run_check = sub.add_parser("check", help="render every screen; list clipped text")
+    run_check.add_argument("--out", type=Path, default=ROOT / "screenshots")
+    run_check.add_argument("--scales", default="1,2")
+    render = sub.add_parser("render", help="(one scale, in this process; JSON result)")
+    render.add_argument("--out", type=Path, default=ROOT / "screenshots")
+    make_gallery = sub.add_parser("gallery", help="the README's pictures")
+    make_gallery.add_argument("--out", type=Path, default=ROOT / "docs" / "screens")
+    args = parser.parse_args()
+    if args.command == "render":
+        result = render_here(args.out, ["light", "dark"])
+        print(json.dumps(result.__dict__))
+        return 0
+    if args.command == "gallery":
+        for path in gallery(args.out):
+            print(f"{path} ({path.stat().st_size // 1024} KB)")
+        return 0
+    scales = [s.strip() for s in args.scales.split(",") if s.strip()]
+    result = check(args.out, scales)
+    for problem in result.problems:
+        print(f"CLIPPED {problem}")
+    print(
+        f"{result.screens} screens checked (screens × light/dark × scales {', '.join(scales)}), "
+        f"{len(result.problems)} clipped; PNGs in {args.out}"
+    )
+    return 1 if result.problems else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
