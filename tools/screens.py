@@ -42,7 +42,7 @@ PLAN_CSV = (
 GALLERY = (
     ("lookup", "light"),
     ("lookup", "dark"),
-    ("partners", "light"),
+    ("dialog-profiles", "light"),
     ("jobs-plan", "light"),
     ("journal", "light"),
     ("dialog-confirm-live", "light"),
@@ -69,9 +69,9 @@ def _signal_future(signal: Any) -> asyncio.Future[None]:
 
 
 async def _settle(app: Any, turns: int = 3) -> None:
+    """Let Qt lay out and paint (qasync turns Qt's loop while asyncio sleeps)."""
     for _ in range(turns):
-        app.processEvents()
-        await asyncio.sleep(0.02)
+        await asyncio.sleep(0.03)
 
 
 Screen = tuple[str, Callable[[], Awaitable[Any]]]
@@ -104,7 +104,13 @@ async def _screens(started: Any, scratch: Path) -> list[Screen]:
 
     def tab(index: int) -> Callable[[], Awaitable[Any]]:
         async def show() -> Any:
+            slot = window.tabs.widget(index)
+            first_time = getattr(slot, "page", None) is None
             window.tabs.setCurrentIndex(index)
+            page = getattr(slot, "page", None)
+            loaded = getattr(getattr(page, "model", None), "loaded", None)
+            if first_time and loaded is not None:  # the Journal reads its first page
+                await asyncio.wait_for(_signal_future(loaded), 20)
             return window
 
         return show
@@ -227,6 +233,7 @@ async def _render(
             if isinstance(widget, QDialog):
                 widget.close()
                 widget.deleteLater()
+    await _settle(app)  # what the screens started (a journal reload) ends before the loop does
     return result
 
 
@@ -282,8 +289,8 @@ def check(out: Path, scales: list[str]) -> Result:
 
 def gallery(out: Path) -> list[Path]:
     """The README's pictures, downscaled to GALLERY_WIDTH and written as optimised PNGs."""
-    from PySide6.QtCore import Qt
-    from PySide6.QtGui import QImage
+    from PySide6.QtCore import QByteArray, Qt
+    from PySide6.QtGui import QImage, QImageWriter
 
     with tempfile.TemporaryDirectory(prefix="ctrader-admin-gallery-") as raw:
         result = render_here(Path(raw), ["light", "dark"], only=set(GALLERY))
@@ -295,14 +302,11 @@ def gallery(out: Path) -> list[Path]:
                 image = image.scaledToWidth(
                     GALLERY_WIDTH, Qt.TransformationMode.SmoothTransformation
                 )
-            # 256 colours: a screenshot of flat UI colours loses nothing visible, the file
-            # shrinks several times.
-            image = image.convertToFormat(
-                QImage.Format.Format_Indexed8, Qt.ImageConversionFlag.ThresholdDither
-            )
             target = out / source.name.replace("-1x", "")
-            if not image.save(str(target), b"PNG", 0):  # 0: the strongest compression
-                raise RuntimeError(f"could not write {target}")
+            writer = QImageWriter(str(target), QByteArray(b"png"))
+            writer.setQuality(0)  # for PNG: the strongest compression
+            if not writer.write(image):
+                raise RuntimeError(f"could not write {target}: {writer.errorString()}")
             written.append(target)
     return written
 
