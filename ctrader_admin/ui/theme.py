@@ -141,6 +141,7 @@ class _State(QObject):
         super().__init__()
         self.dark = False
         self.template: str | None = None
+        self.following = False  # connected to the desktop's colour-scheme changes
 
 
 @functools.cache
@@ -223,9 +224,11 @@ def use_theme(app: QApplication, template: str | None) -> None:
     state = _state()
     state.template = template
     apply_variant(app, dark=desktop_wants_dark(), style_sheet=False)
-    app.styleHints().colorSchemeChanged.connect(
-        lambda _scheme: apply_variant(app, dark=desktop_wants_dark())
-    )
+    if not state.following:
+        state.following = True
+        app.styleHints().colorSchemeChanged.connect(
+            lambda _scheme: apply_variant(app, dark=desktop_wants_dark())
+        )
 
 
 def apply_variant(app: QApplication, *, dark: bool, style_sheet: bool = True) -> None:

@@ -86,6 +86,22 @@ def test_the_desktop_scheme_picks_the_variant_and_recolours_the_app(
         assert "$" not in theme.render_style_sheet(resources.style_sheet())
 
 
+def test_a_switch_of_the_desktop_scheme_recolours_the_open_app(
+    monkeypatch: pytest.MonkeyPatch, themed: QApplication
+) -> None:
+    # The offscreen platform has no desktop scheme to switch: the desktop's answer comes from
+    # the override, and the signal Qt sends on a switch is sent here.
+    monkeypatch.setenv(theme.THEME_ENV, "dark")
+    themed.styleHints().colorSchemeChanged.emit(Qt.ColorScheme.Dark)
+    assert theme.is_dark()
+    assert themed.palette().color(QPalette.ColorRole.Base) == QColor(theme.DARK.base)
+    assert theme.DARK.error_fg in themed.styleSheet()
+    monkeypatch.setenv(theme.THEME_ENV, "light")
+    themed.styleHints().colorSchemeChanged.emit(Qt.ColorScheme.Light)
+    assert not theme.is_dark()
+    assert themed.palette().color(QPalette.ColorRole.Base) == QColor(theme.LIGHT.base)
+
+
 def test_the_environment_variable_overrides_the_desktop(
     monkeypatch: pytest.MonkeyPatch, qapp: QApplication
 ) -> None:
