@@ -15,22 +15,18 @@ from __future__ import annotations
 
 import functools
 import os
-import string
-from dataclasses import asdict, dataclass
 from enum import Enum
+from typing import TYPE_CHECKING, NamedTuple
 
-from PySide6.QtCore import QObject, QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import (
-    QColor,
-    QGuiApplication,
-    QIcon,
-    QPainter,
-    QPainterPath,
-    QPalette,
-    QPen,
-    QPixmap,
-)
-from PySide6.QtWidgets import QApplication, QWidget
+from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtGui import QColor, QGuiApplication, QPalette
+
+if TYPE_CHECKING:
+    from PySide6.QtGui import QIcon, QPainter
+    from PySide6.QtWidgets import QApplication, QWidget
+
+# Painting (icons) and the style sheet's template are imported when first used: this module
+# comes with the first window, whose start-up time is measured (benchmarks/startup.py).
 
 THEME_ENV = "CTRADER_ADMIN_THEME"
 
@@ -59,8 +55,7 @@ class Tone(Enum):
     ERROR = "error"
 
 
-@dataclass(frozen=True)
-class Colours:
+class Colours(NamedTuple):
     """One variant. Every ``*_bg``/``*_fg`` pair is readable together (WCAG AA or better)."""
 
     window: str
@@ -248,7 +243,9 @@ def apply_style_sheet(app: QApplication, template: str) -> None:
 
 
 def render_style_sheet(template: str) -> str:
-    names: dict[str, object] = dict(asdict(current()))
+    import string
+
+    names: dict[str, object] = dict(current()._asdict())
     names.update(
         space_xs=SPACE_XS,
         space_s=SPACE_S,
@@ -319,6 +316,9 @@ def status_icon(tone: Tone, size: int = 16) -> QIcon:
 
 @functools.cache
 def _status_icon(tone: Tone, size: int, dark: bool) -> QIcon:
+    from PySide6.QtCore import QRectF
+    from PySide6.QtGui import QIcon, QPainter, QPen, QPixmap
+
     fill = QColor(getattr(DARK if dark else LIGHT, f"{tone.value}_fg"))
     glyph = QColor(DARK.base if dark else LIGHT.base)
     icon = QIcon()
@@ -342,6 +342,9 @@ def _status_icon(tone: Tone, size: int, dark: bool) -> QIcon:
 
 
 def _draw_glyph(painter: QPainter, glyph: str, size: int) -> None:
+    from PySide6.QtCore import QPointF
+    from PySide6.QtGui import QPainterPath
+
     s = size / 16
     if glyph == "check":
         path = QPainterPath(QPointF(4.5 * s, 8.5 * s))
@@ -367,6 +370,9 @@ def environment_icon(live: bool, size: int = 12) -> QIcon:
 
 @functools.cache
 def _environment_icon(live: bool, size: int, dark: bool) -> QIcon:
+    from PySide6.QtCore import QRectF
+    from PySide6.QtGui import QIcon, QPainter, QPen, QPixmap
+
     values = DARK if dark else LIGHT
     icon = QIcon()
     for scale in (1, 2):

@@ -177,8 +177,8 @@ def test_an_elided_cell_shows_its_whole_text_as_tooltip(qtbot: QtBot) -> None:
     view.horizontalHeader().resizeSection(2, 80)
     view.resize(600, 200)
     view.show()
-    assert table_state.tooltip_or_elided_text(view, model, 0, 2) == long_text
-    assert table_state.tooltip_or_elided_text(view, model, 1, 2) == ""
+    assert table_state.tooltip_or_elided_text(view, 0, 2) == long_text
+    assert table_state.tooltip_or_elided_text(view, 1, 2) == ""
 
 
 def test_the_layout_check_finds_text_that_does_not_fit(qtbot: QtBot) -> None:
@@ -230,3 +230,20 @@ def test_every_screen_and_dialog_fits_in_light_and_dark_at_100_and_200_percent(
     clipped_lines = [line for line in done.stdout.splitlines() if line.startswith("CLIPPED")]
     assert clipped_lines == [], "\n".join(clipped_lines)
     assert done.returncode == 0
+
+
+def test_a_table_that_gets_its_model_and_rows_later_elides_with_tooltips_too(
+    qtbot: QtBot,
+) -> None:
+    """Jobs makes its views before their models; Lookup's table is empty until a search."""
+    view = QTableView()
+    qtbot.addWidget(view)
+    table_state.remember_columns(view, "later")
+    model = QStandardItemModel(0, 2)
+    view.setModel(model)
+    long_text = "a White Label name far too long for a forty pixel column"
+    model.appendRow([QStandardItem("5200001"), QStandardItem(long_text)])
+    view.horizontalHeader().resizeSection(1, 40)
+    view.resize(400, 200)
+    view.show()
+    assert table_state.tooltip_or_elided_text(view, 0, 1) == long_text
