@@ -145,6 +145,8 @@ def _header(header: QHeaderView) -> list[str]:
             continue
         text = model.headerData(logical, orientation, Qt.ItemDataRole.DisplayRole)
         if not text:
+            if orientation == Qt.Orientation.Horizontal:
+                problems.append(f"column {logical} has no name in its header")
             continue
         needed = _advance(metrics, str(text)) + 2 * margin
         if header.isSortIndicatorShown() and header.sortIndicatorSection() == logical:

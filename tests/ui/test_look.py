@@ -196,6 +196,9 @@ def test_the_layout_check_finds_text_that_does_not_fit(qtbot: QtBot) -> None:
     view.setParent(window)
     view.setGeometry(0, 140, 400, 120)
     view.horizontalHeader().resizeSection(2, 30)
+    model = view.model()
+    assert isinstance(model, QStandardItemModel)
+    model.setHorizontalHeaderItem(3, QStandardItem(""))
     window.resize(500, 300)
     window.show()
     problems = clipped(window)
@@ -203,7 +206,8 @@ def test_the_layout_check_finds_text_that_does_not_fit(qtbot: QtBot) -> None:
     assert any("Move to White Label" in p for p in problems)
     assert any("header 'White Label'" in p for p in problems)
     assert not any("Manager login" in p or "'OK'" in p or "header 'Login'" in p for p in problems)
-    assert len(problems) == 3
+    assert any("column 3 has no name" in p for p in problems)
+    assert len(problems) == 4
 
 
 @pytest.mark.slow
