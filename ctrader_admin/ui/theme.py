@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 import os
+from collections.abc import Callable
 from enum import Enum
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -314,13 +315,10 @@ def status_icon(tone: Tone, size: int = 16) -> QIcon:
     return _status_icon(tone, size, is_dark())
 
 
-@functools.cache
-def _status_icon(tone: Tone, size: int, dark: bool) -> QIcon:
-    from PySide6.QtCore import QRectF
-    from PySide6.QtGui import QIcon, QPainter, QPen, QPixmap
+def _painted_icon(size: int, draw: Callable[[QPainter], None]) -> QIcon:
+    """An icon drawn by ``draw`` on a ``size``-pixel square, at 1× and 2× (high-DPI screens)."""
+    from PySide6.QtGui import QIcon, QPainter, QPixmap
 
-    fill = QColor(getattr(DARK if dark else LIGHT, f"{tone.value}_fg"))
-    glyph = QColor(DARK.base if dark else LIGHT.base)
     icon = QIcon()
     for scale in (1, 2):
         pixmap = QPixmap(size * scale, size * scale)
@@ -328,6 +326,21 @@ def _status_icon(tone: Tone, size: int, dark: bool) -> QIcon:
         pixmap.fill(Qt.GlobalColor.transparent)
         painter = QPainter(pixmap)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        draw(painter)
+        painter.end()
+        icon.addPixmap(pixmap)
+    return icon
+
+
+@functools.cache
+def _status_icon(tone: Tone, size: int, dark: bool) -> QIcon:
+    from PySide6.QtCore import QRectF
+    from PySide6.QtGui import QPen
+
+    fill = QColor(getattr(DARK if dark else LIGHT, f"{tone.value}_fg"))
+    glyph = QColor(DARK.base if dark else LIGHT.base)
+
+    def draw(painter: QPainter) -> None:
         painter.setPen(Qt.PenStyle.NoPen)
         painter.setBrush(fill)
         painter.drawEllipse(QRectF(1, 1, size - 2, size - 2))
@@ -336,9 +349,8 @@ def _status_icon(tone: Tone, size: int, dark: bool) -> QIcon:
         painter.setPen(pen)
         painter.setBrush(Qt.BrushStyle.NoBrush)
         _draw_glyph(painter, _GLYPHS[tone], size)
-        painter.end()
-        icon.addPixmap(pixmap)
-    return icon
+
+    return _painted_icon(size, draw)
 
 
 def _draw_glyph(painter: QPainter, glyph: str, size: int) -> None:
@@ -371,16 +383,11 @@ def environment_icon(live: bool, size: int = 12) -> QIcon:
 @functools.cache
 def _environment_icon(live: bool, size: int, dark: bool) -> QIcon:
     from PySide6.QtCore import QRectF
-    from PySide6.QtGui import QIcon, QPainter, QPen, QPixmap
+    from PySide6.QtGui import QPen
 
     values = DARK if dark else LIGHT
-    icon = QIcon()
-    for scale in (1, 2):
-        pixmap = QPixmap(size * scale, size * scale)
-        pixmap.setDevicePixelRatio(scale)
-        pixmap.fill(Qt.GlobalColor.transparent)
-        painter = QPainter(pixmap)
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+
+    def draw(painter: QPainter) -> None:
         if live:
             painter.setPen(Qt.PenStyle.NoPen)
             painter.setBrush(QColor(values.danger))
@@ -388,9 +395,8 @@ def _environment_icon(live: bool, size: int, dark: bool) -> QIcon:
             painter.setPen(QPen(QColor(values.muted), 1.5))
             painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.drawEllipse(QRectF(2, 2, size - 4, size - 4))
-        painter.end()
-        icon.addPixmap(pixmap)
-    return icon
+
+    return _painted_icon(size, draw)
 
 
 def is_live_environment(name: str | None) -> bool:
