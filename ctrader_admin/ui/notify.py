@@ -75,16 +75,20 @@ class MessageBar(QFrame):
         # corrected field) hides the message with it.
         self.cause: BaseException | None = None
         self.hide()
+        theme.on_change(self._show_icon)  # the icon is painted in the variant's colours
 
     def show_message(self, level: Level, text: str) -> None:
         self.level = level
         self.cause = None
         theme.set_tone(self, level.value)
-        size = self.label.fontMetrics().height()
-        self.icon.setPixmap(theme.status_icon(level.value, size).pixmap(size, size))
-        self.icon.setToolTip(level.name.capitalize())
+        self._show_icon()
         self.label.setText(text)
         self.show()
+
+    def _show_icon(self) -> None:
+        size = self.label.fontMetrics().height()
+        self.icon.setPixmap(theme.status_icon(self.level.value, size).pixmap(size, size))
+        self.icon.setToolTip(self.level.name.capitalize())
 
     def show_error(self, exc: BaseException) -> None:
         self.show_message(*message_for(exc))

@@ -251,3 +251,23 @@ def test_a_table_that_gets_its_model_and_rows_later_elides_with_tooltips_too(
     view.resize(400, 200)
     view.show()
     assert table_state.tooltip_or_elided_text(view, 0, 1) == long_text
+
+
+def test_a_message_says_its_level_in_words_colour_and_icon(
+    qtbot: QtBot, themed: QApplication
+) -> None:
+    from ctrader_admin.ui.notify import Level, MessageBar
+
+    bar = MessageBar()
+    qtbot.addWidget(bar)
+    bar.show_message(Level.ERROR, "The server did not accept this login.")
+    assert bar.property("tone") == "error"
+    assert not bar.icon.pixmap().isNull()
+    assert bar.icon.toolTip() == "Error"
+    light_icon = bar.icon.pixmap().toImage()
+    gone = MessageBar()
+    gone.show_message(Level.INFO, "closed before the switch")
+    gone.deleteLater()
+    qtbot.wait(10)
+    theme.apply_variant(themed, dark=True)  # re-paints the open bar's icon; the gone one is skipped
+    assert bar.icon.pixmap().toImage() != light_icon
