@@ -271,3 +271,26 @@ def test_a_message_says_its_level_in_words_colour_and_icon(
     qtbot.wait(10)
     theme.apply_variant(themed, dark=True)  # re-paints the open bar's icon; the gone one is skipped
     assert bar.icon.pixmap().toImage() != light_icon
+
+
+def test_every_lookup_account_row_shows_live_or_demo_as_a_picture_too(qapp: QApplication) -> None:
+    from ctrader_admin.services.lookup import AccountRow
+    from ctrader_admin.ui.lookup_tab import AccountsModel
+
+    model = AccountsModel()
+    model.set_rows(
+        [
+            AccountRow(login=5200001, environment="live", ctid_trader_account_id=9000001,
+                       broker_name="sandbox_main"),
+            AccountRow(login=3100001, environment="demo", ctid_trader_account_id=9000002,
+                       broker_name="sandbox_main"),
+        ]
+    )  # fmt: skip
+    env = AccountsModel.COLUMNS.index("Env")
+    icons = [model.index(row, env).data(Qt.ItemDataRole.DecorationRole) for row in (0, 1)]
+    assert [model.index(row, env).data() for row in (0, 1)] == ["live", "demo"]
+    assert all(icon is not None and not icon.isNull() for icon in icons)
+    assert (
+        icons[0].pixmap(12, 12).toImage() == theme.environment_icon(True).pixmap(12, 12).toImage()
+    )
+    assert icons[1].pixmap(12, 12).toImage() != icons[0].pixmap(12, 12).toImage()
