@@ -79,6 +79,10 @@ Screen = tuple[str, Callable[[], Awaitable[Any]]]
 
 async def _screens(started: Any, scratch: Path) -> list[Screen]:
     """(name, coroutine making the screen current and returning the widget to render)."""
+    window = started.window
+    # The back office first: its modules are being imported on a worker thread (app.py), and
+    # importing the same ones here meanwhile would race it.
+    backoffice = await started.back_office()
     from ctrader_admin.services import partners
     from ctrader_admin.services.partners import PartnerTarget
     from ctrader_admin.store.profiles import builtin_sandbox_profile
@@ -86,8 +90,6 @@ async def _screens(started: Any, scratch: Path) -> list[Screen]:
     from ctrader_admin.ui.dialogs import ConfirmWriteDialog, LoginDialog
     from ctrader_admin.ui.notify import Level
 
-    window = started.window
-    backoffice = await started.back_office()
     await window.open_profile("sandbox")
     session = backoffice.session
     # A few journal entries to show: two writes through the real services.
