@@ -142,4 +142,48 @@ _V2: tuple[str, ...] = (
     """,
 )
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2)
+# The attribution ledger and the partner registry (store/attribution.py).
+_V3: tuple[str, ...] = (
+    """
+    CREATE TABLE attribution (
+        id INTEGER PRIMARY KEY,
+        profile_id TEXT NOT NULL,
+        source TEXT NOT NULL CHECK (source IN ('invite', 'ib_label', 'crm')),
+        source_key TEXT NOT NULL,
+        client_user_id INTEGER,
+        client_login INTEGER,
+        partner_code TEXT,
+        partner_user_id INTEGER,
+        attributed_at TEXT,
+        read_at TEXT NOT NULL,
+        detail TEXT NOT NULL DEFAULT '',
+        UNIQUE (profile_id, source, source_key)
+    )
+    """,
+    "CREATE INDEX attribution_client ON attribution (profile_id, client_user_id)",
+    "CREATE INDEX attribution_code ON attribution (profile_id, partner_code, attributed_at)",
+    "CREATE INDEX attribution_partner ON attribution (profile_id, partner_user_id, attributed_at)",
+    """
+    CREATE TABLE attribution_cursor (
+        profile_id TEXT NOT NULL,
+        source TEXT NOT NULL,
+        position TEXT NOT NULL,
+        PRIMARY KEY (profile_id, source)
+    ) WITHOUT ROWID
+    """,
+    """
+    CREATE TABLE partner_registry (
+        profile_id TEXT NOT NULL,
+        source TEXT NOT NULL CHECK (source IN ('ctrader', 'crm')),
+        partner_user_id INTEGER NOT NULL,
+        level TEXT NOT NULL CHECK (level IN ('user', 'account')),
+        ctid_trader_account_id INTEGER NOT NULL,
+        code TEXT NOT NULL,
+        read_at TEXT NOT NULL,
+        PRIMARY KEY (profile_id, source, partner_user_id, level, ctid_trader_account_id)
+    ) WITHOUT ROWID
+    """,
+    "CREATE INDEX partner_registry_code ON partner_registry (profile_id, code)",
+)
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3)

@@ -144,6 +144,9 @@ class Profile(BaseModel):
     remember_token: bool = True
     invite_enabled: bool = True  # email lookup through GET /v1/users
     timeout_seconds: float = 20.0
+    # cTrader Invite's guaranteed attribution period for this broker, in days (the conflict
+    # report says whether a disputed client is still inside it).
+    attribution_period_days: int = 90
     # An HTTP(S) proxy every request of this profile goes through (CONNECT); its password is in
     # the keyring (tokens.py). None: straight to the server — never a proxy from the environment.
     proxy_url: str | None = None
@@ -241,6 +244,13 @@ class Profile(BaseModel):
         value = value.strip()
         if len(value) > 200 or ":" in value:
             raise ValueError("The proxy user name must be at most 200 characters, without ':'.")
+        return value
+
+    @field_validator("attribution_period_days")
+    @classmethod
+    def _check_period(cls, value: int) -> int:
+        if not 0 <= value <= 3650:
+            raise ValueError("The guaranteed attribution period must be 0–3650 days.")
         return value
 
     @field_validator("timeout_seconds")

@@ -1,0 +1,546 @@
+"""Attribution: who referred which client, from every source, and where the sources disagree.
+
+A partnerId is a partner's own code (the registry); it says nothing about clients. Who a client
+belongs to comes from cTrader Invite, the accounts' IB labels and the broker's CRM export, each
+kept as read in the ledger (store/attribution.py). This module fills the ledger and the
+registry from those sources and answers the support desk's questions from it: a client's
+partner, a partner's referrals, and the conflicts worth a look (docs/partners-and-attribution.md).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Literal
+
+from ctrader_admin.api import Forbidden, NotFound, ReferralQuery
+from ctrader_admin.api.errors import InviteNotEnabled
+from ctrader_admin.api.models import InvitedUser, InvitedUsersCursor
+from ctrader_admin.services.session import Session
+from ctrader_admin.store.attribution import (
+    Attribution,
+    AttributionLedger,
+    RegisteredCode,
+    Source,
+)
+from ctrader_admin.store.timestamps import utc_iso
+
+SOURCE_NAMES: dict[Source, str] = {
+    "invite": "cTrader Invite",
+    "ib_label": "IB label",
+    "crm": "CRM export",
+}
+
+# --- pulling cTrader Invite ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PullResult:
+    enabled: bool  # False: Invite is not enabled for this broker (404)
+    fetched: int
+    pages: int
+    total: int  # Invite rows in the ledger after the pull
+
+
+async def pull_invite(
+    session: Session,
+    ledger: AttributionLedger,
+    *,
+    page_size: int = 1000,
+    on_page: Callable[[int], None] | None = None,
+) -> PullResult:
+    """Fetch what cTrader Invite recorded since the last pull, page by page; each page and the
+    cursor after it are stored together, so a pull cancelled or killed anywhere resumes from
+    the last stored page (nothing fetched twice, nothing skipped)."""
+    profile_id = session.profile.id
+    stored = await asyncio.to_thread(ledger.cursor, profile_id, "invite")
+    cursor = InvitedUsersCursor.model_validate_json(stored) if stored else None
+    fetched = pages = 0
+    try:
+        async for page in session.client.iter_invited_user_pages(cursor, page_size=page_size):
+            read_at = utc_iso()
+            rows = [_invite_row(row, read_at) for row in page.rows]
+            await asyncio.to_thread(
+                ledger.save_page,
+                profile_id,
+                rows,
+                cursor=("invite", page.cursor.model_dump_json()),
+            )
+            fetched += len(rows)
+            pages += 1
+            if on_page is not None:
+                on_page(fetched)
+    except InviteNotEnabled:
+        total = await asyncio.to_thread(ledger.count, profile_id, "invite")
+        return PullResult(False, fetched, pages, total)
+    total = await asyncio.to_thread(ledger.count, profile_id, "invite")
+    return PullResult(True, fetched, pages, total)
+
+
+def _invite_row(row: InvitedUser, read_at: str) -> Attribution:
+    return Attribution(
+        source="invite",
+        # A re-attribution is a later row for the same client: both are kept.
+        source_key=f"{row.invited_user_id}@{row.create_timestamp}",
+        client_user_id=row.invited_user_id,
+        client_login=None,
+        partner_code=row.broker_partner_id,
+        partner_user_id=row.partner_user_id,
+        attributed_at=utc_iso(row.created_at),
+        read_at=read_at,
+        detail=row.broker_name or "",
+    )
+
+
+# --- the accounts' IB labels -------------------------------------------------------------------
+
+
+async def read_ib_labels(session: Session, ledger: AttributionLedger, logins: Iterable[int]) -> int:
+    """Read the IB labels (introducingBroker1/2) of these accounts into the ledger; the owner
+    comes from the local directory. Returns the number of labels stored."""
+    profile_id = session.profile.id
+    read_at = utc_iso()
+    rows: list[Attribution] = []
+    for login in sorted(set(logins)):
+        trader = await session.guard(session.client.get_trader(login))
+        details = trader.contact_details
+        owner = _owner_of(session, login)
+        for level, label in (
+            (1, details.introducing_broker1 if details else None),
+            (2, details.introducing_broker2 if details else None),
+        ):
+            rows.append(
+                Attribution(
+                    source="ib_label",
+                    source_key=f"{login}/{level}",
+                    client_user_id=owner,
+                    client_login=login,
+                    partner_code=(label or "").strip() or None,
+                    partner_user_id=None,
+                    attributed_at=None,
+                    read_at=read_at,
+                    detail=f"introducingBroker{level}",
+                )
+            )
+    # An empty label is stored too: it replaces a label removed since the last read.
+    await asyncio.to_thread(ledger.save_page, profile_id, rows)
+    return sum(1 for row in rows if row.partner_code)
+
+
+def _owner_of(session: Session, login: int) -> int | None:
+    owners = {a.user_id for a in session.directory.accounts_for_login(session.profile.id, login)}
+    owners.discard(None)
+    return owners.pop() if len(owners) == 1 else None
+
+
+# --- the CRM export ----------------------------------------------------------------------------
+
+CRM_COLUMNS = ("userId", "login", "partnerCode", "referredByPartnerCode", "referredAt")
+
+
+@dataclass(frozen=True)
+class CrmPreview:
+    attributions: list[Attribution]
+    codes: list[RegisteredCode]
+    problems: list[tuple[int, str]]  # (line number, what is wrong)
+    lines: int
+
+
+def preview_crm(text: str) -> CrmPreview:
+    """Read a CRM attribution export: one row per client account (or user), with the client's
+    own partner code when the client is a partner, and the code the CRM attributed the client
+    to. Nothing is stored: the operator sees the counts and the problems first."""
+    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
+    missing = [c for c in ("userId", "referredByPartnerCode") if c not in (reader.fieldnames or ())]
+    if missing:
+        return CrmPreview([], [], [(1, f"The header has no {', '.join(missing)} column.")], 0)
+    read_at = utc_iso()
+    attributions: dict[int, Attribution] = {}
+    codes: dict[int, RegisteredCode] = {}
+    problems: list[tuple[int, str]] = []
+    lines = 0
+    for number, row in enumerate(reader, start=2):
+        lines += 1
+        user_text = (row.get("userId") or "").strip()
+        if not (user_text.isascii() and user_text.isdigit()) or len(user_text) > 18:
+            problems.append((number, f"userId {user_text[:40]!r} is not a whole number 0–9."))
+            continue
+        user_id = int(user_text)
+        own = (row.get("partnerCode") or "").strip()
+        if own:
+            codes[user_id] = RegisteredCode("crm", user_id, "user", 0, own, read_at)
+        referred = (row.get("referredByPartnerCode") or "").strip()
+        if not referred:
+            continue
+        at = _crm_time(row.get("referredAt"))
+        if at is False:
+            problems.append((number, f"referredAt {row.get('referredAt')!r} is not a date."))
+            continue
+        attributions[user_id] = Attribution(
+            source="crm",
+            source_key=f"user:{user_id}",
+            client_user_id=user_id,
+            client_login=None,
+            partner_code=referred,
+            partner_user_id=None,
+            attributed_at=at,
+            read_at=read_at,
+        )
+    return CrmPreview(list(attributions.values()), list(codes.values()), problems, lines)
+
+
+def _crm_time(text: str | None) -> str | Literal[False] | None:
+    if not text or not text.strip():
+        return None
+    try:
+        parsed = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return False
+    return utc_iso(parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC))
+
+
+def import_crm(ledger: AttributionLedger, profile_id: str, preview: CrmPreview) -> int:
+    """The CRM's view replaces the previous export (its attributions and its partner codes)."""
+    ledger.set_registry(profile_id, "crm", preview.codes)
+    return ledger.replace_source(profile_id, "crm", preview.attributions)
+
+
+# --- the partner registry from cTrader ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RegistryRefresh:
+    codes: int  # codes found on the partners read
+    read: int  # partners read
+    skipped: list[tuple[int, str]]  # partners that could not be read, and why
+
+
+async def refresh_registry(
+    session: Session, ledger: AttributionLedger, partners: Iterable[int]
+) -> RegistryRefresh:
+    """Read the partner codes registered in cTrader on these partners' users and on their known
+    account links. A partner this manager may not see (another White Label) is skipped and said;
+    what the registry knew of them stays."""
+    read_at = utc_iso()
+    found: list[RegisteredCode] = []
+    read: list[int] = []
+    skipped: list[tuple[int, str]] = []
+    for user_id in sorted(set(partners)):
+        try:
+            found.extend(await _codes_of(session, user_id, read_at))
+        except (Forbidden, NotFound) as exc:
+            skipped.append((user_id, exc.message))
+            continue
+        read.append(user_id)
+    await asyncio.to_thread(
+        ledger.set_registry, session.profile.id, "ctrader", found, partners=read
+    )
+    return RegistryRefresh(len(found), len(read), skipped)
+
+
+async def _codes_of(session: Session, user_id: int, read_at: str) -> list[RegisteredCode]:
+    crm_name = session.profile.broker_crm_name
+    codes: list[RegisteredCode] = []
+    record = await session.guard(
+        session.client.get_referral(ReferralQuery(broker_crm_name=crm_name, user_id=user_id))
+    )
+    if record is not None and record.partner_id:
+        codes.append(RegisteredCode("ctrader", user_id, "user", 0, record.partner_id, read_at))
+    for link in session.directory.links_for_user(session.profile.id, user_id):
+        ctid = link.ctid_trader_account_id
+        record = await session.guard(
+            session.client.get_referral(
+                ReferralQuery(broker_crm_name=crm_name, ctid_trader_account_id=ctid)
+            )
+        )
+        if record is not None and record.partner_id:
+            codes.append(
+                RegisteredCode("ctrader", user_id, "account", ctid, record.partner_id, read_at)
+            )
+    return codes
+
+
+def known_partners(ledger: AttributionLedger, profile_id: str) -> set[int]:
+    """Everyone a source names as a partner: Invite's inviters and the CRM's partners."""
+    partners = {code.partner_user_id for code in ledger.registry(profile_id)}
+    partners |= {row.partner_user_id for row in ledger.current(profile_id) if row.partner_user_id}
+    return partners
+
+
+# --- the questions -----------------------------------------------------------------------------
+
+ConflictKind = Literal[
+    "sources_disagree",
+    "unknown_code",
+    "self_referral",
+    "shared_code",
+    "levels_differ",
+    "crm_differs",
+    "crm_only",
+]
+
+CONFLICT_NAMES: dict[ConflictKind, str] = {
+    "sources_disagree": "Sources disagree about the client's partner",
+    "unknown_code": "Attributed to a code no known partner carries",
+    "self_referral": "Self-referral",
+    "shared_code": "One code registered on two partners",
+    "levels_differ": "User-level and account-level codes differ",
+    "crm_differs": "cTrader's code differs from the CRM's",
+    "crm_only": "Partner in the CRM with no code in cTrader",
+}
+
+
+@dataclass(frozen=True)
+class Conflict:
+    kind: ConflictKind
+    detail: str
+    client_user_id: int | None = None
+    partner_user_id: int | None = None
+    code: str | None = None
+    # For a client: inside or past the guaranteed attribution period of its first attribution.
+    period: Literal["inside", "past"] | None = None
+
+
+@dataclass
+class Registry:
+    """The codes as cTrader and the CRM say them, with who carries each."""
+
+    codes: list[RegisteredCode]
+    owners: dict[str, set[int]] = field(default_factory=dict)  # code → partners (cTrader)
+    crm_owners: dict[str, set[int]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for code in self.codes:
+            target = self.owners if code.source == "ctrader" else self.crm_owners
+            target.setdefault(code.code, set()).add(code.partner_user_id)
+
+    def owner(self, code: str) -> int | None:
+        """The one partner carrying ``code`` (cTrader first, else the CRM); None if unknown or
+        ambiguous."""
+        for owners in (self.owners, self.crm_owners):
+            found = owners.get(code, set())
+            if len(found) == 1:
+                return next(iter(found))
+            if found:
+                return None
+        return None
+
+    def known(self, code: str) -> bool:
+        return code in self.owners or code in self.crm_owners
+
+    def codes_of(self, partner_user_id: int) -> list[RegisteredCode]:
+        return [c for c in self.codes if c.partner_user_id == partner_user_id]
+
+
+def partner_key(row: Attribution, registry: Registry) -> str | None:
+    """Who a row names, comparable across sources: the partner's cTID user when it can be
+    told, else the code itself."""
+    if row.partner_user_id is not None:
+        return f"user {row.partner_user_id}"
+    if not row.partner_code:
+        return None
+    owner = registry.owner(row.partner_code)
+    return f"user {owner}" if owner is not None else f"code {row.partner_code}"
+
+
+def conflicts(
+    ledger: AttributionLedger, profile_id: str, *, period_days: int, now: datetime | None = None
+) -> list[Conflict]:
+    """Every conflict worth a look, clients first (by userId), then partners."""
+    registry = Registry(ledger.registry(profile_id))
+    moment = now or datetime.now(UTC)
+    found: list[Conflict] = []
+    by_client: dict[int, list[Attribution]] = defaultdict(list)
+    for row in ledger.current(profile_id):
+        assert row.client_user_id is not None
+        by_client[row.client_user_id].append(row)
+    for client, rows in by_client.items():
+        found.extend(_client_conflicts(client, rows, registry, period_days, moment))
+    found.extend(_registry_conflicts(registry))
+    return found
+
+
+def _client_conflicts(
+    client: int,
+    rows: list[Attribution],
+    registry: Registry,
+    period_days: int,
+    now: datetime,
+) -> Iterable[Conflict]:
+    period = _period(rows, period_days, now)
+    says: dict[str, set[str]] = defaultdict(set)
+    for row in rows:
+        key = partner_key(row, registry)
+        if key is not None:
+            says[key].add(SOURCE_NAMES[row.source])
+        if row.partner_user_id == client or (
+            row.partner_code and registry.owner(row.partner_code) == client
+        ):
+            yield Conflict(
+                "self_referral",
+                f"{SOURCE_NAMES[row.source]} attributes user {client} to themself.",
+                client_user_id=client,
+                partner_user_id=client,
+                code=row.partner_code,
+                period=period,
+            )
+        if row.partner_code and not registry.known(row.partner_code):
+            yield Conflict(
+                "unknown_code",
+                f"{SOURCE_NAMES[row.source]} attributes user {client} to {row.partner_code}, "
+                "a code no known partner carries.",
+                client_user_id=client,
+                code=row.partner_code,
+                period=period,
+            )
+    if len(says) > 1:
+        versions = "; ".join(
+            f"{', '.join(sorted(sources))}: {key}" for key, sources in sorted(says.items())
+        )
+        yield Conflict(
+            "sources_disagree",
+            f"User {client}'s partner: {versions}.",
+            client_user_id=client,
+            period=period,
+        )
+
+
+def _period(
+    rows: list[Attribution], period_days: int, now: datetime
+) -> Literal["inside", "past"] | None:
+    """Inside or past the guaranteed period, counted from the first Invite attribution."""
+    first = min(
+        (row.attributed_at for row in rows if row.source == "invite" and row.attributed_at),
+        default=None,
+    )
+    if first is None:
+        return None
+    started = datetime.fromisoformat(first)
+    return "inside" if now - started < timedelta(days=period_days) else "past"
+
+
+def _registry_conflicts(registry: Registry) -> Iterable[Conflict]:
+    for code, owners in sorted(registry.owners.items()):
+        if len(owners) > 1:
+            names = ", ".join(str(o) for o in sorted(owners))
+            yield Conflict(
+                "shared_code",
+                f"{code} is registered on users {names}: their referrals are ambiguous.",
+                code=code,
+            )
+    by_partner: dict[int, list[RegisteredCode]] = defaultdict(list)
+    for registered in registry.codes:
+        by_partner[registered.partner_user_id].append(registered)
+    for partner, codes in sorted(by_partner.items()):
+        ctrader = [c for c in codes if c.source == "ctrader"]
+        crm = {c.code for c in codes if c.source == "crm"}
+        levels = {c.code for c in ctrader}
+        if len(levels) > 1:
+            yield Conflict(
+                "levels_differ",
+                f"User {partner} carries {', '.join(sorted(levels))} at user and account "
+                "level: links shared from different places carry different codes.",
+                partner_user_id=partner,
+            )
+        if crm and not ctrader:
+            yield Conflict(
+                "crm_only",
+                f"The CRM knows user {partner} as partner {', '.join(sorted(crm))}, but no "
+                "code is registered in cTrader: register it (flow 2).",
+                partner_user_id=partner,
+                code=min(crm),
+            )
+        elif crm and not crm & levels:
+            yield Conflict(
+                "crm_differs",
+                f"User {partner}: cTrader has {', '.join(sorted(levels))}, the CRM has "
+                f"{', '.join(sorted(crm))}: the CRM cannot match the signups that arrive.",
+                partner_user_id=partner,
+            )
+
+
+# --- cases -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ClientAttribution:
+    client_user_id: int
+    rows: list[Attribution]  # every statement, oldest first
+    conflicts: list[Conflict]
+
+
+def client_attribution(
+    ledger: AttributionLedger, profile_id: str, user_id: int, *, period_days: int
+) -> ClientAttribution:
+    rows = ledger.for_client(profile_id, user_id)
+    registry = Registry(ledger.registry(profile_id))
+    current = [r for r in ledger.current(profile_id) if r.client_user_id == user_id]
+    found = list(_client_conflicts(user_id, current, registry, period_days, datetime.now(UTC)))
+    return ClientAttribution(user_id, rows, found)
+
+
+@dataclass(frozen=True)
+class PartnerCase:
+    partner_user_id: int | None
+    codes: list[RegisteredCode]
+    referrals: list[Attribution]  # newest first, the first page
+    counts: dict[Source, int]
+
+
+def partner_case(
+    ledger: AttributionLedger,
+    profile_id: str,
+    *,
+    user_id: int | None = None,
+    code: str | None = None,
+    source: Source | None = None,
+    limit: int = 200,
+    offset: int = 0,
+) -> PartnerCase:
+    """A partner by cTID user or by code: its codes, and the referrals every source names."""
+    registry = Registry(ledger.registry(profile_id))
+    partner = user_id if user_id is not None else (registry.owner(code) if code else None)
+    codes = registry.codes_of(partner) if partner is not None else []
+    names = {c.code for c in codes} | ({code} if code else set())
+    referrals = ledger.referrals(
+        profile_id,
+        partner_user_id=partner,
+        codes=names,
+        source=source,
+        limit=limit,
+        offset=offset,
+    )
+    counts = {
+        s: ledger.count_referrals(profile_id, partner_user_id=partner, codes=names, source=s)
+        for s in ("invite", "ib_label", "crm")
+    }
+    return PartnerCase(partner, codes, referrals, counts)  # type: ignore[arg-type]
+
+
+def export_rows_csv(rows: Iterable[Attribution]) -> str:
+    """The rows with their provenance, for a spreadsheet (formula-looking cells defused)."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(
+        ["source", "client userId", "client login", "partner code", "partner userId",
+         "attributed at", "read at", "detail"]
+    )  # fmt: skip
+    for row in rows:
+        writer.writerow(
+            [_cell(v) for v in (
+                SOURCE_NAMES[row.source], row.client_user_id, row.client_login, row.partner_code,
+                row.partner_user_id, row.attributed_at, row.read_at, row.detail,
+            )]
+        )  # fmt: skip
+    return out.getvalue()
+
+
+def _cell(value: object) -> object:
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return "" if value is None else value
