@@ -24,6 +24,8 @@ COMMANDS = frozenset(
         "user",
         "account",
         "connection",
+        "attribution",
+        "partner",
     }
 )
 _Sub = argparse._SubParsersAction
@@ -154,6 +156,75 @@ def add_parsers(commands: _Sub[argparse.ArgumentParser]) -> None:
         help="also log in: the manager password is prompted, or read from "
         "CTRADER_ADMIN_MANAGER_PASSWORD (never an argument)",
     )
+
+    attribution = commands.add_parser(
+        "attribution",
+        help="who referred which client: pull, import, conflicts, export (the ledger)",
+    )
+    attribution_commands = attribution.add_subparsers(
+        dest="action", metavar="ACTION", required=True
+    )
+    p = attribution_commands.add_parser(
+        "pull", parents=[common], help="read what cTrader Invite recorded since the last pull"
+    )
+    p.add_argument(
+        "--page-size", type=_positive, default=1000, metavar="N", help="rows per request"
+    )
+    p.add_argument(
+        "--labels",
+        action="store_true",
+        help="also read the IB labels of every trading account in the local directory",
+    )
+    p.add_argument(
+        "--registry",
+        action="store_true",
+        help="also read the partner codes registered in cTrader on every known partner",
+    )
+    p = attribution_commands.add_parser(
+        "import", parents=[common], help="import the CRM's attribution export (CSV)"
+    )
+    p.add_argument(
+        "csv",
+        metavar="CSV",
+        help="columns userId, referredByPartnerCode (and partnerCode, referredAt, login)",
+    )
+    p.add_argument(
+        "--dry-run", action="store_true", help="show the counts and problems, import nothing"
+    )
+    p = attribution_commands.add_parser(
+        "conflicts", parents=[common], help="where sources disagree, and registry problems"
+    )
+    p.add_argument(
+        "--kind",
+        choices=[
+            "sources_disagree",
+            "unknown_code",
+            "self_referral",
+            "shared_code",
+            "levels_differ",
+            "crm_differs",
+            "crm_only",
+        ],
+        help="only conflicts of this kind",
+    )
+    p = attribution_commands.add_parser(
+        "export", parents=[common], help="the ledger rows of a client or a partner as CSV"
+    )
+    whose = p.add_mutually_exclusive_group(required=True)
+    whose.add_argument("--client", type=_positive, metavar="USER_ID", help="a client's rows")
+    whose.add_argument("--partner", metavar="USER_ID|CODE", help="every referral of a partner")
+    p.add_argument("-o", "--output", required=True, metavar="FILE", help="the CSV to write")
+
+    partner = commands.add_parser("partner", help="partners: their codes and referrals")
+    partner_commands = partner.add_subparsers(dest="action", metavar="ACTION", required=True)
+    p = partner_commands.add_parser(
+        "show", parents=[common], help="a partner's codes and referrals, by userId or code"
+    )
+    p.add_argument("partner", metavar="USER_ID|CODE", help="the partner's cTID userId or code")
+    p.add_argument(
+        "--source", choices=["invite", "ib_label", "crm"], help="only referrals from this source"
+    )
+    p.add_argument("--limit", type=_positive, default=50, help="referrals listed (default 50)")
 
 
 def main(args: argparse.Namespace) -> int:

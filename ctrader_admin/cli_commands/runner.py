@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
+import sys
 from collections.abc import Callable, Coroutine
 from typing import Any
 
 from ctrader_admin.api import ApiError, ConfigurationError, InvalidCredentials
-from ctrader_admin.cli_commands import bulk, connection, journal, single
-from ctrader_admin.cli_commands.context import EXIT_CANNOT_RUN, EXIT_ROWS, CliError
+from ctrader_admin.cli_commands import attribution, bulk, connection, journal, single
+from ctrader_admin.cli_commands.context import EXIT_CANNOT_RUN, EXIT_OK, EXIT_ROWS, CliError
 from ctrader_admin.cli_commands.output import Output
 from ctrader_admin.services.errors import ServiceError
 from ctrader_admin.store.database import DatabaseError
@@ -26,6 +28,8 @@ _HANDLERS: dict[str, Handler] = {
     "user": single.user_command,
     "account": single.account_command,
     "connection": connection.test_command,
+    "attribution": attribution.attribution_command,
+    "partner": attribution.partner_show_command,
 }
 
 
@@ -43,6 +47,11 @@ def run_command(args: argparse.Namespace) -> int:
         return _fail(args, out, exc.message, EXIT_CANNOT_RUN if cannot_run else EXIT_ROWS)
     except KeyboardInterrupt:
         return _fail(args, out, "interrupted", EXIT_CANNOT_RUN)
+    except BrokenPipeError:
+        # The reader went away (`… | head`): the output was not wanted any more. Python would
+        # complain again when it flushes stdout at exit; point it at nothing.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
 
 
 def _handler(args: argparse.Namespace) -> Handler:
@@ -53,7 +62,7 @@ def _handler(args: argparse.Namespace) -> Handler:
 
 def _fail(args: argparse.Namespace, out: Output, message: str, code: int) -> int:
     action = getattr(args, "action", None)
-    name = f"{args.command} {action}" if args.command in ("journal", "connection") else args.command
+    name = f"{args.command} {action}" if action else args.command
     out.note(f"ctrader-admin {name}: {message}")
     out.document({"error": message, "exit_code": code})
     return code

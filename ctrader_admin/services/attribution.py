@@ -100,36 +100,53 @@ def _invite_row(row: InvitedUser, read_at: str) -> Attribution:
 # --- the accounts' IB labels -------------------------------------------------------------------
 
 
-async def read_ib_labels(session: Session, ledger: AttributionLedger, logins: Iterable[int]) -> int:
+@dataclass(frozen=True)
+class LabelRead:
+    labels: int  # accounts' non-empty IB labels stored
+    read: int  # accounts read
+    skipped: list[tuple[int, str]]  # accounts that could not be read, and why
+
+
+async def read_ib_labels(
+    session: Session, ledger: AttributionLedger, logins: Iterable[int]
+) -> LabelRead:
     """Read the IB labels (introducingBroker1/2) of these accounts into the ledger; the owner
-    comes from the local directory. Returns the number of labels stored."""
-    profile_id = session.profile.id
+    comes from the local directory. An account this manager may not see, or that is gone, is
+    skipped and said."""
     read_at = utc_iso()
     rows: list[Attribution] = []
+    skipped: list[tuple[int, str]] = []
+    read = 0
     for login in sorted(set(logins)):
-        trader = await session.guard(session.client.get_trader(login))
+        try:
+            trader = await session.guard(session.client.get_trader(login))
+        except (Forbidden, NotFound) as exc:
+            skipped.append((login, exc.message))
+            continue
+        read += 1
         details = trader.contact_details
-        owner = _owner_of(session, login)
-        for level, label in (
+        labels = (
             (1, details.introducing_broker1 if details else None),
             (2, details.introducing_broker2 if details else None),
-        ):
-            rows.append(
-                Attribution(
-                    source="ib_label",
-                    source_key=f"{login}/{level}",
-                    client_user_id=owner,
-                    client_login=login,
-                    partner_code=(label or "").strip() or None,
-                    partner_user_id=None,
-                    attributed_at=None,
-                    read_at=read_at,
-                    detail=f"introducingBroker{level}",
-                )
+        )
+        owner = _owner_of(session, login)
+        # An empty label is stored too: it replaces a label removed since the last read.
+        rows.extend(
+            Attribution(
+                source="ib_label",
+                source_key=f"{login}/{level}",
+                client_user_id=owner,
+                client_login=login,
+                partner_code=(label or "").strip() or None,
+                partner_user_id=None,
+                attributed_at=None,
+                read_at=read_at,
+                detail=f"introducingBroker{level}",
             )
-    # An empty label is stored too: it replaces a label removed since the last read.
-    await asyncio.to_thread(ledger.save_page, profile_id, rows)
-    return sum(1 for row in rows if row.partner_code)
+            for level, label in labels
+        )
+    await asyncio.to_thread(ledger.save_page, session.profile.id, rows)
+    return LabelRead(sum(1 for row in rows if row.partner_code), read, skipped)
 
 
 def _owner_of(session: Session, login: int) -> int | None:

@@ -13,6 +13,7 @@ from ctrader_admin.api import ApiClient
 from ctrader_admin.services.budget import WINDOW_SECONDS, WriteBudget
 from ctrader_admin.services.connection_check import ConnectionVerdict, check_connection
 from ctrader_admin.services.session import Session
+from ctrader_admin.store.attribution import AttributionLedger
 from ctrader_admin.store.checkpoints import CheckpointStore
 from ctrader_admin.store.directory import Directory
 from ctrader_admin.store.journal import Journal, JournalFilter
@@ -50,8 +51,16 @@ class Backoffice:
         self.login_hints = dict(login_hints or {})
         self._budgets: dict[str, WriteBudget] = {}
         self._checkpoints = checkpoints
+        self._ledger: AttributionLedger | None = None
         self.settings: Settings = profiles.load()
         self.session: Session | None = None
+
+    @property
+    def ledger(self) -> AttributionLedger:
+        """The attribution ledger and partner registry, in the journal's database."""
+        if self._ledger is None:
+            self._ledger = AttributionLedger(self.journal.database)
+        return self._ledger
 
     @property
     def checkpoints(self) -> CheckpointStore:

@@ -328,6 +328,15 @@ class Directory:
             "WHERE profile_id = ? AND login = ? ORDER BY environment", (profile_id, login)
         )
 
+    def logins(self, profile_id: str) -> list[int]:
+        """Every trading account login known here for the profile."""
+        with self._db.read() as conn:
+            rows = conn.execute(
+                "SELECT DISTINCT login FROM directory_accounts WHERE profile_id = ? ORDER BY login",
+                (profile_id,),
+            ).fetchall()
+        return [int(row[0]) for row in rows]
+
     def accounts_for_user(self, profile_id: str, user_id: int) -> list[DirectoryAccount]:
         return self._accounts(
             "WHERE profile_id = ? AND user_id = ? ORDER BY login, environment",

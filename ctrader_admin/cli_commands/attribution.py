@@ -1,0 +1,198 @@
+"""``attribution pull|import|conflicts|export`` and ``partner show``: the attribution ledger
+from the command line (services/attribution.py)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from dataclasses import asdict
+from pathlib import Path
+
+from ctrader_admin.cli_commands.context import (
+    EXIT_OK,
+    EXIT_ROWS,
+    CliError,
+    open_session,
+    profile_id,
+    stores,
+)
+from ctrader_admin.cli_commands.output import Output
+from ctrader_admin.services import attribution
+from ctrader_admin.store.atomic import write_private_text
+
+
+async def attribution_command(args: argparse.Namespace, out: Output) -> int:
+    action = {
+        "pull": _pull,
+        "import": _import,
+        "conflicts": _conflicts,
+        "export": _export,
+    }[args.action]
+    return await action(args, out)
+
+
+async def _pull(args: argparse.Namespace, out: Output) -> int:
+    async with stores() as s:
+        session = await open_session(s.office, getattr(args, "profile", None))
+        ledger = s.office.ledger
+        result = await attribution.pull_invite(
+            session,
+            ledger,
+            page_size=args.page_size,
+            on_page=lambda n: out.note(f"… {n:,} Invite rows read"),
+        )
+        document: dict[str, object] = {
+            "invite_enabled": result.enabled,
+            "fetched": result.fetched,
+            "invite_rows": result.total,
+        }
+        if result.enabled:
+            out.line(f"cTrader Invite: {result.fetched:,} new rows ({result.total:,} in all).")
+        else:
+            out.line("cTrader Invite is not enabled for this broker: nothing to pull.")
+        if args.labels:
+            logins = session.directory.logins(session.profile.id)
+            labels = await attribution.read_ib_labels(session, ledger, logins)
+            document["ib_labels"] = asdict(labels)
+            out.line(
+                f"IB labels: {labels.labels:,} from {labels.read:,} accounts"
+                + (f"; {len(labels.skipped)} not readable" if labels.skipped else "")
+                + "."
+            )
+        if args.registry:
+            partners = attribution.known_partners(ledger, session.profile.id)
+            refresh = await attribution.refresh_registry(session, ledger, partners)
+            document["registry"] = asdict(refresh)
+            out.line(
+                f"Partner codes in cTrader: {refresh.codes:,} on {refresh.read:,} partners"
+                + (
+                    f"; {len(refresh.skipped)} not readable by this manager"
+                    if refresh.skipped
+                    else ""
+                )
+                + "."
+            )
+    out.document(document)
+    return EXIT_OK
+
+
+async def _import(args: argparse.Namespace, out: Output) -> int:
+    path = Path(args.csv)
+    try:
+        text = await asyncio.to_thread(path.read_text, encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CliError(f"Cannot read {path}: {getattr(exc, 'strerror', None) or exc}.") from None
+    preview = attribution.preview_crm(text)
+    for number, problem in preview.problems:
+        out.note(f"line {number}: {problem}")
+    summary = (
+        f"{len(preview.attributions):,} client attributions and {len(preview.codes):,} partner "
+        f"codes in {preview.lines:,} lines; {len(preview.problems):,} lines with problems"
+    )
+    stored = 0
+    if not args.dry_run:
+        async with stores() as s:
+            pid = profile_id(s.office, getattr(args, "profile", None))
+            stored = attribution.import_crm(s.office.ledger, pid, preview)
+        summary += "; imported (the previous CRM export is replaced)."
+    else:
+        summary += "; nothing imported (--dry-run)."
+    out.line(summary)
+    out.document(
+        {
+            "attributions": len(preview.attributions),
+            "codes": len(preview.codes),
+            "problems": [{"line": n, "problem": p} for n, p in preview.problems],
+            "imported": stored,
+        }
+    )
+    return EXIT_ROWS if preview.problems else EXIT_OK
+
+
+async def _conflicts(args: argparse.Namespace, out: Output) -> int:
+    async with stores() as s:
+        pid = profile_id(s.office, getattr(args, "profile", None))
+        period = s.office.profiles.get(pid).attribution_period_days
+        found = attribution.conflicts(s.office.ledger, pid, period_days=period)
+    if args.kind:
+        found = [c for c in found if c.kind == args.kind]
+    for conflict in found:
+        period_note = f" [{conflict.period} the {period}-day period]" if conflict.period else ""
+        out.line(f"{attribution.CONFLICT_NAMES[conflict.kind]}: {conflict.detail}{period_note}")
+    if not found:
+        out.line("No conflicts in the ledger.")
+    out.document({"conflicts": [asdict(c) for c in found]})
+    return EXIT_OK
+
+
+async def _export(args: argparse.Namespace, out: Output) -> int:
+    async with stores() as s:
+        pid = profile_id(s.office, getattr(args, "profile", None))
+        ledger = s.office.ledger
+        if args.client is not None:
+            period = s.office.profiles.get(pid).attribution_period_days
+            rows = attribution.client_attribution(ledger, pid, args.client, period_days=period).rows
+        else:
+            user_id, code = _partner_ref(args.partner)
+            case = attribution.partner_case(
+                ledger, pid, user_id=user_id, code=code, limit=1_000_000
+            )
+            rows = case.referrals
+    target = Path(args.output)
+    try:
+        write_private_text(target, attribution.export_rows_csv(rows))
+    except OSError as exc:
+        raise CliError(f"Cannot write {target}: {exc.strerror or exc}.") from None
+    out.line(f"{len(rows):,} ledger rows written to {target}")
+    out.document({"file": str(target), "rows": len(rows)})
+    return EXIT_OK
+
+
+async def partner_show_command(args: argparse.Namespace, out: Output) -> int:
+    user_id, code = _partner_ref(args.partner)
+    async with stores() as s:
+        pid = profile_id(s.office, getattr(args, "profile", None))
+        case = attribution.partner_case(
+            s.office.ledger, pid, user_id=user_id, code=code, source=args.source, limit=args.limit
+        )
+    if case.partner_user_id is None and not case.referrals:
+        out.line(f"No partner {args.partner!r} is known here: pull and import first.")
+    else:
+        who = f"user {case.partner_user_id}" if case.partner_user_id else f"code {code}"
+        out.line(f"Partner {who}")
+        for registered in case.codes:
+            where = (
+                "user level"
+                if registered.level == "user"
+                else f"account link {registered.ctid_trader_account_id}"
+            )
+            source = "cTrader" if registered.source == "ctrader" else "CRM"
+            out.line(f"  code {registered.code} at {where} ({source}, read {registered.read_at})")
+        counts = ", ".join(f"{attribution.SOURCE_NAMES[k]} {v:,}" for k, v in case.counts.items())
+        out.line(f"  referrals: {counts}")
+        for row in case.referrals:
+            out.line(
+                f"  client {row.client_user_id or '?'}"
+                + (f" (login {row.client_login})" if row.client_login else "")
+                + f" — {attribution.SOURCE_NAMES[row.source]}"
+                + (f", since {row.attributed_at}" if row.attributed_at else "")
+            )
+    out.document(
+        {
+            "partner_user_id": case.partner_user_id,
+            "codes": [asdict(c) for c in case.codes],
+            "counts": case.counts,
+            "referrals": [asdict(r) for r in case.referrals],
+        }
+    )
+    return EXIT_OK
+
+
+def _partner_ref(text: str) -> tuple[int | None, str | None]:
+    """A partner named by cTID userId (digits) or by code (anything else)."""
+    text = text.strip()
+    if text.isascii() and text.isdigit() and len(text) <= 18:
+        return int(text), None
+    if not text:
+        raise CliError("Name the partner by userId or by partner code.")
+    return None, text
