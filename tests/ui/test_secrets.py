@@ -17,7 +17,7 @@ from pytestqt.qtbot import QtBot
 from ui_helpers import run_async
 
 from ctrader_admin.api import NotFound, Unauthorized
-from ctrader_admin.app import configure_logging
+from ctrader_admin.logs import configure_logging
 from ctrader_admin.sandbox import TRAINING_MANAGERS
 from ctrader_admin.services import partners
 from ctrader_admin.services.partners import PartnerTarget
