@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QPushButton,
     QTabWidget,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -203,11 +204,14 @@ class MainWindow(QMainWindow):
         # What the window must tell before any tab does: profiles the settings file could not
         # give (set aside at start-up, or when the Profiles dialog reloads the file).
         self.notice = MessageBar()
-        notice_box = QWidget()
-        notice_layout = QVBoxLayout(notice_box)
+        self._notice_box = QWidget()  # the notice's margins, hidden with it
+        notice_layout = QVBoxLayout(self._notice_box)
         notice_layout.setContentsMargins(8, 6, 8, 0)
         notice_layout.addWidget(self.notice)
-        layout.addWidget(notice_box)
+        self._notice_box.hide()
+        for dismiss in self.notice.findChildren(QToolButton):
+            dismiss.clicked.connect(self._notice_box.hide)
+        layout.addWidget(self._notice_box)
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
         layout.addWidget(self.tabs, 1)
@@ -263,6 +267,7 @@ class MainWindow(QMainWindow):
         problems = self.backoffice.profiles.problems
         if problems:
             self.notice.show_message(Level.WARNING, "\n".join(problems))
+            self._notice_box.show()
 
     # --- menus and shortcuts -------------------------------------------------------------------
 

@@ -3,11 +3,20 @@ with the others and says, at start-up, which one was set aside, why and where it
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import subprocess
 import sys
 from pathlib import Path
+
+from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QToolButton
+from pytestqt.qtbot import QtBot
+from ui_helpers import run_async
+
+from ctrader_admin.store.paths import AppPaths
+from ctrader_admin.ui.main_window import MainWindow
 
 BROKEN = {
     "id": "acme-demo",
@@ -61,3 +70,45 @@ def test_the_app_starts_with_the_good_profiles_and_names_the_broken_one(tmp_path
     assert json.loads(kept.read_text("utf-8"))["profiles"] == [BROKEN]
     names = [p["name"] for p in json.loads((config / "settings.json").read_text())["profiles"]]
     assert names == ["Sandbox", "Acme live"]
+
+
+def test_the_notice_is_dismissed_whole_and_absent_when_all_is_well(
+    qtbot: QtBot, app_home: Path, event_loop: asyncio.AbstractEventLoop
+) -> None:
+    from ctrader_admin.wiring import SandboxHost, build_backoffice
+
+    paths = AppPaths.from_environment()
+    paths.ensure_config_dir()
+    paths.settings_file.write_text(json.dumps({"profiles": [GOOD, BROKEN]}), encoding="utf-8")
+    host = SandboxHost(paths)
+    window = MainWindow(None, QSettings(str(app_home / "w.ini"), QSettings.Format.IniFormat))
+    qtbot.addWidget(window)
+    window.show()
+    office = build_backoffice(paths, host)
+    again = None
+    try:
+        window.attach(office)
+        assert window.notice.isVisible()
+        assert "'Acme demo'" in window.notice.text()
+        margins = window.notice.parentWidget()
+        assert margins is not None
+        dismiss = window.notice.findChild(QToolButton)
+        assert dismiss is not None
+        dismiss.click()
+        assert not window.notice.isVisible()
+        assert not margins.isVisible()  # no empty strip left under the band
+
+        quiet = MainWindow(None, QSettings(str(app_home / "q.ini"), QSettings.Format.IniFormat))
+        qtbot.addWidget(quiet)
+        quiet.show()
+        again = build_backoffice(paths, host)
+        quiet.attach(again)  # the file was repaired: nothing to tell
+        assert not quiet.notice.isVisible()
+        margins = quiet.notice.parentWidget()
+        assert margins is not None
+        assert not margins.isVisible()
+    finally:
+        for opened in (office, again):
+            if opened is not None:
+                run_async(qtbot, opened.close())
+        host.close()
