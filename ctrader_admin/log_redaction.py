@@ -41,10 +41,8 @@ def install_log_redaction() -> None:
         if record.exc_info and record.exc_info[0] is not None:
             # Formatters print exc_text when set: the traceback is redacted once, here, and the
             # raw exception is dropped so that no handler can format it unredacted.
-            chain = _chain(record.exc_info[1])
-            record.exc_text = redact(
-                _FORMATTER.formatException(record.exc_info),
-                keep=_app_texts(chain) + _source_lines(chain),
+            record.exc_text = redact_traceback(
+                _FORMATTER.formatException(record.exc_info), record.exc_info[1]
             )
             record.exc_info = None
         if record.stack_info:
@@ -53,6 +51,13 @@ def install_log_redaction() -> None:
 
     logging.setLogRecordFactory(factory)
     _installed = True
+
+
+def redact_traceback(text: str, error: BaseException | None) -> str:
+    """A formatted traceback of ``error``, redacted; the messages of the app's own errors in its
+    chain and the source lines it quotes keep their words."""
+    chain = _chain(error)
+    return redact(text, keep=_app_texts(chain) + _source_lines(chain))
 
 
 def _app_texts(values: Iterable[object]) -> list[str]:

@@ -73,3 +73,24 @@ def test_the_journal_keeps_the_refusal_in_words(
     # The reason is the operator's text, where a typed secret is masked (the last line of
     # defence): the registered word goes, the rest stays.
     assert entry.reason == "customer lost the ***"
+
+
+def test_a_crash_report_keeps_the_apps_words_and_masks_what_came_from_elsewhere() -> None:
+    from ctrader_admin.api import InvalidCredentials
+    from ctrader_admin.ui.crash import crash_report
+
+    token = "-".join(["tok", "c0ffee", "42"])
+    redaction.register_secret("password")  # the manager's password, a word
+    redaction.register_secret(token)
+    try:
+        try:
+            raise InvalidCredentials("The manager login or password is wrong.")
+        except InvalidCredentials as refused:
+            raise RuntimeError(f"a library said: password {token} rejected") from refused
+    except RuntimeError as crash:
+        report = crash_report(type(crash), crash, crash.__traceback__)
+
+    assert "InvalidCredentials: The manager login or password is wrong." in report
+    assert "RuntimeError: a library said: *** *** rejected" in report
+    assert 'raise InvalidCredentials("The manager login or password is wrong.")' in report
+    assert token not in report
