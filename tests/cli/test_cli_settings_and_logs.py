@@ -3,8 +3,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import pty
+import select
+import signal
+import sys
 
+import pytest
 from cli_env import MANAGER, PROFILE, Cli
 
 EMILY = 1000001  # sandbox seed: IB-1042 at user level
@@ -85,3 +92,43 @@ def test_failures_are_logged_too(cli: Cli) -> None:
     assert "WARNING ctrader_admin.cli_commands.runner: ctrader-admin referral get: " in _cli_log(
         cli
     )
+
+
+@pytest.mark.parametrize("password", ["password", "manager", "is wrong."])
+def test_a_wrong_password_typed_at_the_prompt_is_refused_in_the_apps_words(
+    cli: Cli, password: str
+) -> None:
+    """On a terminal, without a token, the command asks for the manager's password. A wrong one
+    that is an ordinary word leaves the app's sentence whole."""
+    env = cli.environ(CTRADER_ADMIN_TOKEN="")
+    argv = cli.command("referral", "get", "--user", str(EMILY))
+    pid, terminal = pty.fork()
+    if pid == 0:  # the child (of a process with threads: nothing but exec)
+        os.chdir(cli.home)
+        os.execve(sys.executable, argv, env)  # noqa: S606 - the CLI, as an operator starts it
+    seen = b""
+    try:
+        while b"Password of manager" not in seen:
+            seen += _read(terminal)
+        os.write(terminal, password.encode() + b"\n")
+        with contextlib.suppress(OSError):  # EIO once the child has closed the terminal
+            while chunk := _read(terminal):
+                seen += chunk
+    except BaseException:
+        os.kill(pid, signal.SIGKILL)
+        raise
+    finally:
+        _, status = os.waitpid(pid, 0)
+        os.close(terminal)
+    text = seen.decode("utf-8", "replace")
+
+    assert os.waitstatus_to_exitcode(status) == 2
+    assert "ctrader-admin referral: Log-in failed: The manager login or password is wrong." in text
+    assert "***" not in text
+
+
+def _read(terminal: int) -> bytes:
+    """What the terminal has; a command that says nothing for a minute is a failure, not a hang."""
+    ready, _, _ = select.select([terminal], [], [], 60)
+    assert ready, "the command printed nothing for 60 s"
+    return os.read(terminal, 1024)
