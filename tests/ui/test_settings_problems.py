@@ -52,6 +52,7 @@ def test_the_app_starts_with_the_good_profiles_and_names_the_broken_one(tmp_path
         "QT_QPA_PLATFORM": "offscreen",
         "CTRADER_ADMIN_HOME": str(tmp_path),
         "PYTHON_KEYRING_BACKEND": "keyring.backends.null.Keyring",
+        "CTRADER_ADMIN_LOG_LEVEL": "debug",
     }
     done = subprocess.run(
         [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120
@@ -70,6 +71,10 @@ def test_the_app_starts_with_the_good_profiles_and_names_the_broken_one(tmp_path
     assert json.loads(kept.read_text("utf-8"))["profiles"] == [BROKEN]
     names = [p["name"] for p in json.loads((config / "settings.json").read_text())["profiles"]]
     assert names == ["Sandbox", "Acme live"]
+    # The app's log, at the level the environment asked for, says it too.
+    log = (tmp_path / "logs" / "ctrader-admin.log").read_text("utf-8")
+    assert "WARNING ctrader_admin.store.profiles: Profile 'Acme demo' (entry 2) set aside" in log
+    assert " DEBUG " in log
 
 
 def test_the_notice_is_dismissed_whole_and_absent_when_all_is_well(
