@@ -91,10 +91,11 @@ def redact(text: str, keep: Iterable[str] = ()) -> str:
     if authored:
         return AppText(text)
     with _lock:
-        secrets = frozenset(_known_secrets)
-    values = _values_pattern(secrets)
-    if values is None:
+        secrets = list(_known_secrets)
+    present = frozenset(s for s in secrets if s in text)  # most texts hold none: no regex then
+    if not present:
         return text
+    values = _values_pattern(present)
     kept = [(m.start(), m.end()) for k in keep if k for m in re.finditer(re.escape(k), text)]
 
     def mask(found: re.Match[str]) -> str:
@@ -104,12 +105,10 @@ def redact(text: str, keep: Iterable[str] = ()) -> str:
     return values.sub(mask, text)
 
 
-@functools.lru_cache(maxsize=16)
-def _values_pattern(secrets: frozenset[str]) -> re.Pattern[str] | None:
-    """One pattern for every registered value, longest first (a secret that extends another is
-    masked whole), each bounded like a word where its own edge is a word character."""
-    if not secrets:
-        return None
+@functools.lru_cache(maxsize=64)
+def _values_pattern(secrets: frozenset[str]) -> re.Pattern[str]:
+    """One pattern for the registered values a text holds, longest first (a secret that extends
+    another is masked whole), each bounded like a word where its own edge is a word character."""
     alternatives = [
         ("" if not s[0].isalnum() and s[0] != "_" else r"(?<!\w)")
         + re.escape(s)
