@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 from types import TracebackType
 from typing import TYPE_CHECKING
 
-from ctrader_admin.log_redaction import install_log_redaction
+from ctrader_admin.logs import choose_level, configure_logging, hold_early_records
 from ctrader_admin.runtime import detach_running_loop, settle_start_up_heap
 from ctrader_admin.store.paths import AppPaths
 
@@ -33,50 +33,6 @@ if TYPE_CHECKING:
     WindowHook = Callable[[MainWindow], None]
 
 log = logging.getLogger(__name__)
-
-
-class _EarlyRecords(logging.Handler):
-    """Holds what is logged while the first window is built, before the log file is set up."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.records: list[logging.LogRecord] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.records.append(record)
-
-
-def hold_early_records() -> None:
-    """Keep log records (redacted, as every record) until ``configure_logging``: the log
-    file's module, logging.handlers, is ~10 ms of imports that the first window does without."""
-    install_log_redaction()
-    logging.getLogger().addHandler(_EarlyRecords())
-
-
-def configure_logging(paths: AppPaths, level: int = logging.INFO) -> None:
-    """A rotating log file; every record is redacted by the record factory first. Records held
-    since ``hold_early_records`` go to it first."""
-    import logging.handlers
-
-    install_log_redaction()
-    handler = logging.handlers.RotatingFileHandler(
-        paths.ensure_log_dir() / "ctrader-admin.log",
-        maxBytes=2_000_000,
-        backupCount=3,
-        encoding="utf-8",
-    )
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    root = logging.getLogger()
-    for early in [h for h in root.handlers if isinstance(h, _EarlyRecords)]:
-        root.removeHandler(early)
-        for record in early.records:
-            handler.handle(record)
-    root.addHandler(handler)
-    root.setLevel(level)
-    if level > logging.DEBUG:
-        # One INFO line per HTTP request from httpx is noise in an operator's log.
-        for noisy in ("httpx", "httpcore"):
-            logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
 def _import_on_worker(
@@ -127,7 +83,9 @@ class Started:
         self.backoffice: Backoffice | None = None
         self._imported: asyncio.Future[None] | None = None
 
-    def finish_start(self, *, qt_running: bool, profile: str | None) -> QEventLoop:
+    def finish_start(
+        self, *, qt_running: bool, profile: str | None, log_level: int = logging.INFO
+    ) -> QEventLoop:
         """What the first window did without, once it is on screen: the log file, the style
         sheet (the first window needs only the palette, and re-styling every widget of it
         cost ~6 ms), asyncio on Qt's event loop, and the back office's modules
@@ -138,7 +96,7 @@ class Started:
 
         import qasync
 
-        configure_logging(self.paths)
+        configure_logging(self.paths, log_level)
         if self.style_sheet is not None:
             from ctrader_admin.ui import theme
 
@@ -196,16 +154,21 @@ def start_window(paths: AppPaths, *, strict_branding: bool = False) -> Started:
 def run_gui(
     profile: str | None = None,
     *,
+    log_level: str | None = None,
     on_shown: WindowHook | None = None,
     on_ready: WindowHook | None = None,
 ) -> int:
     """The desktop app. ``on_shown`` runs at the first event-loop turn after the window is shown
     (it is interactive from then on), ``on_ready`` once the first profile is open; both exist for
-    benchmarks/startup.py, which measures this very start path."""
+    benchmarks/startup.py, which measures this very start path. ``log_level``: --log-level,
+    else CTRADER_ADMIN_LOG_LEVEL, else info."""
     from PySide6.QtCore import QTimer
 
     from ctrader_admin.ui.slots import report_failure
 
+    level, level_problem = choose_level(log_level)
+    if level_problem:
+        print(f"ctrader-admin: {level_problem}", file=sys.stderr, flush=True)
     started = start_window(AppPaths.from_environment())
     window = started.window
 
@@ -220,7 +183,9 @@ def run_gui(
         # The window is on screen and answering: now asyncio and, behind it, the back office.
         if on_shown is not None:
             on_shown(window)
-        loop = started.finish_start(qt_running=True, profile=profile)
+        loop = started.finish_start(qt_running=True, profile=profile, log_level=level)
+        if level_problem:
+            log.warning("%s", level_problem)
         # A failure opens the crash dialog; the window stays, with what went wrong.
         loop.create_task(open_first_profile()).add_done_callback(report_failure)
 

@@ -17,11 +17,19 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--profile", help="open the app on this connection profile (id or name)", default=None
     )
+    from ctrader_admin.logs import add_log_level_option
+
+    add_log_level_option(parser, default=None)
     parser.add_argument(
         "--smoke-test",
         action="store_true",
         help="self-check of an install or build: show the main window on the sandbox, look up "
         "a user, print one line and exit (0 = ok); works with QT_QPA_PLATFORM=offscreen",
+    )
+    parser.epilog = (
+        "Logs: the app writes ctrader-admin.log, the commands plan … account write "
+        "ctrader-admin-cli.log, both in the log folder ($CTRADER_ADMIN_HOME/logs when that is "
+        "set); each rotated at 2 MB, 3 old files kept; tokens and passwords are masked."
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     from ctrader_admin.sandbox import cli as sandbox_cli
@@ -64,4 +72,4 @@ def run(argv: list[str]) -> int:
         return cli_commands.main(args)
     from ctrader_admin.app import run_gui
 
-    return run_gui(profile=args.profile)
+    return run_gui(profile=args.profile, log_level=args.log_level)

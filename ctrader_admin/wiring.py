@@ -90,7 +90,7 @@ def import_first_profile_modules(paths: AppPaths, profile: str | None) -> None:
     """Import what opening the first profile (``profile``, else the last one used) will need
     beyond this module: the embedded sandbox when the app opens on it (the desktop app runs
     this on a worker thread, app.py)."""
-    first = profile or ProfileStore(paths).load().last_profile_id
+    first = profile or ProfileStore(paths).load(repair=False).last_profile_id
     if first in (None, SANDBOX_PROFILE_ID):
         import ctrader_admin.sandbox.app  # noqa: F401
 

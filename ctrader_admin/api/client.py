@@ -116,7 +116,9 @@ class ApiClient:
         try:
             base = httpx.URL(config.base_url)
         except httpx.InvalidURL as exc:
-            raise ConfigurationError(f"The server address is not a valid URL: {exc}") from None
+            raise ConfigurationError(
+                f"The server address is not a valid URL: {redact(str(exc))}"
+            ) from None
         if base.scheme not in ("https", "http") or not base.host:
             raise ConfigurationError("The server address must look like https://host:port.")
         verify = _tls_verify(config.ca_bundle)
@@ -584,7 +586,8 @@ def _tls_verify(ca_bundle: Path | None) -> ssl.SSLContext | bool:
         context.load_verify_locations(cafile=str(path))
     except (ssl.SSLError, OSError) as exc:
         raise ConfigurationError(
-            f"The CA bundle file {path} is not a readable PEM certificate bundle ({exc})."
+            f"The CA bundle file {path} is not a readable PEM certificate bundle "
+            f"({redact(str(exc))})."
         ) from None
     return context
 

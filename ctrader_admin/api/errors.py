@@ -1,7 +1,9 @@
 """The closed error taxonomy of the cTrader client.
 
 No httpx exception leaves ``api/``: every failure becomes one of the classes below, with a
-message an operator can read. Every text here has passed through ``redact`` already.
+message an operator can read. The message is the app's own sentence (``AppText``): what it
+quotes from outside (a backend's description, a library's exception text) is redacted where
+it is put in, and its words are never rewritten. ``detail`` is outside text, redacted.
 
     ApiError
     ├── ConfigurationError        the connection settings cannot work (missing CA bundle, bad URL)
@@ -30,7 +32,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from ctrader_admin.redaction import redact
+from ctrader_admin.redaction import AppText, redact
 
 # Documented codes (ctrader-api.md §7) and the sandbox's assumed names for the undocumented ones
 # (sandbox.md). Unknown codes are kept and their description shown verbatim.
@@ -82,7 +84,7 @@ class ApiError(Exception):
     """Base of every error the client raises. ``str(error)`` is the operator-facing message."""
 
     def __init__(self, message: str, *, detail: str | None = None) -> None:
-        self.message = redact(message)
+        self.message = redact(AppText(message))
         self.detail = redact(detail) if detail else None
         super().__init__(self.message)
 
@@ -243,7 +245,8 @@ def error_from_response(
     disagree: the backend answers 400 for a rate limit and for a missing account."""
     body = parse_error_body(content)
     code = body.code
-    description = body.description
+    # The backend's words go into the message: redacted here, where they enter it.
+    description = redact(body.description) if body.description else None
     known = CODE_MESSAGES.get(code) if code else None
     explanation = known or description or f"The backend answered HTTP {status}."
     if code and not known and description:

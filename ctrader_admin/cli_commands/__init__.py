@@ -41,6 +41,9 @@ def add_parsers(commands: _Sub[argparse.ArgumentParser]) -> None:
         help="connection profile id or name (default: the last used, else the sandbox)",
     )
     common.add_argument("--json", action="store_true", help="print the result as one JSON document")
+    from ctrader_admin.logs import add_log_level_option
+
+    add_log_level_option(common, default=argparse.SUPPRESS)
     writes = argparse.ArgumentParser(add_help=False)
     writes.add_argument("--reason", help="why (kept in the journal for every write)")
     writes.add_argument("--ticket", help="support ticket or CRM reference")

@@ -51,6 +51,8 @@ async def stores() -> AsyncIterator[Stores]:
     paths = AppPaths.from_environment()
     host = SandboxHost(paths)
     office = build_backoffice(paths, host)
+    for problem in office.profiles.problems:  # the command still runs, with the other profiles
+        print(f"ctrader-admin: {problem}", file=sys.stderr, flush=True)
     database = Database.open(paths)
     try:
         yield Stores(paths, office, CheckpointStore(database), database)

@@ -4,18 +4,23 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import os
 import sys
 from collections.abc import Callable, Coroutine
 from typing import Any
 
+from ctrader_admin import __version__
 from ctrader_admin.api import ApiError, ConfigurationError, InvalidCredentials
 from ctrader_admin.cli_commands import attribution, bulk, connection, journal, single
 from ctrader_admin.cli_commands.context import EXIT_CANNOT_RUN, EXIT_OK, EXIT_ROWS, CliError
 from ctrader_admin.cli_commands.output import Output
+from ctrader_admin.logs import CLI_LOG_FILE, choose_level, configure_logging
 from ctrader_admin.services.errors import ServiceError
 from ctrader_admin.store.database import DatabaseError
+from ctrader_admin.store.paths import AppPaths
 
+log = logging.getLogger(__name__)
 Handler = Callable[[argparse.Namespace, Output], Coroutine[Any, Any, int]]
 
 _HANDLERS: dict[str, Handler] = {
@@ -36,6 +41,15 @@ _HANDLERS: dict[str, Handler] = {
 def run_command(args: argparse.Namespace) -> int:
     out = Output(as_json=bool(getattr(args, "json", False)))
     handler = _handler(args)
+    level, level_problem = choose_level(getattr(args, "log_level", None))
+    try:
+        configure_logging(AppPaths.from_environment(), level, CLI_LOG_FILE)
+    except OSError as exc:  # the command is worth running without its log file
+        out.note(f"ctrader-admin: cannot write the log file ({exc}); running without it.")
+    if level_problem:
+        out.note(f"ctrader-admin: {level_problem}")
+        log.warning("%s", level_problem)
+    log.info("ctrader-admin %s %s", __version__, _name(args))
     try:
         return asyncio.run(handler(args, out))
     except CliError as exc:
@@ -60,9 +74,14 @@ def _handler(args: argparse.Namespace) -> Handler:
     return _HANDLERS[args.command]
 
 
-def _fail(args: argparse.Namespace, out: Output, message: str, code: int) -> int:
+def _name(args: argparse.Namespace) -> str:
     action = getattr(args, "action", None)
-    name = f"{args.command} {action}" if action else args.command
+    return f"{args.command} {action}" if action else str(args.command)
+
+
+def _fail(args: argparse.Namespace, out: Output, message: str, code: int) -> int:
+    name = _name(args)
+    log.warning("ctrader-admin %s: %s (exit code %d)", name, message, code)
     out.note(f"ctrader-admin {name}: {message}")
     out.document({"error": message, "exit_code": code})
     return code

@@ -13,6 +13,7 @@ from ctrader_admin.api import (
     OutcomeUnknown,
     Trader,
 )
+from ctrader_admin.redaction import register_secret
 from ctrader_admin.services.errors import InvalidInput
 from ctrader_admin.services.session import Session, WriteIntent
 from ctrader_admin.services.validation import build, problems_of
@@ -51,6 +52,9 @@ async def link_account(
     ticket: str = "",
 ) -> LinkedAccount:
     """Link a trading account to a cTID user. The password is hashed here and never kept."""
+    # Registered before anything else: typed into the wrong field (the reason, say), it is
+    # masked in the journal and the logs like the manager's password.
+    register_secret(password.get_secret_value())
     if not password.get_secret_value():
         raise InvalidInput({"Account password": "is required"})
     try:

@@ -11,6 +11,7 @@ import ipaddress
 import json
 import logging
 import re
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal, Self
@@ -310,6 +311,17 @@ def suggest_id(name: str, taken: set[str]) -> str:
     return candidate
 
 
+def conflict_with(profile: Profile, others: list[Profile]) -> str | None:
+    """Why ``profile`` cannot sit beside ``others`` in one settings file, or None."""
+    if any(p.id == profile.id for p in others):
+        return f"Two profiles have the id {profile.id!r}."
+    if any(p.name.casefold() == profile.name.casefold() for p in others):
+        return f"Two profiles are named {profile.name!r}."
+    if profile.id == SANDBOX_PROFILE_ID and profile.kind != "sandbox":
+        return f"The profile id {SANDBOX_PROFILE_ID!r} is reserved for the sandbox."
+    return None
+
+
 class Settings(BaseModel):
     """Everything in settings.json. The built-in sandbox profile is always present."""
 
@@ -320,24 +332,16 @@ class Settings(BaseModel):
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
-        ids: set[str] = set()
-        names: set[str] = set()
-        for profile in self.profiles:
-            if profile.id in ids:
-                raise ValueError(f"Two profiles have the id {profile.id!r}.")
-            if profile.name.casefold() in names:
-                raise ValueError(f"Two profiles are named {profile.name!r}.")
-            ids.add(profile.id)
-            names.add(profile.name.casefold())
-        sandbox = next((p for p in self.profiles if p.id == SANDBOX_PROFILE_ID), None)
-        if sandbox is None:
+        for index, profile in enumerate(self.profiles):
+            problem = conflict_with(profile, self.profiles[:index])
+            if problem is not None:
+                raise ValueError(problem)
+        if self.get(SANDBOX_PROFILE_ID) is None:
             builtin = builtin_sandbox_profile()
+            names = {p.name for p in self.profiles}
             builtin = builtin.model_copy(update={"name": unique_name(builtin.name, names)})
             self.profiles.insert(0, builtin)
-            ids.add(SANDBOX_PROFILE_ID)
-        elif sandbox.kind != "sandbox":
-            raise ValueError(f"The profile id {SANDBOX_PROFILE_ID!r} is reserved for the sandbox.")
-        if self.last_profile_id not in ids:
+        if self.get(self.last_profile_id or "") is None:
             self.last_profile_id = None
         return self
 
@@ -355,14 +359,74 @@ def validation_messages(error: ValidationError) -> dict[str, str]:
     return messages
 
 
+@dataclass(frozen=True)
+class BrokenProfile:
+    """One entry of the settings file that could not be loaded, and why (for the operator)."""
+
+    entry: int  # 1-based position in the file's "profiles" list
+    label: str  # its name or id as written, else "entry N"
+    problem: str
+    raw: object  # the entry exactly as it was in the file, kept for the operator to recover
+
+
+def _label(raw: object, entry: int) -> str:
+    if isinstance(raw, dict):
+        for key in ("name", "id"):
+            value = raw.get(key)
+            if isinstance(value, str) and value.strip():
+                return f"{value.strip()!r}"
+    return f"entry {entry}"
+
+
+def _problem(error: ValidationError) -> str:
+    """The first problem of each field, as sentences naming the field as written in the file."""
+    messages = validation_messages(error)
+    missing = [field for field, message in messages.items() if message == "Field required"]
+    sentences = [
+        f"{message.rstrip('.')} ({field})." if field else f"{message.rstrip('.')}."
+        for field, message in messages.items()
+        if field not in missing
+    ]
+    if missing:
+        sentences.append(f"Missing: {', '.join(missing)}.")
+    return " ".join(sentences)
+
+
+def _read_profiles(data: object) -> tuple[Settings, list[BrokenProfile]]:
+    """The file's valid profiles as Settings, and the entries that are not: one bad profile must
+    not cost the operator the others. ValueError when the file's shape itself is wrong."""
+    if not isinstance(data, dict):
+        raise ValueError("the settings file is not a JSON object")
+    entries = data.get("profiles", [])
+    if not isinstance(entries, list):
+        raise ValueError("'profiles' is not a list")
+    good: list[Profile] = []
+    broken: list[BrokenProfile] = []
+    for entry, raw in enumerate(entries, start=1):
+        try:
+            profile = Profile.model_validate(raw)
+        except ValidationError as exc:
+            broken.append(BrokenProfile(entry, _label(raw, entry), _problem(exc), raw))
+            continue
+        problem = conflict_with(profile, good)
+        if problem is not None:
+            broken.append(BrokenProfile(entry, _label(raw, entry), problem, raw))
+            continue
+        good.append(profile)
+    last = data.get("last_profile_id")
+    return Settings(profiles=good, last_profile_id=last if isinstance(last, str) else None), broken
+
+
 class ProfileStore:
     """Reads and writes settings.json; every change is validated, then saved at once."""
 
     def __init__(self, paths: AppPaths) -> None:
         self._paths = paths
         self._settings: Settings | None = None
-        # Where the last load() moved a corrupt file, so the UI can tell the operator.
+        # Where the last load() put what it could not use (the whole file, or its broken
+        # profiles), and what it could not use, in sentences for the operator.
         self.recovered_file: Path | None = None
+        self.problems: list[str] = []
 
     @property
     def settings(self) -> Settings:
@@ -374,46 +438,80 @@ class ProfileStore:
     def profiles(self) -> list[Profile]:
         return list(self.settings.profiles)
 
-    def load(self) -> Settings:
-        """Read the file. Missing → defaults; unreadable or invalid → moved aside, defaults.
+    def load(self, *, repair: bool = True) -> Settings:
+        """Read the file. Missing → defaults. Unreadable or not settings at all → moved aside,
+        defaults. A profile that is invalid → set aside alone into a ``settings.broken-….json``
+        beside the file, the others load. ``problems`` says what happened, in words.
 
+        ``repair=False`` only reads (nothing is moved or rewritten, ``problems`` stays empty):
+        for a peek that must leave the reporting to the load that follows.
         Never raises for a bad file: the app must always start.
         """
         self.recovered_file = None
+        self.problems = []
         path = self._paths.settings_file
         try:
-            raw = path.read_text(encoding="utf-8")
+            data = json.loads(path.read_text(encoding="utf-8"))
+            settings, broken = _read_profiles(data)
         except FileNotFoundError:
             self._settings = Settings()
             return self._settings
-        except (OSError, UnicodeDecodeError) as exc:
-            log.warning("Cannot read %s (%s); using defaults", path, type(exc).__name__)
-            self._move_aside(path)
+        except (OSError, ValueError) as exc:  # UnicodeDecodeError and JSONDecodeError included
+            log.warning("Settings file %s is unusable (%s); using defaults", path, exc)
             self._settings = Settings()
+            if repair:
+                self._move_aside(path)
             return self._settings
-        try:
-            self._settings = Settings.model_validate(json.loads(raw))
-        except (ValueError, TypeError) as exc:  # JSONDecodeError and ValidationError included
-            log.warning(
-                "Settings file %s is invalid (%s); using defaults", path, type(exc).__name__
-            )
-            self._move_aside(path)
-            self._settings = Settings()
-        return self._settings
+        self._settings = settings
+        if broken and repair:
+            self._set_aside(path, settings, broken)
+        return settings
 
     def _move_aside(self, path: Path) -> None:
-        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-        target = path.with_name(f"{path.name}.corrupt-{stamp}")
-        n = 1
-        while target.exists():
-            n += 1
-            target = path.with_name(f"{path.name}.corrupt-{stamp}-{n}")
+        target = _free_name(path.with_name(f"{path.name}.corrupt-{_stamp()}"))
         try:
             path.replace(target)
         except OSError:
             log.warning("Could not move the bad settings file %s aside", path)
+            self.problems.append(
+                f"The settings file {path} cannot be read; the app runs on the built-in "
+                "sandbox profile until it is fixed or removed."
+            )
             return
         self.recovered_file = target
+        self.problems.append(
+            f"The settings file could not be read, so every profile was set aside in {target}; "
+            "the app runs on the built-in sandbox profile."
+        )
+
+    def _set_aside(self, path: Path, settings: Settings, broken: list[BrokenProfile]) -> None:
+        """Write the broken entries, as they were, to a file of their own, then the file without
+        them: they are told once, kept for the operator, and the next save cannot drop them."""
+        target = _free_name(path.with_name(f"{path.stem}.broken-{_stamp()}.json"))
+        kept = {
+            "note": "Profiles that ctrader-admin could not load. Fix them, then add them back "
+            "(Profiles… → Add, or into the 'profiles' list of settings.json).",
+            "problems": [f"{b.label} (entry {b.entry}): {b.problem}" for b in broken],
+            "profiles": [b.raw for b in broken],
+        }
+        where = f"It is kept in {target}"
+        try:
+            write_private_text(target, json.dumps(kept, indent=2, ensure_ascii=False) + "\n")
+        except OSError as exc:
+            log.warning("Could not write %s (%s); settings.json is left as it is", target, exc)
+            where = "It is ignored for now; settings.json is left as it is"
+        else:
+            self.recovered_file = target
+            try:
+                self.save(settings)
+            except OSError as exc:  # the broken entries are safe in target either way
+                log.warning("Could not rewrite %s without the broken profiles (%s)", path, exc)
+        for b in broken:
+            log.warning("Profile %s (entry %d) set aside: %s", b.label, b.entry, b.problem)
+            self.problems.append(
+                f"The profile {b.label} could not be loaded: {b.problem} {where}; "
+                "the other profiles are loaded."
+            )
 
     def save(self, settings: Settings) -> None:
         """Validate again (it may have been mutated) and write atomically, owner-only."""
@@ -481,3 +579,17 @@ class ProfileStore:
 
     def _replace(self, current: Settings, profiles: list[Profile]) -> None:
         self.save(Settings(profiles=profiles, last_profile_id=current.last_profile_id))
+
+
+def _stamp() -> str:
+    return datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+
+
+def _free_name(target: Path) -> Path:
+    """``target``, or the same name with -2, -3… before the suffix, whichever does not exist."""
+    candidate, n = target, 1
+    while candidate.exists():
+        n += 1
+        suffix = ".json" if target.name.endswith(".json") else ""
+        candidate = target.with_name(f"{target.name.removesuffix(suffix)}-{n}{suffix}")
+    return candidate

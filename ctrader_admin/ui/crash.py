@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from ctrader_admin import __version__
+from ctrader_admin.log_redaction import redact_traceback
 from ctrader_admin.redaction import redact
 
 log = logging.getLogger(__name__)
@@ -36,7 +37,7 @@ def crash_report(
         f"ctrader-admin {__version__} on {platform.system()} {platform.release()}, "
         f"Python {platform.python_version()}\n\n"
     )
-    return redact(header + details)
+    return redact(header) + redact_traceback(details, exc)
 
 
 class CrashDialog(QDialog):

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QPushButton,
     QTabWidget,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -30,6 +31,7 @@ from PySide6.QtWidgets import (
 from ctrader_admin import APP_NAME, __version__
 from ctrader_admin.ui import table_state, theme
 from ctrader_admin.ui.context import UiContext
+from ctrader_admin.ui.notify import Level, MessageBar
 from ctrader_admin.ui.slots import async_slot
 from ctrader_admin.ui.tab import Tab
 from ctrader_admin.ui.widgets import ElidedLabel
@@ -199,6 +201,17 @@ class MainWindow(QMainWindow):
         layout.setSpacing(0)
         self.band = ProfileBand()
         layout.addWidget(self.band)
+        # What the window must tell before any tab does: profiles the settings file could not
+        # give (set aside at start-up, or when the Profiles dialog reloads the file).
+        self.notice = MessageBar()
+        self._notice_box = QWidget()  # the notice's margins, hidden with it
+        notice_layout = QVBoxLayout(self._notice_box)
+        notice_layout.setContentsMargins(8, 6, 8, 0)
+        notice_layout.addWidget(self.notice)
+        self._notice_box.hide()
+        for dismiss in self.notice.findChildren(QToolButton):
+            dismiss.clicked.connect(self._notice_box.hide)
+        layout.addWidget(self._notice_box)
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
         layout.addWidget(self.tabs, 1)
@@ -248,6 +261,13 @@ class MainWindow(QMainWindow):
             control.setEnabled(True)
         self._build_current_tab()
         self.refresh_band()
+        self._tell_settings_problems()
+
+    def _tell_settings_problems(self) -> None:
+        problems = self.backoffice.profiles.problems
+        if problems:
+            self.notice.show_message(Level.WARNING, "\n".join(problems))
+            self._notice_box.show()
 
     # --- menus and shortcuts -------------------------------------------------------------------
 
@@ -410,6 +430,7 @@ class MainWindow(QMainWindow):
         finally:
             dialog.deleteLater()
         self.backoffice.settings = self.backoffice.profiles.load()
+        self._tell_settings_problems()
         session = self.backoffice.session
         current = session.profile.id if session else "sandbox"
         ids = [p.id for p in self.backoffice.settings.profiles]

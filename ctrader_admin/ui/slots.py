@@ -13,7 +13,7 @@ import sys
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar, cast
 
-from PySide6.QtCore import Slot
+from PySide6.QtCore import QObject, Slot
 
 if TYPE_CHECKING:
     import asyncio
@@ -47,11 +47,34 @@ def async_slot(*types: type) -> Callable[[Handler[S, P]], Callable[Concatenate[S
                     args = args[:-1]
             task = asyncio.ensure_future(call(*args))
             task.add_done_callback(report_failure)
+            pending = getattr(args[0], _PENDING, None) if args else None
+            if isinstance(pending, set):  # the owner cancels it when destroyed
+                pending.add(task)
+                task.add_done_callback(pending.discard)
             return task
 
         return cast(Callable[Concatenate[S, P], Any], wrapper)
 
     return decorate
+
+
+_PENDING = "_async_slot_tasks"
+
+
+def cancel_on_destroy(owner: QObject) -> None:
+    """The ``async_slot`` tasks of ``owner`` still under way when it is destroyed are cancelled
+    with it: a task awaiting a worker thread (a reload) would otherwise resume after the widget
+    is gone and touch its deleted children. The cancellation reaches the task at its ``await``;
+    the thread's result is dropped."""
+    pending: set[asyncio.Future[None]] = set()
+    setattr(owner, _PENDING, pending)
+    # Bound to the set, not to the owner: the owner is no longer there when this runs.
+    owner.destroyed.connect(functools.partial(_cancel_all, pending))
+
+
+def _cancel_all(pending: set[asyncio.Future[None]], *_destroyed: object) -> None:
+    for task in list(pending):
+        task.cancel()
 
 
 def report_failure(task: asyncio.Future[None]) -> None:

@@ -13,6 +13,7 @@ from ctrader_admin.services.errors import InvalidInput
 from ctrader_admin.ui.context import UiContext
 from ctrader_admin.ui.notify import MessageBar
 from ctrader_admin.ui.runner import BusyPanel
+from ctrader_admin.ui.slots import cancel_on_destroy
 from ctrader_admin.ui.widgets import heading, hint, mark_invalid
 
 
@@ -24,6 +25,7 @@ class Tab(QWidget):
 
     def __init__(self, ctx: UiContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        cancel_on_destroy(self)  # a reload still reading must not outlive the tab
         self.ctx = ctx
         self._working = False  # one action at a time (``working``)
         self.outer = QVBoxLayout(self)

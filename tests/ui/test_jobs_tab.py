@@ -368,3 +368,45 @@ def test_row_states_are_laid_out_for_the_model_in_one_piece(qtbot: QtBot) -> Non
     model.replace_states([], [])  # no plan, no rows
     with pytest.raises(ValueError, match="one state"):
         model.replace_states(states, errors)
+
+
+def test_a_reload_still_reading_when_the_tab_is_destroyed_ends_quietly(
+    qtbot: QtBot, ctx: UiContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The list of jobs is read on a worker thread; the tab may be gone (window closed, test
+    torn down) by the time the read returns. The tab's pending work is cancelled with it, so
+    nothing touches its deleted tables."""
+    import asyncio
+    import threading
+
+    from PySide6.QtCore import QCoreApplication, QEvent
+    from shiboken6 import isValid
+
+    from ctrader_admin.ui import jobs_tab
+
+    reading, release = threading.Event(), threading.Event()
+    read_jobs = jobs_tab._job_summaries
+
+    def held_read(*args: object) -> object:
+        reading.set()
+        assert release.wait(20)
+        return read_jobs(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(jobs_tab, "_job_summaries", held_read)
+    before = asyncio.all_tasks()
+    tab = JobsTab(ctx)
+    tab.show()  # the first show reads the list of jobs
+    qtbot.waitUntil(reading.is_set)
+    (reload,) = asyncio.all_tasks() - before
+    table = tab.jobs_table
+
+    with qtbot.captureExceptions() as exceptions:
+        tab.deleteLater()
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+        assert not isValid(table)
+        release.set()
+        qtbot.waitUntil(reload.done)
+        qtbot.wait(10)  # the task's done-callbacks
+
+    assert reload.cancelled()
+    assert exceptions == []

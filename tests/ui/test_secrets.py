@@ -1,6 +1,7 @@
-"""Secrets never reach a file: a scripted session with DEBUG logging everywhere, a rejected token,
-a crash dialog and a journal export, then every file the app wrote is scanned for the token, the
-password and the password's MD5."""
+"""Secrets never reach a file: a scripted session with DEBUG logging everywhere, an account link
+(its password also typed into the reason, the wrong field), a rejected token, a crash dialog and
+a journal export, then every file the app wrote is scanned for the token, the manager's and the
+trading account's passwords and their MD5s."""
 
 from __future__ import annotations
 
@@ -11,15 +12,16 @@ import sys
 from pathlib import Path
 
 import pytest
+from pydantic import SecretStr
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 from ui_helpers import run_async
 
 from ctrader_admin.api import NotFound, Unauthorized
-from ctrader_admin.app import configure_logging
-from ctrader_admin.sandbox import TRAINING_MANAGERS
-from ctrader_admin.services import partners
+from ctrader_admin.logs import configure_logging
+from ctrader_admin.sandbox import TRAINING_MANAGERS, trading_password
+from ctrader_admin.services import accounts, partners
 from ctrader_admin.services.partners import PartnerTarget
 from ctrader_admin.store.paths import AppPaths
 from ctrader_admin.ui.crash import CrashDialog, install_excepthook
@@ -79,6 +81,26 @@ def test_no_file_the_app_writes_contains_a_secret(
         qtbot,
         partners.set_partner(session, target, "IB-SECRET-TEST", reason="test", ticket="T-1"),
     )
+    # An account link, whose password the operator also typed into the reason (the wrong field).
+    login = host.sandbox.logins(broker_name="sandbox_main", environment="demo", linked=False)[0]
+    account_password = trading_password(login)
+    linked = run_async(
+        qtbot,
+        accounts.link_account(
+            session,
+            login=login,
+            password=SecretStr(account_password),
+            user_id=link["user_id"],
+            broker_name="sandbox_main",
+            environment="demo",
+            reason=f"customer read out {account_password} on the phone",
+            ticket="T-2",
+        ),
+    )
+    assert linked.ctid_trader_account_id is not None
+    (entry,) = backoffice.journal.page(None, 0, 1)
+    assert entry.action == "link_account"
+    assert entry.reason == "customer read out *** on the phone"
     # A write refused by rights, and a token the backend stopped accepting.
     unknown_link = PartnerTarget.account(9_999_999)
     with pytest.raises(NotFound):
@@ -89,7 +111,7 @@ def test_no_file_the_app_writes_contains_a_secret(
     # A crash whose message carries the token (the excepthook logs and shows the report).
     install_excepthook()
     try:
-        raise RuntimeError(f"boom with token={token} and {MANAGER.password}")
+        raise RuntimeError(f"boom with token={token} and {MANAGER.password} {account_password}")
     except RuntimeError:
         sys.excepthook(*sys.exc_info())  # type: ignore[arg-type]
     (crash,) = [
@@ -97,6 +119,7 @@ def test_no_file_the_app_writes_contains_a_secret(
     ]
     assert token not in crash.report
     assert MANAGER.password not in crash.report
+    assert account_password not in crash.report
     assert "boom with token=***" in crash.report
     crash.close()
     # Journal export.
@@ -112,6 +135,8 @@ def test_no_file_the_app_writes_contains_a_secret(
         "token": token.encode(),
         "password": MANAGER.password.encode(),
         "password md5": hashlib.md5(MANAGER.password.encode()).hexdigest().encode(),
+        "account password": account_password.encode(),
+        "account password md5": hashlib.md5(account_password.encode()).hexdigest().encode(),
     }
     written = [p for p in app_home.rglob("*") if p.is_file()]
     assert any(p.suffix == ".log" for p in written)

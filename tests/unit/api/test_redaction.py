@@ -16,6 +16,7 @@ import httpx
 import pytest
 import respx
 
+from ctrader_admin import redaction
 from ctrader_admin.api import (
     ApiConnectionError,
     ApiError,
@@ -30,10 +31,10 @@ from ctrader_admin.api import (
     Unauthorized,
     UsersQuery,
 )
-from ctrader_admin.api.errors import BadRequest
+from ctrader_admin.api.errors import BadRequest, InvalidCredentials, error_from_response
 from ctrader_admin.api.models import ManagerCredentials
 from ctrader_admin.log_redaction import install_log_redaction
-from ctrader_admin.redaction import MASK, redact, register_secret
+from ctrader_admin.redaction import MASK, AppText, redact, register_secret
 
 
 def unique(prefix: str) -> str:
@@ -93,13 +94,16 @@ def test_redact_leaves_ordinary_text_alone(text: str) -> None:
     assert redact(text) == text
 
 
-def test_registered_secret_is_masked_wherever_it_appears() -> None:
+def test_registered_secret_is_masked_wherever_it_appears_as_a_whole_token() -> None:
     secret = unique("sek")
     register_secret(secret)
 
-    assert redact(f"x{secret}y") == f"x{MASK}y"
-    assert redact(f"{secret} and again {secret}") == f"{MASK} and again {MASK}"
+    assert redact(f"({secret})") == f"({MASK})"
+    assert redact(f"{secret} and again {secret}.") == f"{MASK} and again {MASK}."
     assert redact(json.dumps({"note": secret})) == json.dumps({"note": MASK})
+    assert redact(f"/x/{secret}?a={secret}&b") == f"/x/{MASK}?a={MASK}&b"
+    # Inside a longer word it is another word: a password "sandbox" leaves "sandbox_main".
+    assert redact(f"x{secret}y") == f"x{secret}y"
 
 
 def test_a_secret_that_extends_another_is_masked_whole() -> None:
@@ -304,3 +308,86 @@ def test_request_models_do_not_show_passwords() -> None:
     assert password not in str(credentials)
     assert password not in json.dumps(credentials.wire())
     assert credentials.wire()["hashedPassword"] == hashlib.md5(password.encode()).hexdigest()
+
+
+# --- the app's own words are never rewritten ----------------------------------------------------
+
+WRONG_LOGIN = "The manager login or password is wrong."
+# Passwords that are words of the app's sentences (or of the backend's codes).
+WORDY_PASSWORDS = ["password", "login", "the", "manager", "wrong", "is wrong.", "account"]
+
+
+@pytest.fixture
+def own_registry(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Word-like secrets registered by a test stay in that test (the registry is process-wide:
+    "password" registered for good would mask the word in every later test)."""
+    monkeypatch.setattr(redaction, "_known_secrets", set(redaction._known_secrets))
+
+
+@pytest.mark.usefixtures("own_registry")
+@pytest.mark.parametrize("password", WORDY_PASSWORDS)
+def test_a_wrong_password_that_is_a_word_leaves_the_message_readable(
+    router: respx.MockRouter,
+    make_client: Any,
+    caplog: pytest.LogCaptureFixture,
+    log_stream: io.StringIO,
+    password: str,
+) -> None:
+    install_log_redaction()
+    caplog.set_level(logging.DEBUG)
+    router.post("/v2/webserv/managers/token").respond(
+        401, json={"errorCode": "WRONG_PASSWORD", "description": "Wrong password"}
+    )
+    router.post("/cid/ctid/link").respond(400, json={"errorCode": "WRONG_PASSWORD"})
+    register_secret(password)  # what login() does, whatever its length
+
+    async def session() -> tuple[ApiError, ApiError]:
+        async with make_client(token="tok-" + uuid.uuid4().hex) as client:
+            with pytest.raises(InvalidCredentials) as login:
+                await client.login(1001, password)
+            with pytest.raises(BadRequest) as link:
+                await client.link_account(
+                    LinkAccountRequest.with_password(
+                        password="trader-" + uuid.uuid4().hex,
+                        trader_login=7,
+                        user_id=41,
+                        broker_name="wl",
+                        environment_name="demo",
+                    )
+                )
+            return login.value, link.value
+
+    login, link = asyncio.run(session())
+    log = logging.getLogger("ctrader_admin.ui")
+    log.warning("Log-in refused: %s", login)
+    log.warning("Log-in refused: %r", login)
+    try:
+        raise RuntimeError("the dialog failed") from login
+    except RuntimeError:
+        log.exception("while logging in")
+
+    assert login.message == WRONG_LOGIN
+    assert str(login) == WRONG_LOGIN
+    assert link.message == "The trading account password is wrong. (WRONG_PASSWORD)"
+    logged = log_stream.getvalue()
+    assert f"Log-in refused: {WRONG_LOGIN}" in logged
+    assert f"Log-in refused: InvalidCredentials({WRONG_LOGIN!r})" in logged
+    assert f"InvalidCredentials: {WRONG_LOGIN}" in logged  # in the traceback
+    assert MASK not in logged.replace("token=***", "")
+
+
+@pytest.mark.usefixtures("own_registry")
+def test_outside_text_is_still_masked_next_to_the_apps_words() -> None:
+    register_secret("password")
+    register_secret("hunter2-plus")
+    body = json.dumps({"errorCode": "X_UNKNOWN", "description": "got hunter2-plus as password"})
+
+    error = error_from_response(400, body.encode())
+
+    # The backend's words are outside text: masked where they enter the app's sentence.
+    assert error.message == f"got {MASK} as {MASK} (X_UNKNOWN)"
+    assert redact(AppText(WRONG_LOGIN)) == WRONG_LOGIN
+    assert isinstance(redact(AppText(WRONG_LOGIN)), AppText)
+    assert redact(AppText("see ?token=abc")) == f"see ?token={MASK}"  # positions still apply
+    quoted = f"{WRONG_LOGIN} — the user typed password again"
+    assert redact(quoted, keep=[WRONG_LOGIN]) == f"{WRONG_LOGIN} — the user typed {MASK} again"

@@ -209,7 +209,6 @@ def test_file_and_folder_are_private(paths: AppPaths) -> None:
     [
         "{not json",
         '{"profiles": "nope"}',
-        '{"profiles": [{"id": "x"}]}',
         "[]",
         b"\xff\xfe\x00garbage",
     ],
@@ -229,6 +228,108 @@ def test_corrupt_file_is_moved_aside_and_defaults_used(
     assert store.recovered_file.name.startswith("settings.json.corrupt-")
     assert store.recovered_file.read_bytes() == raw
     assert not paths.settings_file.exists()
+
+
+def _write_settings(paths: AppPaths, profiles: list[Any], last: str | None = None) -> None:
+    paths.ensure_config_dir()
+    data = {"profiles": profiles, "last_profile_id": last}
+    paths.settings_file.write_text(json.dumps(data), encoding="utf-8")
+
+
+def _good(**overrides: Any) -> dict[str, Any]:
+    return make_profile(**overrides).model_dump(mode="json")
+
+
+def test_one_broken_profile_is_set_aside_alone_and_the_others_load(paths: AppPaths) -> None:
+    broken = _good(id="acme-demo", name="Acme demo") | {"base_url": "https://acme:99999"}
+    _write_settings(paths, [_good(), broken, _good(id="beta", name="Beta")], last="beta")
+
+    store = ProfileStore(paths)
+    settings = store.load()
+
+    assert [p.id for p in settings.profiles] == [SANDBOX_PROFILE_ID, "acme-live", "beta"]
+    assert settings.last_profile_id == "beta"
+    (problem,) = store.problems
+    assert "'Acme demo'" in problem
+    assert "The port must be a number between 1 and 65535 (base_url)." in problem
+    assert "the other profiles are loaded" in problem
+    # Kept, as it was, where the operator can take it back.
+    kept_file = store.recovered_file
+    assert kept_file is not None
+    assert kept_file.parent == paths.config_dir
+    assert re.fullmatch(r"settings\.broken-\d{8}T\d{6}Z\.json", kept_file.name)
+    assert str(kept_file) in problem
+    kept = json.loads(kept_file.read_text("utf-8"))
+    assert kept["profiles"] == [broken]
+    assert stat.S_IMODE(kept_file.stat().st_mode) == 0o600
+    # The settings file no longer holds it: the next start is quiet and loses nothing else.
+    again = ProfileStore(paths)
+    assert [p.id for p in again.load().profiles] == [SANDBOX_PROFILE_ID, "acme-live", "beta"]
+    assert again.problems == []
+    assert again.recovered_file is None
+
+
+@pytest.mark.parametrize(
+    ("entry", "words"),
+    [
+        ({"id": "x"}, "Missing: name, base_url, broker_names, broker_crm_name."),
+        ("just a string", "entry 2"),
+        (_good(name="Other"), "Two profiles have the id 'acme-live'."),
+        (_good(id="other", name="ACME LIVE"), "Two profiles are named 'ACME LIVE'."),
+        (
+            _good(id=SANDBOX_PROFILE_ID, name="Fake sandbox"),
+            "The profile id 'sandbox' is reserved for the sandbox.",
+        ),
+        (_good(id="x2", name="X2") | {"color": "red"}, "The colour must be written #RRGGBB"),
+    ],
+)
+def test_each_kind_of_broken_entry_is_named_with_its_reason(
+    paths: AppPaths, entry: object, words: str
+) -> None:
+    _write_settings(paths, [_good(), entry])
+
+    store = ProfileStore(paths)
+    ids = [p.id for p in store.load().profiles]
+
+    assert ids == [SANDBOX_PROFILE_ID, "acme-live"]
+    assert store.get(SANDBOX_PROFILE_ID).kind == "sandbox"
+    (problem,) = store.problems
+    assert words in problem
+    assert store.recovered_file is not None
+    assert json.loads(store.recovered_file.read_text("utf-8"))["profiles"] == [entry]
+
+
+def test_a_peek_neither_moves_nor_reports(paths: AppPaths) -> None:
+    _write_settings(paths, [_good(), {"id": "x"}], last="acme-live")
+    before = paths.settings_file.read_bytes()
+
+    store = ProfileStore(paths)
+    assert store.load(repair=False).last_profile_id == "acme-live"
+
+    assert store.problems == []
+    assert paths.settings_file.read_bytes() == before
+    assert [f.name for f in paths.config_dir.iterdir()] == ["settings.json"]
+    ProfileStore(paths).load()  # the load that follows tells and sets aside
+    assert len(list(paths.config_dir.glob("*.broken-*"))) == 1
+
+
+def test_broken_profiles_stay_in_the_file_when_they_cannot_be_kept_elsewhere(
+    paths: AppPaths, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _write_settings(paths, [_good(), {"id": "x"}])
+    before = paths.settings_file.read_bytes()
+
+    def refuse(path: Path, text: str) -> None:
+        raise PermissionError(13, "Permission denied", str(path))
+
+    monkeypatch.setattr("ctrader_admin.store.profiles.write_private_text", refuse)
+    store = ProfileStore(paths)
+
+    assert [p.id for p in store.load().profiles] == [SANDBOX_PROFILE_ID, "acme-live"]
+    (problem,) = store.problems
+    assert "It is ignored for now; settings.json is left as it is" in problem
+    assert paths.settings_file.read_bytes() == before
+    assert store.recovered_file is None
 
 
 def test_two_corrupt_files_in_the_same_second_both_kept(paths: AppPaths) -> None:
