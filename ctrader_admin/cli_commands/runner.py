@@ -11,8 +11,7 @@ from ctrader_admin.api import ApiError, ConfigurationError, InvalidCredentials
 from ctrader_admin.cli_commands import bulk, connection, journal, single
 from ctrader_admin.cli_commands.context import EXIT_CANNOT_RUN, EXIT_ROWS, CliError
 from ctrader_admin.cli_commands.output import Output
-from ctrader_admin.services.errors import ServiceError
-from ctrader_admin.store.database import DatabaseError
+from ctrader_admin.errors import ExpectedError
 
 Handler = Callable[[argparse.Namespace, Output], Coroutine[Any, Any, int]]
 
@@ -36,11 +35,11 @@ def run_command(args: argparse.Namespace) -> int:
         return asyncio.run(handler(args, out))
     except CliError as exc:
         return _fail(args, out, exc.message, exc.code)
-    except (ServiceError, DatabaseError) as exc:  # bad input, refused plan, read-only…
-        return _fail(args, out, str(exc), EXIT_CANNOT_RUN)
     except ApiError as exc:
         cannot_run = exc.needs_login or isinstance(exc, ConfigurationError | InvalidCredentials)
         return _fail(args, out, exc.message, EXIT_CANNOT_RUN if cannot_run else EXIT_ROWS)
+    except ExpectedError as exc:  # bad input, refused plan, read-only, busy database, …
+        return _fail(args, out, exc.message, EXIT_CANNOT_RUN)
     except KeyboardInterrupt:
         return _fail(args, out, "interrupted", EXIT_CANNOT_RUN)
 

@@ -105,7 +105,7 @@ class Cli:
             try:
                 return await scenario(session)
             finally:
-                await office.close()
+                await office.shutdown()
                 host.close()
 
         with ThreadPoolExecutor(1) as pool:
