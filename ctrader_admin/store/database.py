@@ -110,9 +110,12 @@ class Database:
         path: Path | str = MEMORY,
         *,
         migrations: Sequence[Sequence[str]] = MIGRATIONS,
-        busy_timeout: float = BUSY_TIMEOUT_SECONDS,
+        busy_timeout: float | None = None,
     ) -> None:
+        """``busy_timeout``: how long to wait for another process's lock; None: the default
+        ``BUSY_TIMEOUT_SECONDS`` (read when called, so a test can shorten it)."""
         self._path = path if path == MEMORY else Path(path)
+        busy_timeout = BUSY_TIMEOUT_SECONDS if busy_timeout is None else busy_timeout
         self._busy_timeout = busy_timeout
         if isinstance(self._path, Path):
             ensure_private_dir(self._path.parent)
