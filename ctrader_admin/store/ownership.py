@@ -84,8 +84,8 @@ class SessionOwner:
             fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
             # Waiting is brief: only a sweep that found the file before we locked it holds it,
             # and it removes the file and lets go at once; then we start over on a new file.
-            _try_lock(fd, wait=True)
-            if _same_file(fd, path):
+            # (Windows' blocking lock gives up after ~10 s: then we also start over.)
+            if _try_lock(fd, wait=True) and _same_file(fd, path):
                 return cls(folder, session, fd)
             os.close(fd)
 
