@@ -16,8 +16,9 @@ journal verify). What keeps that safe:
   transaction can fail half-way on a lock upgrade, and the busy timeout covers the wait.
 - ``synchronous = FULL``: a journal intent is on disk before its request leaves.
 - A lock not granted within the busy timeout is ``DatabaseBusyError``, a sentence for the
-  operator, never a traceback; SQLite may roll a transaction back by itself on such errors
-  (busy, I/O, full disk), so the rollback here only runs while a transaction is still open.
+  operator, never a traceback (so are a damaged file, a full disk, an unreadable file). SQLite
+  may roll a transaction back by itself on such errors, so the rollback here only runs while a
+  transaction is still open.
 """
 
 from __future__ import annotations
@@ -44,7 +45,6 @@ BUSY_MESSAGE = (
     "The local database is busy (another ctrader-admin process is writing to it); "
     "try again in a moment."
 )
-_BUSY_CODES = frozenset({sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED})
 
 
 class DatabaseError(ExpectedError):
@@ -62,19 +62,40 @@ class DatabaseBusyError(DatabaseError):
         super().__init__(BUSY_MESSAGE)
 
 
-def _is_busy(exc: sqlite3.Error) -> bool:
+def _failure_in_words(exc: sqlite3.Error, path: Path | str) -> DatabaseError | None:
+    """The operator's sentence for what the file or the disk refused; None for anything else
+    (a bug: it keeps its traceback)."""
     # The primary result code is the low byte (SQLITE_BUSY_SNAPSHOT, _RECOVERY… are busy too).
-    return (getattr(exc, "sqlite_errorcode", 0) & 0xFF) in _BUSY_CODES
+    code = getattr(exc, "sqlite_errorcode", 0) & 0xFF
+    if code in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
+        return DatabaseBusyError()
+    if code in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB):
+        return DatabaseError(
+            f"The local database {path} is damaged ({exc}). Nothing more is written to it; "
+            "keep a copy of the file and ask the team that supports the app."
+        )
+    if code == sqlite3.SQLITE_FULL:
+        return DatabaseError(
+            f"The disk that holds the local database {path} is full: nothing was saved. "
+            "Free some space and try again."
+        )
+    if code in (sqlite3.SQLITE_IOERR, sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_READONLY):
+        return DatabaseError(
+            f"The local database {path} cannot be read or written ({exc}). "
+            "Check the disk and the file's permissions."
+        )
+    return None
 
 
 @contextlib.contextmanager
-def _busy_in_words() -> Iterator[None]:
+def _in_words(path: Path | str) -> Iterator[None]:
     try:
         yield
-    except sqlite3.OperationalError as exc:
-        if _is_busy(exc):
-            raise DatabaseBusyError from exc
-        raise
+    except sqlite3.DatabaseError as exc:  # OperationalError is one too
+        said = _failure_in_words(exc, path)
+        if said is None:
+            raise
+        raise said from exc
 
 
 def _configure(conn: sqlite3.Connection) -> None:
@@ -120,14 +141,14 @@ class Database:
         if isinstance(self._path, Path):
             ensure_private_dir(self._path.parent)
         self._lock = threading.RLock()
-        with _busy_in_words():
+        with _in_words(self._path):
             self._conn = sqlite3.connect(
                 self._path, isolation_level=None, check_same_thread=False, timeout=busy_timeout
             )
         try:
             if isinstance(self._path, Path):
                 _make_private(self._path)
-            with _busy_in_words():
+            with _in_words(self._path):
                 _configure(self._conn)
             self._migrate(migrations)
         except BaseException:
@@ -150,13 +171,13 @@ class Database:
     @contextlib.contextmanager
     def read(self) -> Iterator[sqlite3.Connection]:
         """Short reads on the shared connection."""
-        with self._lock, _busy_in_words():
+        with self._lock, _in_words(self._path):
             yield self._conn
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
         """A write transaction; nested use joins the outer one."""
-        with self._lock, _busy_in_words():
+        with self._lock, _in_words(self._path):
             if self._conn.in_transaction:
                 yield self._conn
                 return
@@ -177,14 +198,14 @@ class Database:
         shares the file's locks between its own connections. An in-memory database has no
         second connection: there the shared one is used under the lock."""
         if not isinstance(self._path, Path):
-            with self._lock, _busy_in_words():
+            with self._lock, _in_words(self._path):
                 self._conn.execute("BEGIN")
                 try:
                     yield self._conn
                 finally:
                     _rollback_if_open(self._conn)
             return
-        with _busy_in_words():
+        with _in_words(self._path):
             conn = sqlite3.connect(self._path, isolation_level=None, timeout=self._busy_timeout)
             try:
                 conn.execute("PRAGMA query_only = ON")

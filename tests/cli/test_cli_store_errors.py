@@ -1,6 +1,6 @@
 """Store failures reach the operator of the command line as one stderr line and exit code 2,
-never a traceback: here a database another process keeps busy for longer than the busy
-timeout (shortened, in-process, so the test does not wait 10 s per command)."""
+never a traceback: a database another process keeps busy for longer than the busy timeout
+(shortened, in-process, so the test does not wait 10 s per command), and a damaged file."""
 
 from __future__ import annotations
 
@@ -55,3 +55,13 @@ def test_a_busy_database_is_one_sentence_and_exit_code_2(
     assert code == 2
     assert captured.err == f"ctrader-admin {name}: {BUSY_MESSAGE}\n"
     assert busy_home.sandbox.referral(user_id=1000001) != "BUSY-1"  # nothing was sent
+
+
+def test_a_damaged_database_is_one_sentence_and_exit_code_2(cli: Cli) -> None:
+    cli.paths.ensure_data_dir()
+    cli.paths.database_file.write_bytes(b"overwritten by something else " * 200)
+    done = cli.run("journal", "verify")
+    assert done.returncode == 2
+    assert done.stderr.startswith("ctrader-admin journal verify: The local database ")
+    assert "is damaged" in done.stderr
+    assert len(done.stderr.splitlines()) == 1  # a sentence, not a traceback

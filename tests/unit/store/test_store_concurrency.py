@@ -122,6 +122,14 @@ def test_a_transaction_sqlite_rolled_back_itself_keeps_its_own_error(tmp_path: P
             assert not conn.in_transaction
 
 
+def test_a_damaged_file_is_said_in_words(tmp_path: Path) -> None:
+    path = tmp_path / "db.sqlite3"
+    path.write_bytes(b"this is not a database, it was overwritten " * 200)
+    with pytest.raises(DatabaseError, match="is damaged") as damaged:
+        Database(path)
+    assert str(path) in damaged.value.message
+
+
 def test_store_errors_are_expected_errors_with_a_message() -> None:
     for error in (
         DatabaseBusyError(),
