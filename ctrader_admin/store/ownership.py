@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import sys
 import threading
 import uuid
@@ -29,6 +30,7 @@ from pathlib import Path
 from ctrader_admin.store.paths import ensure_private_dir
 
 LOCK_SUFFIX = ".lock"
+_SESSION_NAME = re.compile(r"[0-9a-f]{32}")  # uuid4().hex
 
 # Sessions of in-memory databases (no folder): alive while their owner is not released.
 _live_in_memory: set[str] = set()
@@ -114,6 +116,8 @@ class SessionOwner:
         if self._folder is None:
             with _live_lock:
                 return session not in _live_in_memory
+        if not _SESSION_NAME.fullmatch(session):
+            return True  # not one of ours (a name from the database never becomes a path)
         path = self._folder / f"{session}{LOCK_SUFFIX}"
         try:
             fd = os.open(path, os.O_RDWR)

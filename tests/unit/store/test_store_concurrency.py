@@ -205,7 +205,11 @@ def test_only_a_free_lock_means_gone(tmp_path: Path) -> None:
     assert not owner.is_gone(owner.session)
     owner.release()
     assert watcher.is_gone(owner.session)
-    assert watcher.is_gone("never-had-a-file")
+    assert watcher.is_gone("0" * 32)  # never had a file
+    outside = tmp_path.parent / "outside.lock"
+    outside.touch()
+    assert watcher.is_gone("../outside")  # a name from the database never becomes a path
+    assert outside.exists()
     watcher.release()
 
 
