@@ -25,10 +25,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from cli_env import MANAGER, Cli, add_profile
+from cli_env import MANAGER, Cli, serve_cli
 
-from ctrader_admin.sandbox import Sandbox, SandboxConfig
-from ctrader_admin.sandbox.server import serve_in_thread
 from ctrader_admin.store.database import Database
 from ctrader_admin.store.journal import RECOVERED_ERROR, Journal, JournalFilter
 
@@ -42,12 +40,8 @@ HEADER = "level,userId,ctidTraderAccountId,partnerId"
 @pytest.fixture
 def cli(tmp_path: Path) -> Iterator[Cli]:
     """The CLI fixture with more users: two jobs and the single writes need disjoint targets."""
-    sandbox = Sandbox(SandboxConfig(users=240, write_cap_per_hour=None))
-    home = tmp_path / "home"
-    with serve_in_thread(sandbox) as url:
-        add_profile(home, url)
-        yield Cli(home, sandbox, url)
-    sandbox.close()
+    with serve_cli(tmp_path, users=240) as served:
+        yield served
 
 
 @dataclass
