@@ -48,7 +48,6 @@ from ctrader_admin.services.bulk import ApplyOptions, JobRunner, Progress, plan_
 from ctrader_admin.services.partners import PartnerTarget
 from ctrader_admin.services.session import Session
 from ctrader_admin.store.checkpoints import CheckpointStore
-from ctrader_admin.store.database import Database
 from ctrader_admin.store.paths import AppPaths
 from ctrader_admin.store.profiles import Profile, ProfileStore
 from ctrader_admin.wiring import SandboxHost, build_backoffice
@@ -199,8 +198,8 @@ def app_session(url: str, budget: int) -> Iterator[App]:
         try:
             session = loop.run_until_complete(office.open("bench"))
             loop.run_until_complete(session.login(MANAGER.login, MANAGER.password, False))
-            yield App(session, CheckpointStore(Database.open(paths)), loop)
-            loop.run_until_complete(office.close())
+            yield App(session, office.checkpoints, loop)  # one database per process
+            loop.run_until_complete(office.shutdown())
         finally:
             loop.close()
             host.close()

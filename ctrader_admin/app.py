@@ -121,10 +121,12 @@ class Started:
 
     def close(self) -> None:
         """After Qt's loop has ended: the asyncio loop (joining its worker threads, which Qt
-        would otherwise abort on at exit) and the embedded sandbox."""
+        would otherwise abort on at exit), the back office's stores and the embedded sandbox."""
         loop = self.loop
         if loop is not None and not loop.is_closed():
             detach_running_loop(loop)
+        if self.backoffice is not None:
+            self.backoffice.close_stores()  # its journal session and the process's database
         if self.sandbox is not None:
             self.sandbox.close()
 

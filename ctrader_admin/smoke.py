@@ -178,7 +178,7 @@ def _smoke_run(launched: float) -> str:
             case = loop.run_until_complete(look_up())
             window.close()
             if started.backoffice is not None:
-                loop.run_until_complete(started.backoffice.close())
+                loop.run_until_complete(started.backoffice.shutdown())
     finally:
         started.close()
         asyncio.set_event_loop(None)

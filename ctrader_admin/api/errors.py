@@ -32,6 +32,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from ctrader_admin.errors import ExpectedError
 from ctrader_admin.redaction import AppText, redact
 
 # Documented codes (ctrader-api.md §7) and the sandbox's assumed names for the undocumented ones
@@ -80,7 +81,7 @@ RATE_LIMIT_CODE = "REQUEST_FREQUENCY_EXCEEDED"
 _MAX_DESCRIPTION = 500
 
 
-class ApiError(Exception):
+class ApiError(ExpectedError):
     """Base of every error the client raises. ``str(error)`` is the operator-facing message."""
 
     def __init__(self, message: str, *, detail: str | None = None) -> None:

@@ -16,7 +16,6 @@ from ctrader_admin.api import ApiError
 from ctrader_admin.services.backoffice import Backoffice
 from ctrader_admin.services.session import Session
 from ctrader_admin.store.checkpoints import CheckpointStore
-from ctrader_admin.store.database import Database
 from ctrader_admin.store.paths import AppPaths
 from ctrader_admin.store.profiles import SANDBOX_PROFILE_ID, ProfileError
 
@@ -40,8 +39,7 @@ class CliError(Exception):
 class Stores:
     paths: AppPaths
     office: Backoffice
-    checkpoints: CheckpointStore
-    database: Database  # the checkpoints' connection (the office has its own)
+    checkpoints: CheckpointStore  # in the office's database: one database per process
 
 
 @asynccontextmanager
@@ -53,12 +51,10 @@ async def stores() -> AsyncIterator[Stores]:
     office = build_backoffice(paths, host)
     for problem in office.profiles.problems:  # the command still runs, with the other profiles
         print(f"ctrader-admin: {problem}", file=sys.stderr, flush=True)
-    database = Database.open(paths)
     try:
-        yield Stores(paths, office, CheckpointStore(database), database)
+        yield Stores(paths, office, office.checkpoints)
     finally:
-        await office.close()
-        database.close()
+        await office.shutdown()
         host.close()
 
 

@@ -15,9 +15,8 @@ from ctrader_admin.api import ApiError, ConfigurationError, InvalidCredentials
 from ctrader_admin.cli_commands import attribution, bulk, connection, journal, single
 from ctrader_admin.cli_commands.context import EXIT_CANNOT_RUN, EXIT_OK, EXIT_ROWS, CliError
 from ctrader_admin.cli_commands.output import Output
+from ctrader_admin.errors import ExpectedError
 from ctrader_admin.logs import CLI_LOG_FILE, choose_level, configure_logging
-from ctrader_admin.services.errors import ServiceError
-from ctrader_admin.store.database import DatabaseError
 from ctrader_admin.store.paths import AppPaths
 
 log = logging.getLogger(__name__)
@@ -54,11 +53,11 @@ def run_command(args: argparse.Namespace) -> int:
         return asyncio.run(handler(args, out))
     except CliError as exc:
         return _fail(args, out, exc.message, exc.code)
-    except (ServiceError, DatabaseError) as exc:  # bad input, refused plan, read-only…
-        return _fail(args, out, str(exc), EXIT_CANNOT_RUN)
     except ApiError as exc:
         cannot_run = exc.needs_login or isinstance(exc, ConfigurationError | InvalidCredentials)
         return _fail(args, out, exc.message, EXIT_CANNOT_RUN if cannot_run else EXIT_ROWS)
+    except ExpectedError as exc:  # bad input, refused plan, read-only, busy database, …
+        return _fail(args, out, exc.message, EXIT_CANNOT_RUN)
     except KeyboardInterrupt:
         return _fail(args, out, "interrupted", EXIT_CANNOT_RUN)
     except BrokenPipeError:

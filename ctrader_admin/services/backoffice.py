@@ -124,6 +124,20 @@ class Backoffice:
             await asyncio.to_thread(self.tokens.get_proxy_password, profile.id)
 
     async def close(self) -> None:
+        """Close the active session (its connection); the stores stay open."""
         if self.session is not None:
             await self.session.client.aclose()
             self.session = None
+
+    async def shutdown(self) -> None:
+        """The process is done with the back office: the session, the journal's session (its
+        lock, so another process may recover what it left) and the one database of this
+        process, which the back office owns (directory and checkpoints share it)."""
+        await self.close()
+        self.close_stores()
+
+    def close_stores(self) -> None:
+        """The stores part of ``shutdown``, for callers without a running loop (the desktop
+        app after Qt's loop has ended). Closing twice is harmless."""
+        self.journal.close()
+        self.journal.database.close()

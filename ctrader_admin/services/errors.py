@@ -3,11 +3,11 @@ for the operator; ``ApiError`` from the client passes through unchanged."""
 
 from __future__ import annotations
 
+from ctrader_admin.errors import ExpectedError
 
-class ServiceError(Exception):
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+
+class ServiceError(ExpectedError):
+    pass
 
 
 class InvalidInput(ServiceError):

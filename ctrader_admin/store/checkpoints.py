@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal, get_args
 
+from ctrader_admin.errors import ExpectedError
 from ctrader_admin.store.database import Database
 from ctrader_admin.store.timestamps import utc_iso
 
@@ -28,7 +29,7 @@ RESUMABLE_STATES: frozenset[RowState] = frozenset({"pending", "in_flight", "unkn
 JobState = Literal["running", "stopped", "finished"]
 
 
-class CheckpointError(RuntimeError):
+class CheckpointError(ExpectedError):
     """A job operation that cannot be done; the message is meant for the operator."""
 
 

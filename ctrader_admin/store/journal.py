@@ -8,6 +8,11 @@ So ``begin`` records the attempt in a write-ahead *intent* table (not chained) b
 is sent; ``complete`` appends the chained entry and removes the intent in one transaction; and
 ``recover`` turns intents left by a crash into entries with outcome "unknown".
 
+Several processes share the journal. Each ``Journal`` is a session that holds an OS lock for its
+life (store/ownership.py), and every intent records its session: ``recover`` takes only intents
+whose session's lock is free — their process is gone — so a job starting never touches the
+writes another live process has in flight.
+
 Concurrent writers (a bulk job) use ``begin_async``/``complete_async``: the calls made while a
 transaction is being written are grouped into the next one, on a worker thread, so N writes in
 flight share one fsync instead of paying 2·N, and the event loop never waits for the disk.
@@ -22,15 +27,17 @@ import json
 import socket
 import sqlite3
 import threading
-import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, fields
 from datetime import datetime
+from pathlib import Path
 from typing import Any, Literal, TextIO
 
+from ctrader_admin.errors import ExpectedError
 from ctrader_admin.redaction import redact
 from ctrader_admin.store import journal_search
 from ctrader_admin.store.database import Database
+from ctrader_admin.store.ownership import SessionOwner
 from ctrader_admin.store.timestamps import utc_iso
 
 Outcome = Literal["ok", "failed", "unknown"]
@@ -43,8 +50,8 @@ RECOVERED_ERROR = (
 _APPEND_CHUNK = 5000
 
 
-class JournalError(RuntimeError):
-    pass
+class JournalError(ExpectedError):
+    """A journal operation that cannot be done; the message is meant for the operator."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,11 +173,25 @@ def _draft_fields(draft: JournalDraft, at: datetime | None) -> dict[str, Any]:
 class Journal:
     def __init__(self, database: Database, *, full_text: bool = True) -> None:
         self._db = database
-        # Intents of this process are in flight, not crashed: recover() leaves them alone.
-        self._session = uuid.uuid4().hex
+        # Intents of live sessions are in flight, not crashed: recover() leaves them alone.
+        self._owner = SessionOwner.claim(sessions_folder(database))
+        self._session = self._owner.session
         self._group = _GroupCommit(self)
-        with database.transaction() as conn:
-            self._indexed = journal_search.ensure_index(conn, wanted=full_text)
+        try:
+            with database.transaction() as conn:
+                self._indexed = journal_search.ensure_index(conn, wanted=full_text)
+        except BaseException:
+            self._owner.release()
+            raise
+
+    def close(self) -> None:
+        """End this session (the database stays open: its owner closes it). Intents it leaves
+        are then another session's to recover."""
+        self._owner.release()
+
+    @property
+    def session(self) -> str:
+        return self._session
 
     @property
     def database(self) -> Database:
@@ -286,13 +307,17 @@ class Journal:
     def recover(self) -> list[JournalEntry]:
         """Turn attempts left by a crash (sent, never answered) into 'unknown' entries.
 
-        Call at start-up. Intents begun by this Journal object are still in flight and kept.
+        Only intents whose session has ended (its process is gone) are taken: those of this
+        Journal and of any other live process are in flight and kept. Lock files of ended
+        sessions are removed on the way.
         """
         with self._db.transaction() as conn:
-            intents = conn.execute(
-                "SELECT id, fields FROM journal_intents WHERE session != ? ORDER BY id",
+            rows = conn.execute(
+                "SELECT id, session, fields FROM journal_intents WHERE session != ? ORDER BY id",
                 (self._session,),
             ).fetchall()
+            gone = {session for session in {r[1] for r in rows} if self._owner.is_gone(session)}
+            intents = [(intent_id, text) for intent_id, session, text in rows if session in gone]
             chain = _Chain(conn)
             entries = [
                 chain.append(json.loads(text), "unknown", None, RECOVERED_ERROR)
@@ -303,6 +328,7 @@ class Journal:
                 "DELETE FROM journal_intents WHERE id = ?",
                 [(intent_id,) for intent_id, _ in intents],
             )
+        self._owner.sweep()
         return entries
 
     def pending_count(self) -> int:
@@ -457,6 +483,12 @@ class Journal:
                     f"Entries {expected_id}–{row[0]} are missing from the end of the journal.",
                 )
         return VerifyReport(True, checked, None, f"All {checked:,} entries are intact.")
+
+
+def sessions_folder(database: Database) -> Path | None:
+    """Where the sessions of a database file keep their lock files (None: in memory)."""
+    path = database.path
+    return path.parent / f"{path.name}.sessions" if isinstance(path, Path) else None
 
 
 def _order_key(source: str) -> str:

@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from ctrader_admin.errors import ExpectedError
 from ctrader_admin.store.atomic import write_private_text
 from ctrader_admin.store.paths import AppPaths
 
@@ -35,7 +36,7 @@ _COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
 _ENVIRONMENT = re.compile(r"^[A-Za-z0-9._-]+$")
 
 
-class ProfileError(ValueError):
+class ProfileError(ExpectedError, ValueError):
     """A profile operation that cannot be done; the message is meant for the operator."""
 
 

@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from ctrader_admin import APP_NAME, __version__
-from ctrader_admin.ui import table_state, theme
+from ctrader_admin.ui import notify, table_state, theme
 from ctrader_admin.ui.context import UiContext
 from ctrader_admin.ui.notify import Level, MessageBar
 from ctrader_admin.ui.slots import async_slot
@@ -249,6 +249,16 @@ class MainWindow(QMainWindow):
         for control in self._back_office_controls:
             control.setEnabled(self.ctx.attached)
         self.refresh_band()
+        notify.route_unhandled(self.show_expected_error)
+
+    def show_expected_error(self, exc: BaseException) -> None:
+        """An expected failure that no form caught, in words: in the current tab's message bar
+        (the status bar while no tab is built yet)."""
+        tab = self.current_tab()
+        if tab is not None:
+            tab.bar.show_error(exc)
+        else:
+            self.statusBar().showMessage(notify.message_for(exc)[1])
 
     @property
     def backoffice(self) -> Backoffice:
@@ -475,4 +485,5 @@ class MainWindow(QMainWindow):
         if session is not None:
             self.qsettings.setValue("profile/last", session.profile.id)
         self.qsettings.sync()
+        notify.route_unhandled(None)
         super().closeEvent(event)

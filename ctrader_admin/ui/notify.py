@@ -1,10 +1,13 @@
 """The one place that turns an expected failure into words for the operator (design.md rule 6).
 
-Expected failures are the client's ``ApiError`` and the services' ``ServiceError``. Anything else
-is a bug: it goes to the crash dialog, never into a message bar as a traceback."""
+Expected failures are ``ExpectedError``s (ctrader_admin/errors.py): the client's ``ApiError``,
+the services' ``ServiceError`` and the stores' errors (journal, database — busy included —,
+checkpoints, profiles). Anything else is a bug: it goes to the crash dialog, never into a
+message bar as a traceback."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from enum import Enum
 
 from PySide6.QtCore import Qt
@@ -22,30 +25,48 @@ class Level(Enum):
     ERROR = theme.Tone.ERROR
 
 
-# The client's and the services' errors are imported when the first one is judged, not with
-# the first window: by then the back office (which raises them) is loaded anyway.
+# The client's errors are imported when the first one is judged, not with the first window: by
+# then the back office (which raises them) is loaded anyway.
 
 
 def is_expected(exc: BaseException) -> bool:
-    from ctrader_admin.api.errors import ApiError
-    from ctrader_admin.services.errors import ServiceError
+    from ctrader_admin.errors import ExpectedError
 
-    return isinstance(exc, ApiError | ServiceError)
+    return isinstance(exc, ExpectedError)
 
 
 def message_for(exc: BaseException) -> tuple[Level, str]:
     """The sentence to show for an expected failure, and how loud to say it."""
-    from ctrader_admin.api.errors import ApiError, OutcomeUnknown, RateLimited
-    from ctrader_admin.services.errors import ServiceError
+    from ctrader_admin.api.errors import OutcomeUnknown, RateLimited
+    from ctrader_admin.errors import ExpectedError
+    from ctrader_admin.store.database import DatabaseBusyError
 
-    if isinstance(exc, OutcomeUnknown):
+    if isinstance(exc, OutcomeUnknown | DatabaseBusyError):
         return Level.WARNING, exc.message
     if isinstance(exc, RateLimited):
         wait = f" The backend asks to wait {exc.retry_after:.0f} s." if exc.retry_after else ""
         return Level.WARNING, exc.message + wait
-    if isinstance(exc, ApiError | ServiceError):
+    if isinstance(exc, ExpectedError):
         return Level.ERROR, exc.message
     return Level.ERROR, "Something unexpected happened. Details are in the crash report."
+
+
+# Where an expected failure goes that no form's runner caught (an async slot such as opening a
+# profile): the main window's message bar, once the window has registered it.
+_unhandled_sink: Callable[[BaseException], None] | None = None
+
+
+def route_unhandled(sink: Callable[[BaseException], None] | None) -> None:
+    global _unhandled_sink
+    _unhandled_sink = sink
+
+
+def show_unhandled(exc: BaseException) -> bool:
+    """Show an expected failure that reached no message bar; False if nobody can show it."""
+    if _unhandled_sink is None or not is_expected(exc):
+        return False
+    _unhandled_sink(exc)
+    return True
 
 
 class MessageBar(QFrame):

@@ -78,6 +78,10 @@ def _cancel_all(pending: set[asyncio.Future[None]], *_destroyed: object) -> None
 
 
 def report_failure(task: asyncio.Future[None]) -> None:
-    """A task's done-callback: its exception (not a cancellation) goes to ``sys.excepthook``."""
+    """A task's done-callback: an expected failure is said in words (the window's message
+    bar); any other exception (not a cancellation) goes to ``sys.excepthook``."""
     if not task.cancelled() and (error := task.exception()) is not None:
-        sys.excepthook(type(error), error, error.__traceback__)
+        from ctrader_admin.ui.notify import show_unhandled
+
+        if not show_unhandled(error):
+            sys.excepthook(type(error), error, error.__traceback__)

@@ -9,13 +9,15 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-from ctrader_admin.sandbox import TRAINING_MANAGERS, Sandbox
+from ctrader_admin.sandbox import TRAINING_MANAGERS, Sandbox, SandboxConfig
+from ctrader_admin.sandbox.server import serve_in_thread
 from ctrader_admin.services.session import Session
 from ctrader_admin.store.checkpoints import CheckpointStore
 from ctrader_admin.store.database import Database
@@ -105,7 +107,7 @@ class Cli:
             try:
                 return await scenario(session)
             finally:
-                await office.close()
+                await office.shutdown()
                 host.close()
 
         with ThreadPoolExecutor(1) as pool:
@@ -127,3 +129,14 @@ def add_profile(home: Path, url: str, **changes: Any) -> None:
     store = ProfileStore(AppPaths.under(home))
     store.add(Profile.model_validate(fields))
     store.set_last_profile(str(fields["id"]))
+
+
+@contextmanager
+def serve_cli(tmp_path: Path, *, users: int = 60) -> Iterator[Cli]:
+    """A fresh sandbox (no write cap) on loopback and an app home with a profile for it."""
+    sandbox = Sandbox(SandboxConfig(users=users, write_cap_per_hour=None))
+    home = tmp_path / "home"
+    with serve_in_thread(sandbox) as url:
+        add_profile(home, url)
+        yield Cli(home, sandbox, url)
+    sandbox.close()

@@ -7,17 +7,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from cli_env import Cli, add_profile
-
-from ctrader_admin.sandbox import Sandbox, SandboxConfig
-from ctrader_admin.sandbox.server import serve_in_thread
+from cli_env import Cli, serve_cli
 
 
 @pytest.fixture
 def cli(tmp_path: Path) -> Iterator[Cli]:
-    sandbox = Sandbox(SandboxConfig(users=60, write_cap_per_hour=None))
-    home = tmp_path / "home"
-    with serve_in_thread(sandbox) as url:
-        add_profile(home, url)
-        yield Cli(home, sandbox, url)
-    sandbox.close()
+    with serve_cli(tmp_path) as served:
+        yield served

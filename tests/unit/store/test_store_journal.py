@@ -141,7 +141,8 @@ def test_recover_turns_crashed_attempts_into_unknown(tmp_path: Path) -> None:
     done = before_crash.complete(before_crash.begin(make_draft(target="user:1")), "ok")
     before_crash.begin(make_draft(target="user:2"))
     before_crash.begin(make_draft(target="user:3"))
-    db.close()  # the app dies between send and answer
+    before_crash.close()  # the app dies between send and answer: its session ends
+    db.close()
 
     db = Database(path)
     journal = Journal(db)
