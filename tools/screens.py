@@ -138,6 +138,23 @@ async def _screens(started: Any, scratch: Path) -> list[Screen]:
         return window
 
     screens.append(("jobs-plan", jobs_with_plan))
+
+    async def partners_with_ledger() -> Any:
+        # The Partners tab as an agent sees it after pulling every source (issue 11).
+        from ctrader_admin.services import attribution
+
+        partners_tab = window.show_tab("PartnersTab")
+        ledger = backoffice.ledger
+        await attribution.pull_invite(session, ledger)
+        preview = attribution.preview_crm(started.sandbox.get().crm_export_csv())
+        attribution.import_crm(ledger, session.profile.id, preview)
+        known = attribution.known_partners(ledger, session.profile.id)
+        await attribution.refresh_registry(session, ledger, known)
+        await partners_tab.registry._reload()
+        partners_tab.registry.partners.selectRow(0)
+        return window
+
+    screens.append(("partners-ledger", partners_with_ledger))
     sandbox = builtin_sandbox_profile()
     live = sandbox.model_copy(update={"name": "Acme live", "live": True})
 

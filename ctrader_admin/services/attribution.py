@@ -23,6 +23,7 @@ from ctrader_admin.api.errors import InviteNotEnabled
 from ctrader_admin.api.models import InvitedUser, InvitedUsersCursor
 from ctrader_admin.services.session import Session
 from ctrader_admin.store.attribution import (
+    SOURCES,
     Attribution,
     AttributionLedger,
     RegisteredCode,
@@ -537,6 +538,46 @@ def partner_case(
         for s in ("invite", "ib_label", "crm")
     }
     return PartnerCase(partner, codes, referrals, counts)  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
+class PartnerSummary:
+    """One row of the Partners list: a partner, its codes, and its referrals per source."""
+
+    partner_user_id: int
+    ctrader_codes: tuple[str, ...]
+    crm_codes: tuple[str, ...]
+    counts: dict[Source, int]
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+
+def partner_summaries(
+    ledger: AttributionLedger, profile_id: str, search: str = ""
+) -> list[PartnerSummary]:
+    """Every partner known here (a registered code, or an Invite inviter), most referrals
+    first; ``search`` keeps those whose userId or a code contains it (case-insensitive)."""
+    registry = Registry(ledger.registry(profile_id))
+    by_user = ledger.counts_by_partner_user(profile_id)
+    by_code = ledger.counts_by_code(profile_id)
+    partners = {c.partner_user_id for c in registry.codes} | set(by_user)
+    wanted = search.strip().casefold()
+    found: list[PartnerSummary] = []
+    for partner in partners:
+        codes = registry.codes_of(partner)
+        ctrader = tuple(sorted({c.code for c in codes if c.source == "ctrader"}))
+        crm = tuple(sorted({c.code for c in codes if c.source == "crm"}))
+        if wanted and not any(wanted in text.casefold() for text in (str(partner), *ctrader, *crm)):
+            continue
+        counts: dict[Source, int] = {"invite": by_user.get(partner, 0), "ib_label": 0, "crm": 0}
+        for code in set(ctrader) | set(crm):
+            for source in SOURCES:
+                counts[source] += by_code.get((code, source), 0)
+        found.append(PartnerSummary(partner, ctrader, crm, counts))
+    found.sort(key=lambda s: (-s.total, s.partner_user_id))
+    return found
 
 
 def export_rows_csv(rows: Iterable[Attribution]) -> str:

@@ -205,6 +205,27 @@ class AttributionLedger:
                 conn.execute(_COUNT + "a.source LIKE ?", (profile_id, source or "%")).fetchone()[0]
             )
 
+    def counts_by_partner_user(self, profile_id: str) -> dict[int, int]:
+        """Invite rows per inviting partner (cTID user)."""
+        with self._db.read() as conn:
+            rows = conn.execute(
+                "SELECT partner_user_id, count(*) FROM attribution "
+                "WHERE profile_id = ? AND partner_user_id IS NOT NULL GROUP BY partner_user_id",
+                (profile_id,),
+            ).fetchall()
+        return {int(user): int(n) for user, n in rows}
+
+    def counts_by_code(self, profile_id: str) -> dict[tuple[str, Source], int]:
+        """Rows per (partner code, source) among rows that name no partner user."""
+        with self._db.read() as conn:
+            rows = conn.execute(
+                "SELECT partner_code, source, count(*) FROM attribution "
+                "WHERE profile_id = ? AND partner_code IS NOT NULL AND partner_user_id IS NULL "
+                "GROUP BY partner_code, source",
+                (profile_id,),
+            ).fetchall()
+        return {(str(code), source): int(n) for code, source, n in rows}
+
     def _select(self, where: str, params: tuple[object, ...]) -> list[Attribution]:
         """``where``: constant text and placeholders; ``params[0]`` is the profile id."""
         with self._db.read() as conn:

@@ -4,6 +4,7 @@ future, never ``exec()``: a nested event loop inside a qasync slot stalls asynci
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, Qt
@@ -12,6 +13,7 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
     QDialogButtonBox,
+    QFileDialog,
     QLabel,
     QLineEdit,
     QSizePolicy,
@@ -273,3 +275,40 @@ class LoginDialog(FittedDialog):
             del password
             self.buttons.setEnabled(True)
         self.accept()
+
+
+CSV_FILTER = "CSV files (*.csv *.txt);;All files (*)"
+CSV_ONLY = "CSV files (*.csv)"
+
+
+async def choose_open_path(parent: QWidget, title: str, name_filter: str) -> str | None:
+    """Ask for a file to open. Opened with open() and awaited, never exec() (dialogs.py)."""
+    dialog = QFileDialog(parent, title, str(Path.home()), name_filter)
+    dialog.setObjectName("openFileDialog")
+    dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptOpen)
+    dialog.setFileMode(QFileDialog.FileMode.ExistingFile)
+    try:
+        if not await ask(dialog):
+            return None
+        files = dialog.selectedFiles()
+        return files[0] if files else None
+    finally:
+        dialog.deleteLater()
+
+
+async def choose_save_path(
+    parent: QWidget, title: str, suggested: str, name_filter: str
+) -> str | None:
+    """Ask where to save a file (opened with open() and awaited)."""
+    dialog = QFileDialog(parent, title, str(Path.home()), name_filter)
+    dialog.setObjectName("saveFileDialog")
+    dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
+    dialog.setDefaultSuffix(Path(suggested).suffix.lstrip(".") or "csv")
+    dialog.selectFile(suggested)
+    try:
+        if not await ask(dialog):
+            return None
+        files = dialog.selectedFiles()
+        return files[0] if files else None
+    finally:
+        dialog.deleteLater()

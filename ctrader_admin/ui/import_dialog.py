@@ -18,7 +18,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
     QDialogButtonBox,
-    QFileDialog,
     QGroupBox,
     QHBoxLayout,
     QHeaderView,
@@ -36,7 +35,7 @@ from ctrader_admin.services.backoffice import Backoffice
 from ctrader_admin.services.directory_import import FilePreview
 from ctrader_admin.store.directory_csv import ImportRow
 from ctrader_admin.ui import table_state, theme
-from ctrader_admin.ui.dialogs import ask
+from ctrader_admin.ui.dialogs import CSV_FILTER, choose_open_path
 from ctrader_admin.ui.notify import Level, MessageBar
 from ctrader_admin.ui.runner import BusyPanel, Runner
 from ctrader_admin.ui.slots import async_slot
@@ -47,19 +46,7 @@ ChooseFile = Callable[[QWidget], Awaitable[str | None]]
 
 
 async def choose_csv_file(parent: QWidget) -> str | None:
-    """Ask for the CSV to import. Opened with open() and awaited, never exec() (dialogs.py)."""
-    dialog = QFileDialog(
-        parent, "Choose a CRM export", "", "CSV files (*.csv *.txt);;All files (*)"
-    )
-    dialog.setObjectName("importFileDialog")
-    dialog.setFileMode(QFileDialog.FileMode.ExistingFile)
-    try:
-        if not await ask(dialog):
-            return None
-        files = dialog.selectedFiles()
-        return files[0] if files else None
-    finally:
-        dialog.deleteLater()
+    return await choose_open_path(parent, "Choose a CRM export", CSV_FILTER)
 
 
 class PreviewModel(QAbstractTableModel):

@@ -26,7 +26,6 @@ from PySide6.QtGui import QGuiApplication, QKeySequence, QShortcut, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialogButtonBox,
-    QFileDialog,
     QGroupBox,
     QHBoxLayout,
     QHeaderView,
@@ -72,7 +71,14 @@ from ctrader_admin.store.checkpoints import (
 )
 from ctrader_admin.ui import table_state, theme
 from ctrader_admin.ui.context import UiContext
-from ctrader_admin.ui.dialogs import ConfirmWriteDialog, FittedDialog, ask
+from ctrader_admin.ui.dialogs import (
+    CSV_FILTER,
+    ConfirmWriteDialog,
+    FittedDialog,
+    ask,
+    choose_open_path,
+    choose_save_path,
+)
 from ctrader_admin.ui.jobs_model import (
     COLUMN_SAMPLES,
     COLUMNS,
@@ -94,41 +100,7 @@ ChooseSavePath = Callable[[QWidget, str, str, str], Awaitable[str | None]]
 
 VIEW_INTERVAL_MS = 100  # the progress view follows the job at most this often
 SHOWN_BAD_LINES = 5
-CSV_FILTER = "CSV files (*.csv *.txt);;All files (*)"
 PLAN_FILTER = "Plan files (*.json);;All files (*)"
-
-
-async def choose_open_path(parent: QWidget, title: str, name_filter: str) -> str | None:
-    """Ask for a file to open. Opened with open() and awaited, never exec() (dialogs.py)."""
-    dialog = QFileDialog(parent, title, str(Path.home()), name_filter)
-    dialog.setObjectName("openFileDialog")
-    dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptOpen)
-    dialog.setFileMode(QFileDialog.FileMode.ExistingFile)
-    try:
-        if not await ask(dialog):
-            return None
-        files = dialog.selectedFiles()
-        return files[0] if files else None
-    finally:
-        dialog.deleteLater()
-
-
-async def choose_save_path(
-    parent: QWidget, title: str, suggested: str, name_filter: str
-) -> str | None:
-    """Ask where to save a file (opened with open() and awaited)."""
-    dialog = QFileDialog(parent, title, str(Path.home()), name_filter)
-    dialog.setObjectName("saveFileDialog")
-    dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
-    dialog.setDefaultSuffix(Path(suggested).suffix.lstrip(".") or "csv")
-    dialog.selectFile(suggested)
-    try:
-        if not await ask(dialog):
-            return None
-        files = dialog.selectedFiles()
-        return files[0] if files else None
-    finally:
-        dialog.deleteLater()
 
 
 def duration_text(seconds: float) -> str:

@@ -11,7 +11,6 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import fields
 from datetime import date, datetime, timedelta
-from pathlib import Path
 
 from PySide6.QtCore import QDate, Qt, QTimer
 from PySide6.QtGui import QFontDatabase, QGuiApplication, QKeySequence, QShortcut, QShowEvent
@@ -20,7 +19,6 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDateEdit,
-    QFileDialog,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -36,7 +34,7 @@ from ctrader_admin.services import journal_ops
 from ctrader_admin.store.journal import OUTCOMES, JournalEntry, JournalFilter, Outcome
 from ctrader_admin.ui import table_state, theme
 from ctrader_admin.ui.context import UiContext
-from ctrader_admin.ui.dialogs import ask
+from ctrader_admin.ui.dialogs import CSV_ONLY, choose_save_path
 from ctrader_admin.ui.journal_model import (
     AFTER_COLUMN,
     BEFORE_COLUMN,
@@ -56,20 +54,8 @@ MIN_SEARCH_CHARS = 3
 ChooseSavePath = Callable[[QWidget, str], Awaitable[str | None]]
 
 
-async def choose_save_path(parent: QWidget, suggested: str) -> str | None:
-    """Ask where to save the CSV. Opened with open() and awaited, never exec() (dialogs.py)."""
-    dialog = QFileDialog(parent, "Export the journal as CSV", str(Path.home()), "CSV files (*.csv)")
-    dialog.setObjectName("exportFileDialog")
-    dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
-    dialog.setDefaultSuffix("csv")
-    dialog.selectFile(suggested)
-    try:
-        if not await ask(dialog):
-            return None
-        files = dialog.selectedFiles()
-        return files[0] if files else None
-    finally:
-        dialog.deleteLater()
+async def choose_export_path(parent: QWidget, suggested: str) -> str | None:
+    return await choose_save_path(parent, "Export the journal as CSV", suggested, CSV_ONLY)
 
 
 def details_text(entry: JournalEntry) -> str:
@@ -125,7 +111,7 @@ class JournalTab(Tab):
     def __init__(self, ctx: UiContext, parent: QWidget | None = None) -> None:
         super().__init__(ctx, parent)
         # Tests and embedders replace this to answer without a file dialog.
-        self.choose_export_path: ChooseSavePath = choose_save_path
+        self.choose_export_path: ChooseSavePath = choose_export_path
         self._stale = True
         self._selected_id: int | None = None
         self._build_filters()

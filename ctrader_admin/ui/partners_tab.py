@@ -1,6 +1,8 @@
-"""Partners: read, set or delete the partnerId (referral attribution) of one user or of one
-account link. Set and Delete go through the shared flows, which show the current value and ask
-before overwriting or deleting."""
+"""Partners: the partner code (partnerId) registered on a partner's user or on one of the
+partner's account links — read, set or delete it (the shared flows show the current value and
+ask before overwriting or deleting) — and, below, every partner known here with its referrals
+and the attribution conflicts (ui/partner_registry.py). A partnerId marks a partner; it does not
+attribute a client."""
 
 from __future__ import annotations
 
@@ -26,6 +28,7 @@ from ctrader_admin.services.validation import parse_int
 from ctrader_admin.ui import actions
 from ctrader_admin.ui.context import UiContext
 from ctrader_admin.ui.notify import Level
+from ctrader_admin.ui.partner_registry import PartnerRegistryView
 from ctrader_admin.ui.slots import async_slot
 from ctrader_admin.ui.tab import Tab
 from ctrader_admin.ui.widgets import form, hint, mark_invalid
@@ -39,8 +42,9 @@ CTID_LABEL = "ctidTraderAccount&Id:"
 class PartnersTab(Tab):
     title = "Partners"
     help_text = (
-        "Read, set or delete the partnerId (who referred the client) of a user, or of one "
-        "account link (ctidTraderAccountId). The current value is shown before any change."
+        "A partnerId is the partner code registered on a partner's own user or on one of their "
+        "account links; the links they share carry it. Clients normally have none. Below: who "
+        "each partner referred, from cTrader Invite, the IB labels and the CRM export."
     )
 
     def __init__(self, ctx: UiContext, parent: QWidget | None = None) -> None:
@@ -48,7 +52,7 @@ class PartnersTab(Tab):
         self._profile_id: str | None = None
         self.shown_target: PartnerTarget | None = None
 
-        box = QGroupBox("Attribution")
+        box = QGroupBox("Partner code (partnerId)")
         box.setMaximumWidth(FORM_WIDTH)
         fields = form()
         self.user_level = QRadioButton("&User")
@@ -124,11 +128,13 @@ class PartnersTab(Tab):
         self.current_box.hide()
         self.body.addWidget(self.current_box)
         self.bulk_note = hint(
-            "Bulk changes (e.g. hundreds of attributions from a CRM export) come with the Jobs tab."
+            "Registering the codes of many partners at once (e.g. when cTrader Invite is turned "
+            "on): a CSV in the Jobs tab."
         )
         self.bulk_note.setObjectName("partnerBulkNote")
         self.body.addWidget(self.bulk_note)
-        self.body.addStretch(1)
+        self.registry = PartnerRegistryView(self)
+        self.body.addWidget(self.registry, 1)
 
         for first, second in (
             (self.user_level, self.account_level),
@@ -209,6 +215,7 @@ class PartnersTab(Tab):
             self._profile_id = profile_id
             self._forget_shown()
         self._refresh_controls()
+        self.registry.on_session_changed()
 
     def _refresh_controls(self) -> None:
         write = self.writable() and not self._working
