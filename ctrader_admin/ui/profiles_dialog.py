@@ -90,6 +90,7 @@ FIELD_LABELS: dict[str, str] = {
     "environments": "Environments",
     "manager_login": "Manager login",
     "write_budget_per_hour": "Write budget",
+    "attribution_period_days": "Attribution period",
 }
 
 _LIST_SEPARATORS = re.compile(r"[,;\r\n]+")
@@ -449,6 +450,7 @@ class ProfilesDialog(QDialog):
             "environments": self.env_edit,
             "manager_login": self.login_edit,
             "write_budget_per_hour": self.budget_spin,
+            "attribution_period_days": self.period_spin,
         }
         # Per widget, not on the dialog: a dialog-wide sheet would restyle the spin boxes too.
         for widget in (*self.fields.values(), *self.labels.values()):
@@ -656,8 +658,17 @@ class ProfilesDialog(QDialog):
         self.invite_check = QCheckBox("Find users by email (Invite user list)")
         self.invite_check.setObjectName("profileInviteEnabled")
         self.invite_check.setToolTip("Lookup reads GET /v1/users; turn off if not enabled for you")
+        self.period_spin = QSpinBox()
+        self.period_spin.setObjectName("profileAttributionPeriod")
+        self.period_spin.setRange(0, 3650)
+        self.period_spin.setSuffix(" days")
+        self.period_spin.setToolTip(
+            "cTrader Invite's guaranteed attribution period for this broker: the conflict "
+            "report says whether a disputed client is still inside it"
+        )
         layout.addRow(self.remember_check)
         layout.addRow(self.invite_check)
+        self._row(layout, "attribution_period_days", "Attribution period:", self.period_spin)
         box.setLayout(layout)
         return box
 
@@ -691,6 +702,7 @@ class ProfilesDialog(QDialog):
             self.ticket_check,
             self.remember_check,
             self.invite_check,
+            self.period_spin,
             self.save_button,
             self.close_button,
         ]
@@ -862,6 +874,7 @@ class ProfilesDialog(QDialog):
             self.live_check.setChecked(bool(values["live"]))
             self.read_only_check.setChecked(bool(values["read_only"]))
             self.budget_spin.setValue(int(values["write_budget_per_hour"]))
+            self.period_spin.setValue(int(values.get("attribution_period_days", 90)))
             self.reason_check.setChecked(bool(values["require_reason"]))
             self.ticket_check.setChecked(bool(values["require_ticket"]))
             self.remember_check.setChecked(bool(values["remember_token"]))
@@ -876,6 +889,7 @@ class ProfilesDialog(QDialog):
             *texts,
             self.timeout_spin.value(),
             self.budget_spin.value(),
+            self.period_spin.value(),
             *(check.isChecked() for check in self._checks()),
         )
 
@@ -1014,6 +1028,7 @@ class ProfilesDialog(QDialog):
             "live": self.live_check.isChecked(),
             "read_only": self.read_only_check.isChecked(),
             "write_budget_per_hour": self.budget_spin.value(),
+            "attribution_period_days": self.period_spin.value(),
             "require_reason": self.reason_check.isChecked(),
             "require_ticket": self.ticket_check.isChecked(),
             "remember_token": self.remember_check.isChecked(),

@@ -123,7 +123,8 @@ def test_a_wrong_password_typed_at_the_prompt_is_refused_in_the_apps_words(
     text = seen.decode("utf-8", "replace")
 
     assert os.waitstatus_to_exitcode(status) == 2
-    assert "ctrader-admin referral: Log-in failed: The manager login or password is wrong." in text
+    wanted = "ctrader-admin referral get: Log-in failed: The manager login or password is wrong."
+    assert wanted in text
     assert "***" not in text
 
 

@@ -102,6 +102,7 @@ def fill_new_profile(dialog: ProfilesDialog) -> None:
     dialog.proxy_edit.setText("http://Proxy.Globex.example:3128")
     dialog.proxy_user_edit.setText("agent7")
     dialog.proxy_password_edit.setText(PROXY_PASSWORD)
+    dialog.period_spin.setValue(60)
 
 
 def add_draft(qtbot: QtBot, dialog: ProfilesDialog) -> None:
@@ -156,6 +157,7 @@ def test_add_saves_every_field_and_no_secret(
         "timeout_seconds": 35.5,
         "proxy_url": "http://proxy.globex.example:3128",
         "proxy_username": "agent7",
+        "attribution_period_days": 60,
     }
     # Now a saved profile: its id is fixed, the list shows it, nothing is left unsaved.
     assert dialog.id_edit.isReadOnly()
@@ -486,7 +488,7 @@ def test_every_field_is_reachable_by_tab_and_labelled(qtbot: QtBot, dialog: Prof
         and w.parent() is not None
         and not isinstance(w.parent(), QSpinBox | QDoubleSpinBox)  # a spin box's own editor
     ]
-    assert len(inputs) == 21
+    assert len(inputs) == 22
     dialog.table.setFocus()
     reached: list[QWidget] = []
     for _ in range(60):
