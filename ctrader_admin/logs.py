@@ -82,9 +82,10 @@ def hold_early_records() -> None:
 
 def configure_logging(
     paths: AppPaths, level: int = logging.INFO, file_name: str = APP_LOG_FILE
-) -> None:
+) -> logging.Handler:
     """A rotating log file; every record is redacted by the record factory first. Records held
-    since ``hold_early_records`` go to it first."""
+    since ``hold_early_records`` go to it first. Returns the file's handler (a CLI command
+    closes it when it ends)."""
     import logging.handlers
 
     install_log_redaction()
@@ -108,3 +109,4 @@ def configure_logging(
         logging.getLogger(noisy).setLevel(
             logging.NOTSET if level <= logging.DEBUG else logging.WARNING
         )
+    return handler

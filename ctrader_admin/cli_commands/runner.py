@@ -41,10 +41,20 @@ def run_command(args: argparse.Namespace) -> int:
     out = Output(as_json=bool(getattr(args, "json", False)))
     handler = _handler(args)
     level, level_problem = choose_level(getattr(args, "log_level", None))
+    log_file: logging.Handler | None = None
     try:
-        configure_logging(AppPaths.from_environment(), level, CLI_LOG_FILE)
+        log_file = configure_logging(AppPaths.from_environment(), level, CLI_LOG_FILE)
     except OSError as exc:  # the command is worth running without its log file
         out.note(f"ctrader-admin: cannot write the log file ({exc}); running without it.")
+    try:
+        return _run(args, out, handler, level_problem)
+    finally:
+        if log_file is not None:  # the command's log ends with it (also when run in-process)
+            logging.getLogger().removeHandler(log_file)
+            log_file.close()
+
+
+def _run(args: argparse.Namespace, out: Output, handler: Handler, level_problem: str | None) -> int:
     if level_problem:
         out.note(f"ctrader-admin: {level_problem}")
         log.warning("%s", level_problem)

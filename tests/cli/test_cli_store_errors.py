@@ -51,7 +51,7 @@ def test_a_busy_database_is_one_sentence_and_exit_code_2(
 ) -> None:
     code = entry.run(argv)
     captured = capsys.readouterr()
-    name = " ".join(argv[:2]) if argv[0] == "journal" else argv[0]
+    name = " ".join(argv[:2]) if argv[0] in ("journal", "referral") else argv[0]
     assert code == 2
     assert captured.err == f"ctrader-admin {name}: {BUSY_MESSAGE}\n"
     assert busy_home.sandbox.referral(user_id=1000001) != "BUSY-1"  # nothing was sent
