@@ -45,13 +45,20 @@ FIRST_USER_ID = 1_000_001
 FIRST_CTID_TRADER_ACCOUNT_ID = 9_000_000
 
 
+_BUSY_TIMEOUT_SECONDS = 10.0
+
+
 class SchemaMismatchError(RuntimeError):
     """The database file was written by another version of the sandbox."""
 
 
 class Storage:
     def __init__(self, path: str) -> None:
-        self._conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        # Several processes (the app, CLI commands) may open one sandbox file: a writer waits
+        # for another's lock up to the timeout instead of failing at once.
+        self._conn = sqlite3.connect(
+            path, check_same_thread=False, isolation_level=None, timeout=_BUSY_TIMEOUT_SECONDS
+        )
         self._lock = threading.Lock()
         try:
             self._conn.execute("PRAGMA foreign_keys = ON")
@@ -88,13 +95,16 @@ class Storage:
     def transaction(self) -> Iterator[Tx]:
         """Hold the lock and run one transaction: committed on success, rolled back on error."""
         with self._lock:
-            self._conn.execute("BEGIN")
+            # IMMEDIATE: the write lock now, so a read-then-write cannot meet another process's
+            # writer halfway (SQLite answers that with an immediate "database is locked").
+            self._conn.execute("BEGIN IMMEDIATE")
             try:
                 yield Tx(self._conn)
+                self._conn.execute("COMMIT")
             except BaseException:
-                self._conn.execute("ROLLBACK")
+                if self._conn.in_transaction:  # SQLite may have rolled back already
+                    self._conn.execute("ROLLBACK")
                 raise
-            self._conn.execute("COMMIT")
 
     def close(self) -> None:
         with self._lock:
