@@ -211,12 +211,17 @@ def add_parsers(commands: _Sub[argparse.ArgumentParser]) -> None:
         help="only conflicts of this kind",
     )
     p = attribution_commands.add_parser(
-        "export", parents=[common], help="the ledger rows of a client or a partner as CSV"
+        "export",
+        parents=[common],
+        help="a client's or a partner's rows as CSV, or (-o FILE.pdf) the evidence pack: PDF "
+        "with the case, every source row, the journal entries and the journal's verification",
     )
     whose = p.add_mutually_exclusive_group(required=True)
     whose.add_argument("--client", type=_positive, metavar="USER_ID", help="a client's rows")
     whose.add_argument("--partner", metavar="USER_ID|CODE", help="every referral of a partner")
-    p.add_argument("-o", "--output", required=True, metavar="FILE", help="the CSV to write")
+    p.add_argument(
+        "-o", "--output", required=True, metavar="FILE", help="a .csv, or a .pdf evidence pack"
+    )
 
     partner = commands.add_parser("partner", help="partners: their codes and referrals")
     partner_commands = partner.add_subparsers(dest="action", metavar="ACTION", required=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 from dataclasses import asdict
 from pathlib import Path
 
@@ -17,7 +18,7 @@ from ctrader_admin.cli_commands.context import (
     stores,
 )
 from ctrader_admin.cli_commands.output import Output
-from ctrader_admin.services import attribution
+from ctrader_admin.services import attribution, evidence
 from ctrader_admin.store.atomic import write_private_text
 
 
@@ -126,25 +127,44 @@ async def _conflicts(args: argparse.Namespace, out: Output) -> int:
 
 
 async def _export(args: argparse.Namespace, out: Output) -> int:
+    """The ledger rows of a client or a partner as CSV; with a .pdf target, the whole evidence
+    pack as PDF, its rows and journal entries as CSV files beside it."""
     async with stores() as s:
         pid = profile_id(s.office, getattr(args, "profile", None))
-        ledger = s.office.ledger
         if args.client is not None:
-            period = s.office.profiles.get(pid).attribution_period_days
-            rows = attribution.client_attribution(ledger, pid, args.client, period_days=period).rows
+            pack = evidence.build_evidence(s.office, pid, client=args.client)
         else:
             user_id, code = _partner_ref(args.partner)
-            case = attribution.partner_case(
-                ledger, pid, user_id=user_id, code=code, limit=1_000_000
-            )
-            rows = case.referrals
+            pack = evidence.build_evidence(s.office, pid, partner=user_id, code=code)
     target = Path(args.output)
+    written = [target]
     try:
-        write_private_text(target, attribution.export_rows_csv(rows))
+        if target.suffix.lower() == ".pdf":
+            os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # a PDF needs no screen
+            from ctrader_admin.ui.evidence_pdf import write_pdf
+
+            rows_csv = target.with_suffix(".rows.csv")
+            journal_csv = target.with_suffix(".journal.csv")
+            write_pdf(pack, target)
+            write_private_text(rows_csv, attribution.export_rows_csv(pack.rows))
+            write_private_text(journal_csv, evidence.journal_csv(pack.journal))
+            written += [rows_csv, journal_csv]
+        else:
+            write_private_text(target, attribution.export_rows_csv(pack.rows))
     except OSError as exc:
         raise CliError(f"Cannot write {target}: {exc.strerror or exc}.") from None
-    out.line(f"{len(rows):,} ledger rows written to {target}")
-    out.document({"file": str(target), "rows": len(rows)})
+    out.line(
+        f"{pack.title}: {len(pack.rows):,} ledger rows, {len(pack.journal):,} journal entries "
+        f"→ {', '.join(str(p) for p in written)}"
+    )
+    out.document(
+        {
+            "files": [str(p) for p in written],
+            "rows": len(pack.rows),
+            "journal_entries": len(pack.journal),
+            "journal_intact": pack.verification.ok,
+        }
+    )
     return EXIT_OK
 
 

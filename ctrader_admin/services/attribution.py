@@ -29,6 +29,7 @@ from ctrader_admin.store.attribution import (
     RegisteredCode,
     Source,
 )
+from ctrader_admin.store.spreadsheet import safe_cell
 from ctrader_admin.store.timestamps import utc_iso
 
 SOURCE_NAMES: dict[Source, str] = {
@@ -590,15 +591,9 @@ def export_rows_csv(rows: Iterable[Attribution]) -> str:
     )  # fmt: skip
     for row in rows:
         writer.writerow(
-            [_cell(v) for v in (
+            [safe_cell(v) for v in (
                 SOURCE_NAMES[row.source], row.client_user_id, row.client_login, row.partner_code,
                 row.partner_user_id, row.attributed_at, row.read_at, row.detail,
             )]
         )  # fmt: skip
     return out.getvalue()
-
-
-def _cell(value: object) -> object:
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return "" if value is None else value

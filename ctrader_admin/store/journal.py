@@ -38,6 +38,7 @@ from ctrader_admin.redaction import redact
 from ctrader_admin.store import journal_search
 from ctrader_admin.store.database import Database
 from ctrader_admin.store.ownership import SessionOwner
+from ctrader_admin.store.spreadsheet import safe_cell
 from ctrader_admin.store.timestamps import utc_iso
 
 Outcome = Literal["ok", "failed", "unknown"]
@@ -136,6 +137,7 @@ class JournalFilter:
     operator: str | None = None
     since: datetime | None = None
     until: datetime | None = None
+    targets: tuple[str, ...] = ()  # any of these exact targets (user:N, account:N, …)
 
 
 def _clean(value: str | None) -> str | None:
@@ -407,7 +409,7 @@ class Journal:
         writer.writerow(ENTRY_FIELDS)
         count = 0
         for entry in self.iter_entries(flt):
-            writer.writerow(_csv_cell(getattr(entry, name)) for name in ENTRY_FIELDS)
+            writer.writerow(safe_cell(getattr(entry, name)) for name in ENTRY_FIELDS)
             count += 1
         return count
 
@@ -415,6 +417,9 @@ class Journal:
         """FROM clause, WHERE clause and parameters for a filter."""
         clauses: list[str] = []
         params: list[Any] = []
+        if flt.targets:
+            clauses.append(f"j.target IN ({', '.join('?' * len(flt.targets))})")
+            params.extend(flt.targets)
         for name in ("action", "outcome", "profile_id", "batch_id", "operator"):
             value = getattr(flt, name)
             if value is not None:
@@ -495,12 +500,6 @@ def _order_key(source: str) -> str:
     # Same order as j.id, but lets the full-text index deliver rows already sorted.
     index = journal_search.INDEX_TABLE
     return f"{index}.rowid" if source.startswith(f"FROM {index}") else "j.id"
-
-
-def _csv_cell(value: object) -> object:
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return "" if value is None else value
 
 
 class _Chain:

@@ -22,11 +22,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ctrader_admin.services import attribution
+from ctrader_admin.services import attribution, evidence
 from ctrader_admin.services.attribution import Conflict, PartnerSummary
 from ctrader_admin.store.atomic import write_private_text
 from ctrader_admin.store.attribution import Attribution
 from ctrader_admin.ui.dialogs import CSV_FILTER, CSV_ONLY, choose_open_path, choose_save_path
+from ctrader_admin.ui.evidence_pdf import write_pdf
 from ctrader_admin.ui.notify import Level, is_expected
 from ctrader_admin.ui.rows_model import Column, RowsModel
 from ctrader_admin.ui.slots import async_slot, cancel_on_destroy
@@ -82,7 +83,7 @@ class PartnerRegistryView(QGroupBox):
         self.tab = tab
         layout = QVBoxLayout(self)
         buttons = QHBoxLayout()
-        self.pull_button = QPushButton("Pull cTrader &Invite")
+        self.pull_button = QPushButton("Pull cTrader Invi&te")
         self.pull_button.setToolTip("Read what cTrader Invite recorded since the last pull")
         self.import_button = QPushButton("Import CRM e&xport…")
         self.import_button.setToolTip("The CRM's client → partner code export (CSV)")
@@ -96,10 +97,17 @@ class PartnerRegistryView(QGroupBox):
         self.search.setClearButtonEnabled(True)
         self.export_button = QPushButton("Export referrals…")
         self.export_button.setToolTip("The selected partner's referrals, with their sources")
+        self.evidence_button = QPushButton("&Evidence pack…")
+        self.evidence_button.setObjectName("evidenceButton")
+        self.evidence_button.setToolTip(
+            "PDF (and CSV) of the selected partner, or of the selected conflict's client: the "
+            "case, every source row, the journal entries and the journal's verification"
+        )
         for widget in (self.pull_button, self.import_button, self.refresh_button):
             buttons.addWidget(widget)
         buttons.addWidget(self.search, 1)
         buttons.addWidget(self.export_button)
+        buttons.addWidget(self.evidence_button)
         layout.addLayout(buttons)
         self.status = hint("")
         self.status.setObjectName("ledgerStatus")
@@ -133,6 +141,7 @@ class PartnerRegistryView(QGroupBox):
         self.import_button.clicked.connect(self._import)
         self.refresh_button.clicked.connect(self._refresh_codes)
         self.export_button.clicked.connect(self._export)
+        self.evidence_button.clicked.connect(self._evidence)
         self.search.textChanged.connect(self._reload_soon)
         self.partners.selectionModel().currentRowChanged.connect(self._partner_chosen)
         self._reload_task: asyncio.Future[None] | None = None
@@ -322,4 +331,53 @@ class PartnerRegistryView(QGroupBox):
             return
         self.tab.bar.show_message(
             Level.SUCCESS, f"{plural(count, 'referral')} written to {Path(path).name}."
+        )
+
+    @async_slot()
+    async def _evidence(self) -> None:
+        """The evidence pack of what is selected: the partner on the Partners page, the
+        conflict's client (else its partner) on the Conflicts page."""
+        session = self.tab.ctx.backoffice.session
+        if session is None:
+            return
+        client = partner = None
+        if self.pages.currentIndex() == 1:
+            conflict = self.conflicts_model.row(self.conflicts.currentIndex())
+            if conflict is not None:
+                client = conflict.client_user_id
+                partner = None if client else conflict.partner_user_id
+        elif self.selected is not None:
+            partner = self.selected.partner_user_id
+        if client is None and partner is None:
+            self.tab.bar.show_message(Level.INFO, "Select a partner or a conflict first.")
+            return
+        who = f"client-{client}" if client else f"partner-{partner}"
+        path = await choose_save_path(
+            self, "Save the evidence pack", f"evidence-{who}.pdf", "PDF files (*.pdf)"
+        )
+        if path is None:
+            return
+        office = self.tab.ctx.backoffice
+        pack = await asyncio.to_thread(
+            evidence.build_evidence, office, session.profile.id, client=client, partner=partner
+        )
+        target = Path(path)
+        rows_csv, journal_csv = target.with_suffix(".rows.csv"), target.with_suffix(".journal.csv")
+        try:
+            write_pdf(pack, target)  # Qt lays the text out on this thread
+            await asyncio.to_thread(
+                write_private_text, rows_csv, attribution.export_rows_csv(pack.rows)
+            )
+            await asyncio.to_thread(
+                write_private_text, journal_csv, evidence.journal_csv(pack.journal)
+            )
+        except OSError as exc:
+            self.tab.bar.show_message(Level.ERROR, f"Cannot write {path}: {exc.strerror or exc}.")
+            return
+        self.tab.bar.show_message(
+            Level.SUCCESS,
+            f"Evidence pack of {pack.title.lower()} written to {target.name} "
+            f"({plural(len(pack.rows), 'source row')}, "
+            f"{plural(len(pack.journal), 'journal entry', 'journal entries')}), "
+            f"with {rows_csv.name} and {journal_csv.name}.",
         )

@@ -88,3 +88,33 @@ def test_invite_not_enabled_is_said_in_words(
     tab = make_tab(qtbot, ctx)
     run(qtbot, tab, tab.registry.pull_button, "cTrader Invite is not enabled for this broker")
     assert tab.bar.level is Level.WARNING
+
+
+def test_the_evidence_pack_of_a_partner_and_of_a_conflict_s_client(
+    qtbot: QtBot, ctx: UiContext, sandbox: Sandbox, tmp_path: Path, monkeypatch: object
+) -> None:
+    import ctrader_admin.ui.partner_registry as module
+
+    tab = make_tab(qtbot, ctx)
+    view = tab.registry
+    fill(qtbot, tab, sandbox, tmp_path)
+    qtbot.waitUntil(lambda: view.partners_model.rowCount() > 5)
+    targets = iter([tmp_path / "partner.pdf", tmp_path / "client.pdf"])
+
+    async def save_to(*_args: object) -> str:
+        return str(next(targets))
+
+    monkeypatch.setattr(module, "choose_save_path", save_to)  # type: ignore[attr-defined]
+    ids = [p.partner_user_id for p in view.partners_model.rows]
+    view.partners.selectRow(ids.index(EMILY))
+    view.evidence_button.click()
+    qtbot.waitUntil(lambda: "Evidence pack of partner user" in tab.bar.text(), timeout=20_000)
+    assert (tmp_path / "partner.pdf").stat().st_size > 1000
+    assert (tmp_path / "partner.rows.csv").read_text(encoding="utf-8").startswith("source,")
+
+    view.pages.setCurrentIndex(1)
+    row = next(n for n, c in enumerate(view.conflicts_model.rows) if c.kind == "sources_disagree")
+    view.conflicts.selectRow(row)
+    view.evidence_button.click()
+    qtbot.waitUntil(lambda: "Evidence pack of client user" in tab.bar.text(), timeout=20_000)
+    assert (tmp_path / "client.pdf").exists()

@@ -1,0 +1,146 @@
+"""Evidence pack: everything the app knows about one client's or one partner's attribution, in
+one place — what a support agent sends to a partner who disputes an attribution, or to
+compliance. The case as the app shows it, every ledger row with its provenance, the journal
+entries that touched the people involved (before → after, operator, reason, ticket, outcome) and
+the journal's own verification. ``ui/evidence_pdf.py`` renders it; its rows also go to CSV."""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from typing import Literal
+
+from ctrader_admin.services import attribution
+from ctrader_admin.services.attribution import Conflict
+from ctrader_admin.services.backoffice import Backoffice
+from ctrader_admin.store.attribution import Attribution, RegisteredCode, Source
+from ctrader_admin.store.journal import JournalEntry, JournalFilter, VerifyReport
+from ctrader_admin.store.spreadsheet import safe_cell
+from ctrader_admin.store.timestamps import utc_iso
+
+Subject = Literal["client", "partner"]
+
+
+@dataclass(frozen=True)
+class EvidencePack:
+    subject: Subject
+    title: str  # "Client user 1000004", "Partner user 1000001"
+    profile: str
+    generated_at: str
+    generated_by: str
+    summary: list[str]  # the case in sentences
+    codes: list[RegisteredCode]
+    rows: list[Attribution]
+    conflicts: list[Conflict]
+    journal: list[JournalEntry]
+    verification: VerifyReport
+
+
+def build_evidence(
+    office: Backoffice,
+    profile_id: str,
+    *,
+    client: int | None = None,
+    partner: int | None = None,
+    code: str | None = None,
+) -> EvidencePack:
+    """The pack of a client (by userId) or of a partner (by userId or code)."""
+    profile = office.profiles.get(profile_id)
+    ledger = office.ledger
+    period = profile.attribution_period_days
+    if client is not None:
+        case = attribution.client_attribution(ledger, profile_id, client, period_days=period)
+        rows, conflicts, people = case.rows, case.conflicts, {client}
+        codes: list[RegisteredCode] = []
+        title = f"Client user {client}"
+        subject: Subject = "client"
+        summary = _client_summary(client, rows, conflicts, period)
+    else:
+        partner_case = attribution.partner_case(
+            ledger, profile_id, user_id=partner, code=code, limit=1_000_000
+        )
+        rows, codes = partner_case.referrals, partner_case.codes
+        found = attribution.conflicts(ledger, profile_id, period_days=period)
+        who = partner_case.partner_user_id
+        names = {c.code for c in codes} | ({code} if code else set())
+        conflicts = [c for c in found if (who and c.partner_user_id == who) or c.code in names]
+        people = {who} if who else set()
+        title = f"Partner user {who}" if who else f"Partner code {code}"
+        subject = "partner"
+        summary = _partner_summary(title, codes, partner_case.counts)
+    targets = _targets(office, profile_id, people)
+    entries = list(office.journal.iter_entries(JournalFilter(targets=targets))) if targets else []
+    session = office.session
+    return EvidencePack(
+        subject=subject,
+        title=title,
+        profile=profile.name,
+        generated_at=utc_iso(),
+        generated_by=session.operator if session is not None else str(profile.manager_login or ""),
+        summary=summary,
+        codes=codes,
+        rows=rows,
+        conflicts=conflicts,
+        journal=entries,
+        verification=office.journal.verify(),
+    )
+
+
+def _targets(office: Backoffice, profile_id: str, people: set[int]) -> tuple[str, ...]:
+    """The journal targets of these people: their users and their known account links."""
+    targets: list[str] = []
+    for user_id in sorted(people):
+        targets.append(f"user:{user_id}")
+        for link in office.directory.links_for_user(profile_id, user_id):
+            targets.append(f"account:{link.ctid_trader_account_id}")
+    return tuple(targets)
+
+
+def _client_summary(
+    client: int, rows: list[Attribution], conflicts: list[Conflict], period: int
+) -> list[str]:
+    if not rows:
+        return [f"No source attributes user {client} to a partner (a direct client)."]
+    lines = []
+    for row in rows:
+        whom = row.partner_code or (f"user {row.partner_user_id}" if row.partner_user_id else "?")
+        since = f" since {row.attributed_at[:10]}" if row.attributed_at else ""
+        lines.append(f"{attribution.SOURCE_NAMES[row.source]} says: {whom}{since}.")
+    if not conflicts:
+        lines.append("The sources agree.")
+    for conflict in conflicts:
+        period_note = (
+            f" ({conflict.period} the {period}-day guaranteed period)" if conflict.period else ""
+        )
+        lines.append(f"{attribution.CONFLICT_NAMES[conflict.kind]}{period_note}.")
+    return lines
+
+
+def _partner_summary(
+    title: str, codes: list[RegisteredCode], counts: dict[Source, int]
+) -> list[str]:
+    lines = [f"{title}."]
+    for registered in codes:
+        where = (
+            "at user level"
+            if registered.level == "user"
+            else f"on account link {registered.ctid_trader_account_id}"
+        )
+        source = "cTrader" if registered.source == "ctrader" else "the CRM"
+        lines.append(f"Code {registered.code} {where}, as {source} says it.")
+    total = ", ".join(f"{attribution.SOURCE_NAMES[s]}: {n:,}" for s, n in counts.items())
+    lines.append(f"Referrals by source — {total}.")
+    return lines
+
+
+def journal_csv(entries: list[JournalEntry]) -> str:
+    """The journal entries of a pack as CSV (formula-looking cells defused)."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    columns = ("id", "at_utc", "operator", "action", "target", "before", "after", "reason",
+               "ticket", "outcome", "error")  # fmt: skip
+    writer.writerow(columns)
+    for entry in entries:
+        writer.writerow([safe_cell(getattr(entry, name)) for name in columns])
+    return out.getvalue()
