@@ -13,7 +13,7 @@ import random
 import socket
 import ssl
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -389,7 +389,7 @@ class ApiClient:
 
     async def iter_invited_user_pages(
         self, cursor: InvitedUsersCursor | None = None, *, page_size: int = 1000
-    ) -> AsyncIterator[InvitedUsersPage]:
+    ) -> AsyncGenerator[InvitedUsersPage, None]:
         """Everything from ``cursor`` on, page by page, each with the cursor to resume from
         once it is stored. Ends with a short (possibly empty) page marked ``last``."""
         current = cursor or InvitedUsersCursor()
