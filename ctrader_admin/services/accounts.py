@@ -15,7 +15,7 @@ from ctrader_admin.api import (
 )
 from ctrader_admin.redaction import register_secret
 from ctrader_admin.services.errors import InvalidInput
-from ctrader_admin.services.session import Session, WriteIntent
+from ctrader_admin.services.session import Session, WriteIntent, settled_by_reading
 from ctrader_admin.services.validation import build, problems_of
 
 
@@ -29,6 +29,10 @@ def known_environments(session: Session, login: int) -> list[str]:
     (a read of the account does not say which environment it is on)."""
     found = session.directory.accounts_for_login(session.profile.id, login)
     return [e for e in session.profile.environments if e in {a.environment for a in found}]
+
+
+async def _white_label(session: Session, login: int) -> str | None:
+    return (await read_account(session, login)).broker_name
 
 
 @dataclass(frozen=True)
@@ -157,7 +161,11 @@ async def move_white_label(
     try:
         await session.write(
             intent,
-            lambda: session.client.change_white_label(request),
+            settled_by_reading(
+                lambda: session.client.change_white_label(request),
+                lambda: _white_label(session, login),
+                request.broker_name,
+            ),
             wait_for_budget=wait_for_budget,
         )
     except OutcomeUnknown as exc:

@@ -12,7 +12,7 @@ from ctrader_admin.api import (
     SetReferralRequest,
 )
 from ctrader_admin.services.errors import InvalidInput
-from ctrader_admin.services.session import Session, WriteIntent
+from ctrader_admin.services.session import Session, WriteIntent, settled_by_reading
 from ctrader_admin.services.validation import build
 
 Level = Literal["user", "account"]
@@ -100,7 +100,13 @@ async def set_partner(
         reverts_id=reverts_id,
     )
     await session.write(
-        intent, lambda: session.client.set_referral(request), wait_for_budget=wait_for_budget
+        intent,
+        settled_by_reading(
+            lambda: session.client.set_referral(request),
+            lambda: read_partner(session, target),
+            request.partner_id,
+        ),
+        wait_for_budget=wait_for_budget,
     )
     return PartnerChange(target, before, request.partner_id, changed=True)
 
@@ -133,7 +139,13 @@ async def delete_partner(
         reverts_id=reverts_id,
     )
     await session.write(
-        intent, lambda: session.client.delete_referral(request), wait_for_budget=wait_for_budget
+        intent,
+        settled_by_reading(
+            lambda: session.client.delete_referral(request),
+            lambda: read_partner(session, target),
+            None,
+        ),
+        wait_for_budget=wait_for_budget,
     )
     return PartnerChange(target, before, None, changed=True)
 

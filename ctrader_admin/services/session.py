@@ -220,6 +220,54 @@ class Session:
         return result
 
 
+ReadBack = Callable[[], Awaitable[str | None]]
+
+
+@dataclass(frozen=True)
+class ReadBackProof:
+    """What a write returns when its answer was lost but reading its target back showed the
+    intended value: the journal records it "ok", with this text in place of the answer."""
+
+    lost: str  # why the answer is missing (the OutcomeUnknown's message)
+    value: str | None
+
+    def __str__(self) -> str:
+        shown = "(none)" if self.value is None else self.value
+        return (
+            f"The answer was lost; reading the target back just after shows {shown}, the "
+            f"intended value, so the change is applied. ({self.lost})"
+        )
+
+
+def settled_by_reading(
+    send: Callable[[], Awaitable[T]], read_back: ReadBack, intended: str | None
+) -> Callable[[], Awaitable[T | ReadBackProof]]:
+    """``send``, where an unknown outcome is settled by one read of the target: the intended
+    value there proves it applied. Any other value, or a failed read, leaves it unknown, since
+    the lost request may still be applied later. Singles and bulk rows both settle here."""
+
+    async def send_then_read() -> T | ReadBackProof:
+        try:
+            return await send()
+        except OutcomeUnknown as exc:
+            unknown = exc
+        try:
+            value = await read_back()
+        except ApiError as read_error:
+            raise unknown.noting(
+                f"Reading the target back failed too ({read_error.message.rstrip('.')})."
+            ) from None
+        if value == intended:
+            return ReadBackProof(unknown.message, value)
+        shown = "(none)" if value is None else value
+        raise unknown.noting(
+            f"Read back just after, it shows {shown}, not yet the intended value; the request "
+            "may still be applied later."
+        ) from None
+
+    return send_then_read
+
+
 def _summary(result: object) -> str:
     if result is None:
         return ""

@@ -16,7 +16,7 @@ from ctrader_admin.api import (
     SetReferralRequest,
 )
 from ctrader_admin.services.bulk.model import Call, Level, Op
-from ctrader_admin.services.session import Session, WriteIntent
+from ctrader_admin.services.session import Session, WriteIntent, settled_by_reading
 from ctrader_admin.services.validation import build
 
 T = TypeVar("T")
@@ -151,4 +151,11 @@ async def send_write(
             return client.delete_referral(request)
         return client.change_white_label(request)
 
-    await session.write(intent, lambda: _in_slot(send, slot), wait_for_budget=True)
+    async def read_back() -> str | None:
+        return (await read_current(session, target)).value
+
+    await session.write(
+        intent,
+        settled_by_reading(lambda: _in_slot(send, slot), read_back, target.proposed),
+        wait_for_budget=True,
+    )
