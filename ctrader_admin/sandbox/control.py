@@ -1,8 +1,9 @@
 """Sandbox-only control endpoints under /_sandbox — NOT part of Spotware's API.
 
 For tests, benchmarks and training with the sandbox in another process: read or clear the
-request log, change knobs, add cTrader Invite attributions, check health. No token, no faults,
-no latency, not logged; the server only listens on loopback.
+request log, change knobs, add cTrader Invite attributions, script the faults of the next
+writes, check health. No token, no faults, no latency, not logged; the server only listens on
+loopback.
 """
 
 from __future__ import annotations
