@@ -158,8 +158,10 @@ class Session:
         wait_for_budget: bool = False,
     ) -> T:
         """Send one write through the gate. The journal holds the attempt before it leaves, and
-        its outcome after: ok, failed, or unknown (answer lost, or cancelled in flight). Journal
-        writes of concurrent calls share transactions (group commit, off the event loop)."""
+        its outcome after: ok, failed (an answer proved nothing was applied), or unknown (a try's
+        answer was lost, whatever later tries answered, or cancelled in flight; ``send`` may
+        settle that by a read: ``settled_by_reading``). Journal writes of concurrent calls share
+        transactions (group commit, off the event loop)."""
         self.check_can_write(intent.reason, intent.ticket)
         if not self.logged_in:
             raise NotLoggedIn("Not logged in: log in to this connection first.")
