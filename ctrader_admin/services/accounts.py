@@ -15,7 +15,7 @@ from ctrader_admin.api import (
 )
 from ctrader_admin.redaction import register_secret
 from ctrader_admin.services.errors import InvalidInput
-from ctrader_admin.services.session import Session, WriteIntent, settled_by_reading
+from ctrader_admin.services.session import Session, WriteIntent
 from ctrader_admin.services.validation import build, problems_of
 
 
@@ -161,12 +161,9 @@ async def move_white_label(
     try:
         await session.write(
             intent,
-            settled_by_reading(
-                lambda: session.client.change_white_label(request),
-                lambda: _white_label(session, login),
-                request.broker_name,
-            ),
+            lambda: session.client.change_white_label(request),
             wait_for_budget=wait_for_budget,
+            read_back=lambda: _white_label(session, login),
         )
     except OutcomeUnknown as exc:
         unknown = exc  # the read-back below tells what happened

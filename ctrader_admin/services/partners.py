@@ -12,7 +12,7 @@ from ctrader_admin.api import (
     SetReferralRequest,
 )
 from ctrader_admin.services.errors import InvalidInput
-from ctrader_admin.services.session import Session, WriteIntent, settled_by_reading
+from ctrader_admin.services.session import Session, WriteIntent
 from ctrader_admin.services.validation import build
 
 Level = Literal["user", "account"]
@@ -101,12 +101,9 @@ async def set_partner(
     )
     await session.write(
         intent,
-        settled_by_reading(
-            lambda: session.client.set_referral(request),
-            lambda: read_partner(session, target),
-            request.partner_id,
-        ),
+        lambda: session.client.set_referral(request),
         wait_for_budget=wait_for_budget,
+        read_back=lambda: read_partner(session, target),
     )
     return PartnerChange(target, before, request.partner_id, changed=True)
 
@@ -140,12 +137,9 @@ async def delete_partner(
     )
     await session.write(
         intent,
-        settled_by_reading(
-            lambda: session.client.delete_referral(request),
-            lambda: read_partner(session, target),
-            None,
-        ),
+        lambda: session.client.delete_referral(request),
         wait_for_budget=wait_for_budget,
+        read_back=lambda: read_partner(session, target),
     )
     return PartnerChange(target, before, None, changed=True)
 

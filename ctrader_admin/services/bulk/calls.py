@@ -16,7 +16,7 @@ from ctrader_admin.api import (
     SetReferralRequest,
 )
 from ctrader_admin.services.bulk.model import Call, Level, Op
-from ctrader_admin.services.session import Session, WriteIntent, settled_by_reading
+from ctrader_admin.services.session import Session, WriteIntent
 from ctrader_admin.services.validation import build
 
 T = TypeVar("T")
@@ -156,6 +156,7 @@ async def send_write(
 
     await session.write(
         intent,
-        settled_by_reading(lambda: _in_slot(send, slot), read_back, target.proposed),
+        lambda: _in_slot(send, slot),
         wait_for_budget=True,
+        read_back=read_back,
     )

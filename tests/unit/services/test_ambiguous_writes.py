@@ -98,11 +98,13 @@ class Env:
     backend: Backend
     office: Backoffice
     journal: Journal
+    clock: list[float]  # the write budget's time, moved by hand
 
 
 @pytest.fixture
 def env(tmp_path: Path) -> Iterator[Env]:
     backend = Backend()
+    clock = [1_900_000_000.0]
     router = respx.MockRouter(assert_all_called=False)
     router.put(path=REFERRAL).mock(side_effect=backend.put)
     router.get(path=REFERRAL).mock(side_effect=backend.get)
@@ -127,8 +129,9 @@ def env(tmp_path: Path) -> Iterator[Env]:
         directory=Directory(database),
         client_factory=client_for,
         workstation="test-workstation",
+        clock=lambda: clock[0],
     )
-    yield Env(backend, office, journal)
+    yield Env(backend, office, journal, clock)
     database.close()
 
 
@@ -158,6 +161,9 @@ def set_after(env: Env) -> JournalEntry:
 
 
 def revert(env: Env, entry: JournalEntry) -> None:
+    # An hour later: a rate-limit answer has lowered this connection's budget until then.
+    env.clock[0] += 3600
+
     async def scenario(session: Session) -> None:
         await journal_ops.revert(session, entry.id, reason="undo", ticket="")
 
