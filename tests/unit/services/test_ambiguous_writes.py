@@ -245,3 +245,16 @@ def test_answers_that_prove_nothing_was_applied_are_failed(env: Env) -> None:
 
     assert play(env, scenario).outcome == "failed"
     assert env.backend.value == BEFORE
+
+
+def test_a_retry_refused_as_over_the_limit_lowers_the_budget_even_when_settled(env: Env) -> None:
+    env.backend.script = [APPLIED_TIMEOUT, LIMITED]
+
+    async def scenario(session: Session) -> str | None:
+        await partners.set_partner(session, PartnerTarget.user(USER), AFTER, reason="claim")
+        return session.budget.lowered
+
+    lowered = play(env, scenario)
+
+    assert lowered is not None
+    assert "refused a write as over its hourly limit" in lowered
