@@ -71,7 +71,13 @@ from ctrader_admin.api.models import (
     UsersPage,
     UsersQuery,
 )
-from ctrader_admin.api.retry import DEFAULT_POLICY, Failure, RetryPolicy, retry_delay
+from ctrader_admin.api.retry import (
+    DEFAULT_POLICY,
+    Failure,
+    RetryPolicy,
+    may_have_applied,
+    retry_delay,
+)
 from ctrader_admin.api.transport_config import Proxy
 from ctrader_admin.log_redaction import install_log_redaction
 from ctrader_admin.redaction import redact, register_secret
@@ -429,6 +435,9 @@ class ApiClient:
             f"{self._prefix}{path}?{httpx.QueryParams(query)}" if query else self._prefix + path
         )
         attempt = 0
+        # The first try of this write that may have been applied (sent, answer lost): whatever
+        # the later tries answer, only a success can settle it.
+        first_unanswered: int | None = None
         while True:
             attempt += 1
             started = time.perf_counter()
@@ -452,6 +461,8 @@ class ApiClient:
                     if isinstance(error, ServerError)
                     else Failure.OTHER
                 )
+            if first_unanswered is None and may_have_applied(method, failure):
+                first_unanswered = attempt
             delay = retry_delay(
                 self._config.retry,
                 method=method,
@@ -461,7 +472,7 @@ class ApiClient:
                 jitter=self._jitter(),
             )
             if delay is None:
-                raise _final(error, failure, method, what)
+                raise _final(error, method, what, first_unanswered, attempt)
             log.info("%s failed (%s); retry %d in %.2f s", what, error.message, attempt, delay)
             await self._sleep(delay)
 
@@ -538,20 +549,26 @@ def _causes(exc: BaseException) -> list[BaseException]:
     return chain
 
 
-def _final(error: ApiError, failure: Failure, method: str, what: str) -> ApiError:
-    """A write whose answer was lost may have been applied: say so instead of "failed"."""
-    if method != "GET" and failure in (Failure.TIMEOUT, Failure.DROPPED):
-        check = (
-            "Read the target back before trying again."
-            if method == "POST"
-            else "This change is safe to send again."
-        )
-        return OutcomeUnknown(
-            f"No answer to {what}: the change may or may not have been applied. {check}",
-            what_to_check=check,
-            detail=error.detail,
-        )
-    return error
+def _final(
+    error: ApiError, method: str, what: str, first_unanswered: int | None, attempt: int
+) -> ApiError:
+    """A write whose answer was lost on any try may have been applied: say so, never "failed",
+    whatever the last try answered."""
+    if first_unanswered is None:
+        return error
+    check = (
+        "Read the target back before trying again."
+        if method == "POST"
+        else "This change is safe to send again."
+    )
+    if first_unanswered == attempt:
+        message = f"No answer to {what}: the change may or may not have been applied. {check}"
+        return OutcomeUnknown(message, what_to_check=check, detail=error.detail)
+    message = (
+        f"No answer to {what} on try {first_unanswered}, and try {attempt} failed "
+        f"({error.message.rstrip('.')}): the change may or may not have been applied. {check}"
+    )
+    return OutcomeUnknown(message, what_to_check=check, detail=error.detail, last_error=error)
 
 
 def _reason(exc: Exception) -> str:

@@ -141,11 +141,35 @@ class ApiTimeoutError(ApiError):
 
 
 class OutcomeUnknown(ApiError):
-    """A write reached the wire but no answer came back. Never retried automatically."""
+    """A write reached the wire but no answer came back: it may have been applied. A POST is
+    never retried; a PUT/DELETE may be, and stays "unknown" whatever a later try answers,
+    unless one succeeds. ``last_error`` is the last try's own failure, when it was another."""
 
-    def __init__(self, message: str, *, what_to_check: str, detail: str | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        what_to_check: str,
+        detail: str | None = None,
+        last_error: ApiError | None = None,
+    ) -> None:
         super().__init__(message, detail=detail)
         self.what_to_check = what_to_check
+        self.last_error = last_error
+
+    @property
+    def needs_login(self) -> bool:
+        # A retry refused for the token: the outcome is still unknown, and the token is gone.
+        return self.last_error is not None and self.last_error.needs_login
+
+    def noting(self, note: str) -> OutcomeUnknown:
+        """The same unknown outcome, with what was learnt since (e.g. a read-back) added."""
+        return OutcomeUnknown(
+            f"{self.message} {note}",
+            what_to_check=self.what_to_check,
+            detail=self.detail,
+            last_error=self.last_error,
+        )
 
 
 class ResponseValidationError(ApiError):

@@ -3,6 +3,10 @@
 Only idempotent requests are retried (GET, and PUT/DELETE of referral); only on failures that may
 be transient: connection errors, timeouts, 429 and 5xx. Bounded, with jitter, honouring
 Retry-After. A POST is never retried: the caller reports an ambiguous POST as "outcome unknown".
+
+A write's try that timed out or lost its connection after sending may have been applied, and a
+later failure does not undo that: ``may_have_applied`` tells the caller which tries to remember,
+so the call's outcome stays "unknown" unless a later try succeeds.
 """
 
 from __future__ import annotations
@@ -21,7 +25,10 @@ class Failure(Enum):
 
 
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE"})
+READ_METHODS = frozenset({"GET", "HEAD"})
 _RETRYABLE = frozenset({Failure.CONNECT, Failure.TIMEOUT, Failure.DROPPED, Failure.SERVER})
+# The request left and its answer did not come back: the backend may have acted on it.
+_SENT_UNANSWERED = frozenset({Failure.TIMEOUT, Failure.DROPPED})
 
 
 @dataclass(frozen=True)
@@ -64,3 +71,8 @@ def retry_delay(
     if retry_after is not None and failure is Failure.SERVER:
         delay = max(delay, min(retry_after, policy.max_retry_after))
     return delay
+
+
+def may_have_applied(method: str, failure: Failure) -> bool:
+    """True when a try of ``method`` that failed this way may have changed the backend."""
+    return method.upper() not in READ_METHODS and failure in _SENT_UNANSWERED

@@ -17,6 +17,7 @@ from .calls import Call, Reply
 from .config import SandboxConfig
 from .control import control_routes
 from .errors import ApiError, Code
+from .faults import FaultScript, ScriptedFault
 from .handlers.invite import invitation_json
 from .invitations import ExplicitInvitation, add_invitations, parse_request
 from .pipeline import Pipeline
@@ -75,9 +76,14 @@ class Sandbox:
             self._storage.close()
             raise
         self._log = RequestLog(self.config.request_log_limit)
-        pipeline = Pipeline(lambda: self.config, self._storage, self._log, self.config.seed)
+        self._script = FaultScript()
+        pipeline = Pipeline(
+            lambda: self.config, self._storage, self._log, self.config.seed, self._script
+        )
         routes = [Route(e.path, pipeline.endpoint(e), methods=[e.method]) for e in ENDPOINTS]
-        routes += control_routes(lambda: self.config, self._log, self._add_invitations_json)
+        routes += control_routes(
+            lambda: self.config, self._log, self._add_invitations_json, self._script
+        )
         routes.append(Route(_FALLBACK.path, pipeline.endpoint(_FALLBACK), methods=_ALL_METHODS))
         self.app = Starlette(routes=routes)
 
@@ -94,6 +100,17 @@ class Sandbox:
 
     def clear_log(self) -> None:
         self._log.clear()
+
+    # --- scripted faults -----------------------------------------------------------------------
+
+    def script_faults(self, *writes: ScriptedFault) -> None:
+        """The faults of the next write requests, in order (faults.FaultScript), replacing any
+        left; none given: clear the script."""
+        self._script.replace(writes)
+
+    def scripted_faults(self) -> list[ScriptedFault]:
+        """The scripted faults not used yet."""
+        return self._script.pending()
 
     # --- state changes outside the API ---------------------------------------------------------
 

@@ -87,6 +87,9 @@ def training_epilog() -> str:
         'users invited by P, else by the partners in turn; or {"invitations": [{"invitedUserId",',
         '"partnerUserId", "brokerPartnerId"?, "createTimestamp"?}]}), stamped after every',
         "existing invitation.",
+        'GET|POST|DELETE /_sandbox/faults/script ({"writes": ["stall_after", "error"]}: the',
+        "faults of the next writes, in order: error, drop, stall_before, stall_after,",
+        "rate_limited, none).",
     ]
     return "\n".join(lines)
 

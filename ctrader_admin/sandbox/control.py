@@ -1,8 +1,9 @@
 """Sandbox-only control endpoints under /_sandbox — NOT part of Spotware's API.
 
 For tests, benchmarks and training with the sandbox in another process: read or clear the
-request log, change knobs, add cTrader Invite attributions, check health. No token, no faults,
-no latency, not logged; the server only listens on loopback.
+request log, change knobs, add cTrader Invite attributions, script the faults of the next
+writes, check health. No token, no faults, no latency, not logged; the server only listens on
+loopback.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from .config import DIALECTS, Faults, SandboxConfig
+from .faults import FaultScript
 from .invitations import InvitationRequestError
 from .request_log import RequestLog
 
@@ -26,7 +28,10 @@ def control_routes(
     config: Callable[[], SandboxConfig],
     log: RequestLog,
     add_invitations: Callable[[Any], dict[str, Any]],
+    script: FaultScript | None = None,
 ) -> list[Route]:
+    faults = script or FaultScript()
+
     async def health(request: Request) -> Response:
         return JSONResponse({"status": "ok"})
 
@@ -56,7 +61,27 @@ def control_routes(
         except InvitationRequestError as error:
             return JSONResponse({"error": str(error)}, status_code=400)
 
+    async def fault_script(request: Request) -> Response:
+        """GET: the faults still scripted; POST ``{"writes": [...]}``: replace the script
+        (see faults.FaultScript); DELETE: clear it."""
+        if request.method == "DELETE":
+            faults.replace([])
+        elif request.method == "POST":
+            try:
+                body = await request.json()
+            except ValueError:
+                body = None
+            writes = body.get("writes") if isinstance(body, dict) else None
+            if not isinstance(writes, list):
+                return JSONResponse({"error": 'expected {"writes": [fault, ...]}'}, status_code=400)
+            try:
+                faults.replace(writes)
+            except ValueError as error:
+                return JSONResponse({"error": str(error)}, status_code=400)
+        return JSONResponse({"writes": faults.pending()})
+
     return [
+        Route("/_sandbox/faults/script", fault_script, methods=["GET", "POST", "DELETE"]),
         Route("/_sandbox/health", health, methods=["GET"]),
         Route("/_sandbox/log", read_log, methods=["GET"]),
         Route("/_sandbox/log", clear_log, methods=["DELETE"]),

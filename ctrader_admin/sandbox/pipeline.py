@@ -22,12 +22,12 @@ from .calls import Call, Reply
 from .config import Dialect, SandboxConfig
 from .drop import DroppedConnectionResponse
 from .errors import ApiError, Code, error_body, invalid
-from .faults import FaultDice
+from .faults import FaultDice, FaultScript
 from .records import Manager
 from .request_log import FaultName, LoggedRequest, RequestLog, masked_body, masked_query
 from .routes import Endpoint
 from .storage import Storage, Tx
-from .write_limit import admit_write
+from .write_limit import admit_write, rate_limit_refusal
 
 logger = logging.getLogger("ctrader_admin.sandbox")
 # One line per request, for `ctrader-admin sandbox` without --quiet.
@@ -35,6 +35,7 @@ request_logger = logging.getLogger("ctrader_admin.sandbox.requests")
 
 _JSON = "application/json"
 _MAX_BODY_BYTES = 1_048_576
+_SCRIPTED_RETRY_AFTER_S = 1.0
 
 
 @dataclass
@@ -54,11 +55,12 @@ class Pipeline:
         storage: Storage,
         log: RequestLog,
         seed: int,
+        script: FaultScript | None = None,
     ) -> None:
         self._config = config
         self._storage = storage
         self._log = log
-        self._dice = FaultDice(seed)
+        self._dice = FaultDice(seed, script)
         # Separate from the fault stream, so latency settings never change which faults strike.
         self._jitter = random.Random(seed + 1)
 
@@ -122,6 +124,8 @@ class Pipeline:
                 raise ApiError(500, Code.UNKNOWN_ERROR, "Internal server error (injected fault)")
             if fault == "drop":
                 return DroppedConnectionResponse()
+            if fault == "rate_limited":  # only ever scripted: the cap refuses on its own
+                raise rate_limit_refusal(dialect, _SCRIPTED_RETRY_AFTER_S)
             if fault == "stall_before":
                 await asyncio.sleep(config.faults.stall_seconds)
                 if await request.is_disconnected():

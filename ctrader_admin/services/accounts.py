@@ -31,6 +31,10 @@ def known_environments(session: Session, login: int) -> list[str]:
     return [e for e in session.profile.environments if e in {a.environment for a in found}]
 
 
+async def _white_label(session: Session, login: int) -> str | None:
+    return (await read_account(session, login)).broker_name
+
+
 @dataclass(frozen=True)
 class LinkedAccount:
     login: int
@@ -159,6 +163,7 @@ async def move_white_label(
             intent,
             lambda: session.client.change_white_label(request),
             wait_for_budget=wait_for_budget,
+            read_back=lambda: _white_label(session, login),
         )
     except OutcomeUnknown as exc:
         unknown = exc  # the read-back below tells what happened

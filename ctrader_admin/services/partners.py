@@ -100,7 +100,10 @@ async def set_partner(
         reverts_id=reverts_id,
     )
     await session.write(
-        intent, lambda: session.client.set_referral(request), wait_for_budget=wait_for_budget
+        intent,
+        lambda: session.client.set_referral(request),
+        wait_for_budget=wait_for_budget,
+        read_back=lambda: read_partner(session, target),
     )
     return PartnerChange(target, before, request.partner_id, changed=True)
 
@@ -133,7 +136,10 @@ async def delete_partner(
         reverts_id=reverts_id,
     )
     await session.write(
-        intent, lambda: session.client.delete_referral(request), wait_for_budget=wait_for_budget
+        intent,
+        lambda: session.client.delete_referral(request),
+        wait_for_budget=wait_for_budget,
+        read_back=lambda: read_partner(session, target),
     )
     return PartnerChange(target, before, None, changed=True)
 

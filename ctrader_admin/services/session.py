@@ -8,7 +8,7 @@ import json
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, TypeVar, overload
 
 from pydantic import SecretStr
 
@@ -47,6 +47,25 @@ class WriteIntent:
     request: dict[str, Any] | None = None
     batch_id: str | None = None
     reverts_id: int | None = None
+
+
+ReadBack = Callable[[], Awaitable[str | None]]
+
+
+@dataclass(frozen=True)
+class ReadBackProof:
+    """What a write returns when its answer was lost but reading its target back showed the
+    intended value: the journal records it "ok", with this text in place of the answer."""
+
+    lost: str  # why the answer is missing (the OutcomeUnknown's message)
+    value: str | None
+
+    def __str__(self) -> str:
+        shown = "(none)" if self.value is None else self.value
+        return (
+            f"The answer was lost; reading the target back just after shows {shown}, the "
+            f"intended value, so the change is applied. ({self.lost})"
+        )
 
 
 class Session:
@@ -123,7 +142,9 @@ class Session:
         try:
             return await call
         except ApiError as exc:
-            if isinstance(exc, RateLimited):
+            # A retry refused as over the limit counts too, even when an earlier try was lost.
+            answer = exc.last_error if isinstance(exc, OutcomeUnknown) else exc
+            if isinstance(answer, RateLimited):
                 # The server's hourly cap is lower than ours thinks: believe the server.
                 self.budget.server_refused()
                 log.warning(
@@ -150,16 +171,40 @@ class Session:
         if problems:
             raise InvalidInput(problems)
 
+    @overload
     async def write(
         self,
         intent: WriteIntent,
         send: Callable[[], Awaitable[T]],
         *,
         wait_for_budget: bool = False,
-    ) -> T:
+        read_back: None = None,
+    ) -> T: ...
+
+    @overload
+    async def write(
+        self,
+        intent: WriteIntent,
+        send: Callable[[], Awaitable[T]],
+        *,
+        wait_for_budget: bool = False,
+        read_back: ReadBack,
+    ) -> T | ReadBackProof: ...
+
+    async def write(
+        self,
+        intent: WriteIntent,
+        send: Callable[[], Awaitable[T]],
+        *,
+        wait_for_budget: bool = False,
+        read_back: ReadBack | None = None,
+    ) -> T | ReadBackProof:
         """Send one write through the gate. The journal holds the attempt before it leaves, and
-        its outcome after: ok, failed, or unknown (answer lost, or cancelled in flight). Journal
-        writes of concurrent calls share transactions (group commit, off the event loop)."""
+        its outcome after: ok, failed (an answer proved nothing was applied), or unknown (a try's
+        answer was lost, whatever later tries answered, or cancelled in flight). ``read_back``
+        (the target's value now) settles an unknown outcome: the intended value there journals
+        it ok, and the write returns a ReadBackProof. Journal writes of concurrent calls share
+        transactions (group commit, off the event loop)."""
         self.check_can_write(intent.reason, intent.ticket)
         if not self.logged_in:
             raise NotLoggedIn("Not logged in: log in to this connection first.")
@@ -193,10 +238,19 @@ class Session:
         try:
             result = await self.guard(send())
         except OutcomeUnknown as exc:
-            self.last_entry = await self.journal.complete_async(
-                intent_id, "unknown", error=exc.message
-            )
-            raise
+            verdict: OutcomeUnknown | ReadBackProof = exc
+            try:
+                if read_back is not None:
+                    verdict = await self._read_back(exc, read_back, intent.after)
+            finally:  # cancelled during the read too: journaled unknown, then re-raised
+                if isinstance(verdict, ReadBackProof):
+                    done = self.journal.complete_async(intent_id, "ok", response_text=str(verdict))
+                else:
+                    done = self.journal.complete_async(intent_id, "unknown", error=verdict.message)
+                self.last_entry = await done
+            if isinstance(verdict, ReadBackProof):
+                return verdict
+            raise verdict from None
         except ApiConnectionError as exc:
             # Nothing reached the backend: the slot is given back, the attempt still recorded.
             self.budget.release_unused()
@@ -218,6 +272,26 @@ class Session:
             intent_id, "ok", response_text=_summary(result)
         )
         return result
+
+    async def _read_back(
+        self, unknown: OutcomeUnknown, read_back: ReadBack, intended: str | None
+    ) -> OutcomeUnknown | ReadBackProof:
+        """One read of the target after a lost answer: the intended value there proves the
+        write applied. Any other value, or a failed read, leaves it unknown: the lost request
+        may still be applied later."""
+        try:
+            value = await self.guard(read_back())
+        except ApiError as read_error:
+            return unknown.noting(
+                f"Reading the target back failed too ({read_error.message.rstrip('.')})."
+            )
+        if value == intended:
+            return ReadBackProof(unknown.message, value)
+        shown = "(none)" if value is None else value
+        return unknown.noting(
+            f"Read back just after, it shows {shown}, not yet the intended value; the request "
+            "may still be applied later."
+        )
 
 
 def _summary(result: object) -> str:

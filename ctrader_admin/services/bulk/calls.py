@@ -151,4 +151,12 @@ async def send_write(
             return client.delete_referral(request)
         return client.change_white_label(request)
 
-    await session.write(intent, lambda: _in_slot(send, slot), wait_for_budget=True)
+    async def read_back() -> str | None:
+        return (await read_current(session, target)).value
+
+    await session.write(
+        intent,
+        lambda: _in_slot(send, slot),
+        wait_for_budget=True,
+        read_back=read_back,
+    )

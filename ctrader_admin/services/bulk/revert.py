@@ -35,11 +35,17 @@ async def plan_revert(
     read_concurrency: int = DEFAULT_READ_CONCURRENCY,
 ) -> Plan:
     """The plan that reverts ``batch_id`` (or only the given rows: job row numbers, or targets
-    such as ``user:1000001``)."""
+    such as ``user:1000001``), its rows in the batch's own order (see ``_ordered``)."""
     entries = _entries_by_target(session, batch_id)
+    job = store.job(batch_id) if store is not None else None
+    row_of: dict[str, int] = {}
+    for row in job_plan(job).rows if job is not None else []:
+        row_of.setdefault(row.target, row.n)  # a duplicate row was not written: the first was
     if rows:
-        entries = _select(entries, rows, store, batch_id)
-    inputs = [_input_row(n, first, last) for n, (first, last) in enumerate(entries.values(), 1)]
+        entries = _select(entries, rows, row_of, batch_id)
+    inputs = [
+        _input_row(n, first, last) for n, (first, last) in enumerate(_ordered(entries, row_of), 1)
+    ]
     return await plan_rows(
         session,
         "revert",
@@ -73,22 +79,33 @@ def _entries_by_target(
     return found
 
 
+def _ordered(
+    entries: dict[str, tuple[JournalEntry, JournalEntry]], row_of: dict[str, int]
+) -> list[tuple[JournalEntry, JournalEntry]]:
+    """The batch's own row order when its job is on this computer, else the order its targets
+    were first written (journal id): never the order concurrent writers happened to finish."""
+    unknown_row = len(row_of) + 1
+    return sorted(
+        entries.values(),
+        key=lambda pair: (row_of.get(pair[0].target, unknown_row), pair[0].id),
+    )
+
+
 def _select(
     entries: dict[str, tuple[JournalEntry, JournalEntry]],
     wanted: Collection[int | str],
-    store: CheckpointStore | None,
+    row_of: dict[str, int],
     batch_id: str,
 ) -> dict[str, tuple[JournalEntry, JournalEntry]]:
     targets: set[str] = set()
     numbers = [item for item in wanted if isinstance(item, int)]
     targets.update(item for item in wanted if isinstance(item, str))
     if numbers:
-        job = store.job(batch_id) if store is not None else None
-        if job is None:
+        if not row_of:
             raise InvalidInput(
                 {"Rows": "row numbers need the job's checkpoints on this computer; give targets"}
             )
-        by_number = {row.n: row.target for row in job_plan(job).rows}
+        by_number = {n: target for target, n in row_of.items()}
         for number in numbers:
             if number not in by_number:
                 raise InvalidInput({"Rows": f"job {batch_id} has no row {number}"})

@@ -513,6 +513,8 @@ class JobRunner:
             return
         except _RETRYABLE as exc:
             self._note_entry(row, previous)
+            if isinstance(exc, OutcomeUnknown) and isinstance(exc.last_error, RateLimited):
+                self._pause(exc.last_error.retry_after)  # a retry met the limit: all wait
             self._retry(row, exc.message)
             return
         except ApiError as exc:
