@@ -1,7 +1,7 @@
 """The scripting subcommands (issue #4): bulk plans and jobs, the journal, single operations.
 
-Only argparse is imported here: ``ctrader-admin --help`` and the desktop app's start pay nothing
-for them; each command imports its services when it runs.
+Only argparse and the dependency-free id parser are imported here: ``ctrader-admin --help`` and
+the desktop app's start pay nothing for the commands; each imports its services when it runs.
 
 Exit codes: 0 everything ok; 1 it ran, but rows (or the operation) failed, drifted or are
 unknown; 2 it could not run (bad input, no auth, configuration).
@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Awaitable, Callable
+
+from ctrader_admin.ids import NotAnId, parse_id
 
 COMMANDS = frozenset(
     {
@@ -106,12 +108,12 @@ def add_parsers(commands: _Sub[argparse.ArgumentParser]) -> None:
     ):
         p = referral_commands.add_parser(action, parents=parents)
         who = p.add_mutually_exclusive_group(required=True)
-        who.add_argument("--user", type=_positive, metavar="USER_ID")
-        who.add_argument("--account", type=_positive, metavar="CTID_TRADER_ACCOUNT_ID")
+        who.add_argument("--user", type=_id, metavar="USER_ID")
+        who.add_argument("--account", type=_id, metavar="CTID_TRADER_ACCOUNT_ID")
         if action != "get":
             p.add_argument(
                 "--owner",
-                type=_positive,
+                type=_id,
                 metavar="USER_ID",
                 help="the account link's userId (deleting needs it when not known)",
             )
@@ -133,14 +135,14 @@ def add_parsers(commands: _Sub[argparse.ArgumentParser]) -> None:
         help="link to a user; the password is prompted or read from "
         "CTRADER_ADMIN_ACCOUNT_PASSWORD, never an argument",
     )
-    p.add_argument("--login", type=_positive, required=True)
-    p.add_argument("--user", type=_positive, required=True, metavar="USER_ID")
+    p.add_argument("--login", type=_id, required=True)
+    p.add_argument("--user", type=_id, required=True, metavar="USER_ID")
     p.add_argument("--broker-name", required=True, metavar="WL")
     p.add_argument("--environment", required=True)
     p = account_commands.add_parser(
         "move-wl", parents=[common, writes], help="move to another White Label (read back after)"
     )
-    p.add_argument("--login", type=_positive, required=True)
+    p.add_argument("--login", type=_id, required=True)
     p.add_argument("--environment", required=True)
     p.add_argument("--to", required=True, metavar="WL")
 
@@ -234,6 +236,17 @@ def main(args: argparse.Namespace) -> int:
     from ctrader_admin.cli_commands.runner import run_command
 
     return run_command(args)
+
+
+def _id(text: str) -> int:
+    """userId, login, ctidTraderAccountId: the one parser of ids (ctrader_admin.ids)."""
+    try:
+        value = parse_id(text)
+    except NotAnId as exc:
+        raise argparse.ArgumentTypeError(exc.reason) from None
+    if value is None:
+        raise argparse.ArgumentTypeError("is required")
+    return value
 
 
 def _positive(text: str) -> int:

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from ctrader_admin.services.bulk.model import Level, Op, PlanKind
 from ctrader_admin.services.errors import InvalidInput
 from ctrader_admin.services.partners import validate_partner_id
-from ctrader_admin.services.validation import parse_int
+from ctrader_admin.services.validation import one_line, parse_int
 
 _PARTNER_COLUMNS: dict[str, str] = {
     "level": "level",
@@ -194,7 +194,7 @@ def _partner_row(line: int, cells: list[str], order: list[str | None]) -> InputR
         ctid = parse_int("ctidTraderAccountId", values.get("ctid", ""), required=level == "account")
         proposed = validate_partner_id(partner_text) if partner_text else None
     except InvalidInput as exc:
-        return InputRow(line, cells, level=level, problem=_one_problem(exc))
+        return InputRow(line, cells, level=level, problem=one_line(exc))
     if level == "user" and ctid is not None:
         return InputRow(
             line, cells, level=level, problem="a user-level row takes no ctidTraderAccountId"
@@ -217,7 +217,7 @@ def _wl_row(line: int, cells: list[str], order: list[str | None]) -> InputRow:
     try:
         login = parse_int("login", values.get("login", ""))
     except InvalidInput as exc:
-        return InputRow(line, cells, problem=_one_problem(exc))
+        return InputRow(line, cells, problem=one_line(exc))
     environment = values.get("environment", "")
     broker_name = values.get("broker_name", "")
     for label, value in (("environment", environment), ("brokerName", broker_name)):
@@ -233,7 +233,3 @@ def _wl_row(line: int, cells: list[str], order: list[str | None]) -> InputRow:
         environment=environment,
         proposed=broker_name,
     )
-
-
-def _one_problem(exc: InvalidInput) -> str:
-    return "; ".join(f"{label}: {message}" for label, message in exc.problems.items())

@@ -19,6 +19,7 @@ from ctrader_admin.services.bulk.model import Plan, PlanKind, PlanRow, Problem, 
 from ctrader_admin.services.bulk.plan_file import seal
 from ctrader_admin.services.errors import InvalidInput
 from ctrader_admin.services.session import Session
+from ctrader_admin.services.validation import environment_of, one_line, white_label_of
 from ctrader_admin.store.timestamps import utc_iso
 
 # Bounded: a big file must not flood the server, and each open connection costs the HTTP client
@@ -131,20 +132,15 @@ def _static_problems(session: Session, rows: Sequence[InputRow]) -> list[tuple[i
     for index, row in enumerate(rows):
         if index in bad or row.op != "move_wl":
             continue
-        if row.environment not in profile.environments:
-            known = ", ".join(profile.environments)
-            found.append(
-                (index, "invalid", f"environment {row.environment!r} is not one of {known}")
-            )
-        elif row.proposed not in profile.broker_names:
-            found.append(
-                (
-                    index,
-                    "no_rights",
-                    f"White Label {row.proposed!r} is not one this connection handles "
-                    f"({', '.join(profile.broker_names)})",
-                )
-            )
+        try:
+            environment_of(profile, row.environment or "")
+        except InvalidInput as exc:
+            found.append((index, "invalid", one_line(exc)))
+            continue
+        try:
+            white_label_of(profile, row.proposed or "")
+        except InvalidInput as exc:
+            found.append((index, "no_rights", one_line(exc)))
     return found
 
 
@@ -220,8 +216,7 @@ def _plan_row(session: Session, n: int, row: InputRow, verdict: _Verdict) -> Pla
     try:
         call = call_for(session.profile.broker_crm_name, row_target(plan_row))
     except InvalidInput as exc:
-        message = "; ".join(f"{label}: {text}" for label, text in exc.problems.items())
         return plan_row.model_copy(
-            update={"status": "error", "problem": "invalid", "message": message}
+            update={"status": "error", "problem": "invalid", "message": one_line(exc)}
         )
     return plan_row.model_copy(update={"call": call})

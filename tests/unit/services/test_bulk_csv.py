@@ -64,12 +64,15 @@ def test_white_label_transfers_with_and_without_a_header() -> None:
     ("line", "problem"),
     [
         ("group,1000001,,IB-1", "level must be 'user' or 'account'"),
-        ("user,abc,,IB-1", "userId: must be a whole number"),
-        ("user,-5,,IB-1", "userId: must be a whole number"),
+        ("user,abc,,IB-1", "userId: must be a whole number made of the digits 0–9 (not 'a')"),
+        ("user,-5,,IB-1", "userId: must be a positive number"),
         ("user,0,,IB-1", "userId: must be a positive number"),
         ("user,,,IB-1", "userId: is required"),
         ("account,1000001,,IB-1", "ctidTraderAccountId: is required"),
-        ("account,1000001,9.5,IB-1", "ctidTraderAccountId: must be a whole number"),
+        (
+            "account,1000001,9.5,IB-1",
+            "ctidTraderAccountId: must be a whole number made of the digits 0–9 (not '.')",
+        ),
         ("user,1000001,9000002,IB-1", "a user-level row takes no ctidTraderAccountId"),
         ("user,1000001,,IB-1,extra", "has 5 cells, expected 4"),
         ("user,1000001,,IB\u00071", "partnerId: must contain only printable characters"),
@@ -87,7 +90,10 @@ def test_bad_partner_lines_keep_their_cells_and_say_why(line: str, problem: str)
 @pytest.mark.parametrize(
     ("line", "problem"),
     [
-        ("x3100001,demo,sandbox_eu", "login: must be a whole number"),
+        (
+            "x3100001,demo,sandbox_eu",
+            "login: must be a whole number made of the digits 0–9 (not 'x')",
+        ),
         ("3100001,,sandbox_eu", "environment: is required"),
         ("3100001,demo,", "brokerName: is required"),
         ("3100001,demo,sandbox_eu,more", "has 4 cells, expected 3"),
