@@ -44,7 +44,9 @@ def parse_id(text: str) -> int | None:
         raise NotAnId(NOT_POSITIVE)
     stray = next((ch for ch in cleaned if ch not in _ASCII_DIGITS), None)
     if stray is not None:
-        raise NotAnId(f"{NOT_DIGITS} (not {stray!r})")
+        # The code point too: a digit from another script may look like 0–9, or not render.
+        where = "" if stray.isascii() else f", U+{ord(stray):04X}"
+        raise NotAnId(f"{NOT_DIGITS} (not {stray!r}{where})")
     significant = cleaned.lstrip("0")
     if not significant:
         raise NotAnId(NOT_POSITIVE)

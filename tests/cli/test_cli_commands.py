@@ -333,9 +333,9 @@ def test_single_commands_refuse_what_the_planner_refuses_and_send_nothing(cli: C
 @pytest.mark.parametrize(
     ("value", "reason"),
     [
-        ("100000²", "must be a whole number made of the digits 0–9 (not '²')"),
-        ("١٠٠٠٠٠١", "must be a whole number made of the digits 0–9 (not '١')"),
-        ("１０００００１", "must be a whole number made of the digits 0–9 (not '１')"),
+        ("100000²", "must be a whole number made of the digits 0–9 (not '²', U+00B2)"),
+        ("١٠٠٠٠٠١", "must be a whole number made of the digits 0–9 (not '١', U+0661)"),
+        ("１０００００１", "must be a whole number made of the digits 0–9 (not '１', U+FF11)"),
         ("+1000001", "must be a whole number made of the digits 0–9 (not '+')"),
         ("-1000001", "must be a positive number"),
         ("0", "must be a positive number"),

@@ -131,19 +131,19 @@ def test_prefill_fills_the_user_and_puts_the_cursor_on_login(qtbot: QtBot, ctx: 
             "520000²",
             "secret",
             OWNER,
-            "Login: must be a whole number made of the digits 0–9 (not '²')",
+            "Login: must be a whole number made of the digits 0–9 (not '²', U+00B2)",
         ),
         (
             "5200001",
             "secret",
             "١٠٠٠٠٠١",
-            "userId: must be a whole number made of the digits 0–9 (not '١')",
+            "userId: must be a whole number made of the digits 0–9 (not '١', U+0661)",
         ),
         (
             "5200001",
             "secret",
             "１０００００１",
-            "userId: must be a whole number made of the digits 0–9 (not '１')",
+            "userId: must be a whole number made of the digits 0–9 (not '１', U+FF11)",
         ),
         (
             "5200001",

@@ -20,9 +20,9 @@ DIGITS = "must be a whole number made of the digits 0–9"
 @pytest.mark.parametrize(
     ("login", "words"),
     [
-        ("3000²", f"The manager login {DIGITS} (not '²')."),
-        ("３０００１", f"The manager login {DIGITS} (not '３')."),
-        ("٣٠٠٠١", f"The manager login {DIGITS} (not '٣')."),
+        ("3000²", f"The manager login {DIGITS} (not '²', U+00B2)."),
+        ("３０００１", f"The manager login {DIGITS} (not '３', U+FF13)."),
+        ("٣٠٠٠١", f"The manager login {DIGITS} (not '٣', U+0663)."),
         ("+30001", f"The manager login {DIGITS} (not '+')."),
         ("0", "The manager login must be a positive number."),
         ("3" * 5000, "The manager login is too long: at most 19 digits."),

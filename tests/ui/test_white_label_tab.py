@@ -179,9 +179,12 @@ def test_a_move_that_cannot_be_read_back_says_so(
     [
         ("", "Login: is required"),
         ("31000x", "Login: must be a whole number made of the digits 0–9 (not 'x')"),
-        ("310000²", "Login: must be a whole number made of the digits 0–9 (not '²')"),
-        ("٣١٠٠٠٠١", "Login: must be a whole number made of the digits 0–9 (not '٣')"),
-        ("３１０００００１", "Login: must be a whole number made of the digits 0–9 (not '３')"),
+        ("310000²", "Login: must be a whole number made of the digits 0–9 (not '²', U+00B2)"),
+        ("٣١٠٠٠٠١", "Login: must be a whole number made of the digits 0–9 (not '٣', U+0663)"),
+        (
+            "３１００００１",
+            "Login: must be a whole number made of the digits 0–9 (not '３', U+FF13)",
+        ),
         ("+3100001", "Login: must be a whole number made of the digits 0–9 (not '+')"),
         ("-3100001", "Login: must be a positive number"),
         ("3" * 5000, "Login: is too long: at most 19 digits"),

@@ -33,15 +33,16 @@ def test_accepted(text: str, value: int | None) -> None:
 @pytest.mark.parametrize(
     ("text", "reason"),
     [
-        ("100000²", f"{DIGITS} (not '²')"),  # isdigit() says yes, int() raises
-        ("١٠٠٠٠٠١", f"{DIGITS} (not '١')"),  # Arabic-Indic: int() would read 1000001
-        ("۱۲۳", f"{DIGITS} (not '۱')"),  # Extended Arabic-Indic (Persian)
-        ("１０００００１", f"{DIGITS} (not '１')"),  # fullwidth: int() would read 1000001
+        ("100000²", f"{DIGITS} (not '²', U+00B2)"),  # isdigit() says yes, int() raises
+        ("١٠٠٠٠٠١", f"{DIGITS} (not '١', U+0661)"),  # Arabic-Indic: int() would read 1000001
+        ("۱۲۳", f"{DIGITS} (not '۱', U+06F1)"),  # Extended Arabic-Indic (Persian)
+        ("１０００００１", f"{DIGITS} (not '１', U+FF11)"),  # fullwidth: int() would read 1000001
         ("+1000001", f"{DIGITS} (not '+')"),
         ("1000001.0", f"{DIGITS} (not '.')"),
         ("1e6", f"{DIGITS} (not 'e')"),
         ("0x10", f"{DIGITS} (not 'x')"),
-        ("12\u00a0345", f"{DIGITS} (not '\\xa0')"),  # only the listed separators are tolerated
+        # Only the listed separators are tolerated, not a no-break space.
+        ("12\u00a0345", f"{DIGITS} (not '\\xa0', U+00A0)"),
         ("-5", "must be a positive number"),
         ("- 5", "must be a positive number"),
         ("0", "must be a positive number"),

@@ -132,9 +132,9 @@ DIGITS = "must be a whole number made of the digits 0–9"
 @pytest.mark.parametrize(
     ("cell", "problem"),
     [
-        ("100000²", f"{DIGITS} (not '²')"),
-        ("١٠٠٠٠٠١", f"{DIGITS} (not '١')"),
-        ("１０００００１", f"{DIGITS} (not '１')"),
+        ("100000²", f"{DIGITS} (not '²', U+00B2)"),
+        ("١٠٠٠٠٠١", f"{DIGITS} (not '١', U+0661)"),
+        ("１０００００１", f"{DIGITS} (not '１', U+FF11)"),
         ("+1000001", f"{DIGITS} (not '+')"),
         ("-1000001", "must be a positive number"),
         ("0", "must be a positive number"),
