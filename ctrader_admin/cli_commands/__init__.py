@@ -173,7 +173,7 @@ def add_parsers(commands: _Sub[argparse.ArgumentParser]) -> None:
         "pull", parents=[common], help="read what cTrader Invite recorded since the last pull"
     )
     p.add_argument(
-        "--page-size", type=_positive, default=1000, metavar="N", help="rows per request"
+        "--page-size", type=_whole_number, default=1000, metavar="N", help="rows per request"
     )
     p.add_argument(
         "--labels",
@@ -216,7 +216,7 @@ def add_parsers(commands: _Sub[argparse.ArgumentParser]) -> None:
         "export", parents=[common], help="the ledger rows of a client or a partner as CSV"
     )
     whose = p.add_mutually_exclusive_group(required=True)
-    whose.add_argument("--client", type=_positive, metavar="USER_ID", help="a client's rows")
+    whose.add_argument("--client", type=_whole_number, metavar="USER_ID", help="a client's rows")
     whose.add_argument("--partner", metavar="USER_ID|CODE", help="every referral of a partner")
     p.add_argument("-o", "--output", required=True, metavar="FILE", help="the CSV to write")
 
@@ -229,7 +229,7 @@ def add_parsers(commands: _Sub[argparse.ArgumentParser]) -> None:
     p.add_argument(
         "--source", choices=["invite", "ib_label", "crm"], help="only referrals from this source"
     )
-    p.add_argument("--limit", type=_positive, default=50, help="referrals listed (default 50)")
+    p.add_argument("--limit", type=_whole_number, default=50, help="referrals listed (default 50)")
 
 
 def main(args: argparse.Namespace) -> int:
