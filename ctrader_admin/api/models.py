@@ -26,6 +26,7 @@ from pydantic import (
 from pydantic.alias_generators import to_camel
 
 from ctrader_admin.api.iso639 import ISO_639_1
+from ctrader_admin.ids import ID_MAX
 
 # --- field types -------------------------------------------------------------------------------
 
@@ -66,7 +67,7 @@ Email = Annotated[str, StringConstraints(strip_whitespace=True), AfterValidator(
 Language = Annotated[str, StringConstraints(strip_whitespace=True), AfterValidator(_check_language)]
 Md5Hex = Annotated[str, AfterValidator(_check_md5)]
 # Strict: an id is an int, never a bool, a float or a numeric string (the services parse text).
-Id = Annotated[int, Strict(), Field(gt=0, lt=2**63)]
+Id = Annotated[int, Strict(), Field(gt=0, le=ID_MAX)]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 PartnerId = Annotated[str, Field(min_length=1, max_length=64), AfterValidator(_check_partner_id)]
 

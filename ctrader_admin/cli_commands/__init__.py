@@ -1,7 +1,7 @@
 """The scripting subcommands (issue #4): bulk plans and jobs, the journal, single operations.
 
-Only argparse is imported here: ``ctrader-admin --help`` and the desktop app's start pay nothing
-for them; each command imports its services when it runs.
+Only argparse and the dependency-free id parser are imported here: ``ctrader-admin --help`` and
+the desktop app's start pay nothing for the commands; each imports its services when it runs.
 
 Exit codes: 0 everything ok; 1 it ran, but rows (or the operation) failed, drifted or are
 unknown; 2 it could not run (bad input, no auth, configuration).
@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Awaitable, Callable
+
+from ctrader_admin.ids import NotAnId, parse_id
 
 COMMANDS = frozenset(
     {
@@ -52,7 +54,7 @@ def add_parsers(commands: _Sub[argparse.ArgumentParser]) -> None:
     )
     run = argparse.ArgumentParser(add_help=False)
     run.add_argument("--yes", action="store_true", help="do not ask before writing")
-    run.add_argument("--concurrency", type=_positive, help="writes in flight (default 8)")
+    run.add_argument("--concurrency", type=_whole_number, help="writes in flight (default 8)")
     run.add_argument(
         "--rate-limit-backoff",
         type=_positive_float,
@@ -65,7 +67,7 @@ def add_parsers(commands: _Sub[argparse.ArgumentParser]) -> None:
     planning.add_argument("-o", "--output", required=True, metavar="PLAN.json")
     planning.add_argument(
         "--read-concurrency",
-        type=_positive,
+        type=_whole_number,
         default=16,
         metavar="N",
         help="reads in flight while planning (default %(default)s)",
@@ -82,7 +84,7 @@ def add_parsers(commands: _Sub[argparse.ArgumentParser]) -> None:
     p.add_argument("job", metavar="JOB", nargs="?")
     p.add_argument("--all", action="store_true", help="list every row, not only problems")
     p.add_argument("--results", metavar="CSV", help="write the per-row results here")
-    p.add_argument("--limit", type=_positive, default=20, help="jobs listed (default 20)")
+    p.add_argument("--limit", type=_whole_number, default=20, help="jobs listed (default 20)")
     p = commands.add_parser("revert", parents=[common, planning], help="plan undoing a batch")
     p.add_argument("batch", metavar="BATCH")
     p.add_argument("--rows", help="only these: job row numbers (1,3,5-9) or targets (user:N)")
@@ -106,12 +108,12 @@ def add_parsers(commands: _Sub[argparse.ArgumentParser]) -> None:
     ):
         p = referral_commands.add_parser(action, parents=parents)
         who = p.add_mutually_exclusive_group(required=True)
-        who.add_argument("--user", type=_positive, metavar="USER_ID")
-        who.add_argument("--account", type=_positive, metavar="CTID_TRADER_ACCOUNT_ID")
+        who.add_argument("--user", type=_whole_number, metavar="USER_ID")
+        who.add_argument("--account", type=_whole_number, metavar="CTID_TRADER_ACCOUNT_ID")
         if action != "get":
             p.add_argument(
                 "--owner",
-                type=_positive,
+                type=_whole_number,
                 metavar="USER_ID",
                 help="the account link's userId (deleting needs it when not known)",
             )
@@ -133,14 +135,14 @@ def add_parsers(commands: _Sub[argparse.ArgumentParser]) -> None:
         help="link to a user; the password is prompted or read from "
         "CTRADER_ADMIN_ACCOUNT_PASSWORD, never an argument",
     )
-    p.add_argument("--login", type=_positive, required=True)
-    p.add_argument("--user", type=_positive, required=True, metavar="USER_ID")
+    p.add_argument("--login", type=_whole_number, required=True)
+    p.add_argument("--user", type=_whole_number, required=True, metavar="USER_ID")
     p.add_argument("--broker-name", required=True, metavar="WL")
     p.add_argument("--environment", required=True)
     p = account_commands.add_parser(
         "move-wl", parents=[common, writes], help="move to another White Label (read back after)"
     )
-    p.add_argument("--login", type=_positive, required=True)
+    p.add_argument("--login", type=_whole_number, required=True)
     p.add_argument("--environment", required=True)
     p.add_argument("--to", required=True, metavar="WL")
 
@@ -171,7 +173,7 @@ def add_parsers(commands: _Sub[argparse.ArgumentParser]) -> None:
         "pull", parents=[common], help="read what cTrader Invite recorded since the last pull"
     )
     p.add_argument(
-        "--page-size", type=_positive, default=1000, metavar="N", help="rows per request"
+        "--page-size", type=_whole_number, default=1000, metavar="N", help="rows per request"
     )
     p.add_argument(
         "--labels",
@@ -217,7 +219,7 @@ def add_parsers(commands: _Sub[argparse.ArgumentParser]) -> None:
         "with the case, every source row, the journal entries and the journal's verification",
     )
     whose = p.add_mutually_exclusive_group(required=True)
-    whose.add_argument("--client", type=_positive, metavar="USER_ID", help="a client's rows")
+    whose.add_argument("--client", type=_whole_number, metavar="USER_ID", help="a client's rows")
     whose.add_argument("--partner", metavar="USER_ID|CODE", help="every referral of a partner")
     p.add_argument(
         "-o", "--output", required=True, metavar="FILE", help="a .csv, or a .pdf evidence pack"
@@ -232,7 +234,7 @@ def add_parsers(commands: _Sub[argparse.ArgumentParser]) -> None:
     p.add_argument(
         "--source", choices=["invite", "ib_label", "crm"], help="only referrals from this source"
     )
-    p.add_argument("--limit", type=_positive, default=50, help="referrals listed (default 50)")
+    p.add_argument("--limit", type=_whole_number, default=50, help="referrals listed (default 50)")
 
 
 def main(args: argparse.Namespace) -> int:
@@ -241,13 +243,15 @@ def main(args: argparse.Namespace) -> int:
     return run_command(args)
 
 
-def _positive(text: str) -> int:
+def _whole_number(text: str) -> int:
+    """userId, login, ctidTraderAccountId — and the counts (concurrency, limit): a positive whole
+    number in the digits 0–9, read by the one parser of ids (ctrader_admin.ids)."""
     try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text} must be at least 1")
+        value = parse_id(text)
+    except NotAnId as exc:
+        raise argparse.ArgumentTypeError(exc.reason) from None
+    if value is None:
+        raise argparse.ArgumentTypeError("is required")
     return value
 
 

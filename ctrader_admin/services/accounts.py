@@ -16,7 +16,12 @@ from ctrader_admin.api import (
 from ctrader_admin.redaction import register_secret
 from ctrader_admin.services.errors import InvalidInput
 from ctrader_admin.services.session import Session, WriteIntent
-from ctrader_admin.services.validation import build, problems_of
+from ctrader_admin.services.validation import (
+    build,
+    environment_of,
+    problems_of,
+    white_label_of,
+)
 
 
 async def read_account(session: Session, login: int) -> Trader:
@@ -61,6 +66,8 @@ async def link_account(
     register_secret(password.get_secret_value())
     if not password.get_secret_value():
         raise InvalidInput({"Account password": "is required"})
+    environment = environment_of(session.profile, environment)
+    broker_name = white_label_of(session.profile, broker_name)
     try:
         request = LinkAccountRequest.with_password(
             password=password,
@@ -134,6 +141,8 @@ async def move_white_label(
 ) -> WhiteLabelMove:
     """Move an account to another White Label, then read it back: the backend documents no
     output for this call, so only the read-back shows whether the WL really changed."""
+    environment = environment_of(session.profile, environment)
+    target_broker_name = white_label_of(session.profile, target_broker_name)
     request = build(
         ChangeWhiteLabelRequest,
         trader_login=login,

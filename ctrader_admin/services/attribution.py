@@ -22,6 +22,7 @@ from typing import Literal
 from ctrader_admin.api import Forbidden, NotFound, ReferralQuery
 from ctrader_admin.api.errors import InviteNotEnabled
 from ctrader_admin.api.models import InvitedUser, InvitedUsersCursor, InvitedUsersPage
+from ctrader_admin.ids import NotAnId, parse_id
 from ctrader_admin.services.session import Session
 from ctrader_admin.store.attribution import (
     SOURCES,
@@ -198,10 +199,14 @@ def preview_crm(text: str) -> CrmPreview:
     for number, row in enumerate(reader, start=2):
         lines += 1
         user_text = (row.get("userId") or "").strip()
-        if not (user_text.isascii() and user_text.isdigit()) or len(user_text) > 18:
-            problems.append((number, f"userId {user_text[:40]!r} is not a whole number 0–9."))
+        try:
+            user_id = parse_id(user_text)
+        except NotAnId as exc:
+            problems.append((number, f"userId {user_text[:40]!r} {exc.reason}."))
             continue
-        user_id = int(user_text)
+        if user_id is None:
+            problems.append((number, "userId is missing."))
+            continue
         own = (row.get("partnerCode") or "").strip()
         if own:
             codes[user_id] = RegisteredCode("crm", user_id, "user", 0, own, read_at)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from ctrader_admin.api import CreateCtidRequest, CtidUser
 from ctrader_admin.services.session import Session, WriteIntent
-from ctrader_admin.services.validation import build
+from ctrader_admin.services.validation import build, white_label_of
 
 
 @dataclass(frozen=True)
@@ -28,6 +28,8 @@ async def create_user(
     reason: str = "",
     ticket: str = "",
 ) -> CreatedUser:
+    if broker_name and broker_name.strip():
+        broker_name = white_label_of(session.profile, broker_name)
     request = build(
         CreateCtidRequest,
         email=email,

@@ -6,7 +6,9 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from ctrader_admin.ids import ID_MAX, NOT_POSITIVE, NotAnId, parse_id
 from ctrader_admin.services.errors import InvalidInput
+from ctrader_admin.store.profiles import Profile
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -65,18 +67,64 @@ def build(model: type[M], **fields: Any) -> M:
 
 
 def parse_int(label: str, text: str | int | None, *, required: bool = True) -> int | None:
-    """Parse an id typed by an operator (spaces and thousands separators tolerated)."""
+    """Parse an id typed by an operator (see ``ctrader_admin.ids``: ASCII digits only, within the
+    API's int64 range; spaces and thousands separators tolerated)."""
     if isinstance(text, int):
-        value = text
-    else:
-        cleaned = (text or "").strip().replace(" ", "").replace(",", "").replace("_", "")
-        if not cleaned:
-            if required:
-                raise InvalidInput({label: "is required"})
-            return None
-        if not cleaned.isdigit():
-            raise InvalidInput({label: "must be a whole number"})
-        value = int(cleaned)
-    if value <= 0 or value >= 2**63:
-        raise InvalidInput({label: "must be a positive number"})
+        if not 0 < text <= ID_MAX:
+            raise InvalidInput(
+                {label: NOT_POSITIVE if text <= 0 else f"is too large: at most {ID_MAX}"}
+            )
+        return text
+    try:
+        value = parse_id(text or "")
+    except NotAnId as exc:
+        raise InvalidInput({label: exc.reason}) from None
+    if value is None and required:
+        raise InvalidInput({label: "is required"})
     return value
+
+
+# The profile lists the environments and White Labels this connection works with. Every path
+# that names one (bulk plans, single commands, forms) checks it here, so that no path sends
+# what another would refuse. Names are compared as the request will carry them (stripped).
+
+
+def environment_of(profile: Profile, text: str) -> str:
+    """``text`` as an environment of ``profile``, or InvalidInput naming the ones it lists."""
+    environment = text.strip()
+    if not environment:
+        raise InvalidInput({"Environment": _required(profile.environments, "environment")})
+    if environment not in profile.environments:
+        raise InvalidInput(
+            {"Environment": f"{environment!r} is not one of {_listed(profile.environments)}"}
+        )
+    return environment
+
+
+def white_label_of(profile: Profile, text: str) -> str:
+    """``text`` as a White Label of ``profile``; InvalidInput when this connection does not
+    handle it (the backend would refuse it with no rights, after a write slot was spent)."""
+    broker_name = text.strip()
+    if not broker_name:
+        raise InvalidInput({"White Label": _required(profile.broker_names, "White Label")})
+    if broker_name not in profile.broker_names:
+        raise InvalidInput(
+            {
+                "White Label": f"{broker_name!r} is not one this connection handles "
+                f"({_listed(profile.broker_names)})"
+            }
+        )
+    return broker_name
+
+
+def _required(names: list[str], what: str) -> str:
+    return "is required" if names else f"this connection lists no {what}"
+
+
+def _listed(names: list[str]) -> str:
+    return ", ".join(names) if names else "none: this connection lists none"
+
+
+def one_line(exc: InvalidInput) -> str:
+    """The problems of ``exc`` as one line (``label: message; …``), for a plan row or a log."""
+    return "; ".join(f"{label}: {message}" for label, message in exc.problems.items())

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
+from ctrader_admin.ids import ID_MAX, ID_MAX_DIGITS
 from ctrader_admin.store.database import Database
 from ctrader_admin.store.directory_csv import ImportPreview, ImportRow, preview_csv
 from ctrader_admin.store.timestamps import utc_iso
@@ -22,8 +23,6 @@ SOURCE_LINKED = "linked"
 SOURCE_READ = "read"
 SOURCE_IMPORT = "import"
 SOURCE_MOVED = "move_wl"
-
-_INT64_MAX = 2**63 - 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,13 +142,18 @@ def _digit_prefix_ranges(prefix: str) -> list[tuple[int, int]]:
 
     Range conditions use the primary-key index; CAST(id AS TEXT) LIKE '123%' would scan.
     """
-    if not prefix.isdigit() or prefix.startswith("0") or len(prefix) > 19:
+    # isascii: "²" and other Unicode digits pass isdigit, and int() refuses or misreads them.
+    if (
+        not (prefix.isascii() and prefix.isdigit())
+        or prefix.startswith("0")
+        or len(prefix) > ID_MAX_DIGITS
+    ):
         return []
     value = int(prefix)
     ranges: list[tuple[int, int]] = []
     scale = 1
-    while value * scale <= _INT64_MAX:
-        ranges.append((value * scale, min((value + 1) * scale - 1, _INT64_MAX)))
+    while value * scale <= ID_MAX:
+        ranges.append((value * scale, min((value + 1) * scale - 1, ID_MAX)))
         scale *= 10
     return ranges
 

@@ -13,6 +13,8 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from ctrader_admin.ids import NotAnId, parse_id
+
 _HEADER_ALIASES: dict[str, str] = {
     "userid": "user_id",
     "email": "email",
@@ -32,7 +34,6 @@ _DISPLAY = {
     "environment": "environment",
 }
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
-_INT64_MAX = 2**63 - 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,16 +75,12 @@ def _delimiter(header_line: str) -> str:
 
 
 def _parse_int(name: str, raw: str, problems: list[str]) -> int | None:
-    if not raw:
+    try:
+        return parse_id(raw)
+    except NotAnId as exc:
+        shown = raw if len(raw) <= 24 else f"{raw[:20]}…"
+        problems.append(f"{name} {shown!r} {exc.reason}")
         return None
-    if not raw.isascii() or not raw.isdigit():
-        problems.append(f"{name} {raw!r} is not a whole number")
-        return None
-    value = int(raw)
-    if value <= 0 or value > _INT64_MAX:
-        problems.append(f"{name} {raw} is out of range")
-        return None
-    return value
 
 
 class _Consistency:

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
 from ctrader_admin.services import accounts
 from ctrader_admin.services.accounts import LinkedAccount
 from ctrader_admin.services.errors import InvalidInput
-from ctrader_admin.services.validation import parse_int
+from ctrader_admin.services.validation import environment_of, parse_int, white_label_of
 from ctrader_admin.ui.context import UiContext
 from ctrader_admin.ui.notify import Level
 from ctrader_admin.ui.slots import async_slot
@@ -189,10 +189,12 @@ class AccountsTab(Tab):
             user_id = parse_int("userId", self.user_id.text())
         except InvalidInput as exc:
             problems.update(exc.problems)
-        if not self.white_label.currentText():
-            problems["White Label"] = "this connection lists no White Label"
-        if not self.environment.currentText():
-            problems["Environment"] = "this connection lists no environment"
+        profile = self.ctx.session.profile
+        for check, box in ((white_label_of, self.white_label), (environment_of, self.environment)):
+            try:
+                check(profile, box.currentText())
+            except InvalidInput as exc:
+                problems.update(exc.problems)
         if problems or login is None or user_id is None:
             raise InvalidInput(problems)
         return LinkInput(

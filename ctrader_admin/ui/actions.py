@@ -19,6 +19,7 @@ from ctrader_admin.services import accounts, partners
 from ctrader_admin.services.accounts import WhiteLabelMove
 from ctrader_admin.services.errors import InvalidInput
 from ctrader_admin.services.partners import PartnerChange, PartnerTarget
+from ctrader_admin.services.validation import environment_of, white_label_of
 from ctrader_admin.ui import theme
 from ctrader_admin.ui.context import UiContext
 from ctrader_admin.ui.dialogs import FittedDialog, ask
@@ -232,8 +233,11 @@ async def move_account(
             target = dialog.value()
         finally:
             dialog.deleteLater()
-    if not target:
-        runner.bar.show_message(Level.ERROR, "White Label: choose the target White Label.")
+    try:  # the checks of the service, before the operator is asked to confirm
+        environment = environment_of(session.profile, environment)
+        target = white_label_of(session.profile, target or "")
+    except InvalidInput as exc:
+        runner.bar.show_error(exc)
         return None
     if target == current:
         runner.bar.show_message(

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ctrader_admin.ids import NotAnId, parse_id
 from ctrader_admin.ui import theme
 from ctrader_admin.ui.notify import Level, MessageBar, is_expected
 from ctrader_admin.ui.widgets import form, hint
@@ -258,13 +259,16 @@ class LoginDialog(FittedDialog):
     async def _login(self) -> None:
         password = self.password.text()
         self.password.clear()  # the text lives only in this local until the hash is made
-        text = self.login.text().strip()
-        if not text.isdigit() or int(text) <= 0:
-            self.bar.show_message(Level.ERROR, "The manager login is a positive number.")
+        try:
+            login = parse_id(self.login.text())
+            if login is None:
+                raise NotAnId("is required")
+        except NotAnId as exc:
+            self.bar.show_message(Level.ERROR, f"The manager login {exc.reason}.")
             return
         self.buttons.setEnabled(False)
         try:
-            await self.session.login(int(text), password, remember=self.remember.isChecked())
+            await self.session.login(login, password, remember=self.remember.isChecked())
         except Exception as exc:
             if not is_expected(exc):
                 raise

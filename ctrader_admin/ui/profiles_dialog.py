@@ -50,6 +50,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ctrader_admin.ids import NotAnId, parse_id
 from ctrader_admin.services.backoffice import Backoffice
 from ctrader_admin.store.profiles import (
     SANDBOX_PROFILE_ID,
@@ -998,13 +999,10 @@ class ProfilesDialog(QDialog):
         sandbox = stored is not None and stored.kind == "sandbox"
         login_text = self.login_edit.text().strip()
         login: int | None = None
-        if login_text:
-            if login_text.isascii() and login_text.isdigit():
-                login = int(login_text)
-            else:
-                errors["manager_login"] = (
-                    "The manager login is a number (digits only), for example 30001."
-                )
+        try:
+            login = parse_id(login_text)
+        except NotAnId as exc:
+            errors["manager_login"] = f"The manager login {exc.reason}, for example 30001."
         ca_text = self.ca_edit.text().strip()
         values: dict[str, Any] = {
             "id": self.id_edit.text().strip(),

@@ -19,7 +19,7 @@ from ctrader_admin.api.iso639 import ISO_639_1
 from ctrader_admin.services import users
 from ctrader_admin.services.errors import InvalidInput
 from ctrader_admin.services.users import CreatedUser
-from ctrader_admin.services.validation import build
+from ctrader_admin.services.validation import build, white_label_of
 from ctrader_admin.ui import theme
 from ctrader_admin.ui.context import UiContext
 from ctrader_admin.ui.notify import Level
@@ -187,8 +187,7 @@ class UsersTab(Tab):
         """The validated request, or InvalidInput naming the field. Nothing is sent here."""
         if not self.email.text().strip():
             raise InvalidInput({"Email": "is required"})
-        if not self.white_label.currentText():
-            raise InvalidInput({"White Label": "this connection lists no White Label"})
+        white_label_of(self.ctx.session.profile, self.white_label.currentText())
         return build(
             CreateCtidRequest,
             email=self.email.text(),

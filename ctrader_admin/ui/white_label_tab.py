@@ -21,7 +21,7 @@ from ctrader_admin.api import Trader
 from ctrader_admin.services import accounts
 from ctrader_admin.services.accounts import WhiteLabelMove
 from ctrader_admin.services.errors import InvalidInput
-from ctrader_admin.services.validation import parse_int
+from ctrader_admin.services.validation import environment_of, parse_int, white_label_of
 from ctrader_admin.ui import actions, theme
 from ctrader_admin.ui.context import UiContext
 from ctrader_admin.ui.notify import Level
@@ -170,8 +170,7 @@ class WhiteLabelTab(Tab):
         mark_invalid(self.fields, {})
         try:
             login = parse_int("Login", self.login.text())
-            if not self.environment.currentText():
-                raise InvalidInput({"Environment": "this connection lists no environment"})
+            environment_of(self.ctx.session.profile, self.environment.currentText())
         except InvalidInput as exc:
             self.show_invalid(exc, self.fields)
             return None
@@ -272,9 +271,10 @@ class WhiteLabelTab(Tab):
         if login is None:
             return
         target = self.target.currentText()
-        if not target:
-            self.bar.show_error(InvalidInput({"White Label": "choose the target White Label"}))
-            mark_invalid(self.fields, {"White Label": "choose the target White Label"})
+        try:
+            white_label_of(self.ctx.session.profile, target)
+        except InvalidInput as exc:
+            self.show_invalid(exc, self.fields)
             return
         with self.working():
             move = await actions.move_account(

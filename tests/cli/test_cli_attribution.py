@@ -50,7 +50,10 @@ def test_a_crm_export_with_bad_lines_names_them_and_exits_1(cli: Cli) -> None:
     )
     done = cli.run("attribution", "import", str(bad), "--dry-run")
     assert done.returncode == 1
-    assert "line 3: userId '²' is not a whole number 0–9." in done.stderr
+    assert (
+        "line 3: userId '²' must be a whole number made of the digits 0–9 (not '²', U+00B2)."
+        in done.stderr
+    )
     assert "nothing imported" in done.stdout
     assert "Traceback" not in done.stderr
 

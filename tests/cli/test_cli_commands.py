@@ -300,3 +300,55 @@ def test_unknown_jobs_and_files_cannot_run(cli: Cli, args: list[str]) -> None:
     code, result = cli.json(*args)
     assert code == 2
     assert result["exit_code"] == 2
+
+
+def test_single_commands_refuse_what_the_planner_refuses_and_send_nothing(cli: Cli) -> None:
+    """A White Label or environment the profile does not list is refused before any request,
+    with the planner's words (services/validation.py): exit 2, nothing read or written."""
+    login = next(iter(cli.sandbox.logins(broker_name="sandbox_main", environment="demo")))
+    cli.sandbox.clear_log()
+    move = ["account", "move-wl", "--login", str(login), "--reason", "r"]
+    code, refused = cli.json(*move, "--environment", "demo", "--to", "sandbox_offlimits")
+    assert code == 2
+    assert (
+        "White Label: 'sandbox_offlimits' is not one this connection handles" in (refused["error"])
+    )
+    code, refused = cli.json(*move, "--environment", "staging", "--to", "sandbox_eu")
+    assert code == 2
+    assert "Environment: 'staging' is not one of demo, live" in refused["error"]
+    link = ["account", "link", "--login", str(login), "--user", str(EMILY), "--reason", "r"]
+    done = cli.run(
+        *link,
+        "--broker-name",
+        "sandbox_main",
+        "--environment",
+        "staging",
+        CTRADER_ADMIN_ACCOUNT_PASSWORD=trading_password(login),
+    )
+    assert done.returncode == 2
+    assert "Environment: 'staging' is not one of demo, live" in done.stderr
+    assert [f"{e.method} {e.path}" for e in cli.sandbox.request_log] == []
+
+
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [
+        ("100000²", "must be a whole number made of the digits 0–9 (not '²', U+00B2)"),
+        ("١٠٠٠٠٠١", "must be a whole number made of the digits 0–9 (not '١', U+0661)"),
+        ("１０００００１", "must be a whole number made of the digits 0–9 (not '１', U+FF11)"),
+        ("+1000001", "must be a whole number made of the digits 0–9 (not '+')"),
+        ("-1000001", "must be a positive number"),
+        ("0", "must be a positive number"),
+        ("9" * 5000, "is too long: at most 19 digits"),
+    ],
+)
+def test_bad_numerals_in_arguments_are_refused_before_anything_runs(
+    cli: Cli, value: str, reason: str
+) -> None:
+    cli.sandbox.clear_log()
+    done = cli.run("referral", "set", "--user", value, "IB-1", "--reason", "r")
+    assert done.returncode == 2
+    assert f"argument --user: {reason}" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert len(done.stderr) < 2000  # the 5 000 digits are not echoed back
+    assert cli.sandbox.request_log == []

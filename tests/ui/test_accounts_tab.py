@@ -121,7 +121,37 @@ def test_prefill_fills_the_user_and_puts_the_cursor_on_login(qtbot: QtBot, ctx: 
     ("login", "password", "user_id", "message"),
     [
         ("", "secret", OWNER, "Login: is required"),
-        ("52O0001", "secret", OWNER, "Login: must be a whole number"),
+        (
+            "52O0001",
+            "secret",
+            OWNER,
+            "Login: must be a whole number made of the digits 0–9 (not 'O')",
+        ),
+        (
+            "520000²",
+            "secret",
+            OWNER,
+            "Login: must be a whole number made of the digits 0–9 (not '²', U+00B2)",
+        ),
+        (
+            "5200001",
+            "secret",
+            "١٠٠٠٠٠١",
+            "userId: must be a whole number made of the digits 0–9 (not '١', U+0661)",
+        ),
+        (
+            "5200001",
+            "secret",
+            "１０００００１",
+            "userId: must be a whole number made of the digits 0–9 (not '１', U+FF11)",
+        ),
+        (
+            "5200001",
+            "secret",
+            "+1000001",
+            "userId: must be a whole number made of the digits 0–9 (not '+')",
+        ),
+        ("5" * 5000, "secret", OWNER, "Login: is too long: at most 19 digits"),
         ("5200001", "", OWNER, "Account password: is required"),
         ("5200001", "secret", "", "userId: is required"),
         ("5200001", "secret", "0", "userId: must be a positive number"),

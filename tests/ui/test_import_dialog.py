@@ -71,7 +71,11 @@ def test_preview_shows_good_rows_and_every_bad_line_and_writes_nothing(
     ]
     assert preview.data(preview.index(0, 2)) == "emily.carter@example.com"
     assert problems(dialog) == [
-        ("3", "not imported", "UserId 'abc' is not a whole number."),
+        (
+            "3",
+            "not imported",
+            "UserId 'abc' must be a whole number made of the digits 0–9 (not 'a').",
+        ),
         ("5", "not imported", "Email 'not-an-email' is not a valid address."),
         (
             "6",

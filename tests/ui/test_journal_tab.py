@@ -124,6 +124,13 @@ def writes(qtbot: QtBot, backoffice: Backoffice, unlinked_login: int) -> list[Jo
             reason="restructure", ticket="OPS-12",
         ),
     )  # fmt: skip
+    # A White Label the profile lists but the manager has no rights on: the backend refuses and
+    # the attempt is journaled "failed" (one the profile does not list is refused before sending).
+    profile = backoffice.profiles.get("sandbox")
+    wider = [*profile.broker_names, "sandbox_offlimits"]
+    backoffice.profiles.update(profile.model_copy(update={"broker_names": wider}))
+    session = run_async(qtbot, backoffice.open("sandbox"))
+    run_async(qtbot, session.login(MANAGER.login, MANAGER.password, remember=False))
     with pytest.raises(Forbidden):
         run_async(
             qtbot,

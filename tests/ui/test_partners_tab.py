@@ -140,13 +140,23 @@ def test_delete_where_there_is_nothing_sends_no_delete(
     assert writes(sandbox) == ["POST"]  # only the fixture's log-in
 
 
+DIGITS = "must be a whole number made of the digits 0–9"
+
+
 @pytest.mark.parametrize(
     ("level", "target_id", "owner", "message"),
     [
         ("user", "", "", "userId: is required"),
-        ("user", "-5", "", "userId: must be a whole number"),
-        ("account", "abc", "", "ctidTraderAccountId: must be a whole number"),
-        ("account", "9000001", "x1", "Owner userId: must be a whole number"),
+        ("user", "-5", "", "userId: must be a positive number"),
+        ("user", "0", "", "userId: must be a positive number"),
+        ("user", "+1000001", "", f"userId: {DIGITS} (not '+')"),
+        ("user", "100000²", "", f"userId: {DIGITS} (not '²', U+00B2)"),
+        ("user", "٣٤٥", "", f"userId: {DIGITS} (not '٣', U+0663)"),
+        ("user", "１０００００１", "", f"userId: {DIGITS} (not '１', U+FF11)"),
+        ("user", "1" * 5000, "", "userId: is too long: at most 19 digits"),
+        ("user", "9223372036854775808", "", "userId: is too large: at most 9223372036854775807"),
+        ("account", "abc", "", f"ctidTraderAccountId: {DIGITS}"),
+        ("account", "9000001", "x1", f"Owner userId: {DIGITS}"),
     ],
 )
 def test_invalid_ids_are_named_and_nothing_is_sent(

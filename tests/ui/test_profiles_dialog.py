@@ -215,7 +215,7 @@ INVALID: dict[str, tuple[Callable[[ProfilesDialog], None], str, str]] = {
     "non-numeric manager login": (
         lambda d: d.login_edit.setText("4000l"),
         "manager_login",
-        "Manager login: The manager login is a number",
+        "Manager login: The manager login must be a whole number made of the digits 0–9",
     ),
 }
 

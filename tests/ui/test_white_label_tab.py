@@ -14,6 +14,7 @@ from ui_helpers import MANAGER, run_async, wait_for_dialog
 from ctrader_admin.api import ApiTimeoutError
 from ctrader_admin.sandbox import Sandbox
 from ctrader_admin.services.backoffice import Backoffice
+from ctrader_admin.ui import actions
 from ctrader_admin.ui.context import UiContext
 from ctrader_admin.ui.notify import Level
 from ctrader_admin.ui.white_label_tab import WhiteLabelTab
@@ -175,7 +176,19 @@ def test_a_move_that_cannot_be_read_back_says_so(
 
 @pytest.mark.parametrize(
     ("login", "message"),
-    [("", "Login: is required"), ("31000x", "Login: must be a whole number")],
+    [
+        ("", "Login: is required"),
+        ("31000x", "Login: must be a whole number made of the digits 0–9 (not 'x')"),
+        ("310000²", "Login: must be a whole number made of the digits 0–9 (not '²', U+00B2)"),
+        ("٣١٠٠٠٠١", "Login: must be a whole number made of the digits 0–9 (not '٣', U+0663)"),
+        (
+            "３１００００１",
+            "Login: must be a whole number made of the digits 0–9 (not '３', U+FF13)",
+        ),
+        ("+3100001", "Login: must be a whole number made of the digits 0–9 (not '+')"),
+        ("-3100001", "Login: must be a positive number"),
+        ("3" * 5000, "Login: is too long: at most 19 digits"),
+    ],
 )
 def test_invalid_login_is_named_and_nothing_is_sent(
     qtbot: QtBot, ctx: UiContext, sandbox: Sandbox, login: str, message: str
@@ -279,3 +292,30 @@ def test_a_revoked_token_asks_to_log_in_and_retries(
     move(qtbot, tab)
     assert tab.last_move is not None
     assert tab.last_move.confirmed
+
+
+def test_a_white_label_or_environment_the_profile_does_not_list_is_refused_before_asking(
+    qtbot: QtBot, ctx: UiContext, sandbox: Sandbox
+) -> None:
+    """The move prompt (WL tab, Lookup) checks what the planner checks, before the confirmation
+    dialog and before any write: the same function (services/validation.py)."""
+    tab = make_tab(qtbot, ctx)
+    login = demo_login(sandbox)
+    for environment, target, words in (
+        ("demo", "sandbox_offlimits", "White Label: 'sandbox_offlimits' is not one this"),
+        ("staging", "sandbox_eu", "Environment: 'staging' is not one of demo, live"),
+    ):
+        sandbox.clear_log()
+        moved = run_async(
+            qtbot,
+            actions.move_account(
+                ctx, tab.runner, login=login, environment=environment, target=target
+            ),
+        )
+        assert moved is None
+        assert tab.bar.level is Level.ERROR
+        assert words in tab.bar.text()
+        assert [e.method for e in sandbox.request_log] == ["GET"]  # the account's read only
+    trader = sandbox.trader(login)
+    assert trader is not None
+    assert trader["brokerName"] == "sandbox_main"

@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 from ctrader_admin.services.bulk.model import Level, Op, PlanKind
 from ctrader_admin.services.errors import InvalidInput
 from ctrader_admin.services.partners import validate_partner_id
-from ctrader_admin.services.validation import parse_int
+from ctrader_admin.services.validation import one_line, parse_int
+from ctrader_admin.store.profiles import Profile
 
 _PARTNER_COLUMNS: dict[str, str] = {
     "level": "level",
@@ -43,9 +44,13 @@ _WL_COLUMNS: dict[str, str] = {
 _PARTNER_ORDER = ("level", "user_id", "ctid", "partner_id")
 _WL_ORDER = ("login", "environment", "broker_name")
 _MAX_NAME = 100
+# The most rows one plan takes (a bigger file is refused before it is read to the end): see
+# _too_many_rows for why, and benchmarks/plan_memory.py for the memory it costs.
+MAX_PLAN_ROWS = 100_000
+DEFAULT_BUDGET: int = Profile.model_fields["write_budget_per_hour"].default  # writes an hour
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class InputRow:
     """One data line. ``problem`` is set when the line cannot be used as it is."""
 
@@ -86,11 +91,7 @@ class ParsedCsv:
 def parse_csv(text: str) -> ParsedCsv:
     """Parse the whole file; raises InvalidInput only when it is not a bulk CSV at all."""
     text = text.removeprefix("\ufeff")
-    records = [
-        (line, [cell.strip() for cell in cells])
-        for line, cells in _records(text)
-        if any(cell.strip() for cell in cells) and not cells[0].lstrip().startswith("#")
-    ]
+    records = _records(text)
     if not records:
         raise InvalidInput({"File": "has no rows"})
     first_line, first = records[0]
@@ -100,6 +101,8 @@ def parse_csv(text: str) -> ParsedCsv:
         records = records[1:]
     else:
         kind, order = _guess_kind(first, first_line)
+    if len(records) > MAX_PLAN_ROWS:
+        raise _too_many_rows()
     parse = _partner_row if kind == "partner" else _wl_row
     rows = [parse(line, cells, order) for line, cells in records]
     if not rows:
@@ -107,7 +110,22 @@ def parse_csv(text: str) -> ParsedCsv:
     return ParsedCsv(kind, rows)
 
 
+def _too_many_rows() -> InvalidInput:
+    return InvalidInput(
+        {
+            "File": f"has more than {MAX_PLAN_ROWS:,} rows, the most one plan takes. Split it "
+            f"into files of at most {MAX_PLAN_ROWS:,} rows. Why: planning reads every row's "
+            "current value and keeps the whole plan in memory to show and seal it (about 4 KB "
+            f"a row: {MAX_PLAN_ROWS:,} rows need some 400 MB), and at the default budget of "
+            f"{DEFAULT_BUDGET} writes an hour {MAX_PLAN_ROWS:,} writes already take "
+            f"{MAX_PLAN_ROWS // DEFAULT_BUDGET // 24} days to apply."
+        }
+    )
+
+
 def _records(text: str) -> list[tuple[int, list[str]]]:
+    """The non-empty, non-comment lines with their cells stripped; stops reading (InvalidInput)
+    as soon as the file has more rows than a plan takes, before they cost memory."""
     sample = text[:4096]
     try:
         dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")
@@ -117,7 +135,11 @@ def _records(text: str) -> list[tuple[int, list[str]]]:
     out: list[tuple[int, list[str]]] = []
     try:
         for cells in reader:
-            out.append((reader.line_num, cells))
+            if not any(cell.strip() for cell in cells) or cells[0].lstrip().startswith("#"):
+                continue
+            if len(out) > MAX_PLAN_ROWS:  # the first record may be the header
+                raise _too_many_rows()
+            out.append((reader.line_num, [cell.strip() for cell in cells]))
     except csv.Error as exc:
         raise InvalidInput(
             {"File": f"is not valid CSV near line {reader.line_num}: {exc}"}
@@ -194,7 +216,7 @@ def _partner_row(line: int, cells: list[str], order: list[str | None]) -> InputR
         ctid = parse_int("ctidTraderAccountId", values.get("ctid", ""), required=level == "account")
         proposed = validate_partner_id(partner_text) if partner_text else None
     except InvalidInput as exc:
-        return InputRow(line, cells, level=level, problem=_one_problem(exc))
+        return InputRow(line, cells, level=level, problem=one_line(exc))
     if level == "user" and ctid is not None:
         return InputRow(
             line, cells, level=level, problem="a user-level row takes no ctidTraderAccountId"
@@ -217,7 +239,7 @@ def _wl_row(line: int, cells: list[str], order: list[str | None]) -> InputRow:
     try:
         login = parse_int("login", values.get("login", ""))
     except InvalidInput as exc:
-        return InputRow(line, cells, problem=_one_problem(exc))
+        return InputRow(line, cells, problem=one_line(exc))
     environment = values.get("environment", "")
     broker_name = values.get("broker_name", "")
     for label, value in (("environment", environment), ("brokerName", broker_name)):
@@ -233,7 +255,3 @@ def _wl_row(line: int, cells: list[str], order: list[str | None]) -> InputRow:
         environment=environment,
         proposed=broker_name,
     )
-
-
-def _one_problem(exc: InvalidInput) -> str:
-    return "; ".join(f"{label}: {message}" for label, message in exc.problems.items())

@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 from pydantic import ValidationError
 
 from ctrader_admin.services.bulk.errors import PlanRefused, PlanTampered
 from ctrader_admin.services.bulk.model import Plan
-from ctrader_admin.store.atomic import write_private_text
+from ctrader_admin.store.atomic import write_private_chunks
 
 
 def content_hash(plan: Plan) -> str:
@@ -46,16 +47,36 @@ def seal(plan: Plan) -> Plan:
     return plan.model_copy(update={"content_hash": content_hash(plan)})
 
 
-def _plan_data(plan: Plan) -> dict[str, object]:
-    """``plan.model_dump(mode="json")``, the rows dumped one at a time (see content_hash)."""
+def _plan_chunks(plan: Plan) -> Iterator[str]:
+    """The text of ``json.dumps(plan.model_dump(mode="json"), indent=1)``, made one row at a time
+    (see content_hash): a plan of 100 000 rows never exists as one dict or one string."""
     head = plan.model_dump(mode="json", exclude={"rows"})
-    rows = [row.model_dump(mode="json") for row in plan.rows]
-    return {name: rows if name == "rows" else head[name] for name in Plan.model_fields}
+    names = list(Plan.model_fields)
+    yield "{"
+    for i, name in enumerate(names):
+        yield f"{',' if i else ''}\n {json.dumps(name)}: "
+        if name != "rows":
+            yield _indented(head[name], 1)
+            continue
+        if not plan.rows:
+            yield "[]"
+            continue
+        yield "["
+        for n, row in enumerate(plan.rows):
+            yield f"{',' if n else ''}\n  {_indented(row.model_dump(mode='json'), 2)}"
+        yield "\n ]"
+    yield "\n}\n"
+
+
+def _indented(value: object, depth: int) -> str:
+    """``value`` as json.dumps(indent=1) writes it ``depth`` levels deep."""
+    text = json.dumps(value, indent=1, ensure_ascii=False)
+    return text.replace("\n", "\n" + " " * depth)
 
 
 def plan_to_json(plan: Plan) -> str:
     """The plan file's text (indented, for people)."""
-    return json.dumps(_plan_data(plan), indent=1, ensure_ascii=False) + "\n"
+    return "".join(_plan_chunks(plan))
 
 
 def plan_record_json(plan: Plan) -> str:
@@ -101,7 +122,7 @@ def save_plan(plan: Plan, path: Path | str) -> Path:
     if plan.content_hash != content_hash(plan):
         plan = seal(plan)
     try:
-        write_private_text(target, plan_to_json(plan))
+        write_private_chunks(target, _plan_chunks(plan))
     except OSError as exc:
         reason = exc.strerror or str(exc)
         raise PlanRefused(f"The plan could not be written to {target}: {reason}.") from None

@@ -227,6 +227,8 @@ def test_a_crm_export_with_bad_rows_says_which_and_imports_nothing_of_them() -> 
     )
     preview = attribution.preview_crm(text)
     assert [number for number, _ in preview.problems] == [3, 4]
-    assert "not a whole number" in preview.problems[0][1]
+    assert preview.problems[0][1] == (
+        "userId '１２３' must be a whole number made of the digits 0–9 (not '１', U+FF11)."
+    )
     assert [a.client_user_id for a in preview.attributions] == [1000007]
     assert [(c.partner_user_id, c.code) for c in preview.codes] == [(1000009, "AB-7")]

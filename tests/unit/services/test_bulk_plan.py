@@ -3,7 +3,10 @@ the exact call of each row, counts, and plan files that refuse to be edited."""
 
 from __future__ import annotations
 
+import argparse
 import asyncio
+import csv
+import io
 import json
 from collections.abc import Awaitable, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -12,9 +15,14 @@ from pathlib import Path
 from typing import TypeVar
 
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+from pydantic import SecretStr
 
-from ctrader_admin.api import ApiClient, ConnectionConfig
+from ctrader_admin.api import ApiClient, ApiError, ConnectionConfig
+from ctrader_admin.cli import build_parser
 from ctrader_admin.sandbox import TRAINING_MANAGERS, Sandbox, SandboxConfig
+from ctrader_admin.services import accounts, partners
 from ctrader_admin.services.backoffice import Backoffice
 from ctrader_admin.services.bulk import (
     ConfirmationRequired,
@@ -29,6 +37,7 @@ from ctrader_admin.services.bulk import (
     save_plan,
 )
 from ctrader_admin.services.errors import InvalidInput, ReadOnlyProfile
+from ctrader_admin.services.partners import PartnerTarget
 from ctrader_admin.services.session import Session
 from ctrader_admin.store.checkpoints import CheckpointStore
 from ctrader_admin.store.database import Database
@@ -355,3 +364,200 @@ def test_a_live_connection_needs_its_environment_name_typed(env: Env) -> None:
             JobRunner.start(session, env.store, result, reason="r", ticket="")
 
     play(env, on_read_only, read_only)
+
+
+# --- arbitrary text in every field: a verdict per row or a refusal, never a traceback ----------
+
+PROPERTY = settings(max_examples=40, deadline=None, database=None)
+TRICKY = [
+    "",
+    " ",
+    str(EMILY),
+    str(EMILY_DEMO_LINK),
+    f" {EMILY} ",
+    "100000²",
+    "١٠٠٠٠٠١",
+    "１０００００１",
+    "+1000001",
+    "-1000001",
+    "0",
+    "9" * 5000,
+    "9223372036854775808",
+    "sandbox_main",
+    "sandbox_eu",
+    " sandbox_eu ",
+    "sandbox_offlimits",
+    "demo",
+    "live",
+    "staging",
+    "IB-1",
+]
+CELL = st.one_of(st.sampled_from(TRICKY), st.text(max_size=24))
+
+
+def _csv(rows: list[list[str]]) -> str:
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerows(rows)
+    return out.getvalue()
+
+
+def _ids_sent(env: Env) -> list[str]:
+    """The id of every request after the log-in; planning must send only reads."""
+    sent: list[str] = []
+    for entry in env.sandbox.request_log:
+        if entry.path.endswith("/managers/token"):
+            continue
+        assert entry.method == "GET", entry
+        if entry.path.startswith("/v2/webserv/traders/"):
+            sent.append(entry.path.rsplit("/", 1)[1])
+        else:
+            sent.append(entry.query.get("userId") or entry.query["ctidTraderAccountId"])
+    return sent
+
+
+def _planned(env: Env, text: str) -> Plan | None:
+    env.sandbox.clear_log()
+    try:
+        return plan(env, text)
+    except InvalidInput as exc:  # a file that is not a bulk CSV at all: refused as a whole
+        refusal = exc.problems
+    assert refusal
+    return None
+
+
+def test_any_partner_csv_plans_row_by_row_and_reads_only_valid_ids(env: Env) -> None:
+    @PROPERTY
+    @given(
+        st.lists(
+            st.tuples(st.sampled_from(["user", "account", "User", "group"]), CELL, CELL, CELL),
+            min_size=1,
+            max_size=6,
+        )
+    )
+    def check(rows: list[tuple[str, str, str, str]]) -> None:
+        result = _planned(env, _csv([HEADER.split(","), *map(list, rows)]))
+        sent = _ids_sent(env)
+        if result is None:
+            assert sent == []
+            return
+        parsed = {str(i) for r in result.rows if r.op for i in (r.user_id, r.ctid) if i}
+        assert set(sent) <= parsed  # no request for a row whose ids did not parse
+        for row in result.rows:
+            assert row.status in ("write", "skip", "error")
+            if row.op is None:
+                assert (row.status, row.problem, row.call) == ("error", "invalid", None)
+                assert row.message
+
+    check()
+
+
+def test_any_white_label_csv_is_checked_against_the_profile_before_reading(env: Env) -> None:
+    @PROPERTY
+    @example([(str(EMILY_DEMO_LOGIN), "demo", "sandbox_eu"), (str(EMILY_DEMO_LOGIN), "x", "y")])
+    @given(st.lists(st.tuples(CELL, CELL, CELL), min_size=1, max_size=6))
+    def check(rows: list[tuple[str, str, str]]) -> None:
+        result = _planned(env, _csv([["login", "environment", "brokerName"], *map(list, rows)]))
+        sent = _ids_sent(env)
+        if result is None:
+            assert sent == []
+            return
+        refused_unread = ("invalid", "duplicate", "conflict")
+        readable = {
+            str(r.login)
+            for r in result.rows
+            if r.op
+            and r.problem not in refused_unread
+            and not r.message.startswith(("White Label:", "Environment:"))
+        }
+        assert set(sent) <= readable  # nothing read for a row the profile or the parser refused
+        for row in result.rows:
+            if row.op is not None and (row.environment or "") not in ("demo", "live"):
+                assert (row.status, row.call) == ("error", None)
+            if row.status == "write":
+                assert row.environment in ("demo", "live")
+                assert row.proposed in ("sandbox_main", "sandbox_eu")
+                assert row.call is not None
+
+    check()
+
+
+def _parsed_args(*argv: str) -> argparse.Namespace | None:
+    """The CLI's own parser (argparse types included), or None when it refuses the line."""
+    try:
+        return build_parser().parse_args(list(argv))
+    except SystemExit as exc:
+        code = exc.code
+    assert code == 2
+    return None
+
+
+def test_single_commands_with_any_text_refuse_in_words_and_send_nothing(env: Env) -> None:
+    """``account move-wl`` / ``account link`` / ``referral set``: whatever the arguments, the
+    command either runs or is refused (by argparse, or by the service with InvalidInput) before
+    any request, exactly where the planner would refuse the same values."""
+    listed = {"environments": ["demo", "live"], "broker_names": ["sandbox_main", "sandbox_eu"]}
+
+    async def run(args: argparse.Namespace, session: Session) -> None:
+        if args.command == "referral":
+            target = PartnerTarget.user(args.user)
+            await partners.set_partner(session, target, args.partner_id, reason="r")
+        elif args.action == "move-wl":
+            await accounts.move_white_label(
+                session,
+                login=args.login,
+                environment=args.environment,
+                target_broker_name=args.to,
+                reason="r",
+            )
+        else:
+            await accounts.link_account(
+                session,
+                login=args.login,
+                password=SecretStr("pw"),
+                user_id=args.user,
+                broker_name=args.broker_name,
+                environment=args.environment,
+                reason="r",
+            )
+
+    login = st.one_of(st.sampled_from([str(EMILY_DEMO_LOGIN), str(OFFLIMITS_LOGIN)]), CELL)
+    environment = st.one_of(st.sampled_from(["demo", " live", "Demo"]), CELL)
+    white_label = st.one_of(st.sampled_from(["sandbox_eu", "sandbox_offlimits", "x"]), CELL)
+
+    @PROPERTY
+    @example("move-wl", str(EMILY_DEMO_LOGIN), "", "demo", "sandbox_offlimits")
+    @example("move-wl", str(EMILY_DEMO_LOGIN), "", "staging", "sandbox_eu")
+    @example("link", "3100010", str(EMILY), "staging", "sandbox_main")
+    @example("link", "3100010", str(EMILY), "demo", "sandbox_offlimits")
+    @example("referral", "100000²", "", "", "IB-1")
+    @example("move-wl", str(EMILY_DEMO_LOGIN), "", "demo", "sandbox_main")  # already there
+    @given(st.sampled_from(["move-wl", "link", "referral"]), login, CELL, environment, white_label)
+    def check(command: str, number: str, other: str, environment: str, name: str) -> None:
+        if command == "move-wl":
+            argv = ["account", "move-wl", "--login", number, "--environment", environment]
+            argv += ["--to", name]
+        elif command == "link":
+            argv = ["account", "link", "--login", number, "--user", other]
+            argv += ["--broker-name", name, "--environment", environment]
+        else:
+            argv = ["referral", "set", "--user", number, "--", name]
+        args = _parsed_args(*argv)
+        if args is None:
+            return
+        env.sandbox.clear_log()
+        refusal: dict[str, str] = {}
+        try:
+            play(env, lambda session: run(args, session))
+        except InvalidInput as exc:
+            refusal = exc.problems
+        except ApiError:
+            pass  # the backend's answer (not found, wrong password, no rights): in words
+        if refusal:  # nothing written: at most the read that found the account already there
+            sent = [e for e in env.sandbox.request_log if not e.path.endswith("/managers/token")]
+            assert [e.method for e in sent if e.method != "GET"] == []
+            return
+        if command != "referral":
+            assert environment.strip() in listed["environments"]
+            assert name.strip() in listed["broker_names"]
+
+    check()

@@ -28,7 +28,15 @@ def test_the_lookup_box_understands(text: str, kind: Kind | None, number: int | 
     assert query.number == number
 
 
-@pytest.mark.parametrize("text", ["", "   ", "abc", "-5", "0", "login:x", "12.5"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        *("", "   ", "abc", "-5", "0", "login:x", "12.5"),
+        # Numerals that str.isdigit() accepts and int() refuses or misreads, and oversized ids.
+        *("100000²", "user:100000²", "١٠٠٠٠٠١", "login:１０００００１", "+1000001"),
+        *("1" * 5000, "ctid:" + "9" * 5000, "9223372036854775808"),
+    ],
+)
 def test_the_lookup_box_rejects_with_a_message(text: str) -> None:
     with pytest.raises(InvalidInput) as caught:
         parse_query(text)
@@ -70,3 +78,12 @@ def test_parse_int_optional_and_required() -> None:
         parse_int("Login", " ")
     with pytest.raises(InvalidInput, match="Login: must be a whole number"):
         parse_int("Login", "12a")
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [(0, "must be a positive number"), (-3, "must be a positive number"), (2**63, "is too large")],
+)
+def test_parse_int_checks_the_range_of_numbers_given_as_numbers(value: int, message: str) -> None:
+    with pytest.raises(InvalidInput, match=f"Login: {message}"):
+        parse_int("Login", value)

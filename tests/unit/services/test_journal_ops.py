@@ -12,7 +12,7 @@ from typing import TypeVar
 import pytest
 from pydantic import SecretStr
 
-from ctrader_admin.api import ApiClient, ConnectionConfig, Forbidden
+from ctrader_admin.api import ApiClient, ConnectionConfig, NotFound
 from ctrader_admin.sandbox import TRAINING_MANAGERS, Sandbox, SandboxConfig, trading_password
 from ctrader_admin.services import accounts, journal_ops, partners, users
 from ctrader_admin.services.backoffice import Backoffice
@@ -263,12 +263,14 @@ def test_create_user_and_link_account_are_not_revertible(env: Env) -> None:
 
 def test_a_failed_entry_is_not_revertible(env: Env) -> None:
     async def scenario(session: Session) -> None:
-        with pytest.raises(Forbidden):
+        # The account is on demo: the backend refuses the move (a White Label or an environment
+        # the profile does not list is refused before sending, so it would journal nothing).
+        with pytest.raises(NotFound):
             await accounts.move_white_label(
                 session,
                 login=LINKED_LOGIN,
-                environment="demo",
-                target_broker_name="sandbox_offlimits",
+                environment="live",
+                target_broker_name="sandbox_eu",
                 reason="try",
             )
 

@@ -182,3 +182,13 @@ def test_preview_then_import(directory: Directory) -> None:
     )
     assert not preview.errors
     assert directory.import_rows(P, preview.rows_ok) == ImportCounts(1, 1, 1)
+
+
+@pytest.mark.parametrize("text", ["12²", "١٢٣", "１２３", "1" * 5000, "+123"])
+def test_search_with_non_ascii_or_oversized_numerals_matches_no_id(
+    directory: Directory, text: str
+) -> None:
+    """The Lookup box's suggestions: "²" passes str.isdigit() and int() raises on it; Arabic-Indic
+    and fullwidth digits would be read as 123. None of them is an id prefix."""
+    directory.upsert_user(P, 123, source=SOURCE_CREATED, email="alice@example.com")
+    assert directory.search(P, text) == []

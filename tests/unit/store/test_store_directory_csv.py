@@ -54,14 +54,14 @@ def test_row_errors_name_the_line_and_the_problem() -> None:
         ]
     )
     errors = {e.line_no: e.message for e in preview_csv(text).errors}
-    assert errors[2] == "UserId 'abc' is not a whole number."
+    assert errors[2] == "UserId 'abc' must be a whole number made of the digits 0–9 (not 'a')."
     assert errors[3] == "Email 'not-an-email' is not a valid address."
-    assert errors[4] == "Login '12x' is not a whole number."
+    assert errors[4] == "Login '12x' must be a whole number made of the digits 0–9 (not 'x')."
     assert errors[5] == "CtidTraderAccountId 555 needs a login on the same row."
     assert "login 9000012 needs an environment" in errors[6].lower()
     assert errors[7] == "UserId is missing."
-    assert "not a whole number" in errors[8]
-    assert "not a whole number" in errors[9]
+    assert errors[8] == "UserId '-5' must be a positive number."
+    assert errors[9] == "UserId '1.0E5' must be a whole number made of the digits 0–9 (not '.')."
 
 
 def test_default_environment_fills_blanks() -> None:
