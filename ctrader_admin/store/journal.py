@@ -137,7 +137,7 @@ class JournalFilter:
     operator: str | None = None
     since: datetime | None = None
     until: datetime | None = None
-    targets: tuple[str, ...] = ()  # any of these exact targets (user:N, account:N, …)
+    targets: tuple[str, ...] | None = None  # any of these exact targets (user:N, account:N, …)
 
 
 def _clean(value: str | None) -> str | None:
