@@ -83,8 +83,10 @@ class Backoffice:
             budget.set_rate(profile.write_budget_per_hour)
         return budget
 
-    async def open(self, profile_id: str) -> Session:
-        """Make ``profile_id`` the active connection, reusing a remembered token."""
+    async def open(self, profile_id: str, *, remember: bool = True) -> Session:
+        """Make ``profile_id`` the active connection, reusing a remembered token. ``remember``:
+        it becomes the saved default (the app's own profile switches); a ``--profile`` given for
+        one command or one start opens it without changing what later starts use."""
         profile = self.profiles.get(profile_id)
         await self.close()
         await self._read_proxy_password(profile)
@@ -98,7 +100,8 @@ class Backoffice:
             workstation=self.workstation,
         )
         self.session = session
-        self.profiles.set_last_profile(profile.id)
+        if remember:
+            self.profiles.set_last_profile(profile.id)
         self.settings = self.profiles.settings
         await session.restore_token()
         if self._on_open is not None:

@@ -425,8 +425,8 @@ class MainWindow(QMainWindow):
         if isinstance(profile_id, str):
             await self.open_profile(profile_id)
 
-    async def open_profile(self, profile_id: str) -> None:
-        await self.backoffice.open(profile_id)
+    async def open_profile(self, profile_id: str, *, remember: bool = True) -> None:
+        await self.backoffice.open(profile_id, remember=remember)
         self.ctx.session_changed.emit()
 
     @async_slot()
