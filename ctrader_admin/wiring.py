@@ -62,6 +62,15 @@ def sandbox_hint() -> str:
     )
 
 
+# The fixed showcase of the sandbox's seed (sandbox/seed.py, and `ctrader-admin sandbox --help`).
+SANDBOX_STARTING_CASES = (
+    ("user:1000001", "a partner whose user-level and account-level partnerIds differ"),
+    ("login:5200001", "that partner's live account, with the other code"),
+    ("login:5200002", "a live account no cTID user is known for yet: practise linking"),
+    ("user:1000002", "a partner with the same code at both levels"),
+)
+
+
 def training_sandbox_opener(sandbox: SandboxHost) -> Callable[[Session], Awaitable[None]]:
     """The sandbox needs no setup: it opens logged in as the training manager (a published
     training credential, kept in memory only), and its local directory starts with the plant's
@@ -133,4 +142,5 @@ def build_backoffice(paths: AppPaths, sandbox: SandboxHost) -> Backoffice:
         workstation=socket.gethostname(),
         on_open=training_sandbox_opener(sandbox),
         login_hints={"sandbox": sandbox_hint()},
+        starting_cases={SANDBOX_PROFILE_ID: SANDBOX_STARTING_CASES},
     )

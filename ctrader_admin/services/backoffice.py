@@ -37,6 +37,7 @@ class Backoffice:
         clock: Callable[[], float] = time.time,
         on_open: OnOpen | None = None,
         login_hints: dict[str, str] | None = None,
+        starting_cases: dict[str, tuple[tuple[str, str], ...]] | None = None,
         checkpoints: CheckpointStore | None = None,
     ) -> None:
         self.profiles = profiles
@@ -49,6 +50,8 @@ class Backoffice:
         self._on_open = on_open
         # Per profile id: a line for the log-in dialog (the sandbox shows its training login).
         self.login_hints = dict(login_hints or {})
+        # Per profile id: (query, what it shows) for an empty Lookup (the sandbox's training cases).
+        self.starting_cases = dict(starting_cases or {})
         self._budgets: dict[str, WriteBudget] = {}
         self._checkpoints = checkpoints
         self._ledger: AttributionLedger | None = None

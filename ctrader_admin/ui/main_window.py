@@ -342,12 +342,13 @@ class MainWindow(QMainWindow):
         if callable(focus):
             focus()
 
-    def prefill_link(self, user_id: int) -> None:
-        """Lookup's "Link another account": the Accounts tab, with the userId filled in."""
+    def prefill_link(self, user_id: int | None = None, **account: object) -> None:
+        """Lookup's "Link another account" (the userId) or "Link to a cTID user" (an unlinked
+        account's login, environment, white_label): the Accounts tab, filled in."""
         accounts = self.show_tab("AccountsTab")
         prefill = getattr(accounts, "prefill", None)
         if callable(prefill):
-            prefill(user_id)
+            prefill(user_id, **account)
 
     def show_in_lookup(self, text: str) -> None:
         lookup = self.show_tab("LookupTab")
