@@ -107,9 +107,7 @@ def add_parsers(commands: _Sub[argparse.ArgumentParser]) -> None:
     journal = commands.add_parser(
         "journal", help="verify or export this computer's journal (verify, export)"
     )
-    journal_commands = journal.add_subparsers(
-        dest="action", metavar="ACTION", required=True, title="actions"
-    )
+    journal_commands = _actions(journal)
     journal_commands.add_parser("verify", parents=[common], help="check the hash chain")
     p = journal_commands.add_parser("export", parents=[common], help="entries as CSV")
     p.add_argument("-o", "--output", required=True, metavar="FILE", help="the CSV file to write")
@@ -121,9 +119,7 @@ def add_parsers(commands: _Sub[argparse.ArgumentParser]) -> None:
     referral = commands.add_parser(
         "referral", help="partnerId of a user or account link (get, set, delete)"
     )
-    referral_commands = referral.add_subparsers(
-        dest="action", metavar="ACTION", required=True, title="actions"
-    )
+    referral_commands = _actions(referral)
     for action, parents, text in (
         ("get", [common], "read the partnerId"),
         ("set", [common, writes], "set the partnerId (read first; journalled)"),
@@ -151,9 +147,7 @@ def add_parsers(commands: _Sub[argparse.ArgumentParser]) -> None:
             p.add_argument("partner_id", metavar="PARTNER_ID", help="the partner code to register")
 
     user = commands.add_parser("user", help="cTID users (create)")
-    user_commands = user.add_subparsers(
-        dest="action", metavar="ACTION", required=True, title="actions"
-    )
+    user_commands = _actions(user)
     p = user_commands.add_parser(
         "create",
         parents=[common, writes],
@@ -164,9 +158,7 @@ def add_parsers(commands: _Sub[argparse.ArgumentParser]) -> None:
     p.add_argument("--language", metavar="xx", help="ISO 639-1, e.g. en")
 
     account = commands.add_parser("account", help="trading accounts (link, move-wl)")
-    account_commands = account.add_subparsers(
-        dest="action", metavar="ACTION", required=True, title="actions"
-    )
+    account_commands = _actions(account)
     p = account_commands.add_parser(
         "link",
         parents=[common, writes],
@@ -277,6 +269,11 @@ def add_parsers(commands: _Sub[argparse.ArgumentParser]) -> None:
         "--source", choices=["invite", "ib_label", "crm"], help="only referrals from this source"
     )
     p.add_argument("--limit", type=_positive, default=50, help="referrals listed (default 50)")
+
+
+def _actions(group: argparse.ArgumentParser) -> _Sub[argparse.ArgumentParser]:
+    """A command's actions (``referral get``…), listed with their help under "actions"."""
+    return group.add_subparsers(dest="action", metavar="ACTION", required=True, title="actions")
 
 
 def main(args: argparse.Namespace) -> int:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QLabel, QWidget
 from pytestqt.qtbot import QtBot
+from test_lookup_tab import make_tab, search
 from ui_helpers import answer, wait_for_dialog
 
 from ctrader_admin.sandbox import Sandbox
@@ -19,20 +20,6 @@ from ctrader_admin.wiring import SANDBOX_STARTING_CASES
 
 EMILY = 1000001  # sandbox seed: IB-1042 at user level; live 5200001 (IB-2077), demo 3100001
 LIVE, DEMO, UNLINKED = 5200001, 3100001, 5200002
-
-
-def make_tab(qtbot: QtBot, ctx: UiContext) -> LookupTab:
-    tab = LookupTab(ctx)
-    qtbot.addWidget(tab)
-    tab.resize(1100, 750)
-    tab.show()
-    return tab
-
-
-def search(qtbot: QtBot, tab: LookupTab, text: str) -> None:
-    tab.search.setText(text)
-    with qtbot.waitSignal(tab.finished, timeout=10_000):
-        tab.search_button.click()
 
 
 def import_crm_export(backoffice: Backoffice, sandbox: Sandbox) -> None:
@@ -106,6 +93,11 @@ def test_after_a_write_the_same_account_stays_selected_and_dialogs_name_it(
     qtbot.waitUntil(lambda: not tab.busy.busy and tab.model.rows[1].partner_id is None)
     assert selected_login(tab) == LIVE
     assert sandbox.referral(ctid_trader_account_id=link_ctid(sandbox, DEMO)) is None
+    # Move to White Label: the same account, named by login and environment.
+    tab.move_wl.click()
+    move = wait_for_dialog(qtbot, "valueDialog")
+    assert f"account {LIVE} (live)" in move.windowTitle()
+    move.reject()
 
 
 def test_a_ctid_search_with_an_empty_directory_shows_the_user_the_backend_named(
