@@ -283,15 +283,8 @@ async def _by_login(session: Session, login: int, query: str) -> LookupResult:
         trader=trader,
         trader_error=trader_error,
     )
-    return Case(
-        query=query,
-        user_id=None,
-        accounts=(row,),
-        notes=(
-            "No cTID user is known for this account here. Link it in the Accounts tab, or "
-            "import the CRM export that lists it.",
-        ),
-    )
+    # A case without a user: the screen says what that means and offers to link it.
+    return Case(query=query, user_id=None, accounts=(row,))
 
 
 async def _by_ctid(session: Session, ctid: int, query: str) -> LookupResult:

@@ -245,3 +245,19 @@ def test_an_empty_lookup_offers_recent_cases_tips_and_the_sandbox_cases(
     assert selected_login(again) == UNLINKED
     # Per profile: another profile has its own (none yet).
     assert again.recent.entries("another-profile") == []
+
+
+def test_a_move_never_guesses_the_environment_of_an_account(
+    qtbot: QtBot, ctx: UiContext, backoffice: Backoffice, sandbox: Sandbox
+) -> None:
+    """Before: an account whose environment is not known here was moved as the profile's first
+    environment (demo) — a live account included."""
+    tab = make_tab(qtbot, ctx)
+    search(qtbot, tab, f"login:{UNLINKED}")  # live, but nothing here says so
+    assert tab.model.text(tab.model.rows[0], 1) == "not known"
+    before = len(sandbox.request_log)
+    tab.move_wl.click()
+    qtbot.waitUntil(lambda: tab.bar.isVisible())
+    assert tab.bar.level is Level.ERROR
+    assert "environment of account 5200002 is not known here" in tab.bar.text()
+    assert len(sandbox.request_log) == before
