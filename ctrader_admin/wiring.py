@@ -62,12 +62,11 @@ def sandbox_hint() -> str:
     )
 
 
-# The fixed showcase of the sandbox's seed (sandbox/seed.py, and `ctrader-admin sandbox --help`).
+# The starting cases of `ctrader-admin sandbox --help` (the sandbox's fixed showcase).
 SANDBOX_STARTING_CASES = (
-    ("user:1000001", "a partner whose user-level and account-level partnerIds differ"),
-    ("login:5200001", "that partner's live account, with the other code"),
+    ("user:1000001", "partner case (Emily Carter): her user-level and account-level codes differ"),
+    ("user:1000004", "client case (Daniel Okafor): no partner code, as a client should be"),
     ("login:5200002", "a live account no cTID user is known for yet: practise linking"),
-    ("user:1000002", "a partner with the same code at both levels"),
 )
 
 

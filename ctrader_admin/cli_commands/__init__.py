@@ -181,9 +181,9 @@ def add_parsers(commands: _Sub[argparse.ArgumentParser]) -> None:
     p.add_argument("--to", required=True, metavar="WL", help="the target White Label (brokerName)")
 
     connection = commands.add_parser(
-        "connection", help="check that this computer reaches a profile's server"
+        "connection", help="check that this computer reaches a profile's server (test)"
     )
-    connection_commands = connection.add_subparsers(dest="action", metavar="ACTION", required=True)
+    connection_commands = _actions(connection)
     p = connection_commands.add_parser(
         "test",
         parents=[common],

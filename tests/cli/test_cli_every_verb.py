@@ -191,6 +191,13 @@ def resume(cli: Cli) -> Any:
     return ["resume", job, "--yes"], check, {}
 
 
+def connection_test(cli: Cli) -> Any:
+    def check(out: dict[str, Any]) -> None:
+        assert (out["profile"], out["ok"]) == (PROFILE, True)
+
+    return ["connection", "test"], check, {}
+
+
 def revert(cli: Cli) -> Any:
     job = applied_job(cli)
 
@@ -220,6 +227,7 @@ CASES: list[Case] = [
     status_job,
     resume,
     revert,
+    connection_test,
 ]
 
 
@@ -250,6 +258,7 @@ EVERY_COMMAND = [
     ["user", "create", "--email", "a@example.com", "--reason", "r"],
     ["account", "link", "--login", "1", "--user", "1", "--broker-name", "w", "--environment", "d"],
     ["account", "move-wl", "--login", "1", "--environment", "demo", "--to", "w"],
+    ["connection", "test"],
 ]
 
 

@@ -38,6 +38,7 @@ def test_every_command_option_and_argument_has_help() -> None:
         ("user", ("create",)),
         ("account", ("link", "move-wl")),
         ("journal", ("verify", "export")),
+        ("connection", ("test",)),
     ],
 )
 def test_a_groups_help_names_its_actions(
