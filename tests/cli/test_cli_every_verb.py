@@ -259,6 +259,9 @@ EVERY_COMMAND = [
     ["account", "link", "--login", "1", "--user", "1", "--broker-name", "w", "--environment", "d"],
     ["account", "move-wl", "--login", "1", "--environment", "demo", "--to", "w"],
     ["connection", "test"],
+    ["attribution", "pull"],
+    ["attribution", "conflicts"],
+    ["partner", "show", "IB-1042"],
 ]
 
 
