@@ -176,7 +176,7 @@ def run_gui(
 
     async def open_first_profile() -> None:
         office = await started.back_office()
-        await window.open_profile(profile or office.settings.last_profile_id or "sandbox")
+        await open_start_profile(window, office, profile)
         settle_start_up_heap()
         if on_ready is not None:
             on_ready(window)
@@ -196,6 +196,26 @@ def run_gui(
         started.app.exec()
     started.close()
     return 0
+
+
+async def open_start_profile(window: MainWindow, office: Backoffice, wanted: str | None) -> None:
+    """The profile the app starts on: ``--profile`` (an id or a name) for this start only — the
+    saved default stays — else the last one used. An unknown ``--profile`` opens the last one
+    used and the status bar says why."""
+    from ctrader_admin.store.profiles import SANDBOX_PROFILE_ID, ProfileError
+
+    settings = office.profiles.settings
+    default = settings.last_profile_id or SANDBOX_PROFILE_ID
+    if not wanted:
+        await window.open_profile(default)
+        return
+    try:
+        chosen = settings.find(wanted)
+    except ProfileError as exc:
+        await window.open_profile(default)
+        window.statusBar().showMessage(f"{exc} Opened the last one used instead.")
+        return
+    await window.open_profile(chosen.id, remember=False)
 
 
 @contextlib.contextmanager

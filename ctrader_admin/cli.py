@@ -15,7 +15,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"{APP_NAME} {__version__}")
     parser.add_argument(
-        "--profile", help="open the app on this connection profile (id or name)", default=None
+        "--profile",
+        metavar="ID_OR_NAME",
+        help="open the app (or run the command) on this connection profile, id or name; for "
+        "this start only: the saved default stays",
+        default=None,
     )
     from ctrader_admin.logs import add_log_level_option
 

@@ -5,6 +5,7 @@ pulls in the HTTP client, pydantic and SQLite, which the first window does not n
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import socket
 from collections.abc import Awaitable, Callable
@@ -19,7 +20,7 @@ from ctrader_admin.store.database import Database
 from ctrader_admin.store.directory import Directory
 from ctrader_admin.store.journal import Journal
 from ctrader_admin.store.paths import AppPaths
-from ctrader_admin.store.profiles import SANDBOX_PROFILE_ID, Profile, ProfileStore
+from ctrader_admin.store.profiles import SANDBOX_PROFILE_ID, Profile, ProfileError, ProfileStore
 from ctrader_admin.store.tokens import TokenStore
 
 if TYPE_CHECKING:
@@ -61,6 +62,14 @@ def sandbox_hint() -> str:
     )
 
 
+# The starting cases of `ctrader-admin sandbox --help` (the sandbox's fixed showcase).
+SANDBOX_STARTING_CASES = (
+    ("user:1000001", "partner case (Emily Carter): her user-level and account-level codes differ"),
+    ("user:1000004", "client case (Daniel Okafor): no partner code, as a client should be"),
+    ("login:5200002", "a live account no cTID user is known for yet: practise linking"),
+)
+
+
 def training_sandbox_opener(sandbox: SandboxHost) -> Callable[[Session], Awaitable[None]]:
     """The sandbox needs no setup: it opens logged in as the training manager (a published
     training credential, kept in memory only), and its local directory starts with the plant's
@@ -90,7 +99,11 @@ def import_first_profile_modules(paths: AppPaths, profile: str | None) -> None:
     """Import what opening the first profile (``profile``, else the last one used) will need
     beyond this module: the embedded sandbox when the app opens on it (the desktop app runs
     this on a worker thread, app.py)."""
-    first = profile or ProfileStore(paths).load(repair=False).last_profile_id
+    settings = ProfileStore(paths).load(repair=False)
+    first = settings.last_profile_id
+    if profile:
+        with contextlib.suppress(ProfileError):  # unknown: the app says so and opens the last
+            first = settings.find(profile).id
     if first in (None, SANDBOX_PROFILE_ID):
         import ctrader_admin.sandbox.app  # noqa: F401
 
@@ -128,4 +141,5 @@ def build_backoffice(paths: AppPaths, sandbox: SandboxHost) -> Backoffice:
         workstation=socket.gethostname(),
         on_open=training_sandbox_opener(sandbox),
         login_hints={"sandbox": sandbox_hint()},
+        starting_cases={SANDBOX_PROFILE_ID: SANDBOX_STARTING_CASES},
     )

@@ -40,7 +40,9 @@ def add_parsers(commands: _Sub[argparse.ArgumentParser]) -> None:
     common.add_argument(
         "--profile",
         default=argparse.SUPPRESS,
-        help="connection profile id or name (default: the last used, else the sandbox)",
+        metavar="ID_OR_NAME",
+        help="connection profile id or name, for this command only (default: the last profile "
+        "the app opened, else the sandbox); an unknown profile stops with exit code 2",
     )
     common.add_argument("--json", action="store_true", help="print the result as one JSON document")
     from ctrader_admin.logs import add_log_level_option
@@ -54,7 +56,9 @@ def add_parsers(commands: _Sub[argparse.ArgumentParser]) -> None:
     )
     run = argparse.ArgumentParser(add_help=False)
     run.add_argument("--yes", action="store_true", help="do not ask before writing")
-    run.add_argument("--concurrency", type=_whole_number, help="writes in flight (default 8)")
+    run.add_argument(
+        "--concurrency", type=_whole_number, metavar="N", help="writes in flight (default 8)"
+    )
     run.add_argument(
         "--rate-limit-backoff",
         type=_positive_float,
@@ -64,7 +68,9 @@ def add_parsers(commands: _Sub[argparse.ArgumentParser]) -> None:
     run.add_argument("--results", metavar="CSV", help="also write the per-row results here")
     run.add_argument("--all", action="store_true", help="list every row, not only problems")
     planning = argparse.ArgumentParser(add_help=False)
-    planning.add_argument("-o", "--output", required=True, metavar="PLAN.json")
+    planning.add_argument(
+        "-o", "--output", required=True, metavar="PLAN.json", help="where to save the plan file"
+    )
     planning.add_argument(
         "--read-concurrency",
         type=_whole_number,
@@ -75,41 +81,63 @@ def add_parsers(commands: _Sub[argparse.ArgumentParser]) -> None:
     planning.add_argument("--all", action="store_true", help="list every row of the plan")
 
     p = commands.add_parser("plan", parents=[common, planning], help="dry run: CSV → plan file")
-    p.add_argument("csv", metavar="CSV")
+    p.add_argument(
+        "csv",
+        metavar="CSV",
+        help="partnerId rows (level,userId,ctidTraderAccountId,partnerId) or White Label "
+        "transfers (login,environment,brokerName), with a header",
+    )
     p = commands.add_parser("apply", parents=[common, writes, run], help="apply a plan file")
-    p.add_argument("plan", metavar="PLAN.json")
-    p = commands.add_parser("resume", parents=[common, writes, run], help="continue a job")
-    p.add_argument("job", metavar="JOB")
+    p.add_argument("plan", metavar="PLAN.json", help="a plan file made by 'plan' or 'revert'")
+    p = commands.add_parser(
+        "resume", parents=[common, writes, run], help="continue a stopped or crashed job"
+    )
+    p.add_argument("job", metavar="JOB", help="the job id (its first characters are enough)")
     p = commands.add_parser("status", parents=[common], help="a job's state (no JOB: list)")
-    p.add_argument("job", metavar="JOB", nargs="?")
+    p.add_argument(
+        "job", metavar="JOB", nargs="?", help="the job id (or its first characters); none: list"
+    )
     p.add_argument("--all", action="store_true", help="list every row, not only problems")
     p.add_argument("--results", metavar="CSV", help="write the per-row results here")
-    p.add_argument("--limit", type=_whole_number, default=20, help="jobs listed (default 20)")
+    p.add_argument(
+        "--limit", type=_whole_number, default=20, metavar="N", help="jobs listed (default 20)"
+    )
     p = commands.add_parser("revert", parents=[common, planning], help="plan undoing a batch")
-    p.add_argument("batch", metavar="BATCH")
+    p.add_argument("batch", metavar="BATCH", help="the batch (job) id whose writes to undo")
     p.add_argument("--rows", help="only these: job row numbers (1,3,5-9) or targets (user:N)")
 
-    journal = commands.add_parser("journal", help="verify or export this computer's journal")
-    journal_commands = journal.add_subparsers(dest="action", metavar="ACTION", required=True)
+    journal = commands.add_parser(
+        "journal", help="verify or export this computer's journal (verify, export)"
+    )
+    journal_commands = _actions(journal)
     journal_commands.add_parser("verify", parents=[common], help="check the hash chain")
     p = journal_commands.add_parser("export", parents=[common], help="entries as CSV")
-    p.add_argument("-o", "--output", required=True, metavar="FILE")
+    p.add_argument("-o", "--output", required=True, metavar="FILE", help="the CSV file to write")
     p.add_argument("--batch", help="only the entries of this batch (bulk job)")
     p.add_argument("--only-profile", metavar="ID", help="only entries of this profile")
-    p.add_argument("--since", help="from this date/time (inclusive)")
-    p.add_argument("--until", help="until this date/time (exclusive)")
+    p.add_argument("--since", help="from this date/time (inclusive), e.g. 2026-05-01")
+    p.add_argument("--until", help="until this date/time (exclusive), e.g. 2026-05-01T12:00")
 
-    referral = commands.add_parser("referral", help="partnerId of a user or account link")
-    referral_commands = referral.add_subparsers(dest="action", metavar="ACTION", required=True)
-    for action, parents in (
-        ("get", [common]),
-        ("set", [common, writes]),
-        ("delete", [common, writes]),
+    referral = commands.add_parser(
+        "referral", help="partnerId of a user or account link (get, set, delete)"
+    )
+    referral_commands = _actions(referral)
+    for action, parents, text in (
+        ("get", [common], "read the partnerId"),
+        ("set", [common, writes], "set the partnerId (read first; journalled)"),
+        ("delete", [common, writes], "delete the partnerId (read first; journalled)"),
     ):
-        p = referral_commands.add_parser(action, parents=parents)
+        p = referral_commands.add_parser(action, parents=parents, help=text)
         who = p.add_mutually_exclusive_group(required=True)
-        who.add_argument("--user", type=_whole_number, metavar="USER_ID")
-        who.add_argument("--account", type=_whole_number, metavar="CTID_TRADER_ACCOUNT_ID")
+        who.add_argument(
+            "--user", type=_whole_number, metavar="USER_ID", help="the user level of this cTID user"
+        )
+        who.add_argument(
+            "--account",
+            type=_whole_number,
+            metavar="CTID_TRADER_ACCOUNT_ID",
+            help="this account link (ctidTraderAccountId, not the login)",
+        )
         if action != "get":
             p.add_argument(
                 "--owner",
@@ -118,38 +146,50 @@ def add_parsers(commands: _Sub[argparse.ArgumentParser]) -> None:
                 help="the account link's userId (deleting needs it when not known)",
             )
         if action == "set":
-            p.add_argument("partner_id", metavar="PARTNER_ID")
+            p.add_argument("partner_id", metavar="PARTNER_ID", help="the partner code to register")
 
-    user = commands.add_parser("user", help="cTID users")
-    user_commands = user.add_subparsers(dest="action", metavar="ACTION", required=True)
-    p = user_commands.add_parser("create", parents=[common, writes])
-    p.add_argument("--email", required=True)
-    p.add_argument("--broker-name", metavar="WL")
+    user = commands.add_parser("user", help="cTID users (create)")
+    user_commands = _actions(user)
+    p = user_commands.add_parser(
+        "create",
+        parents=[common, writes],
+        help="create a cTID user (an existing email returns the existing userId)",
+    )
+    p.add_argument("--email", required=True, help="the user's email (the cTID login)")
+    p.add_argument("--broker-name", metavar="WL", help="White Label (brokerName) of the user")
     p.add_argument("--language", metavar="xx", help="ISO 639-1, e.g. en")
 
-    account = commands.add_parser("account", help="trading accounts")
-    account_commands = account.add_subparsers(dest="action", metavar="ACTION", required=True)
+    account = commands.add_parser("account", help="trading accounts (link, move-wl)")
+    account_commands = _actions(account)
     p = account_commands.add_parser(
         "link",
         parents=[common, writes],
         help="link to a user; the password is prompted or read from "
         "CTRADER_ADMIN_ACCOUNT_PASSWORD, never an argument",
     )
-    p.add_argument("--login", type=_whole_number, required=True)
-    p.add_argument("--user", type=_whole_number, required=True, metavar="USER_ID")
-    p.add_argument("--broker-name", required=True, metavar="WL")
-    p.add_argument("--environment", required=True)
+    p.add_argument("--login", type=_whole_number, required=True, help="the trading account's login")
+    p.add_argument(
+        "--user",
+        type=_whole_number,
+        required=True,
+        metavar="USER_ID",
+        help="the cTID user to link to",
+    )
+    p.add_argument(
+        "--broker-name", required=True, metavar="WL", help="White Label (brokerName) of the account"
+    )
+    p.add_argument("--environment", required=True, help="the account's environment, e.g. live")
     p = account_commands.add_parser(
         "move-wl", parents=[common, writes], help="move to another White Label (read back after)"
     )
-    p.add_argument("--login", type=_whole_number, required=True)
-    p.add_argument("--environment", required=True)
-    p.add_argument("--to", required=True, metavar="WL")
+    p.add_argument("--login", type=_whole_number, required=True, help="the trading account's login")
+    p.add_argument("--environment", required=True, help="the account's environment, e.g. live")
+    p.add_argument("--to", required=True, metavar="WL", help="the target White Label (brokerName)")
 
     connection = commands.add_parser(
-        "connection", help="check that this computer reaches a profile's server"
+        "connection", help="check that this computer reaches a profile's server (test)"
     )
-    connection_commands = connection.add_subparsers(dest="action", metavar="ACTION", required=True)
+    connection_commands = _actions(connection)
     p = connection_commands.add_parser(
         "test",
         parents=[common],
@@ -235,6 +275,11 @@ def add_parsers(commands: _Sub[argparse.ArgumentParser]) -> None:
         "--source", choices=["invite", "ib_label", "crm"], help="only referrals from this source"
     )
     p.add_argument("--limit", type=_whole_number, default=50, help="referrals listed (default 50)")
+
+
+def _actions(group: argparse.ArgumentParser) -> _Sub[argparse.ArgumentParser]:
+    """A command's actions (``referral get``…), listed with their help under "actions"."""
+    return group.add_subparsers(dest="action", metavar="ACTION", required=True, title="actions")
 
 
 def main(args: argparse.Namespace) -> int:

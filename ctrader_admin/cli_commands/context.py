@@ -62,18 +62,33 @@ def profile_id(office: Backoffice, wanted: str | None) -> str:
     """``--profile`` (an id or a name), else the last used one, else the sandbox."""
     if not wanted:
         return office.settings.last_profile_id or SANDBOX_PROFILE_ID
-    for profile in office.settings.profiles:
-        if wanted in (profile.id, profile.name):
-            return profile.id
-    known = ", ".join(p.id for p in office.settings.profiles)
-    raise CliError(f"There is no profile {wanted!r} (known: {known}).")
+    try:
+        return office.settings.find(wanted).id
+    except ProfileError as exc:
+        raise CliError(str(exc)) from None
+
+
+def check_profile(wanted: str | None) -> str | None:
+    """Before any command runs: ``--profile`` resolved to its id (a name works too), or the
+    command stops with exit code 2 — also for commands that never connect (status, journal)."""
+    if not wanted:
+        return None
+    from ctrader_admin.store.profiles import ProfileStore
+
+    # A peek: setting broken profiles aside, and saying so, is the command's own load.
+    settings = ProfileStore(AppPaths.from_environment()).load(repair=False)
+    try:
+        return settings.find(wanted).id
+    except ProfileError as exc:
+        raise CliError(str(exc)) from None
 
 
 async def open_session(office: Backoffice, wanted: str | None, *, login: bool = True) -> Session:
     """The chosen profile's session, logged in: the sandbox logs in by itself; otherwise the
     token comes from CTRADER_ADMIN_TOKEN, the keyring, or (on a terminal) a password prompt."""
     try:
-        session = await office.open(profile_id(office, wanted))
+        # remember=False: a command's --profile is for that command only, never the new default.
+        session = await office.open(profile_id(office, wanted), remember=False)
     except ProfileError as exc:
         raise CliError(str(exc)) from None
     token = os.environ.get(TOKEN_ENV_VAR, "").strip()

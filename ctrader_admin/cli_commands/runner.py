@@ -13,7 +13,13 @@ from typing import Any
 from ctrader_admin import __version__
 from ctrader_admin.api import ApiError, ConfigurationError, InvalidCredentials
 from ctrader_admin.cli_commands import attribution, bulk, connection, journal, single
-from ctrader_admin.cli_commands.context import EXIT_CANNOT_RUN, EXIT_OK, EXIT_ROWS, CliError
+from ctrader_admin.cli_commands.context import (
+    EXIT_CANNOT_RUN,
+    EXIT_OK,
+    EXIT_ROWS,
+    CliError,
+    check_profile,
+)
 from ctrader_admin.cli_commands.output import Output
 from ctrader_admin.errors import ExpectedError
 from ctrader_admin.logs import CLI_LOG_FILE, choose_level, configure_logging
@@ -60,6 +66,7 @@ def _run(args: argparse.Namespace, out: Output, handler: Handler, level_problem:
         log.warning("%s", level_problem)
     log.info("ctrader-admin %s %s", __version__, _name(args))
     try:
+        args.profile = check_profile(getattr(args, "profile", None))
         return asyncio.run(handler(args, out))
     except CliError as exc:
         return _fail(args, out, exc.message, exc.code)

@@ -24,7 +24,8 @@ PASSWORD_ENV_VAR = "CTRADER_ADMIN_ACCOUNT_PASSWORD"  # noqa: S105 - a name, not 
 def _target(args: argparse.Namespace) -> PartnerTarget:
     if args.user is not None:
         return PartnerTarget.user(args.user)
-    return PartnerTarget.account(args.account, args.owner)
+    # ``get`` has no --owner (reading needs no userId): absent from its namespace.
+    return PartnerTarget.account(args.account, getattr(args, "owner", None))
 
 
 async def _confirm_write(session: Session, args: argparse.Namespace, what: str) -> None:

@@ -118,15 +118,24 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     )
     parser.add_argument("--seed", type=int, default=20260101, help="seed data and fault draws")
     parser.add_argument("--users", type=_non_negative_int, default=300, help="seeded users")
-    parser.add_argument("--latency-ms", type=_non_negative_float, default=0.0)
-    parser.add_argument("--jitter-ms", type=_non_negative_float, default=0.0)
+    parser.add_argument(
+        "--latency-ms", type=_non_negative_float, default=0.0, help="added to every answer"
+    )
+    parser.add_argument(
+        "--jitter-ms", type=_non_negative_float, default=0.0, help="random extra latency, up to"
+    )
     parser.add_argument(
         "--write-cap",
         type=_non_negative_int,
         default=1000,
         help="accepted writes per rolling hour (0 = no cap; default %(default)s)",
     )
-    parser.add_argument("--dialect", choices=sorted(DIALECTS), default="default")
+    parser.add_argument(
+        "--dialect",
+        choices=sorted(DIALECTS),
+        default="default",
+        help="which of the backend's error and response shapes to speak (default %(default)s)",
+    )
     parser.add_argument(
         "--no-invite",
         action="store_true",
@@ -142,9 +151,18 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     )
     parser.add_argument("--error-rate", type=_rate, default=0.0, help="share of 500 answers")
     parser.add_argument("--drop-rate", type=_rate, default=0.0, help="share of cut connections")
-    parser.add_argument("--stall-before-rate", type=_rate, default=0.0)
-    parser.add_argument("--stall-after-rate", type=_rate, default=0.0)
-    parser.add_argument("--stall-seconds", type=_non_negative_float, default=30.0)
+    parser.add_argument(
+        "--stall-before-rate", type=_rate, default=0.0, help="share stalled before applying"
+    )
+    parser.add_argument(
+        "--stall-after-rate", type=_rate, default=0.0, help="share stalled after applying"
+    )
+    parser.add_argument(
+        "--stall-seconds",
+        type=_non_negative_float,
+        default=30.0,
+        help="how long a stall lasts (default %(default)s)",
+    )
     parser.add_argument("--quiet", action="store_true", help="no line per request")
     parser.add_argument(
         "--export-crm",

@@ -37,6 +37,7 @@ class Backoffice:
         clock: Callable[[], float] = time.time,
         on_open: OnOpen | None = None,
         login_hints: dict[str, str] | None = None,
+        starting_cases: dict[str, tuple[tuple[str, str], ...]] | None = None,
         checkpoints: CheckpointStore | None = None,
     ) -> None:
         self.profiles = profiles
@@ -49,6 +50,8 @@ class Backoffice:
         self._on_open = on_open
         # Per profile id: a line for the log-in dialog (the sandbox shows its training login).
         self.login_hints = dict(login_hints or {})
+        # Per profile id: (query, what it shows) for an empty Lookup (the sandbox's training cases).
+        self.starting_cases = dict(starting_cases or {})
         self._budgets: dict[str, WriteBudget] = {}
         self._checkpoints = checkpoints
         self._ledger: AttributionLedger | None = None
@@ -83,8 +86,10 @@ class Backoffice:
             budget.set_rate(profile.write_budget_per_hour)
         return budget
 
-    async def open(self, profile_id: str) -> Session:
-        """Make ``profile_id`` the active connection, reusing a remembered token."""
+    async def open(self, profile_id: str, *, remember: bool = True) -> Session:
+        """Make ``profile_id`` the active connection, reusing a remembered token. ``remember``:
+        it becomes the saved default (the app's own profile switches); a ``--profile`` given for
+        one command or one start opens it without changing what later starts use."""
         profile = self.profiles.get(profile_id)
         await self.close()
         await self._read_proxy_password(profile)
@@ -98,7 +103,8 @@ class Backoffice:
             workstation=self.workstation,
         )
         self.session = session
-        self.profiles.set_last_profile(profile.id)
+        if remember:
+            self.profiles.set_last_profile(profile.id)
         self.settings = self.profiles.settings
         await session.restore_token()
         if self._on_open is not None:

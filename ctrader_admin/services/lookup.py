@@ -9,6 +9,7 @@ and the Invite user list (``/v1/users``) to find an email where the broker has i
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import re
 from collections.abc import Awaitable
 from dataclasses import dataclass, field
@@ -18,10 +19,10 @@ from ctrader_admin.api import ApiError, Forbidden, NotFound, Trader
 from ctrader_admin.services.accounts import read_account
 from ctrader_admin.services.errors import InvalidInput
 from ctrader_admin.services.id_kinds import Kind
-from ctrader_admin.services.partners import PartnerTarget, read_partner
+from ctrader_admin.services.partners import PartnerTarget, read_partner, read_referral
 from ctrader_admin.services.session import Session
 from ctrader_admin.services.validation import parse_int
-from ctrader_admin.store.directory import DirectoryLink
+from ctrader_admin.store.directory import SOURCE_READ, DirectoryLink
 
 T = TypeVar("T")
 
@@ -39,6 +40,11 @@ _PREFIXES = {
 }
 
 
+# What fits in the box: an email has at most 254 characters (RFC 5321), an id at most 19 digits.
+MAX_SEARCH_LENGTH = 254
+MAX_ID_DIGITS = 19
+
+
 @dataclass(frozen=True)
 class Query:
     text: str
@@ -51,13 +57,24 @@ def parse_query(text: str) -> Query:
     raw = text.strip()
     if not raw:
         raise InvalidInput({"Search": "type an email, userId, login or ctidTraderAccountId"})
+    if len(raw) > MAX_SEARCH_LENGTH:
+        raise InvalidInput(
+            {"Search": f"is too long ({len(raw):,} characters; at most {MAX_SEARCH_LENGTH})"}
+        )
     if "@" in raw:
         return Query(raw, Kind.EMAIL)
     match = re.fullmatch(r"([A-Za-z]+)\s*[:=#\s]\s*(.+)", raw)
     if match and match.group(1).lower() in _PREFIXES:
         kind = _PREFIXES[match.group(1).lower()]
-        return Query(raw, kind, parse_int(kind.value, match.group(2)))
-    return Query(raw, None, parse_int("Search", raw))
+        return Query(raw, kind, _parse_id(kind.value, match.group(2)))
+    return Query(raw, None, _parse_id("Search", raw))
+
+
+def _parse_id(label: str, text: str) -> int | None:
+    digits = sum(char.isdigit() for char in text)
+    if digits > MAX_ID_DIGITS:
+        raise InvalidInput({label: f"is too long for an id ({digits} digits; at most 19)"})
+    return parse_int(label, text)
 
 
 @dataclass(frozen=True)
@@ -71,6 +88,11 @@ class AccountRow:
     partner_id: str | None = None
     partner_error: str | None = None
     flags: tuple[str, ...] = ()
+
+    @property
+    def linked(self) -> bool:
+        """An account link (ctidTraderAccountId) is known for this account."""
+        return self.ctid_trader_account_id is not None
 
 
 @dataclass(frozen=True)
@@ -86,10 +108,21 @@ class Case:
     accounts: tuple[AccountRow, ...] = ()
     notes: tuple[str, ...] = ()
     user_flags: tuple[str, ...] = ()
+    kind: Kind | None = None  # what the search was taken as (typed, forced or detected)
+    searched_id: int | None = None  # the number searched for (a login or ctid selects its row)
 
     @property
     def problem_count(self) -> int:
         return len(self.user_flags) + sum(1 for a in self.accounts if a.flags)
+
+    def searched_row(self) -> int | None:
+        """The index of the account that was searched for (by login or ctidTraderAccountId)."""
+        for index, row in enumerate(self.accounts):
+            if self.kind is Kind.LOGIN and row.login == self.searched_id:
+                return index
+            if self.kind is Kind.CTID and row.ctid_trader_account_id == self.searched_id:
+                return index
+        return None
 
 
 @dataclass(frozen=True)
@@ -115,7 +148,7 @@ async def lookup(session: Session, text: str, kind: Kind | None = None) -> Looku
     if kind is not None and query.number is not None:
         query = Query(query.text, kind, query.number)
     if query.kind is Kind.EMAIL:
-        return await _by_email(session, query.text)
+        return _searched(await _by_email(session, query.text), Kind.EMAIL, None)
     number = query.number
     assert number is not None  # parse_query gives a number for every kind but email
     found: Kind | None = query.kind
@@ -129,10 +162,18 @@ async def lookup(session: Session, text: str, kind: Kind | None = None) -> Looku
             return Ambiguous(query.text, number, tuple(kinds))
         found = kinds[0]
     if found is Kind.USER:
-        return await user_case(session, number, query=query.text)
-    if found is Kind.LOGIN:
-        return await _by_login(session, number, query.text)
-    return await _by_ctid(session, number, query.text)
+        result: LookupResult = await user_case(session, number, query=query.text)
+    elif found is Kind.LOGIN:
+        result = await _by_login(session, number, query.text)
+    else:
+        result = await _by_ctid(session, number, query.text)
+    return _searched(result, found, number)
+
+
+def _searched(result: LookupResult, kind: Kind, number: int | None) -> LookupResult:
+    if not isinstance(result, Case):
+        return result
+    return dataclasses.replace(result, kind=kind, searched_id=number)
 
 
 async def _detect(session: Session, number: int) -> list[Kind]:
@@ -242,15 +283,8 @@ async def _by_login(session: Session, login: int, query: str) -> LookupResult:
         trader=trader,
         trader_error=trader_error,
     )
-    return Case(
-        query=query,
-        user_id=None,
-        accounts=(row,),
-        notes=(
-            "No cTID user is known for this account here. Link it in the Accounts tab, or "
-            "import the CRM export that lists it.",
-        ),
-    )
+    # A case without a user: the screen says what that means and offers to link it.
+    return Case(query=query, user_id=None, accounts=(row,))
 
 
 async def _by_ctid(session: Session, ctid: int, query: str) -> LookupResult:
@@ -258,19 +292,38 @@ async def _by_ctid(session: Session, ctid: int, query: str) -> LookupResult:
     if link and link.user_id:
         return await user_case(session, link.user_id, query=query)
     try:
-        # An account-level referral record names its user: read_partner stores that link.
-        await read_partner(session, PartnerTarget.account(ctid))
+        # An account-level referral record names the link's user (not its login).
+        record = await read_referral(session, PartnerTarget.account(ctid))
     except NotFound:
         return NothingFound(query, (f"No account link with ctidTraderAccountId {ctid}.",))
-    link = session.directory.link_by_ctid(session.profile.id, ctid)
-    if link and link.user_id:
-        return await user_case(session, link.user_id, query=query)
-    return NothingFound(
-        query,
-        (
-            f"The account link {ctid} exists, but which user and account it joins is not known "
-            "here. Import the CRM export that lists it.",
-        ),
+    if record is None or record.user_id is None:
+        return NothingFound(
+            query,
+            (
+                f"The account link {ctid} exists, but which user and account it joins is not "
+                "known here. Import the CRM export that lists it.",
+            ),
+        )
+    # What the backend said is kept: the user exists (the link itself needs its login).
+    session.directory.upsert_user(session.profile.id, record.user_id, source=SOURCE_READ)
+    case = await user_case(session, record.user_id, query=query)
+    if any(row.ctid_trader_account_id == ctid for row in case.accounts):
+        return case
+    row = AccountRow(
+        login=None,
+        environment=None,
+        ctid_trader_account_id=ctid,
+        broker_name=None,
+        partner_id=record.partner_id,
+    )
+    note = (
+        f"The backend's referral record of account link {ctid} names user {record.user_id}; "
+        "the account's login is not known here (import the CRM export that lists it)."
+    )
+    return dataclasses.replace(
+        case,
+        accounts=(*case.accounts, _flag(row, case.partner_id)),
+        notes=(note, *case.notes),
     )
 
 
@@ -278,8 +331,9 @@ async def user_case(session: Session, user_id: int, *, query: str = "") -> Case:
     pid = session.profile.id
     user = session.directory.user(pid, user_id)
     notes: list[str] = []
-    if user is None or user.email is None:
-        # Not known here yet: the backend's user list (where enabled) gives email and WL.
+    if user is None or user.email is None or user.broker_name is None:
+        # Not known here yet: the backend's user list (where enabled) gives email and WL. Read
+        # whenever either is missing, so the WL shown does not depend on earlier lookups.
         notes.extend(await refresh_user_list(session))
         user = session.directory.user(pid, user_id)
     links = session.directory.links_for_user(pid, user_id)
@@ -288,9 +342,6 @@ async def user_case(session: Session, user_id: int, *, query: str = "") -> Case:
         asyncio.gather(*(_account_row(session, link) for link in links)),
     )
     accounts = [_flag(row, partner_value) for row in rows]
-    user_flags: tuple[str, ...] = ()
-    if partner_value is None and partner_error is None and any(a.partner_id for a in accounts):
-        user_flags = ("No partnerId at user level, but an account has one.",)
     if not links:
         notes.append("No linked account is known here for this user.")
     return Case(
@@ -302,7 +353,6 @@ async def user_case(session: Session, user_id: int, *, query: str = "") -> Case:
         partner_error=partner_error,
         accounts=tuple(accounts),
         notes=tuple(notes),
-        user_flags=user_flags,
     )
 
 
@@ -339,18 +389,15 @@ async def _attempt(call: Awaitable[T]) -> tuple[T | None, str | None]:
 
 
 def _flag(row: AccountRow, user_partner: str | None) -> AccountRow:
-    flags: list[str] = []
-    if row.partner_error is None and row.ctid_trader_account_id is not None:
-        if row.partner_id and user_partner and row.partner_id != user_partner:
-            flags.append(f"differs from the user level ({user_partner})")
-        elif row.partner_id is None and user_partner:
-            flags.append("missing on this account")
-    if not flags:
-        return row
-    return AccountRow(**{**row.__dict__, "flags": tuple(flags)})
+    """Only partners carry a partnerId (partners-and-attribution.md): an account without one is
+    normal. What is flagged is a partner whose user-level and account-level codes differ."""
+    differs = row.partner_id and user_partner and row.partner_id != user_partner
+    if row.partner_error is None and differs:
+        return dataclasses.replace(row, flags=(f"differs from the user level ({user_partner})",))
+    return row
 
 
 def _with_notes(case: Case, notes: list[str]) -> Case:
     if not notes:
         return case
-    return Case(**{**case.__dict__, "notes": (*case.notes, *notes)})
+    return dataclasses.replace(case, notes=(*case.notes, *notes))

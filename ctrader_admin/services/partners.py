@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 from ctrader_admin.api import (
@@ -26,14 +26,24 @@ class PartnerTarget:
     level: Level
     id: int
     user_id: int | None = None
+    # What the operator knows the account by, for the dialogs' words only (not part of identity).
+    login: int | None = field(default=None, compare=False)
+    environment: str | None = field(default=None, compare=False)
 
     @classmethod
     def user(cls, user_id: int) -> PartnerTarget:
         return cls("user", user_id, user_id)
 
     @classmethod
-    def account(cls, ctid_trader_account_id: int, user_id: int | None = None) -> PartnerTarget:
-        return cls("account", ctid_trader_account_id, user_id)
+    def account(
+        cls,
+        ctid_trader_account_id: int,
+        user_id: int | None = None,
+        *,
+        login: int | None = None,
+        environment: str | None = None,
+    ) -> PartnerTarget:
+        return cls("account", ctid_trader_account_id, user_id, login, environment)
 
     @property
     def journal_target(self) -> str:
@@ -42,7 +52,10 @@ class PartnerTarget:
     def describe(self) -> str:
         if self.level == "user":
             return f"user {self.id}"
-        return f"account link {self.id}"
+        if self.login is None:
+            return f"account link {self.id}"
+        where = f", {self.environment}" if self.environment else ""
+        return f"account {self.login}{where} (link {self.id})"
 
 
 @dataclass(frozen=True)

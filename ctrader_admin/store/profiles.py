@@ -349,6 +349,18 @@ class Settings(BaseModel):
     def get(self, profile_id: str) -> Profile | None:
         return next((p for p in self.profiles if p.id == profile_id), None)
 
+    def find(self, wanted: str) -> Profile:
+        """The one resolver of ``--profile``: an id, else a name (any case; names are unique
+        regardless of case). Raises ProfileNotFoundError naming the profiles that exist."""
+        text = wanted.strip()
+        found = self.get(text) or next(
+            (p for p in self.profiles if p.name.casefold() == text.casefold()), None
+        )
+        if found is None:
+            known = ", ".join(f"{p.id} ({p.name})" for p in self.profiles)
+            raise ProfileNotFoundError(f"There is no profile {wanted!r}. Known profiles: {known}.")
+        return found
+
 
 def validation_messages(error: ValidationError) -> dict[str, str]:
     """Field name → first message, worded for a dialog (pydantic's 'Value error, ' removed)."""

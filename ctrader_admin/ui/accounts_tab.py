@@ -145,15 +145,27 @@ class AccountsTab(Tab):
 
     # --- entry points --------------------------------------------------------------------------
 
-    def prefill(self, user_id: int) -> None:
-        """From Lookup ("Link another account") or Users: the userId is known, the login next."""
-        self.user_id.setText(str(user_id))
-        self.login.clear()
+    def prefill(
+        self,
+        user_id: int | None = None,
+        *,
+        login: int | None = None,
+        environment: str | None = None,
+        white_label: str | None = None,
+    ) -> None:
+        """From Lookup or Users: what is known (the userId; or an unlinked account's login,
+        environment and White Label), the focus on the first field still to fill."""
+        self.user_id.setText(str(user_id) if user_id else "")
+        self.login.setText(str(login) if login else "")
         self.password.clear()
+        for combo, value in ((self.environment, environment), (self.white_label, white_label)):
+            if value and combo.findText(value) >= 0:
+                combo.setCurrentText(value)
         mark_invalid(self.fields, {})
         self.show_result(None)
         self.bar.hide()
-        self.login.setFocus()
+        empty = [f for f, known in ((self.login, login), (self.user_id, user_id)) if not known]
+        (empty[0] if empty else self.password).setFocus()
 
     # --- profile -------------------------------------------------------------------------------
 

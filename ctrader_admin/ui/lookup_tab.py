@@ -3,10 +3,9 @@ details, and the partnerId at user level and per account side by side, mismatche
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
-from PySide6.QtGui import QBrush, QGuiApplication, QKeySequence, QShortcut
+from PySide6.QtGui import QGuiApplication, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -21,112 +20,27 @@ from PySide6.QtWidgets import (
 )
 
 from ctrader_admin.services.id_kinds import Kind
-from ctrader_admin.ui import table_state, theme
+from ctrader_admin.ui import table_state
 from ctrader_admin.ui.context import UiContext
+from ctrader_admin.ui.lookup_accounts import AccountsModel
+from ctrader_admin.ui.lookup_home import LookupHome, RecentCases
 from ctrader_admin.ui.notify import Level
 from ctrader_admin.ui.slots import async_slot
 from ctrader_admin.ui.tab import Tab
-from ctrader_admin.ui.widgets import CopyableId, form
+from ctrader_admin.ui.widgets import CopyableId, form, hint
 
 if TYPE_CHECKING:
-    from ctrader_admin.services.lookup import AccountRow, Ambiguous, Case
+    from ctrader_admin.services.lookup import AccountRow, Ambiguous, Case, LookupResult
     from ctrader_admin.services.partners import PartnerTarget
 
 # Lookup is the first screen, shown before the back office is loaded (app.py): the services it
 # calls (and ui.actions, which uses them) are imported by the handlers, when a search or an
 # action runs, never with the tab.
 
-_Index = QModelIndex | QPersistentModelIndex
-
-
-def money_text(row: AccountRow, field: str) -> str:
-    trader = row.trader
-    if trader is None:
-        return ""
-    value = trader.money(field)
-    if value is None:
-        return ""
-    return f"{value:,.{trader.money_digits}f} {trader.deposit_currency or ''}".strip()
-
-
-class AccountsModel(QAbstractTableModel):
-    COLUMNS = (
-        "Login",
-        "Env",
-        "ctidTraderAccountId",
-        "White Label",
-        "Group",
-        "Balance",
-        "Access",
-        "partnerId (account)",
-        "Attribution",
-    )
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.rows: list[AccountRow] = []
-
-    def set_rows(self, rows: list[AccountRow]) -> None:
-        self.beginResetModel()
-        self.rows = rows
-        self.endResetModel()
-
-    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.rows)
-
-    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
-        return len(self.COLUMNS)
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
-            return self.COLUMNS[section]
-        return None
-
-    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        row = self.rows[index.row()]
-        column = index.column()
-        if role == Qt.ItemDataRole.DisplayRole:
-            return self.text(row, column)
-        if role == Qt.ItemDataRole.BackgroundRole and row.flags and column in (7, 8):
-            return QBrush(theme.colours(theme.Tone.ERROR)[0])
-        if role == Qt.ItemDataRole.DecorationRole and column == 1 and row.environment:
-            # Live or demo on every row, in a picture as well as in words.
-            return theme.environment_icon(theme.is_live_environment(row.environment))
-        if role == Qt.ItemDataRole.ToolTipRole:
-            if column == 1 or column == 3:
-                return row.trader_error
-            if column in (7, 8):
-                return row.partner_error or "; ".join(row.flags) or None
-        if role == Qt.ItemDataRole.TextAlignmentRole and column == 5:
-            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        return None
-
-    @staticmethod
-    def text(row: AccountRow, column: int) -> str:
-        trader = row.trader
-        if column == 0:
-            return str(row.login or "")
-        if column == 1:
-            return row.environment or ""
-        if column == 2:
-            return str(row.ctid_trader_account_id or "")
-        if column == 3:
-            return row.broker_name or ("(unreadable)" if row.trader_error else "")
-        if column == 4:
-            return (trader.group_name or "") if trader else ""
-        if column == 5:
-            return money_text(row, "balance")
-        if column == 6:
-            return (trader.access_rights or "") if trader else ""
-        if column == 7:
-            if row.partner_error:
-                return "(unreadable)"
-            return row.partner_id or ("—" if row.ctid_trader_account_id else "")
-        if column == 8:
-            return "⚠ " + "; ".join(row.flags) if row.flags else ""
-        return ""
+# How a kind is typed as a prefix: a recent case is kept in the form that finds it again.
+_PREFIX = {Kind.USER: "user", Kind.LOGIN: "login", Kind.CTID: "ctid"}
+# A row's identity across reloads: the selection stays on the same account.
+_RowKey = tuple[int | None, int | None, str | None]
 
 
 class LookupTab(Tab):
@@ -139,6 +53,8 @@ class LookupTab(Tab):
     def __init__(self, ctx: UiContext, parent: QWidget | None = None) -> None:
         super().__init__(ctx, parent)
         self.case: Case | None = None
+        self._detecting = True  # the last search left the kind to the Detect box
+        self.recent = RecentCases(getattr(ctx.window, "qsettings", None))
         search_row = QHBoxLayout()
         self.search = QLineEdit()
         self.search.setObjectName("lookupSearch")
@@ -158,11 +74,25 @@ class LookupTab(Tab):
         self.body.addLayout(search_row)
 
         self.choice_row = QHBoxLayout()
+        self.detected = QLabel()
+        self.detected.setObjectName("lookupDetected")
         self.choice_label = QLabel()
+        self.choice_row.addWidget(self.detected)
         self.choice_row.addWidget(self.choice_label)
         self.choice_buttons: list[QPushButton] = []
         self.choice_row.addStretch(1)
         self.body.addLayout(self.choice_row)
+        # What a search says (busy, errors, results) goes right under the box, not at the bottom.
+        for widget in (self.busy, self.bar):
+            self.outer.removeWidget(widget)
+            self.body.addWidget(widget)
+        self.notes = QLabel()
+        self.notes.setObjectName("caseNotes")
+        self.notes.setWordWrap(True)
+        self.body.addWidget(self.notes)
+
+        self.home = LookupHome()
+        self.body.addWidget(self.home, 1)
 
         self.user_box = QGroupBox("User")
         user_form = form()
@@ -170,6 +100,7 @@ class LookupTab(Tab):
         self.user_id.setObjectName("caseUserId")
         self.email = CopyableId()
         self.user_wl = QLabel()
+        self.user_wl.setObjectName("caseUserWhiteLabel")
         self.user_partner = QLabel()
         self.user_partner.setObjectName("caseUserPartner")
         user_form.addRow("userId:", self.user_id)
@@ -189,6 +120,12 @@ class LookupTab(Tab):
 
         self.accounts_box = QGroupBox("Linked accounts")
         accounts_layout = form()
+        self.unlinked_note = hint(
+            "No cTID user is known here for this account. If it is not linked yet, link it to "
+            "its user; if it is, import the CRM export that lists it."
+        )
+        self.unlinked_note.setObjectName("unlinkedNote")
+        accounts_layout.addRow(self.unlinked_note)
         self.model = AccountsModel()
         self.table = QTableView()
         self.table.setObjectName("caseAccounts")
@@ -202,12 +139,15 @@ class LookupTab(Tab):
         self.table.setAlternatingRowColors(True)
         accounts_layout.addRow(self.table)
         account_buttons = QHBoxLayout()
+        self.link_account = QPushButton("Link to a cTID user…")
+        self.link_account.setObjectName("linkUnlinked")
         self.copy_login = QPushButton("Copy login")
         self.copy_ctid = QPushButton("Copy ctidTraderAccountId")
         self.set_account_partner = QPushButton("Set partnerId…")
         self.delete_account_partner = QPushButton("Delete partnerId…")
         self.move_wl = QPushButton("Move to White Label…")
         for button in (
+            self.link_account,
             self.copy_login,
             self.copy_ctid,
             self.set_account_partner,
@@ -219,16 +159,14 @@ class LookupTab(Tab):
         accounts_layout.addRow(account_buttons)
         self.accounts_box.setLayout(accounts_layout)
         self.body.addWidget(self.accounts_box, 1)
-        self.notes = QLabel()
-        self.notes.setObjectName("caseNotes")
-        self.notes.setWordWrap(True)
-        self.body.addWidget(self.notes)
 
         self.search.returnPressed.connect(self._search)
         self.search_button.clicked.connect(self._search)
+        self.home.chosen.connect(self.search_for)
         self.set_user_partner.clicked.connect(self._set_user_partner)
         self.delete_user_partner.clicked.connect(self._delete_user_partner)
         self.link_more.clicked.connect(self._link_more)
+        self.link_account.clicked.connect(self._link_unlinked)
         self.copy_login.clicked.connect(lambda: self._copy_selected(0))
         self.copy_ctid.clicked.connect(lambda: self._copy_selected(2))
         self.set_account_partner.clicked.connect(self._set_account_partner)
@@ -253,10 +191,13 @@ class LookupTab(Tab):
 
     @async_slot()
     async def _search(self, kind: Kind | None = None) -> None:
-        from ctrader_admin.services.lookup import Ambiguous, LookupResult, NothingFound, lookup
+        from ctrader_admin.services.lookup import lookup
 
         text = self.search.text()
         chosen = kind or self.kind.currentData()
+        self._detecting = chosen is None
+        self.detected.setText("")
+        self.notes.setText("")
 
         async def find() -> LookupResult:
             # Typed while the app is still opening its first profile: wait for it.
@@ -265,15 +206,21 @@ class LookupTab(Tab):
         done = await self.runner.run("Looking up", find, controls=[self.search_button])
         self._clear_choices()
         if done is None:
-            return
-        result = done.value
+            self.show_case(None)  # no old case under the new error: it answers another search
+        else:
+            self._show_result(done.value)
+
+    def _show_result(self, result: LookupResult, keep: _RowKey | None = None) -> None:
+        from ctrader_admin.services.lookup import Ambiguous, NothingFound
+
         if isinstance(result, Ambiguous):
             self._offer_choices(result)
         elif isinstance(result, NothingFound):
             self.show_case(None)
             self.bar.show_message(Level.INFO, " ".join(result.notes) or "Nothing found.")
         else:
-            self.show_case(result)
+            self.show_case(result, keep=keep)
+            self._remember(result)
 
     def _offer_choices(self, result: Ambiguous) -> None:
         self.choice_label.setText(f"{result.number} matches several kinds of id. It is a:")
@@ -291,27 +238,57 @@ class LookupTab(Tab):
         self.choice_buttons.clear()
 
     async def _reload(self) -> None:
-        """Show the case again after a write, from fresh reads."""
-        from ctrader_admin.services.lookup import user_case
+        """Show the case again after a write, from fresh reads, the same account selected."""
+        from ctrader_admin.services.lookup import lookup
 
-        if self.case is not None and self.case.user_id is not None:
-            session = self.ctx.session
-            user_id = self.case.user_id
-            done = await self.runner.run("Refreshing", lambda: user_case(session, user_id))
-            if done is not None:
-                self.show_case(done.value)
+        case = self.case
+        if case is None:
+            return
+        row = self._selected()
+        keep = (row.login, row.ctid_trader_account_id, row.environment) if row else None
+        session = self.ctx.session
+        done = await self.runner.run("Refreshing", lambda: lookup(session, case.query, case.kind))
+        if done is not None:
+            self._show_result(done.value, keep=keep)
+
+    def _remember(self, case: Case) -> None:
+        """The case goes first in the profile's recent cases, as a query that finds it again."""
+        session = self.ctx.current_session
+        if session is None or case.kind is None:
+            return
+        prefix = _PREFIX.get(case.kind)
+        query = f"{prefix}:{case.searched_id}" if prefix else case.query
+        if case.user_id is not None:
+            who = case.email or f"userId {case.user_id}"
+            label = f"{who} · {len(case.accounts)} account(s)"
+        else:
+            label = "an account no cTID user is known for here"
+        self.recent.add(session.profile.id, query, label)
+
+    def _refresh_home(self) -> None:
+        session = self.ctx.current_session
+        if session is None:
+            self.home.show_cases([], [])
+            return
+        profile_id = session.profile.id
+        starting = self.ctx.backoffice.starting_cases.get(profile_id, ())
+        self.home.show_cases(self.recent.entries(profile_id), starting)
 
     # --- display -------------------------------------------------------------------------------
 
-    def show_case(self, case: Case | None) -> None:
+    def show_case(self, case: Case | None, *, keep: _RowKey | None = None) -> None:
         self.case = case
+        self.home.setVisible(case is None)
         self.user_box.setVisible(case is not None and case.user_id is not None)
         self.accounts_box.setVisible(case is not None)
         if case is None:
             self.model.set_rows([])
-            self.notes.setText("")
+            self._refresh_home()
             self._refresh_buttons()
             return
+        if case.kind is not None:
+            said = "Detected" if self._detecting else "Searched as"
+            self.detected.setText(f"{said}: {case.kind.value}")
         self.user_id.set_value(str(case.user_id or ""))
         self.email.set_value(case.email or "")
         self.user_wl.setText(case.broker_name or "(not known here)")
@@ -322,15 +299,40 @@ class LookupTab(Tab):
         if case.user_flags:
             partner += "   ⚠ " + "; ".join(case.user_flags)
         self.user_partner.setText(partner)
+        unlinked = case.user_id is None
+        self.accounts_box.setTitle(
+            "Account — no cTID user known here" if unlinked else "Linked accounts"
+        )
+        self.unlinked_note.setVisible(unlinked)
+        self.link_account.setVisible(unlinked)
         self.model.set_rows(list(case.accounts))
-        if case.accounts:
-            self.table.selectRow(0)
+        self._select(self._row_to_select(case, keep))
         problems = case.problem_count
         lines = list(case.notes)
         if problems:
-            lines.insert(0, f"⚠ {problems} attribution problem(s) to check.")
+            lines.insert(
+                0, f"⚠ {problems} account(s) carry a partnerId that differs from the user's."
+            )
         self.notes.setText("\n".join(lines))
         self._refresh_buttons()
+
+    @staticmethod
+    def _row_to_select(case: Case, keep: _RowKey | None) -> int | None:
+        """The account selected before a reload; else the one searched for; else none (an
+        account-level action must never land on an account the operator did not pick)."""
+        if keep is not None:
+            for index, row in enumerate(case.accounts):
+                if (row.login, row.ctid_trader_account_id, row.environment) == keep:
+                    return index
+        if len(case.accounts) == 1 and case.user_id is None:
+            return 0  # the one account searched for by login
+        return case.searched_row()
+
+    def _select(self, index: int | None) -> None:
+        self.table.clearSelection()
+        if index is not None:
+            self.table.selectRow(index)
+            self.table.scrollTo(self.model.index(index, 0))
 
     def _selected(self) -> AccountRow | None:
         rows = self.table.selectionModel().selectedRows()
@@ -344,14 +346,18 @@ class LookupTab(Tab):
         has_user = self.case is not None and self.case.user_id is not None
         for button in (self.set_user_partner, self.delete_user_partner, self.link_more):
             button.setEnabled(write and has_user)
+        self.link_account.setEnabled(write and row is not None and row.login is not None)
         self.copy_login.setEnabled(row is not None and row.login is not None)
-        self.copy_ctid.setEnabled(row is not None and row.ctid_trader_account_id is not None)
-        linked = row is not None and row.ctid_trader_account_id is not None
+        self.copy_ctid.setEnabled(row is not None and row.linked)
+        linked = row is not None and row.linked
         self.set_account_partner.setEnabled(write and linked)
         self.delete_account_partner.setEnabled(write and linked)
         self.move_wl.setEnabled(write and row is not None and row.login is not None)
 
     def on_session_changed(self) -> None:
+        self.bar.hide()  # what was said was about the other profile's case
+        self.detected.setText("")
+        self.notes.setText("")
         self.show_case(None)
 
     def _copy_selected(self, column: int) -> None:
@@ -372,7 +378,12 @@ class LookupTab(Tab):
         row = self._selected()
         if row is None or row.ctid_trader_account_id is None or self.case is None:
             return None
-        return PartnerTarget.account(row.ctid_trader_account_id, self.case.user_id)
+        return PartnerTarget.account(
+            row.ctid_trader_account_id,
+            self.case.user_id,
+            login=row.login,
+            environment=row.environment,
+        )
 
     def _user_target(self) -> PartnerTarget | None:
         from ctrader_admin.services.partners import PartnerTarget
@@ -401,13 +412,20 @@ class LookupTab(Tab):
         from ctrader_admin.ui import actions
 
         if target is not None and await actions.set_partner(self.ctx, self.runner, target):
-            await self._reload()
+            await self._reload_keeping_message()
 
     async def _delete_partner(self, target: PartnerTarget | None) -> None:
         from ctrader_admin.ui import actions
 
         if target is not None and await actions.delete_partner(self.ctx, self.runner, target):
-            await self._reload()
+            await self._reload_keeping_message()
+
+    async def _reload_keeping_message(self) -> None:
+        """The write's outcome stays on screen over the refreshed case."""
+        level, message = self.bar.level, self.bar.label.text()
+        await self._reload()
+        if self.bar.isHidden():
+            self.bar.show_message(level, message)
 
     @async_slot()
     async def _move_wl(self) -> None:
@@ -416,19 +434,32 @@ class LookupTab(Tab):
         row = self._selected()
         if row is None or row.login is None:
             return
-        environment = row.environment or self.ctx.session.profile.environments[0]
+        environments = self.ctx.session.profile.environments
+        environment = row.environment or (environments[0] if len(environments) == 1 else None)
+        if environment is None:
+            self.bar.show_message(
+                Level.ERROR,
+                f"The environment of account {row.login} is not known here: move it from the "
+                "White Label tab, where you choose the environment.",
+            )
+            return
         move = await actions.move_account(
             self.ctx, self.runner, login=row.login, environment=environment
         )
         if move is not None:
-            message = self.bar.label.text()
-            await self._reload()
-            self.bar.show_message(self.bar.level, message)
+            await self._reload_keeping_message()
 
     def _link_more(self) -> None:
         if self.case is None or self.case.user_id is None:
             return
-        window = self.ctx.window
-        prefill = getattr(window, "prefill_link", None)
+        prefill = getattr(self.ctx.window, "prefill_link", None)
         if callable(prefill):
             prefill(self.case.user_id)
+
+    def _link_unlinked(self) -> None:
+        """An account no user is known for: the Accounts tab with what is known of it."""
+        row = self._selected()
+        prefill = getattr(self.ctx.window, "prefill_link", None)
+        if row is None or row.login is None or not callable(prefill):
+            return
+        prefill(None, login=row.login, environment=row.environment, white_label=row.broker_name)

@@ -342,12 +342,13 @@ class MainWindow(QMainWindow):
         if callable(focus):
             focus()
 
-    def prefill_link(self, user_id: int) -> None:
-        """Lookup's "Link another account": the Accounts tab, with the userId filled in."""
+    def prefill_link(self, user_id: int | None = None, **account: object) -> None:
+        """Lookup's "Link another account" (the userId) or "Link to a cTID user" (an unlinked
+        account's login, environment, white_label): the Accounts tab, filled in."""
         accounts = self.show_tab("AccountsTab")
         prefill = getattr(accounts, "prefill", None)
         if callable(prefill):
-            prefill(user_id)
+            prefill(user_id, **account)
 
     def show_in_lookup(self, text: str) -> None:
         lookup = self.show_tab("LookupTab")
@@ -425,8 +426,8 @@ class MainWindow(QMainWindow):
         if isinstance(profile_id, str):
             await self.open_profile(profile_id)
 
-    async def open_profile(self, profile_id: str) -> None:
-        await self.backoffice.open(profile_id)
+    async def open_profile(self, profile_id: str, *, remember: bool = True) -> None:
+        await self.backoffice.open(profile_id, remember=remember)
         self.ctx.session_changed.emit()
 
     @async_slot()

@@ -64,7 +64,7 @@ def test_userid_lookup_after_import_shows_accounts_side_by_side(
     trader = sandbox.trader(5200001)
     assert trader is not None
     assert row.broker_name == trader["brokerName"]
-    assert "1 attribution problem" in tab.notes.text()
+    assert "⚠ 1 account(s) carry a partnerId that differs from the user's" in tab.notes.text()
 
 
 def test_invalid_input_sends_nothing(qtbot: QtBot, ctx: UiContext, sandbox: Sandbox) -> None:

@@ -112,6 +112,7 @@ def test_a_read_only_profile_disables_every_write_and_sends_none(
         lookup.search_for(f"user:{SHOWCASE_USER}")
     assert lookup.case is not None
     assert lookup.model.rows
+    lookup.table.selectRow(0)  # a user's case selects no account by itself
     assert lookup.copy_login.isEnabled()  # not a write: stays available
     # …an account in White Label, a partnerId in Partners.
     wl = tabs["wl"]
