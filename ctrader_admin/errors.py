@@ -1,4 +1,4 @@
-"""The one root of every failure the operator is meant to read (design.md rule 6).
+"""The one root of every failure the operator is meant to read (docs/design.md rule 6).
 
 An ``ExpectedError`` is a failure the app anticipates — bad input, a refused write, a backend
 answer, a busy or too-new database, a job another process runs — and its ``message`` is a

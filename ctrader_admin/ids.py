@@ -1,7 +1,7 @@
 """The one parser of ids typed or pasted by people: userId, login, ctidTraderAccountId, manager
 login — in forms, the Lookup box, CLI arguments, bulk CSVs and the directory import.
 
-The API's ids are positive 64-bit integers (ctrader-api.md §2.8). Only the ASCII digits 0–9 are
+The API's ids are positive 64-bit integers (docs/ctrader-api.md §2.8). Only the ASCII digits 0–9 are
 digits here: ``str.isdigit`` also says yes to "²" (which ``int`` then refuses with a traceback)
 and to Arabic-Indic or fullwidth digits (which ``int`` silently reads as another number than the
 one the operator sees). Length is checked before ``int`` ever runs, so 5 000 digits cost nothing

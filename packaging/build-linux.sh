@@ -4,7 +4,7 @@
 #   bash packaging/build-linux.sh
 #
 # 1. build/venv-package: a venv with a NORMAL install of this checkout (+ PyInstaller, the
-#    `package` extra). PyInstaller cannot see an editable install (platform-notes.md).
+#    `package` extra). PyInstaller cannot see an editable install (docs/platform-notes.md).
 # 2. the wheel's resources are checked where an installed wheel has them;
 # 3. packaging/pyinstaller/ctrader-admin.spec -> dist/ctrader-admin/ (bundle);
 # 4. packaging/check-bundle.sh on the bundle: --version, --smoke-test, sandbox over TLS;

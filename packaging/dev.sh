@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Qt needs these even offscreen (platform-notes.md); fonts come with libfontconfig1.
+# Qt needs these even offscreen (docs/platform-notes.md); fonts come with libfontconfig1.
 QT_LIBS="libgl1 libegl1 libfontconfig1 libfreetype6 libxkbcommon0 libdbus-1-3 libglib2.0-0"
 # A real window on X11 needs these too.
 X11_LIBS="libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1 libxcb-render-util0 \

@@ -1,4 +1,4 @@
-"""``ApiClient``: the one object that talks to a cTrader broker backend (design.md rule 1).
+"""``ApiClient``: the one object that talks to a cTrader broker backend (docs/design.md rule 1).
 
 One instance per connection owns the only ``httpx.AsyncClient``. The transport is injectable:
 the real network, the in-process sandbox, or respx in tests: all take the same code path.
@@ -283,12 +283,12 @@ class ApiClient:
     # --- partner attribution -------------------------------------------------------------------
 
     async def set_referral(self, request: SetReferralRequest) -> None:
-        """``PUT /cid/oauth2/ctid/referral``. Overwrites any existing value (sandbox.md)."""
+        """``PUT /cid/oauth2/ctid/referral``. Overwrites any existing value (docs/sandbox.md)."""
         await self._send("PUT", "/cid/oauth2/ctid/referral", body=request.wire())
 
     async def get_referral(self, query: ReferralQuery) -> Referral | None:
         """``GET /cid/oauth2/ctid/referral``; None when no partnerId is recorded there.
-        Accepts one object, an array of records, an empty body and a 404 (sandbox.md)."""
+        Accepts one object, an array of records, an empty body and a 404 (docs/sandbox.md)."""
         try:
             response = await self._send("GET", "/cid/oauth2/ctid/referral", params=query.wire())
         except NotFound as exc:

@@ -35,8 +35,8 @@ from typing import Any
 from ctrader_admin.errors import ExpectedError
 from ctrader_admin.redaction import AppText, redact
 
-# Documented codes (ctrader-api.md §7) and the sandbox's assumed names for the undocumented ones
-# (sandbox.md). Unknown codes are kept and their description shown verbatim.
+# Documented codes (docs/ctrader-api.md §7) and the sandbox's assumed names for the undocumented
+# ones (docs/sandbox.md). Unknown codes are kept and their description shown verbatim.
 CODE_MESSAGES: dict[str, str] = {
     "UNKNOWN_ERROR": "The backend reported an unknown server error.",
     "INVALID_REQUEST": "The backend rejected the request as invalid.",
@@ -239,7 +239,7 @@ class ErrorBody:
 
 
 def parse_error_body(content: bytes) -> ErrorBody:
-    """Read an error body in any of the shapes the backend is known to use (sandbox.md):
+    """Read an error body in any of the shapes the backend is known to use (docs/sandbox.md):
     nested ``{"error": {"errorCode", "description"}}``, flat ``{"error", "message", "code"}``,
     top-level ``{"errorCode", "description"}``; anything else is kept as text."""
     text = content.decode("utf-8", errors="replace").strip()

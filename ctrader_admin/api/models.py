@@ -1,4 +1,4 @@
-"""Request and response models of the cTrader broker API (ctrader-api.md).
+"""Request and response models of the cTrader broker API (docs/ctrader-api.md).
 
 Requests forbid unknown fields and validate everything the backend would, *before* anything is
 sent. Responses are frozen and ignore unknown keys: real servers return more than the docs list.
@@ -142,7 +142,7 @@ class CtidUser(_Response):
 
 class CreateCtidResult(BaseModel):
     """``created`` is False when the backend returned an existing user for the email: it then
-    answers only ``{"userId": N}`` (ctrader-api.md §4.1)."""
+    answers only ``{"userId": N}`` (docs/ctrader-api.md §4.1)."""
 
     model_config = ConfigDict(frozen=True)
     user: CtidUser

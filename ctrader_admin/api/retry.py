@@ -1,4 +1,4 @@
-"""Retry policy as a pure function (design.md rule 4).
+"""Retry policy as a pure function (docs/design.md rule 4).
 
 Only idempotent requests are retried (GET, and PUT/DELETE of referral); only on failures that may
 be transient: connection errors, timeouts, 429 and 5xx. Bounded, with jitter, honouring

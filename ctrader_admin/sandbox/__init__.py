@@ -1,4 +1,4 @@
-"""The embedded sandbox: an ASGI app that behaves like Spotware's broker backend (sandbox.md).
+"""The embedded sandbox: an ASGI app that behaves like Spotware's broker backend (docs/sandbox.md).
 
 A product feature, not a test helper: the default connection of a new install, the target of
 every integration test, a training ground for support agents and the benchmark target. It

@@ -1,6 +1,6 @@
 """Who is a partner and who referred whom, drawn after the plant's people and accounts exist.
 
-partners-and-attribution.md: a partner code (partnerId) is registered on a *partner's* own user
+docs/partners-and-attribution.md: a partner code (partnerId) is registered on a *partner's* own user
 or account; most users are clients and carry none. Clients are attributed to partners by four
 sources that do not always agree — cTrader Invite rows, the accounts' introducingBroker1/2
 labels, the broker's CRM (only visible through the --export-crm CSV) — and the seed makes every

@@ -29,7 +29,7 @@ def _check_choice(name: str, value: object, allowed: object) -> None:
 
 @dataclass
 class Dialect:
-    """Which variant the sandbox speaks wherever Spotware's docs leave a choice (sandbox.md)."""
+    """Which variant the sandbox speaks where Spotware's docs leave a choice (docs/sandbox.md)."""
 
     error_shape: ErrorShape = "nested"
     rate_limit_status: RateLimitStatus = 400
@@ -59,7 +59,7 @@ class Dialect:
 
 DIALECTS: dict[str, Dialect] = {
     "default": Dialect(),
-    # Every right-hand-column variant of sandbox.md at once.
+    # Every right-hand-column variant of docs/sandbox.md at once.
     "variant": Dialect(
         error_shape="flat",
         rate_limit_status=429,

@@ -9,7 +9,7 @@ from .config import ErrorShape
 
 
 class Code:
-    """Error codes the sandbox answers with (ctrader-api.md §7; names the docs lack are assumed)."""
+    """Error codes the sandbox answers with (docs/ctrader-api.md §7; some names assumed)."""
 
     UNKNOWN_ERROR = "UNKNOWN_ERROR"
     INVALID_REQUEST = "INVALID_REQUEST"
@@ -56,7 +56,7 @@ def no_rights(description: str) -> ApiError:
 
 
 def error_body(shape: ErrorShape, status: int, code: str, description: str) -> dict[str, Any]:
-    """The JSON body of an error in one of the three shapes sandbox.md allows."""
+    """The JSON body of an error in one of the three shapes docs/sandbox.md allows."""
     if shape == "flat":
         return {"error": _reason_phrase(status), "message": description, "code": code}
     if shape == "toplevel":

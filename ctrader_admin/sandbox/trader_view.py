@@ -1,4 +1,4 @@
-"""A stored trading account as the API shows it: a TraderTO (ctrader-api.md §6.1)."""
+"""A stored trading account as the API shows it: a TraderTO (docs/ctrader-api.md §6.1)."""
 
 from __future__ import annotations
 

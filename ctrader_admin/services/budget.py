@@ -1,6 +1,6 @@
-"""The per-connection write budget (design.md): every write the app makes, single or bulk, takes
-a slot from one rolling-hour window, so a bulk job never burns the quota that the broker's own
-CRM also needs.
+"""The per-connection write budget (docs/design.md): every write the app makes, single or bulk,
+takes a slot from one rolling-hour window, so a bulk job never burns the quota that the broker's
+own CRM also needs.
 
 Spotware does not publish its hourly cap and may tighten it. So when the server answers
 REQUEST_FREQUENCY_EXCEEDED anyway, the budget believes the server: for the rest of that hour it

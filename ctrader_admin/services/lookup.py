@@ -1,6 +1,6 @@
 """Lookup: one box takes an email, userId, login or ctidTraderAccountId and returns the case.
 
-The backend has no "get user" and no "accounts of a user" call (ctrader-api.md §4.9), so a case
+The backend has no "get user" and no "accounts of a user" call (docs/ctrader-api.md §4.9), so a case
 joins the local directory (what this app created, linked, read or imported) with live reads:
 the account (``GET traders/{login}``), the partnerId at user level and on every account link,
 and the Invite user list (``/v1/users``) to find an email where the broker has it enabled.

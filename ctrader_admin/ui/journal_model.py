@@ -1,4 +1,4 @@
-"""A lazy table model over the journal (design.md rule 7: the journal can hold millions of rows).
+"""A lazy table model over the journal (docs/design.md rule 7: a journal may hold millions of rows).
 
 Rows are read a page at a time through ``journal.page(filter, offset, limit)``, newest first,
 on a worker thread; a few pages are kept in a small LRU cache, and a row's texts are made when

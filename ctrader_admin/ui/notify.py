@@ -1,4 +1,4 @@
-"""The one place that turns an expected failure into words for the operator (design.md rule 6).
+"""The one place that turns an expected failure into words for the operator (docs/design.md rule 6).
 
 Expected failures are ``ExpectedError``s (ctrader_admin/errors.py): the client's ``ApiError``,
 the services' ``ServiceError`` and the stores' errors (journal, database — busy included —,

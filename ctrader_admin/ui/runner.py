@@ -1,4 +1,4 @@
-"""The one shape of every async handler (design.md rule 6): disable the controls, show a busy
+"""The one shape of every async handler (docs/design.md rule 6): disable the controls, show a busy
 state that can be cancelled, await the service, show expected errors in words, re-enable.
 
 A rejected token opens the log-in dialog; after a successful log-in the action runs once more

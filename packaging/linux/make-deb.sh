@@ -5,7 +5,7 @@
 #   /usr/share/applications/ctrader-admin.desktop     the menu entry
 #   /usr/share/icons/hicolor/<N>x<N>/apps/ctrader-admin.png, scalable/apps/ctrader-admin.svg
 #   /usr/share/doc/ctrader-admin/copyright
-# Depends: the Qt system libraries (platform-notes.md). No maintainer scripts: dpkg triggers of
+# Depends: the Qt system libraries (docs/platform-notes.md). No maintainer scripts: dpkg triggers of
 # desktop-file-utils and the icon caches pick the entry and icons up where those are installed.
 #
 #   bash packaging/linux/make-deb.sh BUNDLE_DIR OUT_DIR      prints the .deb's path last

@@ -1,4 +1,4 @@
-"""The documented variants the sandbox can speak (sandbox.md's table), switched at runtime."""
+"""The documented variants the sandbox can speak (docs/sandbox.md's table), switched at runtime."""
 
 from __future__ import annotations
 

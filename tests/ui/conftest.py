@@ -1,4 +1,4 @@
-"""pytest-qt against the in-process sandbox (platform-notes.md, "qasync + pytest-qt").
+"""pytest-qt against the in-process sandbox (docs/platform-notes.md, "qasync + pytest-qt").
 
 One qasync loop for the session; each test gets a fresh sandbox, stores and Backoffice on the
 built-in Sandbox profile, logged in as the training manager."""

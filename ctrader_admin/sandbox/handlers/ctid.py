@@ -93,7 +93,7 @@ def change_white_label(call: Call) -> Reply:
     require_environment(call.tx, environment)
     trader, _ = require_trader(call.tx, login, environment)
     require_white_label(call.tx, target)
-    # Moving takes rights on both ends (ctrader-api.md §4.4).
+    # Moving takes rights on both ends (docs/ctrader-api.md §4.4).
     require_rights(manager, trader.broker_name)
     require_rights(manager, target)
 

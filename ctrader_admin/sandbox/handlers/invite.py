@@ -1,4 +1,4 @@
-"""The cTrader Invite reads, Bearer-authenticated (ctrader-api.md §4.8): GET /v1/users and
+"""The cTrader Invite reads, Bearer-authenticated (docs/ctrader-api.md §4.8): GET /v1/users and
 GET /v1/social/invitedUsers. Both page the same way: createdFrom (inclusive, epoch ms), limit,
 skip, oldest first, restricted to the manager's White Labels."""
 

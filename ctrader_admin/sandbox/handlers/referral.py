@@ -1,4 +1,4 @@
-"""Partner attribution: PUT/GET/DELETE /cid/oauth2/ctid/referral (ctrader-api.md §5)."""
+"""Partner attribution: PUT/GET/DELETE /cid/oauth2/ctid/referral (docs/ctrader-api.md §5)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""POST /v2/webserv/managers/token — the manager token (ctrader-api.md §3)."""
+"""POST /v2/webserv/managers/token — the manager token (docs/ctrader-api.md §3)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Trading-account reads under /v2/webserv (ctrader-api.md §6.1, §6.2, §6.9)."""
+"""Trading-account reads under /v2/webserv (docs/ctrader-api.md §6.1, §6.2, §6.9)."""
 
 from __future__ import annotations
 

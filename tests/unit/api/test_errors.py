@@ -1,4 +1,4 @@
-"""Every way a call can fail, and what the operator is told (ctrader-api.md §7, sandbox.md)."""
+"""Every way a call can fail, and what the operator is told (docs/ctrader-api.md §7, sandbox.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The token and passwords never leave memory in clear (design.md practice 5)."""
+"""The token and passwords never leave memory in clear (docs/design.md rule 5)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""What goes on the wire: method, path, auth, query and body of every endpoint (ctrader-api.md)."""
+"""On the wire: method, path, auth, query and body of every endpoint (docs/ctrader-api.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""What the client makes of 2xx answers, in every variant sandbox.md says it must tolerate."""
+"""What the client makes of 2xx answers, in every variant docs/sandbox.md says it must tolerate."""
 
 from __future__ import annotations
 

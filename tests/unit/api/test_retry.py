@@ -1,4 +1,4 @@
-"""Retry policy (design.md practice 4): the pure function, then what the client does with it."""
+"""Retry policy (docs/design.md rule 4): the pure function, then what the client does with it."""
 
 from __future__ import annotations
 

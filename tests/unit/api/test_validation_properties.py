@@ -1,4 +1,4 @@
-"""Request models refuse what the backend would refuse, before anything is sent (design.md 3).
+"""Request models refuse what the backend would refuse, before sending (docs/design.md rule 3).
 
 For each request model: generated invalid input raises pydantic's ValidationError and never
 reaches the transport; generated valid input serialises to the documented wire names only.
