@@ -44,6 +44,7 @@ GALLERY = (
     ("lookup", "dark"),
     ("dialog-profiles", "light"),
     ("jobs-plan", "light"),
+    ("partners-ledger", "light"),
     ("journal", "light"),
     ("dialog-confirm-live", "light"),
 )
