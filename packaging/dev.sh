@@ -22,7 +22,7 @@ install_system_libs() {
   [ "$(id -u)" -ne 0 ] && sudo="sudo"
   echo "Installing system libraries: ${missing[*]}"
   $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends \
+  DEBIAN_FRONTEND=noninteractive DEBCONF_NOWARNINGS=yes $sudo apt-get install -y -qq --no-install-recommends \
     python3-venv "${missing[@]}" >/dev/null
 }
 
@@ -30,7 +30,8 @@ make_venv() {
   local python=${PYTHON:-python3}
   [ -x .venv/bin/python ] || "$python" -m venv .venv
   .venv/bin/python -m pip install -q --upgrade pip
-  .venv/bin/python -m pip install -q -e ".$1"
+  # -qq: errors only; setuptools's note on editable installs is not for a newcomer's first minute.
+  .venv/bin/python -m pip install -qq -e ".$1"
 }
 
 case "${1:-run}" in
