@@ -22,7 +22,7 @@ install_system_libs() {
   [ "$(id -u)" -ne 0 ] && sudo="sudo"
   echo "Installing system libraries: ${missing[*]}"
   $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive DEBCONF_NOWARNINGS=yes $sudo apt-get install -y -qq --no-install-recommends \
+  $sudo env DEBIAN_FRONTEND=noninteractive DEBCONF_NOWARNINGS=yes apt-get install -y -qq --no-install-recommends \
     python3-venv "${missing[@]}" >/dev/null
 }
 
