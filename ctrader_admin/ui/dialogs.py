@@ -291,13 +291,7 @@ async def choose_open_path(parent: QWidget, title: str, name_filter: str) -> str
     dialog.setObjectName("openFileDialog")
     dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptOpen)
     dialog.setFileMode(QFileDialog.FileMode.ExistingFile)
-    try:
-        if not await ask(dialog):
-            return None
-        files = dialog.selectedFiles()
-        return files[0] if files else None
-    finally:
-        dialog.deleteLater()
+    return await _chosen_file(dialog)
 
 
 async def choose_save_path(
@@ -309,6 +303,10 @@ async def choose_save_path(
     dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
     dialog.setDefaultSuffix(Path(suggested).suffix.lstrip(".") or "csv")
     dialog.selectFile(suggested)
+    return await _chosen_file(dialog)
+
+
+async def _chosen_file(dialog: QFileDialog) -> str | None:
     try:
         if not await ask(dialog):
             return None
