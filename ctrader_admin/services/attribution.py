@@ -515,9 +515,60 @@ def client_attribution(
 ) -> ClientAttribution:
     rows = ledger.for_client(profile_id, user_id)
     registry = Registry(ledger.registry(profile_id))
-    current = [r for r in ledger.current(profile_id) if r.client_user_id == user_id]
-    found = list(_client_conflicts(user_id, current, registry, period_days, datetime.now(UTC)))
+    found = list(
+        _client_conflicts(user_id, _current(rows), registry, period_days, datetime.now(UTC))
+    )
     return ClientAttribution(user_id, rows, found)
+
+
+def _current(rows: list[Attribution]) -> list[Attribution]:
+    """One client's current statement per source (rows oldest first): a re-attribution
+    supersedes the first touch; every IB label counts (one per account and level)."""
+    latest: dict[Source, Attribution] = {}
+    labels = [row for row in rows if row.source == "ib_label"]
+    for row in rows:
+        if row.source != "ib_label":
+            latest[row.source] = row
+    return [*latest.values(), *labels]
+
+
+def client_summary(case: ClientAttribution, period_days: int) -> list[str]:
+    """The client's attribution in sentences: what each source says, and any disagreement."""
+    if not case.rows:
+        return [f"No source attributes user {case.client_user_id} to a partner (a direct client)."]
+    lines = []
+    for row in _current(case.rows):
+        if not row.partner_code and row.partner_user_id is None:
+            continue  # an empty IB label says nothing
+        whom = row.partner_code or f"user {row.partner_user_id}"
+        since = f" since {row.attributed_at[:10]}" if row.attributed_at else ""
+        lines.append(f"{SOURCE_NAMES[row.source]} says: {whom}{since}.")
+    if not case.conflicts:
+        lines.append("The sources agree.")
+    for conflict in case.conflicts:
+        period = (
+            f" ({conflict.period} the {period_days}-day guaranteed period)"
+            if conflict.period
+            else ""
+        )
+        lines.append(f"{CONFLICT_NAMES[conflict.kind]}{period}.")
+    return lines
+
+
+def partner_summary(title: str, case: PartnerCase) -> list[str]:
+    """A partner's codes and referral counts in sentences."""
+    lines = [f"{title}."]
+    for registered in case.codes:
+        where = (
+            "at user level"
+            if registered.level == "user"
+            else f"on account link {registered.ctid_trader_account_id}"
+        )
+        source = "cTrader" if registered.source == "ctrader" else "the CRM"
+        lines.append(f"Code {registered.code} {where}, as {source} says it.")
+    total = ", ".join(f"{SOURCE_NAMES[s]}: {n:,}" for s, n in case.counts.items())
+    lines.append(f"Referrals by source — {total}.")
+    return lines
 
 
 @dataclass(frozen=True)

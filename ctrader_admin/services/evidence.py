@@ -14,7 +14,7 @@ from typing import Literal
 from ctrader_admin.services import attribution
 from ctrader_admin.services.attribution import Conflict
 from ctrader_admin.services.backoffice import Backoffice
-from ctrader_admin.store.attribution import Attribution, RegisteredCode, Source
+from ctrader_admin.store.attribution import Attribution, RegisteredCode
 from ctrader_admin.store.journal import JournalEntry, JournalFilter, VerifyReport
 from ctrader_admin.store.spreadsheet import safe_cell
 from ctrader_admin.store.timestamps import utc_iso
@@ -55,7 +55,7 @@ def build_evidence(
         codes: list[RegisteredCode] = []
         title = f"Client user {client}"
         subject: Subject = "client"
-        summary = _client_summary(client, rows, conflicts, period)
+        summary = attribution.client_summary(case, period)
     else:
         partner_case = attribution.partner_case(
             ledger, profile_id, user_id=partner, code=code, limit=1_000_000
@@ -68,7 +68,7 @@ def build_evidence(
         people = {who} if who else set()
         title = f"Partner user {who}" if who else f"Partner code {code}"
         subject = "partner"
-        summary = _partner_summary(title, codes, partner_case.counts)
+        summary = attribution.partner_summary(title, partner_case)
     targets = _targets(office, profile_id, people)
     entries = list(office.journal.iter_entries(JournalFilter(targets=targets))) if targets else []
     session = office.session
@@ -95,43 +95,6 @@ def _targets(office: Backoffice, profile_id: str, people: set[int]) -> tuple[str
         for link in office.directory.links_for_user(profile_id, user_id):
             targets.append(f"account:{link.ctid_trader_account_id}")
     return tuple(targets)
-
-
-def _client_summary(
-    client: int, rows: list[Attribution], conflicts: list[Conflict], period: int
-) -> list[str]:
-    if not rows:
-        return [f"No source attributes user {client} to a partner (a direct client)."]
-    lines = []
-    for row in rows:
-        whom = row.partner_code or (f"user {row.partner_user_id}" if row.partner_user_id else "?")
-        since = f" since {row.attributed_at[:10]}" if row.attributed_at else ""
-        lines.append(f"{attribution.SOURCE_NAMES[row.source]} says: {whom}{since}.")
-    if not conflicts:
-        lines.append("The sources agree.")
-    for conflict in conflicts:
-        period_note = (
-            f" ({conflict.period} the {period}-day guaranteed period)" if conflict.period else ""
-        )
-        lines.append(f"{attribution.CONFLICT_NAMES[conflict.kind]}{period_note}.")
-    return lines
-
-
-def _partner_summary(
-    title: str, codes: list[RegisteredCode], counts: dict[Source, int]
-) -> list[str]:
-    lines = [f"{title}."]
-    for registered in codes:
-        where = (
-            "at user level"
-            if registered.level == "user"
-            else f"on account link {registered.ctid_trader_account_id}"
-        )
-        source = "cTrader" if registered.source == "ctrader" else "the CRM"
-        lines.append(f"Code {registered.code} {where}, as {source} says it.")
-    total = ", ".join(f"{attribution.SOURCE_NAMES[s]}: {n:,}" for s, n in counts.items())
-    lines.append(f"Referrals by source — {total}.")
-    return lines
 
 
 def journal_csv(entries: list[JournalEntry]) -> str:

@@ -11,3 +11,4 @@ class Kind(Enum):
     USER = "userId"
     LOGIN = "login"
     CTID = "ctidTraderAccountId"
+    PARTNER = "partner code"

@@ -1,4 +1,6 @@
-"""Lookup: one box takes an email, userId, login or ctidTraderAccountId and returns the case.
+"""Lookup: one box takes an email, userId, login, ctidTraderAccountId or partner code and returns
+the case — with who the user is attributed to (a client) or their codes and referrals (a partner),
+from the local attribution ledger (services/attribution.py).
 
 The backend has no "get user" and no "accounts of a user" call (docs/ctrader-api.md §4.9), so a case
 joins the local directory (what this app created, linked, read or imported) with live reads:
@@ -16,12 +18,14 @@ from dataclasses import dataclass, field
 from typing import TypeVar
 
 from ctrader_admin.api import ApiError, Forbidden, NotFound, Trader
+from ctrader_admin.services import attribution
 from ctrader_admin.services.accounts import read_account
 from ctrader_admin.services.errors import InvalidInput
 from ctrader_admin.services.id_kinds import Kind
 from ctrader_admin.services.partners import PartnerTarget, read_partner, read_referral
 from ctrader_admin.services.session import Session
 from ctrader_admin.services.validation import parse_int
+from ctrader_admin.store.attribution import AttributionLedger
 from ctrader_admin.store.directory import SOURCE_READ, DirectoryLink
 
 T = TypeVar("T")
@@ -37,7 +41,12 @@ _PREFIXES = {
     "ctid": Kind.CTID,
     "c": Kind.CTID,
     "ctidtraderaccountid": Kind.CTID,
+    "partner": Kind.PARTNER,
+    "code": Kind.PARTNER,
 }
+# A partner code as brokers write them (IB-1042, AFF_EU.318): letters and digits with . _ -,
+# at least one letter. A number is an id; anything else is a typo, said as one.
+_PARTNER_CODE = re.compile(r"(?=.*[A-Za-z])[A-Za-z0-9._-]{1,64}")
 
 
 # What fits in the box: an email has at most 254 characters (RFC 5321), an id at most 19 digits.
@@ -50,6 +59,7 @@ class Query:
     text: str
     kind: Kind | None  # None: a number whose kind must be detected
     number: int | None = None
+    code: str | None = None  # a partner code
 
 
 def parse_query(text: str) -> Query:
@@ -66,7 +76,11 @@ def parse_query(text: str) -> Query:
     match = re.fullmatch(r"([A-Za-z]+)\s*[:=#\s]\s*(.+)", raw)
     if match and match.group(1).lower() in _PREFIXES:
         kind = _PREFIXES[match.group(1).lower()]
+        if kind is Kind.PARTNER:
+            return Query(raw, kind, code=match.group(2).strip())
         return Query(raw, kind, _parse_id(kind.value, match.group(2)))
+    if _PARTNER_CODE.fullmatch(raw):
+        return Query(raw, Kind.PARTNER, code=raw)
     return Query(raw, None, _parse_id("Search", raw))
 
 
@@ -145,8 +159,13 @@ LookupResult = Case | Ambiguous | NothingFound
 
 async def lookup(session: Session, text: str, kind: Kind | None = None) -> LookupResult:
     query = parse_query(text)
-    if kind is not None and query.number is not None:
+    if kind is Kind.PARTNER:
+        query = Query(query.text, kind, code=query.code or query.text.strip())
+    elif kind is not None and query.number is not None:
         query = Query(query.text, kind, query.number)
+    if query.kind is Kind.PARTNER:
+        assert query.code is not None
+        return await _by_partner_code(session, query.code, query.text)
     if query.kind is Kind.EMAIL:
         return _searched(await _by_email(session, query.text), Kind.EMAIL, None)
     number = query.number
@@ -168,6 +187,26 @@ async def lookup(session: Session, text: str, kind: Kind | None = None) -> Looku
     else:
         result = await _by_ctid(session, number, query.text)
     return _searched(result, found, number)
+
+
+async def _by_partner_code(session: Session, code: str, query: str) -> LookupResult:
+    """The partner who carries ``code`` in the registry (cTrader's or the CRM's codes, as the
+    ledger last read them): their case. The API cannot search codes; the ledger can."""
+    ledger = AttributionLedger(session.journal.database)
+    case = await asyncio.to_thread(attribution.partner_case, ledger, session.profile.id, code=code)
+    if case.partner_user_id is None:
+        referrals = sum(case.counts.values())
+        known = f" ({referrals:,} ledger rows name it)" if referrals else ""
+        return NothingFound(
+            query,
+            (
+                f"No partner known here carries {code}{known}. The registry is filled from the "
+                "Partners tab (Read partner codes, Import CRM export…) or `ctrader-admin "
+                "attribution pull --registry`.",
+            ),
+        )
+    found = await user_case(session, case.partner_user_id, query=query)
+    return _searched(found, Kind.PARTNER, None)
 
 
 def _searched(result: LookupResult, kind: Kind, number: int | None) -> LookupResult:
@@ -344,6 +383,7 @@ async def user_case(session: Session, user_id: int, *, query: str = "") -> Case:
     accounts = [_flag(row, partner_value) for row in rows]
     if not links:
         notes.append("No linked account is known here for this user.")
+    notes.extend(await asyncio.to_thread(_attribution_notes, session, user_id))
     return Case(
         query=query or str(user_id),
         user_id=user_id,
@@ -354,6 +394,20 @@ async def user_case(session: Session, user_id: int, *, query: str = "") -> Case:
         accounts=tuple(accounts),
         notes=tuple(notes),
     )
+
+
+def _attribution_notes(session: Session, user_id: int) -> list[str]:
+    """From the ledger: who this user is attributed to, and, for a partner, their codes and
+    referrals. Nothing when the ledger knows nothing of them (it is filled on demand)."""
+    ledger = AttributionLedger(session.journal.database)
+    profile = session.profile
+    period = profile.attribution_period_days
+    client = attribution.client_attribution(ledger, profile.id, user_id, period_days=period)
+    lines = attribution.client_summary(client, period) if client.rows else []
+    partner = attribution.partner_case(ledger, profile.id, user_id=user_id, limit=1)
+    if partner.codes or any(partner.counts.values()):
+        lines += attribution.partner_summary(f"Partner user {user_id}", partner)
+    return lines
 
 
 async def _account_row(session: Session, link: DirectoryLink) -> AccountRow:

@@ -38,7 +38,7 @@ if TYPE_CHECKING:
 # action runs, never with the tab.
 
 # How a kind is typed as a prefix: a recent case is kept in the form that finds it again.
-_PREFIX = {Kind.USER: "user", Kind.LOGIN: "login", Kind.CTID: "ctid"}
+_PREFIX = {Kind.USER: "user", Kind.LOGIN: "login", Kind.CTID: "ctid", Kind.PARTNER: "partner"}
 # A row's identity across reloads: the selection stays on the same account.
 _RowKey = tuple[int | None, int | None, str | None]
 
@@ -257,7 +257,8 @@ class LookupTab(Tab):
         if session is None or case.kind is None:
             return
         prefix = _PREFIX.get(case.kind)
-        query = f"{prefix}:{case.searched_id}" if prefix else case.query
+        searched = case.searched_id
+        query = f"{prefix}:{searched}" if prefix and searched is not None else case.query
         if case.user_id is not None:
             who = case.email or f"userId {case.user_id}"
             label = f"{who} · {len(case.accounts)} account(s)"

@@ -14,8 +14,9 @@ import pytest
 
 from ctrader_admin.api import ApiClient, ConnectionConfig
 from ctrader_admin.sandbox import TRAINING_MANAGERS, Sandbox, SandboxConfig
-from ctrader_admin.services import attribution
+from ctrader_admin.services import attribution, lookup
 from ctrader_admin.services.backoffice import Backoffice
+from ctrader_admin.services.id_kinds import Kind
 from ctrader_admin.services.session import Session
 from ctrader_admin.store.attribution import AttributionLedger
 from ctrader_admin.store.database import Database
@@ -232,3 +233,26 @@ def test_a_crm_export_with_bad_rows_says_which_and_imports_nothing_of_them() -> 
     )
     assert [a.client_user_id for a in preview.attributions] == [1000007]
     assert [(c.partner_user_id, c.code) for c in preview.codes] == [(1000009, "AB-7")]
+
+
+def test_lookup_opens_a_partner_by_code_and_explains_a_client_s_attribution(env: Env) -> None:
+    fill(env)
+
+    async def scenario(session: Session) -> list[lookup.LookupResult]:
+        return [
+            await lookup.lookup(session, text)
+            for text in ("partner:IB-1042", "IB-1042", f"user:{DANIEL}", "partner:IB-9999")
+        ]
+
+    by_prefix, detected, client, unknown = play(env, scenario)
+    for case in (by_prefix, detected):
+        assert isinstance(case, lookup.Case)
+        assert (case.user_id, case.kind) == (EMILY, Kind.PARTNER)
+        assert "Code IB-1042 at user level, as cTrader says it." in case.notes
+        assert any(n.startswith("Referrals by source — cTrader Invite: ") for n in case.notes)
+    assert isinstance(client, lookup.Case)
+    assert "cTrader Invite says: IB-1042 since" in " ".join(client.notes)
+    assert "IB label says: AFF-EU-318." in client.notes
+    assert any(n.startswith("Sources disagree about the client's partner") for n in client.notes)
+    assert isinstance(unknown, lookup.NothingFound)
+    assert unknown.notes[0].startswith("No partner known here carries IB-9999.")

@@ -20,6 +20,9 @@ from ctrader_admin.services.validation import build, parse_int
         ("login 3100001", Kind.LOGIN, 3100001),
         ("ctid:9000002", Kind.CTID, 9000002),
         ("CTID=9000002", Kind.CTID, 9000002),
+        ("partner:IB-1042", Kind.PARTNER, None),
+        ("IB-1042", Kind.PARTNER, None),  # matches no other kind: a partner code
+        ("abc", Kind.PARTNER, None),
     ],
 )
 def test_the_lookup_box_understands(text: str, kind: Kind | None, number: int | None) -> None:
@@ -31,7 +34,7 @@ def test_the_lookup_box_understands(text: str, kind: Kind | None, number: int | 
 @pytest.mark.parametrize(
     "text",
     [
-        *("", "   ", "abc", "-5", "0", "login:x", "12.5"),
+        *("", "   ", "-5", "0", "login:x", "12.5", "IB 1042"),
         # Numerals that str.isdigit() accepts and int() refuses or misreads, and oversized ids.
         *("100000²", "user:100000²", "١٠٠٠٠٠١", "login:１０００００１", "+1000001"),
         *("1" * 5000, "ctid:" + "9" * 5000, "9223372036854775808"),
