@@ -156,6 +156,17 @@ async def _screens(started: Any, scratch: Path) -> list[Screen]:
         return window
 
     screens.append(("partners-ledger", partners_with_ledger))
+
+    async def lookup_partner_code() -> Any:
+        # After the ledger is filled (the screen before): a partner found by code, with its
+        # codes and referrals from the ledger.
+        found = _signal_future(lookup.finished)
+        window.show_tab("LookupTab")
+        lookup.search_for("partner:IB-1042")
+        await asyncio.wait_for(found, 20)
+        return window
+
+    screens.append(("lookup-partner-code", lookup_partner_code))
     sandbox = builtin_sandbox_profile()
     live = sandbox.model_copy(update={"name": "Acme live", "live": True})
 

@@ -46,8 +46,8 @@ _RowKey = tuple[int | None, int | None, str | None]
 class LookupTab(Tab):
     title = "Lookup"
     help_text = (
-        "Type an email, userId, login or ctidTraderAccountId (Ctrl+K from anywhere). "
-        "Prefixes force the kind: user:123, login:123, ctid:123."
+        "Type an email, userId, login, ctidTraderAccountId or partner code (Ctrl+K from "
+        "anywhere). Prefixes force the kind: user:123, login:123, ctid:123, partner:IB-1042."
     )
 
     def __init__(self, ctx: UiContext, parent: QWidget | None = None) -> None:
