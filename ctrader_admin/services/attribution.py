@@ -10,7 +10,6 @@ partner, a partner's referrals, and the conflicts worth a look (docs/partners-an
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import csv
 import io
 from collections import defaultdict
@@ -90,8 +89,9 @@ async def pull_invite(
     finally:
         if ahead is not None:  # stopped early: the page on its way is not stored
             ahead.cancel()
-            with contextlib.suppress(BaseException):
-                await ahead
+            await asyncio.wait([ahead])  # done before the generator is closed; errors dropped
+            if not ahead.cancelled():
+                ahead.exception()
         await source.aclose()
     total = await asyncio.to_thread(ledger.count, profile_id, "invite")
     return PullResult(True, fetched, pages, total)
@@ -507,6 +507,7 @@ def _registry_conflicts(registry: Registry) -> Iterable[Conflict]:
 class ClientAttribution:
     client_user_id: int
     rows: list[Attribution]  # every statement, oldest first
+    current: list[Attribution]  # what each source says now (a re-attribution replaces)
     conflicts: list[Conflict]
 
 
@@ -514,22 +515,10 @@ def client_attribution(
     ledger: AttributionLedger, profile_id: str, user_id: int, *, period_days: int
 ) -> ClientAttribution:
     rows = ledger.for_client(profile_id, user_id)
+    current = ledger.current(profile_id, user_id)
     registry = Registry(ledger.registry(profile_id))
-    found = list(
-        _client_conflicts(user_id, _current(rows), registry, period_days, datetime.now(UTC))
-    )
-    return ClientAttribution(user_id, rows, found)
-
-
-def _current(rows: list[Attribution]) -> list[Attribution]:
-    """One client's current statement per source (rows oldest first): a re-attribution
-    supersedes the first touch; every IB label counts (one per account and level)."""
-    latest: dict[Source, Attribution] = {}
-    labels = [row for row in rows if row.source == "ib_label"]
-    for row in rows:
-        if row.source != "ib_label":
-            latest[row.source] = row
-    return [*latest.values(), *labels]
+    found = list(_client_conflicts(user_id, current, registry, period_days, datetime.now(UTC)))
+    return ClientAttribution(user_id, rows, current, found)
 
 
 def client_summary(case: ClientAttribution, period_days: int) -> list[str]:
@@ -537,7 +526,7 @@ def client_summary(case: ClientAttribution, period_days: int) -> list[str]:
     if not case.rows:
         return [f"No source attributes user {case.client_user_id} to a partner (a direct client)."]
     lines = []
-    for row in _current(case.rows):
+    for row in case.current:
         if not row.partner_code and row.partner_user_id is None:
             continue  # an empty IB label says nothing
         whom = row.partner_code or f"user {row.partner_user_id}"

@@ -80,8 +80,8 @@ _CURRENT = (
     " AND b.source = a.source AND b.client_user_id = a.client_user_id AND b.source != 'ib_label'"
     " AND (b.attributed_at > a.attributed_at"
     "      OR (b.attributed_at = a.attributed_at AND b.id > a.id)))"
-    " ORDER BY a.client_user_id, a.source"
 )
+_BY_CLIENT = " ORDER BY a.client_user_id, a.source"
 
 
 class AttributionLedger:
@@ -195,9 +195,13 @@ class AttributionLedger:
         with self._db.read() as conn:
             return int(conn.execute(_COUNT + where, (profile_id, *params)).fetchone()[0])
 
-    def current(self, profile_id: str) -> list[Attribution]:
-        """Each client's current statement per source, for the conflict report."""
-        return self._select(_CURRENT, (profile_id,))
+    def current(self, profile_id: str, client_user_id: int | None = None) -> list[Attribution]:
+        """Each client's current statement per source (of one client, when given): for the
+        conflict report and a client's case."""
+        if client_user_id is None:
+            return self._select(_CURRENT + _BY_CLIENT, (profile_id,))
+        where = _CURRENT + " AND a.client_user_id = ?" + _BY_CLIENT
+        return self._select(where, (profile_id, client_user_id))
 
     def count(self, profile_id: str, source: Source | None = None) -> int:
         with self._db.read() as conn:
