@@ -89,7 +89,8 @@ def training_epilog() -> str:
         "existing invitation.",
         'GET|POST|DELETE /_sandbox/faults/script ({"writes": ["stall_after", "error"]}: the',
         "faults of the next writes, in order: error, drop, stall_before, stall_after,",
-        "rate_limited, none).",
+        "rate_limited, ignored (answered as a success, nothing changed: a read-back shows the",
+        "old value, e.g. to train on a partner code that does not read back), none).",
     ]
     return "\n".join(lines)
 

@@ -14,8 +14,12 @@ from typing import Literal, get_args
 from .config import Faults
 from .request_log import FaultName
 
-# "none" lets one write through untouched; "rate_limited" answers REQUEST_FREQUENCY_EXCEEDED.
-ScriptedFault = Literal["error", "drop", "stall_before", "stall_after", "rate_limited", "none"]
+# "none" lets one write through untouched; "rate_limited" answers REQUEST_FREQUENCY_EXCEEDED;
+# "ignored" answers as a success but changes nothing (a backend that lost the write after saying
+# yes, or someone undoing it at once): only a read-back shows it.
+ScriptedFault = Literal[
+    "error", "drop", "stall_before", "stall_after", "rate_limited", "ignored", "none"
+]
 SCRIPTED_FAULTS: tuple[ScriptedFault, ...] = get_args(ScriptedFault)
 
 

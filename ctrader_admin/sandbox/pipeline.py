@@ -8,6 +8,7 @@ and a rate-limited write is never counted.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import logging
 import random
@@ -130,7 +131,9 @@ class Pipeline:
                 await asyncio.sleep(config.faults.stall_seconds)
                 if await request.is_disconnected():
                     return Response()  # the client gave up: nothing is processed
-            reply = self._handle(spec, request, raw, query, manager, config)
+            reply = self._handle(
+                spec, request, raw, query, manager, config, discard=fault == "ignored"
+            )
             outcome.applied = reply.applied
             response = _render(reply)
         except ApiError as error:
@@ -177,11 +180,20 @@ class Pipeline:
         query: Mapping[str, str],
         manager: Manager | None,
         config: SandboxConfig,
+        *,
+        discard: bool = False,
     ) -> Reply:
+        """Run the handler in one transaction; ``discard``: answer what it answers, but roll its
+        changes back (the "ignored" fault)."""
         body = _json_object(raw, request.headers.get("content-type")) if spec.takes_body else {}
         try:
             with self._storage.transaction() as tx:
-                return spec.handler(self._call(tx, manager, query, body, request, config))
+                reply = spec.handler(self._call(tx, manager, query, body, request, config))
+                if discard:
+                    raise _Discarded(dataclasses.replace(reply, applied=False))
+                return reply
+        except _Discarded as discarded:
+            return discarded.reply
         except ApiError:
             raise
         except Exception:
@@ -215,6 +227,14 @@ class Pipeline:
             delay_ms += self._jitter.uniform(0.0, config.jitter_ms)
         if delay_ms > 0:
             await asyncio.sleep(delay_ms / 1000)
+
+
+class _Discarded(Exception):
+    """Leaves a handler's transaction so that it rolls back, carrying the reply it made."""
+
+    def __init__(self, reply: Reply) -> None:
+        super().__init__("discarded")
+        self.reply = reply
 
 
 def _bearer(request: Request) -> str | None:

@@ -17,7 +17,7 @@ _SECRET_QUERY_KEYS = frozenset({"token"})
 # For bodies that are not valid JSON: mask the value after a secret key all the same.
 _SECRET_IN_TEXT = re.compile(r'("(?:hashedPassword|traderPasswordHash)"\s*:\s*")[^"]*(")')
 
-FaultName = Literal["error", "drop", "stall_before", "stall_after", "rate_limited"]
+FaultName = Literal["error", "drop", "stall_before", "stall_after", "rate_limited", "ignored"]
 
 
 @dataclass(frozen=True)

@@ -83,3 +83,19 @@ def test_a_bad_script_changes_nothing(sandbox: Sandbox, api: Api, bad: object) -
     assert response.status_code == 400
     assert "error" in response.json()
     assert sandbox.scripted_faults() == ["error"]
+
+
+def test_an_ignored_write_is_answered_as_applied_but_changes_nothing(
+    sandbox: Sandbox, api: Api
+) -> None:
+    before = sandbox.referral(user_id=SHOWCASE_USER)
+    sandbox.script_faults("ignored")
+    response = put(api, "IB-GONE")
+    assert response.status_code == 200  # what the client sees: success
+    assert sandbox.referral(user_id=SHOWCASE_USER) == before  # what a read-back sees
+    read = api.get_referral(userId=SHOWCASE_USER).json()
+    assert "IB-GONE" not in str(read)
+    last = [e for e in sandbox.request_log if e.method == "PUT"][-1]
+    assert (last.fault, last.applied) == ("ignored", False)
+    assert put(api, "IB-KEPT").status_code == 200  # the script is used up
+    assert sandbox.referral(user_id=SHOWCASE_USER) == "IB-KEPT"
