@@ -14,6 +14,7 @@ from ctrader_admin.api import (
     Trader,
 )
 from ctrader_admin.redaction import register_secret
+from ctrader_admin.services import work_orders
 from ctrader_admin.services.errors import InvalidInput
 from ctrader_admin.services.session import Session, WriteIntent
 from ctrader_admin.services.validation import (
@@ -78,6 +79,16 @@ async def link_account(
         )
     except ValidationError as exc:
         raise InvalidInput(problems_of(exc)) from None
+    # The API cannot move a linked account to another cTID: offer a work order, send nothing.
+    work_orders.check_link(
+        session,
+        login=login,
+        environment=environment,
+        user_id=user_id,
+        broker_name=broker_name,
+        reason=reason,
+        ticket=ticket,
+    )
     intent = WriteIntent(
         action="link_account",
         target=f"login:{login}@{environment}",
@@ -89,7 +100,21 @@ async def link_account(
         broker_name=broker_name,
         request=request.wire(),
     )
-    result = await session.write(intent, lambda: session.client.link_account(request))
+    try:
+        result = await session.write(intent, lambda: session.client.link_account(request))
+    except ApiError as exc:
+        if not work_orders.is_already_linked(exc):
+            raise
+        order = work_orders.work_order(
+            session,
+            login=login,
+            environment=environment,
+            to_user_id=user_id,
+            broker_name=broker_name,
+            reason=reason,
+            ticket=ticket,
+        )
+        raise work_orders.AlreadyLinked(order) from None
     ctid = result.ctid_trader_account_id
     if ctid is not None:
         session.directory.upsert_link(
