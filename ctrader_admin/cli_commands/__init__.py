@@ -179,6 +179,12 @@ def add_parsers(commands: _Sub[argparse.ArgumentParser]) -> None:
         "--broker-name", required=True, metavar="WL", help="White Label (brokerName) of the account"
     )
     p.add_argument("--environment", required=True, help="the account's environment, e.g. live")
+    p.add_argument(
+        "--work-order",
+        metavar="FILE",
+        help="where the account is already linked to another user (the API cannot move it): "
+        "also save the work order for cTrader Admin to this file (it is always printed)",
+    )
     p = account_commands.add_parser(
         "move-wl", parents=[common, writes], help="move to another White Label (read back after)"
     )
@@ -275,6 +281,37 @@ def add_parsers(commands: _Sub[argparse.ArgumentParser]) -> None:
         "--source", choices=["invite", "ib_label", "crm"], help="only referrals from this source"
     )
     p.add_argument("--limit", type=_whole_number, default=50, help="referrals listed (default 50)")
+    p = partner_commands.add_parser(
+        "register",
+        parents=[common, writes],
+        help="register a partner: find them, create their cTID user if they have none, set a "
+        "partner code no other partner carries, read it back (journalled)",
+    )
+    who = p.add_mutually_exclusive_group(required=True)
+    who.add_argument(
+        "--email",
+        help="the partner's email; with no cTID user, one is created (an email that already "
+        "has one: that user is used, and said)",
+    )
+    who.add_argument("--user", type=_whole_number, metavar="USER_ID", help="the partner's userId")
+    who.add_argument(
+        "--login", type=_whole_number, metavar="LOGIN", help="a linked account of the partner"
+    )
+    p.add_argument(
+        "--account",
+        type=_whole_number,
+        metavar="LOGIN",
+        help="register on this linked account of the partner instead of at user level",
+    )
+    p.add_argument(
+        "--code",
+        metavar="CODE",
+        help="the partner code; default: the CRM's code for this partner if known, else "
+        "the code at user level, else IB-<userId>",
+    )
+    p.add_argument("--broker-name", metavar="WL", help="White Label of a cTID user created here")
+    p.add_argument("--language", metavar="xx", help="language of a cTID user created here (en)")
+    p.add_argument("--yes", action="store_true", help="do not ask before writing")
 
 
 def _actions(group: argparse.ArgumentParser) -> _Sub[argparse.ArgumentParser]:

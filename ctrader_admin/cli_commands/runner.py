@@ -12,7 +12,14 @@ from typing import Any
 
 from ctrader_admin import __version__
 from ctrader_admin.api import ApiError, ConfigurationError, InvalidCredentials
-from ctrader_admin.cli_commands import attribution, bulk, connection, journal, single
+from ctrader_admin.cli_commands import (
+    attribution,
+    bulk,
+    connection,
+    journal,
+    partner_register,
+    single,
+)
 from ctrader_admin.cli_commands.context import (
     EXIT_CANNOT_RUN,
     EXIT_OK,
@@ -87,6 +94,8 @@ def _run(args: argparse.Namespace, out: Output, handler: Handler, level_problem:
 def _handler(args: argparse.Namespace) -> Handler:
     if args.command == "journal":
         return journal.verify_command if args.action == "verify" else journal.export_command
+    if args.command == "partner" and args.action == "register":
+        return partner_register.register_command
     return _HANDLERS[args.command]
 
 

@@ -8,15 +8,25 @@ import asyncio
 import getpass
 import os
 import sys
+from pathlib import Path
 
 from pydantic import SecretStr
 
-from ctrader_admin.cli_commands.context import EXIT_OK, EXIT_ROWS, CliError, open_session, stores
+from ctrader_admin.cli_commands.context import (
+    EXIT_CANNOT_RUN,
+    EXIT_OK,
+    EXIT_ROWS,
+    CliError,
+    open_session,
+    stores,
+)
 from ctrader_admin.cli_commands.output import Output
-from ctrader_admin.services import accounts, partners, users
+from ctrader_admin.services import accounts, partners, users, work_orders
 from ctrader_admin.services.bulk import confirmation_word, show
 from ctrader_admin.services.partners import PartnerTarget
 from ctrader_admin.services.session import Session
+from ctrader_admin.services.validation import environment_of
+from ctrader_admin.store.atomic import write_private_text
 
 PASSWORD_ENV_VAR = "CTRADER_ADMIN_ACCOUNT_PASSWORD"  # noqa: S105 - a name, not a secret
 
@@ -28,7 +38,7 @@ def _target(args: argparse.Namespace) -> PartnerTarget:
     return PartnerTarget.account(args.account, getattr(args, "owner", None))
 
 
-async def _confirm_write(session: Session, args: argparse.Namespace, what: str) -> None:
+async def confirm_live(session: Session, args: argparse.Namespace, what: str) -> None:
     """Live connections: the environment name, typed or given with --confirm-env."""
     word = confirmation_word(session.profile)
     if word is None:
@@ -53,12 +63,12 @@ async def referral_command(args: argparse.Namespace, out: Output) -> int:
             out.line(f"{target.describe()}: partnerId {show(value)}")
             return EXIT_OK
         if args.action == "set":
-            await _confirm_write(session, args, f"set the partnerId of {target.describe()}")
+            await confirm_live(session, args, f"set the partnerId of {target.describe()}")
             change = await partners.set_partner(
                 session, target, args.partner_id, reason=args.reason or "", ticket=args.ticket or ""
             )
         else:
-            await _confirm_write(session, args, f"delete the partnerId of {target.describe()}")
+            await confirm_live(session, args, f"delete the partnerId of {target.describe()}")
             change = await partners.delete_partner(
                 session, target, reason=args.reason or "", ticket=args.ticket or ""
             )
@@ -80,7 +90,7 @@ async def referral_command(args: argparse.Namespace, out: Output) -> int:
 async def user_command(args: argparse.Namespace, out: Output) -> int:
     async with stores() as st:
         session = await open_session(st.office, args.profile)
-        await _confirm_write(session, args, f"create the user {args.email}")
+        await confirm_live(session, args, f"create the user {args.email}")
         created = await users.create_user(
             session,
             email=args.email,
@@ -102,7 +112,7 @@ async def account_command(args: argparse.Namespace, out: Output) -> int:
         session = await open_session(st.office, args.profile)
         if args.action == "link":
             return await _link(session, args, out)
-        await _confirm_write(session, args, f"move account {args.login} to {args.to}")
+        await confirm_live(session, args, f"move account {args.login} to {args.to}")
         move = await accounts.move_white_label(
             session,
             login=args.login,
@@ -133,6 +143,43 @@ async def account_command(args: argparse.Namespace, out: Output) -> int:
 
 
 async def _link(session: Session, args: argparse.Namespace, out: Output) -> int:
+    try:
+        # Before the password is asked for: a link the API cannot make needs none.
+        work_orders.check_link(
+            session,
+            login=args.login,
+            environment=environment_of(session.profile, args.environment),
+            user_id=args.user,
+            broker_name=args.broker_name,
+            reason=args.reason or "",
+            ticket=args.ticket or "",
+        )
+        return await _link_with_password(session, args, out)
+    except work_orders.AlreadyLinked as refused:
+        return _offer_work_order(refused, args, out)
+
+
+def _offer_work_order(
+    refused: work_orders.AlreadyLinked, args: argparse.Namespace, out: Output
+) -> int:
+    """The API cannot link it: the work order for cTrader Admin on stdout (and in a file)."""
+    text = refused.order.text()
+    out.note(f"ctrader-admin account link: {refused.message}")
+    out.line(text)
+    saved = None
+    if args.work_order:
+        path = Path(args.work_order)
+        try:
+            write_private_text(path, text)
+        except OSError as exc:
+            raise CliError(f"The work order could not be saved to {path}: {exc.strerror}") from None
+        saved = str(path)
+        out.note(f"Work order saved to {path}.")
+    out.document({"error": refused.message, "work_order": text, "saved_to": saved})
+    return EXIT_CANNOT_RUN
+
+
+async def _link_with_password(session: Session, args: argparse.Namespace, out: Output) -> int:
     password = os.environ.get(PASSWORD_ENV_VAR, "")
     if not password and sys.stdin.isatty():
         password = await asyncio.to_thread(
@@ -143,7 +190,7 @@ async def _link(session: Session, args: argparse.Namespace, out: Output) -> int:
             f"The account password is needed: type it at the prompt or set {PASSWORD_ENV_VAR} "
             "(it is never taken as an argument)."
         )
-    await _confirm_write(session, args, f"link account {args.login} to user {args.user}")
+    await confirm_live(session, args, f"link account {args.login} to user {args.user}")
     linked = await accounts.link_account(
         session,
         login=args.login,

@@ -262,6 +262,7 @@ EVERY_COMMAND = [
     ["attribution", "pull"],
     ["attribution", "conflicts"],
     ["partner", "show", "IB-1042"],
+    ["partner", "register", "--email", "a@example.com", "--reason", "r", "--yes"],
 ]
 
 
