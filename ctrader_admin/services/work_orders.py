@@ -85,16 +85,18 @@ class AlreadyLinked(ServiceError):
     """The link cannot be made through the API; ``order`` is the work order offered instead."""
 
     def __init__(self, order: WorkOrder) -> None:
-        owner = (
-            f"cTID user {order.from_user_id}"
-            if order.from_user_id is not None
-            else "another cTID user (the backend says it is already linked)"
-        )
+        # No known owner: the backend refused the link it was sent (nothing changed).
+        if order.from_user_id is not None:
+            owner = f"cTID user {order.from_user_id}"
+            outcome = "Nothing was sent"
+        else:
+            owner = "another cTID user (the backend refused the link)"
+            outcome = "Nothing was changed"
         super().__init__(
             f"Account {order.login} ({order.environment}) is already linked to {owner}. The API "
             "cannot move a linked account to another cTID (there is no unlink call): cTrader "
-            "Admin must do it. Nothing was sent; a work order for cTrader Admin is ready to copy "
-            "or save."
+            f"Admin must do it. {outcome}; a work order for cTrader Admin is ready to copy or "
+            "save."
         )
         self.order = order
 

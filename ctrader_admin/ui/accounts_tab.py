@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ctrader_admin.services import accounts
+from ctrader_admin.services import accounts, work_orders
 from ctrader_admin.services.accounts import LinkedAccount
 from ctrader_admin.services.errors import InvalidInput
 from ctrader_admin.services.validation import environment_of, parse_int, white_label_of
@@ -234,6 +234,21 @@ class AccountsTab(Tab):
             self.show_invalid(exc, self.fields)
             return
         with self.working():
+            session = self.ctx.session
+            try:  # the API cannot move a linked account: a work order, before anything is sent
+                work_orders.check_link(
+                    session,
+                    login=given.login,
+                    environment=given.environment,
+                    user_id=given.user_id,
+                    broker_name=given.broker_name,
+                )
+            except work_orders.AlreadyLinked as refused:
+                await self._offer_work_order(refused)
+                return
+            except work_orders.LinkedAlready as same:
+                self.bar.show_message(Level.INFO, same.message)
+                return
             answer = await self.ctx.confirm(
                 "Link trading account",
                 [
@@ -250,26 +265,42 @@ class AccountsTab(Tab):
                 self.password.setFocus()
                 return
             reason, ticket = answer
-            session = self.ctx.session
-            done = await self.runner.run(
-                "Linking the account",
-                lambda: accounts.link_account(
-                    session,
-                    login=given.login,
-                    password=password,
-                    user_id=given.user_id,
-                    broker_name=given.broker_name,
-                    environment=given.environment,
-                    reason=reason,
-                    ticket=ticket,
-                ),
-                controls=[self.link_button],
-            )
+
+            async def link() -> LinkedAccount | work_orders.AlreadyLinked:
+                try:
+                    return await accounts.link_account(
+                        session,
+                        login=given.login,
+                        password=password,
+                        user_id=given.user_id,
+                        broker_name=given.broker_name,
+                        environment=given.environment,
+                        reason=reason,
+                        ticket=ticket,
+                    )
+                except work_orders.AlreadyLinked as refused:  # the backend knew better
+                    return refused
+
+            done = await self.runner.run("Linking the account", link, controls=[self.link_button])
             self.ctx.wrote()
             if done is None:
                 self.password.setFocus()
                 return
+            if isinstance(done.value, work_orders.AlreadyLinked):
+                await self._offer_work_order(done.value)
+                return
             self.show_result(done.value)
+
+    async def _offer_work_order(self, refused: work_orders.AlreadyLinked) -> None:
+        from ctrader_admin.ui.dialogs import ask
+        from ctrader_admin.ui.work_order_dialog import WorkOrderDialog
+
+        self.bar.show_message(Level.WARNING, refused.message)
+        dialog = WorkOrderDialog(self.ctx.window, refused)
+        try:
+            await ask(dialog)
+        finally:
+            dialog.deleteLater()
 
     def show_result(self, result: LinkedAccount | None) -> None:
         self.result = result

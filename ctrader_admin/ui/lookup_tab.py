@@ -111,7 +111,18 @@ class LookupTab(Tab):
         self.set_user_partner = QPushButton("Set partnerId…")
         self.delete_user_partner = QPushButton("Delete partnerId…")
         self.link_more = QPushButton("Link another account…")
-        for button in (self.set_user_partner, self.delete_user_partner, self.link_more):
+        self.register_partner = QPushButton("Register as partner…")
+        self.register_partner.setObjectName("caseRegisterPartner")
+        self.register_partner.setToolTip(
+            "Guided: choose the user level or one of the accounts, check the code, set it and "
+            "read it back"
+        )
+        for button in (
+            self.set_user_partner,
+            self.delete_user_partner,
+            self.link_more,
+            self.register_partner,
+        ):
             user_buttons.addWidget(button)
         user_buttons.addStretch(1)
         user_form.addRow(user_buttons)
@@ -166,6 +177,7 @@ class LookupTab(Tab):
         self.set_user_partner.clicked.connect(self._set_user_partner)
         self.delete_user_partner.clicked.connect(self._delete_user_partner)
         self.link_more.clicked.connect(self._link_more)
+        self.register_partner.clicked.connect(self._register_partner)
         self.link_account.clicked.connect(self._link_unlinked)
         self.copy_login.clicked.connect(lambda: self._copy_selected(0))
         self.copy_ctid.clicked.connect(lambda: self._copy_selected(2))
@@ -345,7 +357,12 @@ class LookupTab(Tab):
         row = self._selected()
         write = self.writable()
         has_user = self.case is not None and self.case.user_id is not None
-        for button in (self.set_user_partner, self.delete_user_partner, self.link_more):
+        for button in (
+            self.set_user_partner,
+            self.delete_user_partner,
+            self.link_more,
+            self.register_partner,
+        ):
             button.setEnabled(write and has_user)
         self.link_account.setEnabled(write and row is not None and row.login is not None)
         self.copy_login.setEnabled(row is not None and row.login is not None)
@@ -448,6 +465,18 @@ class LookupTab(Tab):
             self.ctx, self.runner, login=row.login, environment=environment
         )
         if move is not None:
+            await self._reload_keeping_message()
+
+    @async_slot()
+    async def _register_partner(self) -> None:
+        from ctrader_admin.ui.register_partner_dialog import open_register_dialog
+
+        case = self.case
+        if case is None or case.user_id is None:
+            return
+        done = await open_register_dialog(self.ctx, query=f"user:{case.user_id}")
+        if done is not None:
+            self.bar.show_message(Level.SUCCESS if done.matches else Level.WARNING, done.message())
             await self._reload_keeping_message()
 
     def _link_more(self) -> None:

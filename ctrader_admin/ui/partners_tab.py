@@ -127,12 +127,21 @@ class PartnersTab(Tab):
         self.current_box.setLayout(shown)
         self.current_box.hide()
         self.body.addWidget(self.current_box)
+        register_row = QHBoxLayout()
+        self.register_button = QPushButton("Re&gister a partner…")
+        self.register_button.setObjectName("partnerRegisterButton")
+        self.register_button.setToolTip(
+            "Guided: find the person, create their cTID user if needed, choose where, check "
+            "the code, set it and read it back"
+        )
         self.bulk_note = hint(
             "Registering the codes of many partners at once (e.g. when cTrader Invite is turned "
             "on): a CSV in the Jobs tab."
         )
         self.bulk_note.setObjectName("partnerBulkNote")
-        self.body.addWidget(self.bulk_note)
+        register_row.addWidget(self.register_button)
+        register_row.addWidget(self.bulk_note, 1)
+        self.body.addLayout(register_row)
         self.registry = PartnerRegistryView(self)
         self.body.addWidget(self.registry, 1)
 
@@ -153,6 +162,7 @@ class PartnersTab(Tab):
         self.read_button.clicked.connect(self._read)
         self.set_button.clicked.connect(self._set)
         self.delete_button.clicked.connect(self._delete)
+        self.register_button.clicked.connect(self._register)
         self.user_level.toggled.connect(self._level_changed)
         # Switching the level must not move the form under the mouse: the owner row stays (it is
         # disabled at user level), and the id's label column keeps the width of its longer text.
@@ -222,6 +232,7 @@ class PartnersTab(Tab):
         self.read_button.setEnabled(not self._working)
         self.set_button.setEnabled(write)
         self.delete_button.setEnabled(write)
+        self.register_button.setEnabled(write)
         self.read_only_note.setVisible(
             self.ctx.backoffice.session is not None and not self.writable()
         )
@@ -293,6 +304,16 @@ class PartnersTab(Tab):
             change = await actions.set_partner(self.ctx, self.runner, target)
             if change is not None:
                 self.show_value(target, change.after, how="Set")
+
+    @async_slot()
+    async def _register(self) -> None:
+        if self._working or not self.writable():
+            return
+        from ctrader_admin.ui.register_partner_dialog import open_register_dialog
+
+        with self.working():
+            if await open_register_dialog(self.ctx) is not None:
+                self.registry.on_session_changed()  # the new code is in the registry
 
     @async_slot()
     async def _delete(self) -> None:

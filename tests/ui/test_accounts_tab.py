@@ -188,7 +188,6 @@ def test_invalid_input_names_the_field_and_sends_nothing(
     ("case", "words"),
     [
         ("wrong password", "The trading account password is wrong. (WRONG_PASSWORD)"),
-        ("already linked", "already linked to a cTID user. (TRADER_ALREADY_LINKED)"),
         ("unknown login", "No trading account with this login. (TRADER_NOT_FOUND)"),
         ("unknown user", "No cTID user with this userId. (USER_NOT_FOUND)"),
     ],
@@ -205,8 +204,6 @@ def test_backend_refusals_are_said_in_words_and_the_tab_stays_usable(
     tab = make_tab(qtbot, ctx)
     if case == "wrong password":
         fill(tab, login=login, password="not-the-password")
-    elif case == "already linked":
-        fill(tab, login=5200001, password=trading_password(5200001), environment="live")
     elif case == "unknown login":
         fill(tab, login=999_999, password="whatever")
     else:

@@ -41,6 +41,7 @@ def write_controls(tabs: dict[str, Tab]) -> dict[str, QWidget]:
         "Lookup: set user partnerId": lookup.set_user_partner,
         "Lookup: delete user partnerId": lookup.delete_user_partner,
         "Lookup: link another account": lookup.link_more,
+        "Lookup: register as partner": lookup.register_partner,
         "Lookup: set account partnerId": lookup.set_account_partner,
         "Lookup: delete account partnerId": lookup.delete_account_partner,
         "Lookup: move to White Label": lookup.move_wl,
@@ -50,6 +51,7 @@ def write_controls(tabs: dict[str, Tab]) -> dict[str, QWidget]:
         "White Label: move": wl.move_button,
         "Partners: set": partners_tab.set_button,
         "Partners: delete": partners_tab.delete_button,
+        "Partners: register a partner": partners_tab.register_button,
     }
 
 
