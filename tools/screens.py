@@ -228,7 +228,65 @@ async def _screens(started: Any, scratch: Path) -> list[Screen]:
         ("dialog-profiles", dialog(lambda: ProfilesDialog(window, backoffice))),
         ("dialog-import", dialog(lambda: ImportDialog(window, backoffice))),
     ]
+    screens += _registration_screens(started, window, backoffice)
     return screens
+
+
+def _registration_screens(started: Any, window: Any, backoffice: Any) -> list[Screen]:
+    """Register a partner (a new email; a user found, registered and read back; a code that
+    does not read back) and the work order offered for an account linked to another user."""
+    from ctrader_admin.services import partner_registration as reg
+    from ctrader_admin.services import work_orders
+    from ctrader_admin.ui.register_partner_dialog import RegisterPartnerDialog
+    from ctrader_admin.ui.work_order_dialog import WorkOrderDialog
+
+    ctx = window.ctx
+
+    async def found(query: str) -> Any:
+        made = RegisterPartnerDialog(window, ctx, query=query)
+        made.show()
+        await made.find_person()
+        return made
+
+    codes = iter(range(31, 99))  # rendered once per variant: a new code each time
+
+    async def registered(code: str | None = None, *, lost: bool = False) -> Any:
+        code = code or f"AFF-{next(codes)}"
+        made = await found("user:1000004")
+        login = made.where.itemData(made.where.count() - 1)
+        made.where.setCurrentIndex(made.where.count() - 1)
+        made.code.setText(code)
+        session, ledger = ctx.session, backoffice.ledger
+        assert made.person is not None
+        plan = await reg.plan(session, ledger, made.person, code=code, account_login=login)
+        if lost:
+            started.sandbox.get().script_faults("ignored")
+        done = await reg.execute(session, ledger, plan, reason="new partner", ticket="CRM-3")
+        made.show_result(done)
+        return made
+
+    async def work_order() -> Any:
+        order = work_orders.work_order(
+            ctx.session,
+            login=5200001,
+            environment="live",
+            broker_name="sandbox_main",
+            ctid_trader_account_id=9000001,
+            from_user_id=1000001,
+            to_user_id=1000004,
+            reason="Duplicate cTID: the client opened a second one",
+            ticket="SUP-31",
+        )
+        made = WorkOrderDialog(window, work_orders.AlreadyLinked(order))
+        made.show()
+        return made
+
+    return [
+        ("dialog-register-partner-new", lambda: found("new.partner@example.com")),
+        ("dialog-register-partner", registered),
+        ("dialog-register-partner-lost", lambda: registered("IB-LOST", lost=True)),
+        ("dialog-work-order", work_order),
+    ]
 
 
 async def _render(

@@ -51,20 +51,20 @@ class WorkOrder:
         owner = (
             f"cTID user {self.from_user_id}"
             if self.from_user_id is not None
-            else "its current cTID user (not known here: the backend answered that the account "
-            "is already linked)"
-        )
-        link = (
-            f", ctidTraderAccountId {self.ctid_trader_account_id}"
-            if self.ctid_trader_account_id is not None
-            else ""
+            else "its current cTID user (not known here; the backend says it is linked)"
         )
         lines = [
-            "WORK ORDER for cTrader Admin — move a linked trading account to another cTID user",
+            "WORK ORDER for cTrader Admin",
+            "Move a linked trading account to another cTID user",
             "",
-            f"Trading account:  login {self.login}, environment {self.environment}"
-            + (f", White Label {self.broker_name}" if self.broker_name else "")
-            + link,
+            f"Trading account:  login {self.login}, environment {self.environment}",
+            f"White Label:      {self.broker_name or '(not known here)'}",
+            "Account link:     "
+            + (
+                f"ctidTraderAccountId {self.ctid_trader_account_id}"
+                if self.ctid_trader_account_id is not None
+                else "(not known here)"
+            ),
             f"From:             {owner}",
             f"To:               cTID user {self.to_user_id}",
             f"Broker CRM:       {self.broker_crm_name}",
@@ -73,10 +73,10 @@ class WorkOrder:
             f"Requested by:     manager {self.operator or '(not logged in)'} on {self.connection}",
             f"Written:          {self.written_at}",
             "",
-            "The broker APIs cannot do this: linking an account that is already linked is "
-            "refused, and no unlink call exists. Please unlink the account from its current "
-            "cTID user and link it to the user above. Afterwards the back office verifies by "
-            "reads (the account's partner code and Lookup) that the account is on the new user.",
+            "The broker APIs cannot do this: linking an account that is already linked is",
+            "refused, and no unlink call exists. Please unlink the account from its current",
+            "cTID user and link it to the user above. Afterwards the back office verifies by",
+            "reads (Lookup, the account's partner code) that the account is on the new user.",
         ]
         return "\n".join(lines) + "\n"
 

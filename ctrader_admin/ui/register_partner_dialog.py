@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
+    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
@@ -82,6 +83,9 @@ class RegisterPartnerDialog(FittedDialog):
         fields = form()
         self.where = QComboBox()
         self.where.setObjectName("regWhere")
+        # Its items arrive after the first show: it takes the row's width, not its first size.
+        self.where.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self.where.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.code = QLineEdit()
         self.code.setObjectName("regCode")
         self.code.setPlaceholderText("e.g. IB-1042")

@@ -30,7 +30,7 @@ TEXT_FILTER = "Text files (*.txt);;All files (*)"
 
 class WorkOrderDialog(FittedDialog):
     def __init__(self, parent: QWidget | None, refused: AlreadyLinked) -> None:
-        super().__init__(parent, min_width=640)
+        super().__init__(parent, min_width=720)
         self.setObjectName("workOrderDialog")
         self.setWindowTitle("Work order for cTrader Admin")
         self._order = refused.order
@@ -54,7 +54,8 @@ class WorkOrderDialog(FittedDialog):
         self.text.setReadOnly(True)
         self.text.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
         self.text.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)
-        self.text.setMinimumHeight(self.text.fontMetrics().lineSpacing() * 16)
+        # The whole order in view: 19 lines and the frame's margins.
+        self.text.setMinimumHeight(self.text.fontMetrics().lineSpacing() * 21)
         layout.addWidget(self.text, 1)
         self.bar = MessageBar()
         layout.addWidget(self.bar)
