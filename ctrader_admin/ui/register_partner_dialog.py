@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 from ctrader_admin.services import partner_registration as reg
 from ctrader_admin.services import partners
 from ctrader_admin.services.errors import InvalidInput
+from ctrader_admin.services.validation import one_line
 from ctrader_admin.ui import theme
 from ctrader_admin.ui.context import UiContext
 from ctrader_admin.ui.dialogs import FittedDialog
@@ -134,7 +135,7 @@ class RegisterPartnerDialog(FittedDialog):
         try:
             partners.validate_partner_id(self.code.text())
         except InvalidInput as exc:
-            return "; ".join(f"{label}: {what}" for label, what in exc.problems.items())
+            return one_line(exc)
         return ""
 
     def _refresh(self) -> None:

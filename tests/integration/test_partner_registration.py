@@ -257,23 +257,24 @@ def test_a_read_only_connection_refuses_before_any_request(env: Env) -> None:
     assert env.sandbox.request_log == []
 
 
+async def link_emilys_live_account_to_daniel(session: Session) -> None:
+    await accounts.link_account(
+        session,
+        login=EMILY_LIVE,
+        password=SecretStr(trading_password(EMILY_LIVE)),
+        user_id=DANIEL,
+        broker_name="sandbox_main",
+        environment="live",
+        reason="duplicate cTID",
+        ticket="SUP-9",
+    )
+
+
 def test_linking_an_account_linked_to_another_user_offers_a_work_order_and_sends_nothing(
     env: Env,
 ) -> None:
-    async def link(session: Session) -> None:
-        await accounts.link_account(
-            session,
-            login=EMILY_LIVE,
-            password=SecretStr(trading_password(EMILY_LIVE)),
-            user_id=DANIEL,
-            broker_name="sandbox_main",
-            environment="live",
-            reason="duplicate cTID",
-            ticket="SUP-9",
-        )
-
     with pytest.raises(AlreadyLinked) as refused:
-        env.run(link)
+        env.run(link_emilys_live_account_to_daniel)
 
     order = refused.value.order
     assert (order.login, order.from_user_id, order.to_user_id) == (EMILY_LIVE, EMILY, DANIEL)
@@ -289,23 +290,11 @@ def test_linking_an_account_linked_to_another_user_offers_a_work_order_and_sends
 
 
 def test_a_link_the_directory_did_not_know_is_turned_into_a_work_order_too(env: Env) -> None:
-    login = EMILY_LIVE
     with env.office.journal.database.transaction() as conn:
-        conn.execute("DELETE FROM directory_links WHERE login = ?", (login,))
-
-    async def link(session: Session) -> None:
-        await accounts.link_account(
-            session,
-            login=login,
-            password=SecretStr(trading_password(login)),
-            user_id=DANIEL,
-            broker_name="sandbox_main",
-            environment="live",
-            reason="duplicate cTID",
-        )
+        conn.execute("DELETE FROM directory_links WHERE login = ?", (EMILY_LIVE,))
 
     with pytest.raises(AlreadyLinked) as refused:
-        env.run(link)
+        env.run(link_emilys_live_account_to_daniel)
 
     assert refused.value.order.from_user_id is None
     assert "its current cTID user (not known here" in refused.value.order.text()
