@@ -16,6 +16,7 @@ import pytest
 from sandbox_helpers import MAIN_TOKEN, SHOWCASE_LIVE, Api
 
 from ctrader_admin.sandbox import TRAINING_MANAGERS, cli
+from ctrader_admin.sandbox.faults import SCRIPTED_FAULTS
 
 _ROOT = Path(__file__).resolve().parents[2]
 
@@ -55,6 +56,11 @@ def test_help_shows_the_training_credentials(capsys: pytest.CaptureFixture[str])
     for column in ("partnerCode", "referredByPartnerCode", "referredAt"):
         assert column in text
     assert "POST /_sandbox/invitations" in text
+    # Every scripted fault is named, "ignored" (no read-back) with what it is for.
+    script_help = text[text.index("/_sandbox/faults/script") :]
+    for fault in SCRIPTED_FAULTS:
+        assert fault in script_help
+    assert "ignored (answered as a success, nothing changed" in " ".join(script_help.split())
 
 
 def test_options_reach_the_config(monkeypatch: pytest.MonkeyPatch) -> None:
