@@ -222,7 +222,7 @@ async def _screens(started: Any, scratch: Path) -> list[Screen]:
         ),
     ]
     from ctrader_admin.ui.import_dialog import ImportDialog
-    from ctrader_admin.ui.profiles_dialog import ProfilesDialog
+    from ctrader_admin.ui.profiles.dialog import ProfilesDialog
 
     screens += [
         ("dialog-profiles", dialog(lambda: ProfilesDialog(window, backoffice))),

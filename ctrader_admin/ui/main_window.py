@@ -433,7 +433,7 @@ class MainWindow(QMainWindow):
     @async_slot()
     async def _manage_profiles(self) -> None:
         from ctrader_admin.ui.dialogs import ask
-        from ctrader_admin.ui.profiles_dialog import ProfilesDialog
+        from ctrader_admin.ui.profiles.dialog import ProfilesDialog
 
         dialog = ProfilesDialog(self, self.backoffice)
         try:

@@ -74,7 +74,7 @@ def test_render_every_screen(
         ),
     }
     from ctrader_admin.ui.import_dialog import ImportDialog
-    from ctrader_admin.ui.profiles_dialog import ProfilesDialog
+    from ctrader_admin.ui.profiles.dialog import ProfilesDialog
 
     dialogs["dialog-profiles"] = ProfilesDialog(window, backoffice)
     dialogs["dialog-import"] = ImportDialog(window, backoffice)
