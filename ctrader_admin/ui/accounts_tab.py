@@ -20,7 +20,7 @@ from ctrader_admin.services import accounts, work_orders
 from ctrader_admin.services.accounts import LinkedAccount
 from ctrader_admin.services.errors import InvalidInput
 from ctrader_admin.services.validation import environment_of, parse_int, white_label_of
-from ctrader_admin.ui.context import UiContext
+from ctrader_admin.ui.context import LinkRequest, UiContext
 from ctrader_admin.ui.notify import Level
 from ctrader_admin.ui.slots import async_slot
 from ctrader_admin.ui.tab import Tab
@@ -145,16 +145,11 @@ class AccountsTab(Tab):
 
     # --- entry points --------------------------------------------------------------------------
 
-    def prefill(
-        self,
-        user_id: int | None = None,
-        *,
-        login: int | None = None,
-        environment: str | None = None,
-        white_label: str | None = None,
-    ) -> None:
+    def prefill(self, request: LinkRequest) -> None:
         """From Lookup or Users: what is known (the userId; or an unlinked account's login,
         environment and White Label), the focus on the first field still to fill."""
+        user_id, login = request.user_id, request.login
+        environment, white_label = request.environment, request.white_label
         self.user_id.setText(str(user_id) if user_id else "")
         self.login.setText(str(login) if login else "")
         self.password.clear()

@@ -8,6 +8,7 @@ one shown, not with the window."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal
@@ -15,6 +16,18 @@ from PySide6.QtWidgets import QWidget
 
 from ctrader_admin.ui.notify import MessageBar
 from ctrader_admin.ui.runner import BusyPanel, Runner
+
+
+@dataclass(frozen=True)
+class LinkRequest:
+    """Link an account to a cTID user, with what is known: the userId (Lookup's "Link another
+    account"), or an unlinked account's login, environment and White Label."""
+
+    user_id: int | None = None
+    login: int | None = None
+    environment: str | None = None
+    white_label: str | None = None
+
 
 if TYPE_CHECKING:
     import asyncio
@@ -26,7 +39,9 @@ if TYPE_CHECKING:
 class UiContext(QObject):
     session_changed = Signal()  # another profile, or logged in / out
     data_changed = Signal()  # a write was sent (journal, directory, budget moved)
+    # What one tab asks of another; the window shows the tab that does it.
     lookup_requested = Signal(str)  # show this id or email in the Lookup tab
+    link_requested = Signal(LinkRequest)  # the Accounts tab's link form, filled in
 
     def __init__(self, backoffice: Backoffice | None, window: QWidget) -> None:
         super().__init__(window)

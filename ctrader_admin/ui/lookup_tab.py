@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 
 from ctrader_admin.services.id_kinds import Kind
 from ctrader_admin.ui import table_state
-from ctrader_admin.ui.context import UiContext
+from ctrader_admin.ui.context import LinkRequest, UiContext
 from ctrader_admin.ui.lookup_accounts import AccountsModel
 from ctrader_admin.ui.lookup_home import LookupHome, RecentCases
 from ctrader_admin.ui.notify import Level
@@ -482,14 +482,13 @@ class LookupTab(Tab):
     def _link_more(self) -> None:
         if self.case is None or self.case.user_id is None:
             return
-        prefill = getattr(self.ctx.window, "prefill_link", None)
-        if callable(prefill):
-            prefill(self.case.user_id)
+        self.ctx.link_requested.emit(LinkRequest(user_id=self.case.user_id))
 
     def _link_unlinked(self) -> None:
         """An account no user is known for: the Accounts tab with what is known of it."""
         row = self._selected()
-        prefill = getattr(self.ctx.window, "prefill_link", None)
-        if row is None or row.login is None or not callable(prefill):
+        if row is None or row.login is None:
             return
-        prefill(None, login=row.login, environment=row.environment, white_label=row.broker_name)
+        self.ctx.link_requested.emit(
+            LinkRequest(login=row.login, environment=row.environment, white_label=row.broker_name)
+        )

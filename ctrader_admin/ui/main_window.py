@@ -8,9 +8,9 @@ other tabs, the profile and log-in controls) follows on ``attach``."""
 from __future__ import annotations
 
 import contextlib
-import importlib
-from collections.abc import Iterator, Mapping
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 from PySide6.QtCore import QByteArray, QEvent, QObject, QSettings, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QKeyEvent, QKeySequence
@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
 
 from ctrader_admin import APP_NAME, __version__
 from ctrader_admin.ui import notify, table_state, theme
-from ctrader_admin.ui.context import UiContext
+from ctrader_admin.ui.context import LinkRequest, UiContext
 from ctrader_admin.ui.notify import Level, MessageBar
 from ctrader_admin.ui.slots import async_slot
 from ctrader_admin.ui.tab import Tab
@@ -38,29 +38,86 @@ from ctrader_admin.ui.widgets import ElidedLabel
 
 if TYPE_CHECKING:
     from ctrader_admin.services.backoffice import Backoffice
+    from ctrader_admin.ui.accounts_tab import AccountsTab
+    from ctrader_admin.ui.lookup_tab import LookupTab
 
-# (module, class, title) of each tab, in order. The first (Lookup, the first screen) is built
-# with the window; every other one is imported and built the first time it is needed (it becomes
-# the current tab, or the window hands it work) once the back office is attached, so start-up
-# pays for none of them.
-TABS: tuple[tuple[str, str, str], ...] = (
-    ("ctrader_admin.ui.lookup_tab", "LookupTab", "Lookup"),
-    ("ctrader_admin.ui.users_tab", "UsersTab", "Users"),
-    ("ctrader_admin.ui.accounts_tab", "AccountsTab", "Accounts"),
-    ("ctrader_admin.ui.white_label_tab", "WhiteLabelTab", "White Label"),
-    ("ctrader_admin.ui.partners_tab", "PartnersTab", "Partners"),
-    ("ctrader_admin.ui.jobs_tab", "JobsTab", "Jobs"),
-    ("ctrader_admin.ui.journal_tab", "JournalTab", "Journal"),
+T_co = TypeVar("T_co", bound=Tab, covariant=True)
+
+
+@dataclass(frozen=True)
+class TabSpec(Generic[T_co]):
+    """A tab: its class's name (how tests and tools ask for it), its title, and its class,
+    imported by ``load`` the first time the tab is needed."""
+
+    name: str
+    title: str
+    load: Callable[[], type[T_co]]
+
+
+def _lookup() -> type[LookupTab]:
+    from ctrader_admin.ui.lookup_tab import LookupTab
+
+    return LookupTab
+
+
+def _users() -> type[Tab]:
+    from ctrader_admin.ui.users_tab import UsersTab
+
+    return UsersTab
+
+
+def _accounts() -> type[AccountsTab]:
+    from ctrader_admin.ui.accounts_tab import AccountsTab
+
+    return AccountsTab
+
+
+def _white_label() -> type[Tab]:
+    from ctrader_admin.ui.white_label_tab import WhiteLabelTab
+
+    return WhiteLabelTab
+
+
+def _partners() -> type[Tab]:
+    from ctrader_admin.ui.partners_tab import PartnersTab
+
+    return PartnersTab
+
+
+def _jobs() -> type[Tab]:
+    from ctrader_admin.ui.jobs_tab import JobsTab
+
+    return JobsTab
+
+
+def _journal() -> type[Tab]:
+    from ctrader_admin.ui.journal_tab import JournalTab
+
+    return JournalTab
+
+
+LOOKUP = TabSpec("LookupTab", "Lookup", _lookup)
+ACCOUNTS = TabSpec("AccountsTab", "Accounts", _accounts)
+# Every tab, in order. The first (Lookup, the first screen) is built with the window; every
+# other one is imported and built the first time it is needed (it becomes the current tab, or the
+# window hands it work) once the back office is attached, so start-up pays for none of them.
+TABS: tuple[TabSpec[Tab], ...] = (
+    LOOKUP,
+    TabSpec("UsersTab", "Users", _users),
+    ACCOUNTS,
+    TabSpec("WhiteLabelTab", "White Label", _white_label),
+    TabSpec("PartnersTab", "Partners", _partners),
+    TabSpec("JobsTab", "Jobs", _jobs),
+    TabSpec("JournalTab", "Journal", _journal),
 )
 
 
 class TabSlot(QWidget):
     """One page of the tab widget: holds its Tab, built on first use."""
 
-    def __init__(self, module_name: str, class_name: str, parent: QWidget | None = None) -> None:
+    def __init__(self, spec: TabSpec[Tab], parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.module_name = module_name
-        self.class_name = class_name
+        self.spec = spec
         self.page: Tab | None = None
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -68,10 +125,7 @@ class TabSlot(QWidget):
 
     def build(self, ctx: UiContext) -> Tab:
         if self.page is None:
-            tab_class: type[Tab] = getattr(
-                importlib.import_module(self.module_name), self.class_name
-            )
-            self.page = tab_class(ctx)
+            self.page = self.spec.load()(ctx)
             layout = self.layout()
             assert layout is not None
             layout.addWidget(self.page)
@@ -217,12 +271,12 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.tabs, 1)
         self.setCentralWidget(central)
         self._slots: dict[str, TabSlot] = {}
-        for module_name, class_name, title in TABS:
-            slot = TabSlot(module_name, class_name)
-            self._slots[class_name] = slot
-            self.tabs.addTab(slot, title)
+        for spec in TABS:
+            slot = TabSlot(spec)
+            self._slots[spec.name] = slot
+            self.tabs.addTab(slot, spec.title)
         self.tab_pages = TabPages(self._slots, self.ctx)
-        self._slots["LookupTab"].build(self.ctx)
+        self._slots[LOOKUP.name].build(self.ctx)
         self.tabs.currentChanged.connect(self._build_current_tab)
         # What needs the back office: enabled when it is attached.
         self._back_office_controls: list[QWidget | QAction] = [
@@ -237,6 +291,7 @@ class MainWindow(QMainWindow):
         self.ctx.session_changed.connect(self.refresh_band)
         self.ctx.data_changed.connect(self.refresh_band)
         self.ctx.lookup_requested.connect(self.show_in_lookup)
+        self.ctx.link_requested.connect(self.prefill_link)
         # The budget frees up as the hour rolls on, without any write.
         self._budget_timer = QTimer(self)
         self._budget_timer.setInterval(30_000)
@@ -301,8 +356,8 @@ class MainWindow(QMainWindow):
         app = QApplication.instance()
         if isinstance(app, QApplication):
             GlobalShortcutGuard([jump.shortcut()], app, self)
-        for index, (_module, _class, title) in enumerate(TABS):  # built by currentChanged
-            action = QAction(f"&{index + 1} {title}", self)
+        for index, spec in enumerate(TABS):  # built by currentChanged
+            action = QAction(f"&{index + 1} {spec.title}", self)
             action.setShortcut(QKeySequence(f"Alt+{index + 1}"))
             action.triggered.connect(lambda _=False, i=index: self.tabs.setCurrentIndex(i))
             go_menu.addAction(action)
@@ -335,26 +390,23 @@ class MainWindow(QMainWindow):
         self.tabs.setCurrentWidget(self._slots[class_name])
         return page
 
+    def page(self, spec: TabSpec[T_co]) -> T_co:
+        """A tab as its own class (built if needed), made current."""
+        page = self.show_tab(spec.name)
+        assert isinstance(page, spec.load())
+        return page
+
     def jump(self) -> None:
         """Ctrl+K: type any id or email and land on its case in Lookup."""
-        lookup = self.show_tab("LookupTab")
-        focus = getattr(lookup, "focus_search", None)
-        if callable(focus):
-            focus()
+        self.page(LOOKUP).focus_search()
 
-    def prefill_link(self, user_id: int | None = None, **account: object) -> None:
+    def prefill_link(self, request: LinkRequest) -> None:
         """Lookup's "Link another account" (the userId) or "Link to a cTID user" (an unlinked
         account's login, environment, white_label): the Accounts tab, filled in."""
-        accounts = self.show_tab("AccountsTab")
-        prefill = getattr(accounts, "prefill", None)
-        if callable(prefill):
-            prefill(user_id, **account)
+        self.page(ACCOUNTS).prefill(request)
 
     def show_in_lookup(self, text: str) -> None:
-        lookup = self.show_tab("LookupTab")
-        search = getattr(lookup, "search_for", None)
-        if callable(search):
-            search(text)
+        self.page(LOOKUP).search_for(text)
 
     # --- profile -------------------------------------------------------------------------------
 

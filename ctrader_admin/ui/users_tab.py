@@ -21,7 +21,7 @@ from ctrader_admin.services.errors import InvalidInput
 from ctrader_admin.services.users import CreatedUser
 from ctrader_admin.services.validation import build, white_label_of
 from ctrader_admin.ui import theme
-from ctrader_admin.ui.context import UiContext
+from ctrader_admin.ui.context import LinkRequest, UiContext
 from ctrader_admin.ui.notify import Level
 from ctrader_admin.ui.slots import async_slot
 from ctrader_admin.ui.tab import Tab
@@ -280,6 +280,4 @@ class UsersTab(Tab):
     def _link_account(self) -> None:
         if self.result is None:
             return
-        prefill = getattr(self.ctx.window, "prefill_link", None)
-        if callable(prefill):
-            prefill(self.result.user_id)
+        self.ctx.link_requested.emit(LinkRequest(user_id=self.result.user_id))

@@ -11,7 +11,7 @@ from ui_helpers import MANAGER, wait_for_dialog
 from ctrader_admin.sandbox import Sandbox, md5_hex, trading_password
 from ctrader_admin.services.backoffice import Backoffice
 from ctrader_admin.ui.accounts_tab import AccountsTab
-from ctrader_admin.ui.context import UiContext
+from ctrader_admin.ui.context import LinkRequest, UiContext
 from ctrader_admin.ui.notify import Level
 from ctrader_admin.ui.widgets import is_marked_invalid
 
@@ -110,7 +110,7 @@ def test_prefill_fills_the_user_and_puts_the_cursor_on_login(qtbot: QtBot, ctx: 
     tab.login.setText("123")
     tab.password.setText("left over")
     tab.activateWindow()
-    tab.prefill(1000007)
+    tab.prefill(LinkRequest(user_id=1000007))
     assert tab.user_id.text() == "1000007"
     assert tab.login.text() == ""
     assert tab.password.text() == ""

@@ -8,6 +8,7 @@ from pytestqt.qtbot import QtBot
 from ui_helpers import run_async
 
 from ctrader_admin.services.backoffice import Backoffice
+from ctrader_admin.ui.context import LinkRequest
 from ctrader_admin.ui.main_window import TABS, MainWindow
 
 
@@ -92,8 +93,8 @@ def test_tabs_are_built_on_first_use(
     assert type(journal).__name__ == "JournalTab"
     assert window.tab_pages["JournalTab"] is journal
     # Looked up by class name (e.g. Lookup's "Link another account"): built on demand.
-    window.prefill_link(1000001)
+    window.ctx.link_requested.emit(LinkRequest(user_id=1000001))
     assert type(window.current_tab()).__name__ == "AccountsTab"
-    for index, (_, class_name, title) in enumerate(TABS):
-        page = window.tab_pages[class_name]
-        assert (window.tabs.tabText(index), page.title) == (title, title)
+    for index, spec in enumerate(TABS):
+        page = window.tab_pages[spec.name]
+        assert (window.tabs.tabText(index), page.title) == (spec.title, spec.title)

@@ -41,8 +41,8 @@ def test_the_go_menu_names_every_tab(
     go = menu(window, "Go").actions()
     entries = [a for a in go if a.shortcut().toString().startswith("Alt+")]
     names = [a.text().replace("&", "") for a in entries]
-    assert names == [f"{n} {title}" for n, (_m, _c, title) in enumerate(TABS, start=1)]
-    journal = entries[[title for _m, _c, title in TABS].index("Journal")]
+    assert names == [f"{n} {spec.title}" for n, spec in enumerate(TABS, start=1)]
+    journal = entries[[spec.title for spec in TABS].index("Journal")]
     journal.trigger()
     assert window.tabs.tabText(window.tabs.currentIndex()) == "Journal"
 
