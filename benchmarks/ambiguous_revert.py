@@ -18,18 +18,14 @@ import tempfile
 from collections import Counter
 from pathlib import Path
 
-from ctrader_admin.api import ApiClient, ConnectionConfig
 from ctrader_admin.sandbox import TRAINING_MANAGERS, Faults, Sandbox, SandboxConfig
 from ctrader_admin.sandbox.server import serve_in_thread
-from ctrader_admin.services.backoffice import Backoffice
 from ctrader_admin.services.bulk import ApplyOptions, JobRunner, plan_csv, plan_revert
-from ctrader_admin.store.checkpoints import CheckpointStore
 from ctrader_admin.store.database import Database
-from ctrader_admin.store.directory import Directory
-from ctrader_admin.store.journal import Journal, JournalFilter
+from ctrader_admin.store.journal import JournalFilter
 from ctrader_admin.store.paths import AppPaths
 from ctrader_admin.store.profiles import Profile, ProfileStore
-from ctrader_admin.store.tokens import TokenStore
+from ctrader_admin.wiring import compose_backoffice
 
 MANAGER = TRAINING_MANAGERS[0]
 FAULTS = Faults(stall_after_rate=0.03, error_rate=0.5, stall_seconds=0.6, writes_only=True)
@@ -57,18 +53,8 @@ def one_run(seed: int, rows: int, home: Path) -> str:
                 timeout_seconds=CLIENT_TIMEOUT,
             )
         )
-        journal = Journal(database)
-        office = Backoffice(
-            profiles=profiles,
-            tokens=TokenStore(),
-            journal=journal,
-            directory=Directory(database),
-            workstation="benchmark",
-            client_factory=lambda p: ApiClient(
-                ConnectionConfig(base_url=p.base_url, timeout=p.timeout_seconds), sleep=_no_wait
-            ),
-        )
-        store = CheckpointStore(database)
+        office = compose_backoffice(database, profiles, sleep=_no_wait, workstation="benchmark")
+        journal, store = office.journal, office.checkpoints
         reach = set(MANAGER.broker_names)
         users = [
             u

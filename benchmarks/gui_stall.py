@@ -50,21 +50,18 @@ from keyring.backends import null
 from PySide6.QtCore import QObject, QSettings, Qt, QTimer
 from PySide6.QtWidgets import QApplication
 
-from ctrader_admin.api import ApiClient, ConnectionConfig
 from ctrader_admin.runtime import settle_start_up_heap
 from ctrader_admin.sandbox import TRAINING_MANAGERS, Sandbox, SandboxConfig
 from ctrader_admin.sandbox.seed import generate
 from ctrader_admin.services.backoffice import Backoffice
 from ctrader_admin.services.bulk import ApplyOptions
 from ctrader_admin.store.database import Database
-from ctrader_admin.store.directory import Directory
-from ctrader_admin.store.journal import Journal
 from ctrader_admin.store.paths import AppPaths
 from ctrader_admin.store.profiles import Profile, ProfileStore
-from ctrader_admin.store.tokens import TokenStore
 from ctrader_admin.ui.dialogs import ConfirmWriteDialog
 from ctrader_admin.ui.jobs_tab import JobsTab
 from ctrader_admin.ui.main_window import MainWindow
+from ctrader_admin.wiring import compose_backoffice
 
 SEED = 20260101
 MANAGER = TRAINING_MANAGERS[0]
@@ -276,19 +273,11 @@ def backoffice_for(
             timeout_seconds=30.0,
         )
     )
-    database = Database.open(paths)
-
-    def client_for(profile: Profile) -> ApiClient:
-        transport = sandbox.transport() if sandbox is not None else None
-        config = ConnectionConfig(base_url=profile.base_url, timeout=profile.timeout_seconds)
-        return ApiClient(config, transport=transport)
-
-    return Backoffice(
-        profiles=profiles,
-        tokens=TokenStore(),
-        journal=Journal(database),
-        directory=Directory(database),
-        client_factory=client_for,
+    # In-process through the sandbox's transport when one is given, else over loopback.
+    return compose_backoffice(
+        Database.open(paths),
+        profiles,
+        transport=(lambda _profile: sandbox.transport()) if sandbox is not None else None,
         workstation="benchmark",
     )
 

@@ -150,23 +150,22 @@ def measure(path: Path) -> None:
     import qasync
     from PySide6.QtWidgets import QApplication, QMainWindow
 
-    from ctrader_admin.services.backoffice import Backoffice
     from ctrader_admin.store.database import Database
-    from ctrader_admin.store.directory import Directory
-    from ctrader_admin.store.journal import Journal
     from ctrader_admin.store.paths import AppPaths
     from ctrader_admin.store.profiles import ProfileStore
-    from ctrader_admin.store.tokens import TokenStore
     from ctrader_admin.ui.context import UiContext
     from ctrader_admin.ui.journal_tab import JournalTab
+    from ctrader_admin.wiring import compose_backoffice
 
     app = QApplication([])
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
     home_dir = tempfile.TemporaryDirectory(prefix="journal-bench-home-")
     home = Path(home_dir.name)
-    database = Database(path)
-    journal = Journal(database)
+    office = compose_backoffice(
+        Database(path), ProfileStore(AppPaths.under(home)), workstation="bench"
+    )
+    journal = office.journal
     pages: list[tuple[int, int]] = []
     real_page = journal.page
 
@@ -175,14 +174,6 @@ def measure(path: Path) -> None:
         return real_page(flt, offset, limit)  # type: ignore[arg-type]
 
     journal.page = counted_page  # type: ignore[method-assign,assignment]
-    office = Backoffice(
-        profiles=ProfileStore(AppPaths.under(home)),
-        tokens=TokenStore(),
-        journal=journal,
-        directory=Directory(database),
-        client_factory=lambda profile: None,  # type: ignore[arg-type,return-value]
-        workstation="bench",
-    )
     window = QMainWindow()
     ctx = UiContext(office, window)
     print(f"journal: {path} ({path.stat().st_size / 1e6:,.0f} MB), text index: "
@@ -323,7 +314,7 @@ def measure(path: Path) -> None:
 
     with loop:
         loop.run_until_complete(run())
-    database.close()
+    office.close_stores()
     home_dir.cleanup()
 
 

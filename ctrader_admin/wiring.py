@@ -5,16 +5,19 @@ pulls in the HTTP client, pydantic and SQLite, which the first window does not n
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import socket
+import time
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 from pydantic import SecretStr
 
-from ctrader_admin.api import ApiClient, ApiError, ConnectionConfig, Proxy
-from ctrader_admin.services.backoffice import Backoffice
+from ctrader_admin.api import ApiClient, ApiError, ConnectionConfig, Proxy, RetryPolicy
+from ctrader_admin.api.retry import DEFAULT_POLICY
+from ctrader_admin.services.backoffice import Backoffice, ClientFactory, OnOpen
 from ctrader_admin.services.session import Session
 from ctrader_admin.store.database import Database
 from ctrader_admin.store.directory import Directory
@@ -24,6 +27,8 @@ from ctrader_admin.store.profiles import SANDBOX_PROFILE_ID, Profile, ProfileErr
 from ctrader_admin.store.tokens import TokenStore
 
 if TYPE_CHECKING:
+    import httpx
+
     from ctrader_admin.sandbox import Sandbox
 
 log = logging.getLogger(__name__)
@@ -108,13 +113,22 @@ def import_first_profile_modules(paths: AppPaths, profile: str | None) -> None:
         import ctrader_admin.sandbox.app  # noqa: F401
 
 
-def build_backoffice(paths: AppPaths, sandbox: SandboxHost) -> Backoffice:
-    database = Database.open(paths)
+Transport = Callable[[Profile], "httpx.AsyncBaseTransport | None"]
+Sleep = Callable[[float], Awaitable[None]]
 
-    tokens = TokenStore()
+
+def client_factory(
+    tokens: TokenStore,
+    *,
+    transport: Transport | None = None,
+    sleep: Sleep | None = None,
+    retry: RetryPolicy | None = None,
+) -> ClientFactory:
+    """How the back office makes a profile's client: its server, CA bundle, timeout and proxy
+    (the proxy's password from the keyring); ``transport`` (per profile; None: the network),
+    ``sleep`` (retry back-offs) and ``retry`` are for the sandbox, tests and benchmarks."""
 
     def client_for(profile: Profile) -> ApiClient:
-        transport = sandbox.get().transport() if profile.kind == "sandbox" else None
         proxy = None
         if profile.proxy_url:
             # Read from the keyring off the loop beforehand (Backoffice._read_proxy_password).
@@ -129,16 +143,58 @@ def build_backoffice(paths: AppPaths, sandbox: SandboxHost) -> Backoffice:
             ca_bundle=profile.ca_bundle,
             timeout=profile.timeout_seconds,
             proxy=proxy,
+            retry=retry or DEFAULT_POLICY,
         )
-        return ApiClient(config, transport=transport)
+        chosen = transport(profile) if transport is not None else None
+        return ApiClient(config, transport=chosen, sleep=sleep or asyncio.sleep)
 
+    return client_for
+
+
+def compose_backoffice(
+    database: Database,
+    profiles: ProfileStore,
+    *,
+    tokens: TokenStore | None = None,
+    clients: ClientFactory | None = None,
+    transport: Transport | None = None,
+    sleep: Sleep | None = None,
+    workstation: str | None = None,
+    clock: Callable[[], float] = time.time,
+    on_open: OnOpen | None = None,
+    login_hints: dict[str, str] | None = None,
+    starting_cases: dict[str, tuple[tuple[str, str], ...]] | None = None,
+) -> Backoffice:
+    """The one way to put a back office together — for the app, the CLI, the tests and the
+    benchmarks: its stores on ``database`` (which it then owns and closes), the profiles, and a
+    client factory (``clients``, or the app's own with ``transport`` and ``sleep``)."""
+    tokens = tokens if tokens is not None else TokenStore()
     return Backoffice(
-        profiles=ProfileStore(paths),
+        profiles=profiles,
         tokens=tokens,
         journal=Journal(database),
         directory=Directory(database),
-        client_factory=client_for,
-        workstation=socket.gethostname(),
+        client_factory=clients or client_factory(tokens, transport=transport, sleep=sleep),
+        workstation=workstation or socket.gethostname(),
+        clock=clock,
+        on_open=on_open,
+        login_hints=login_hints,
+        starting_cases=starting_cases,
+    )
+
+
+def sandbox_transport(sandbox: Sandbox) -> Transport:
+    """Sandbox profiles reach ``sandbox`` in-process; every other profile the network."""
+    return lambda profile: sandbox.transport() if profile.kind == "sandbox" else None
+
+
+def build_backoffice(paths: AppPaths, sandbox: SandboxHost) -> Backoffice:
+    """The desktop app's and the CLI's back office: the files under ``paths``, the embedded
+    sandbox started on first use."""
+    return compose_backoffice(
+        Database.open(paths),
+        ProfileStore(paths),
+        transport=lambda profile: sandbox.get().transport() if profile.kind == "sandbox" else None,
         on_open=training_sandbox_opener(sandbox),
         login_hints={"sandbox": sandbox_hint()},
         starting_cases={SANDBOX_PROFILE_ID: SANDBOX_STARTING_CASES},

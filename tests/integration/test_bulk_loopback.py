@@ -17,7 +17,6 @@ from typing import TypeVar
 
 import pytest
 
-from ctrader_admin.api import ApiClient, ConnectionConfig
 from ctrader_admin.sandbox import (
     DIALECTS,
     TRAINING_MANAGERS,
@@ -32,11 +31,10 @@ from ctrader_admin.services.bulk import ApplyOptions, JobResult, JobRunner, Plan
 from ctrader_admin.services.session import Session
 from ctrader_admin.store.checkpoints import CheckpointStore
 from ctrader_admin.store.database import Database
-from ctrader_admin.store.directory import Directory
 from ctrader_admin.store.journal import Journal, JournalFilter
 from ctrader_admin.store.paths import AppPaths
 from ctrader_admin.store.profiles import Profile, ProfileStore
-from ctrader_admin.store.tokens import TokenStore
+from ctrader_admin.wiring import compose_backoffice
 
 T = TypeVar("T")
 MANAGER = TRAINING_MANAGERS[0]
@@ -116,22 +114,12 @@ def env(sandbox: Sandbox, base_url: str, tmp_path: Path) -> Iterator[Env]:
         )
     )
 
-    def client_for(profile: Profile) -> ApiClient:
-        config = ConnectionConfig(base_url=profile.base_url, timeout=profile.timeout_seconds)
-        return ApiClient(config, sleep=clock.sleep)  # retry back-offs in fake time
-
-    journal = Journal(database)
-    office = Backoffice(
-        profiles=profiles,
-        tokens=TokenStore(),
-        journal=journal,
-        directory=Directory(database),
-        client_factory=client_for,
-        workstation="test-workstation",
-        clock=clock,
+    # Over the network (loopback); retry back-offs in fake time.
+    office = compose_backoffice(
+        database, profiles, sleep=clock.sleep, workstation="test-workstation", clock=clock
     )
-    yield Env(sandbox, office, CheckpointStore(database), journal, clock)
-    database.close()
+    yield Env(sandbox, office, office.checkpoints, office.journal, clock)
+    office.close_stores()
 
 
 def play(env: Env, scenario: Callable[[Session], Awaitable[T]]) -> T:

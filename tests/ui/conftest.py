@@ -19,17 +19,14 @@ from pytestqt.qtbot import QtBot
 # "from conftest import …" would resolve to whichever conftest was imported last.
 from ui_helpers import MANAGER, run_async
 
-from ctrader_admin.api import ApiClient, ConnectionConfig
 from ctrader_admin.runtime import mark_running_loop
 from ctrader_admin.sandbox import Sandbox, SandboxConfig
 from ctrader_admin.services.backoffice import Backoffice
 from ctrader_admin.store.database import Database
-from ctrader_admin.store.directory import Directory
-from ctrader_admin.store.journal import Journal
 from ctrader_admin.store.paths import AppPaths
-from ctrader_admin.store.profiles import Profile, ProfileStore
-from ctrader_admin.store.tokens import TokenStore
+from ctrader_admin.store.profiles import ProfileStore
 from ctrader_admin.ui.context import UiContext
+from ctrader_admin.wiring import compose_backoffice, sandbox_transport
 
 
 @pytest.fixture(scope="session")
@@ -75,21 +72,10 @@ def paths(app_home: Path) -> AppPaths:
 def backoffice(
     paths: AppPaths, sandbox: Sandbox, event_loop: asyncio.AbstractEventLoop, qtbot: QtBot
 ) -> Iterator[Backoffice]:
-    database = Database.open(paths)
-
-    def client_for(profile: Profile) -> ApiClient:
-        transport = sandbox.transport() if profile.kind == "sandbox" else None
-        return ApiClient(
-            ConnectionConfig(base_url=profile.base_url, timeout=profile.timeout_seconds),
-            transport=transport,
-        )
-
-    office = Backoffice(
-        profiles=ProfileStore(paths),
-        tokens=TokenStore(),
-        journal=Journal(database),
-        directory=Directory(database),
-        client_factory=client_for,
+    office = compose_backoffice(
+        Database.open(paths),
+        ProfileStore(paths),
+        transport=sandbox_transport(sandbox),
         workstation="test-workstation",
     )
     run_async(qtbot, office.open("sandbox"))
@@ -97,8 +83,7 @@ def backoffice(
     assert session is not None
     run_async(qtbot, session.login(MANAGER.login, MANAGER.password, remember=False))
     yield office
-    run_async(qtbot, office.close())
-    database.close()
+    run_async(qtbot, office.shutdown())
 
 
 @pytest.fixture

@@ -8,18 +8,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TypeVar
 
 import httpx
 import pytest
 import respx
+from office_helpers import MakeOffice
 
 from ctrader_admin.api import (
-    ApiClient,
-    ConnectionConfig,
     OutcomeUnknown,
     RetryPolicy,
     ServerError,
@@ -29,12 +27,9 @@ from ctrader_admin.services.backoffice import Backoffice
 from ctrader_admin.services.errors import NotRevertible
 from ctrader_admin.services.partners import PartnerTarget
 from ctrader_admin.services.session import Session
-from ctrader_admin.store.database import Database
-from ctrader_admin.store.directory import Directory
 from ctrader_admin.store.journal import Journal, JournalEntry
-from ctrader_admin.store.paths import AppPaths
-from ctrader_admin.store.profiles import Profile, ProfileStore
 from ctrader_admin.store.tokens import TokenStore
+from ctrader_admin.wiring import client_factory
 
 T = TypeVar("T")
 USER = 1000002
@@ -102,37 +97,25 @@ class Env:
 
 
 @pytest.fixture
-def env(tmp_path: Path) -> Iterator[Env]:
+def env(make_office: MakeOffice) -> Env:
     backend = Backend()
     clock = [1_900_000_000.0]
     router = respx.MockRouter(assert_all_called=False)
     router.put(path=REFERRAL).mock(side_effect=backend.put)
     router.get(path=REFERRAL).mock(side_effect=backend.get)
     router.delete(path=REFERRAL).mock(side_effect=backend.delete)
-    database = Database(tmp_path / "app.sqlite3")
 
     async def no_wait(seconds: float) -> None:
         return None
 
-    def client_for(profile: Profile) -> ApiClient:
-        return ApiClient(
-            ConnectionConfig(base_url=profile.base_url, retry=RetryPolicy(max_attempts=3)),
-            transport=httpx.MockTransport(router.async_handler),
-            sleep=no_wait,
-        )
-
-    journal = Journal(database)
-    office = Backoffice(
-        profiles=ProfileStore(AppPaths.under(tmp_path / "home")),
-        tokens=TokenStore(),
-        journal=journal,
-        directory=Directory(database),
-        client_factory=client_for,
-        workstation="test-workstation",
-        clock=lambda: clock[0],
+    clients = client_factory(
+        TokenStore(),
+        transport=lambda _profile: httpx.MockTransport(router.async_handler),
+        sleep=no_wait,
+        retry=RetryPolicy(max_attempts=3),
     )
-    yield Env(backend, office, journal, clock)
-    database.close()
+    office = make_office(clients=clients, clock=lambda: clock[0])
+    return Env(backend, office, office.journal, clock)
 
 
 def play(env: Env, scenario: Callable[[Session], Awaitable[T]]) -> T:

@@ -7,24 +7,17 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TypeVar
 
 import pytest
+from office_helpers import MakeOffice
 
-from ctrader_admin.api import ApiClient, ConnectionConfig
 from ctrader_admin.sandbox import TRAINING_MANAGERS, Sandbox, SandboxConfig
 from ctrader_admin.services import attribution, lookup
 from ctrader_admin.services.backoffice import Backoffice
 from ctrader_admin.services.id_kinds import Kind
 from ctrader_admin.services.session import Session
 from ctrader_admin.store.attribution import AttributionLedger
-from ctrader_admin.store.database import Database
-from ctrader_admin.store.directory import Directory
-from ctrader_admin.store.journal import Journal
-from ctrader_admin.store.paths import AppPaths
-from ctrader_admin.store.profiles import Profile, ProfileStore
-from ctrader_admin.store.tokens import TokenStore
 
 T = TypeVar("T")
 MANAGER = TRAINING_MANAGERS[0]
@@ -40,27 +33,13 @@ class Env:
 
 
 @pytest.fixture
-def env(tmp_path: Path) -> Iterator[Env]:
+def env(make_office: MakeOffice) -> Iterator[Env]:
     sandbox = Sandbox(SandboxConfig(users=300))
-    database = Database(tmp_path / "app.sqlite3")
-
-    def client_for(profile: Profile) -> ApiClient:
-        config = ConnectionConfig(base_url=profile.base_url, timeout=5)
-        return ApiClient(config, transport=sandbox.transport())
-
-    directory = Directory(database)
+    office = make_office(transport=lambda _profile: sandbox.transport())
+    directory = office.directory
     # What the training profile starts with: the plant's CRM export in the local directory.
     directory.import_rows("sandbox", directory.preview_csv(sandbox.crm_export_csv()).rows_ok)
-    office = Backoffice(
-        profiles=ProfileStore(AppPaths.under(tmp_path / "home")),
-        tokens=TokenStore(),
-        journal=Journal(database),
-        directory=directory,
-        client_factory=client_for,
-        workstation="test",
-    )
-    yield Env(sandbox, office, AttributionLedger(database))
-    database.close()
+    yield Env(sandbox, office, office.ledger)
     sandbox.close()
 
 

@@ -15,8 +15,9 @@ from pathlib import Path
 from typing import TypeVar
 
 import pytest
+from office_helpers import MakeOffice
 
-from ctrader_admin.api import ApiClient, ConnectionConfig, Unauthorized
+from ctrader_admin.api import Unauthorized
 from ctrader_admin.sandbox import DIALECTS, TRAINING_MANAGERS, Sandbox, SandboxConfig
 from ctrader_admin.services.backoffice import Backoffice
 from ctrader_admin.services.bulk import (
@@ -33,12 +34,7 @@ from ctrader_admin.services.bulk import (
 from ctrader_admin.services.errors import NotRevertible
 from ctrader_admin.services.session import Session
 from ctrader_admin.store.checkpoints import CheckpointStore
-from ctrader_admin.store.database import Database
-from ctrader_admin.store.directory import Directory
 from ctrader_admin.store.journal import Journal, JournalFilter
-from ctrader_admin.store.paths import AppPaths
-from ctrader_admin.store.profiles import Profile, ProfileStore
-from ctrader_admin.store.tokens import TokenStore
 
 T = TypeVar("T")
 MANAGER = TRAINING_MANAGERS[0]
@@ -80,27 +76,13 @@ class Env:
 
 
 @pytest.fixture
-def env(tmp_path: Path) -> Iterator[Env]:
+def env(make_office: MakeOffice) -> Iterator[Env]:
     clock = FakeClock()
     sandbox = Sandbox(SandboxConfig(users=60, clock=clock, write_cap_per_hour=None))
-    database = Database(tmp_path / "app.sqlite3")
-
-    def client_for(profile: Profile) -> ApiClient:
-        config = ConnectionConfig(base_url=profile.base_url)
-        return ApiClient(config, transport=sandbox.transport(), sleep=clock.sleep)
-
-    journal = Journal(database)
-    office = Backoffice(
-        profiles=ProfileStore(AppPaths.under(tmp_path / "home")),
-        tokens=TokenStore(),
-        journal=journal,
-        directory=Directory(database),
-        client_factory=client_for,
-        workstation="test-workstation",
-        clock=clock,
+    office = make_office(
+        transport=lambda _profile: sandbox.transport(), sleep=clock.sleep, clock=clock
     )
-    yield Env(sandbox, office, CheckpointStore(database), journal, clock)
-    database.close()
+    yield Env(sandbox, office, office.checkpoints, office.journal, clock)
     sandbox.close()
 
 

@@ -17,9 +17,10 @@ from typing import TypeVar
 import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
+from office_helpers import MakeOffice
 from pydantic import SecretStr
 
-from ctrader_admin.api import ApiClient, ApiError, ConnectionConfig
+from ctrader_admin.api import ApiError
 from ctrader_admin.cli import build_parser
 from ctrader_admin.sandbox import TRAINING_MANAGERS, Sandbox, SandboxConfig
 from ctrader_admin.services import accounts, partners
@@ -40,12 +41,8 @@ from ctrader_admin.services.errors import InvalidInput, ReadOnlyProfile
 from ctrader_admin.services.partners import PartnerTarget
 from ctrader_admin.services.session import Session
 from ctrader_admin.store.checkpoints import CheckpointStore
-from ctrader_admin.store.database import Database
 from ctrader_admin.store.directory import Directory
-from ctrader_admin.store.journal import Journal
-from ctrader_admin.store.paths import AppPaths
-from ctrader_admin.store.profiles import Profile, ProfileStore
-from ctrader_admin.store.tokens import TokenStore
+from ctrader_admin.store.profiles import Profile
 
 T = TypeVar("T")
 MANAGER = TRAINING_MANAGERS[0]
@@ -67,24 +64,10 @@ class Env:
 
 
 @pytest.fixture
-def env(tmp_path: Path) -> Iterator[Env]:
+def env(make_office: MakeOffice) -> Iterator[Env]:
     sandbox = Sandbox(SandboxConfig(users=60))
-    database = Database(tmp_path / "app.sqlite3")
-
-    def client_for(profile: Profile) -> ApiClient:
-        return ApiClient(ConnectionConfig(base_url=profile.base_url), transport=sandbox.transport())
-
-    directory = Directory(database)
-    office = Backoffice(
-        profiles=ProfileStore(AppPaths.under(tmp_path / "home")),
-        tokens=TokenStore(),
-        journal=Journal(database),
-        directory=directory,
-        client_factory=client_for,
-        workstation="test-workstation",
-    )
-    yield Env(sandbox, office, CheckpointStore(database), directory)
-    database.close()
+    office = make_office(transport=lambda _profile: sandbox.transport())
+    yield Env(sandbox, office, office.checkpoints, office.directory)
     sandbox.close()
 
 

@@ -10,9 +10,10 @@ from pathlib import Path
 from typing import TypeVar
 
 import pytest
+from office_helpers import MakeOffice
 from pydantic import SecretStr
 
-from ctrader_admin.api import ApiClient, ConnectionConfig, NotFound
+from ctrader_admin.api import NotFound
 from ctrader_admin.sandbox import TRAINING_MANAGERS, Sandbox, SandboxConfig, trading_password
 from ctrader_admin.services import accounts, journal_ops, partners, users
 from ctrader_admin.services.backoffice import Backoffice
@@ -21,7 +22,6 @@ from ctrader_admin.services.journal_ops import RevertDrift
 from ctrader_admin.services.partners import PartnerTarget
 from ctrader_admin.services.session import Session
 from ctrader_admin.store.database import Database
-from ctrader_admin.store.directory import Directory
 from ctrader_admin.store.journal import (
     Journal,
     JournalAttempt,
@@ -30,9 +30,6 @@ from ctrader_admin.store.journal import (
     JournalFilter,
     Outcome,
 )
-from ctrader_admin.store.paths import AppPaths
-from ctrader_admin.store.profiles import Profile, ProfileStore
-from ctrader_admin.store.tokens import TokenStore
 
 T = TypeVar("T")
 MANAGER = TRAINING_MANAGERS[0]
@@ -51,27 +48,10 @@ class Env:
 
 
 @pytest.fixture
-def env(tmp_path: Path) -> Iterator[Env]:
+def env(make_office: MakeOffice) -> Iterator[Env]:
     sandbox = Sandbox(SandboxConfig(users=120))
-    database = Database(tmp_path / "app.sqlite3")
-
-    def client_for(profile: Profile) -> ApiClient:
-        return ApiClient(
-            ConnectionConfig(base_url=profile.base_url, timeout=profile.timeout_seconds),
-            transport=sandbox.transport(),
-        )
-
-    journal = Journal(database)
-    office = Backoffice(
-        profiles=ProfileStore(AppPaths.under(tmp_path / "home")),
-        tokens=TokenStore(),
-        journal=journal,
-        directory=Directory(database),
-        client_factory=client_for,
-        workstation="test-workstation",
-    )
-    yield Env(sandbox, office, journal, database)
-    database.close()
+    office = make_office(transport=lambda _profile: sandbox.transport())
+    yield Env(sandbox, office, office.journal, office.journal.database)
     sandbox.close()
 
 
