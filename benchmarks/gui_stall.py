@@ -59,7 +59,7 @@ from ctrader_admin.store.database import Database
 from ctrader_admin.store.paths import AppPaths
 from ctrader_admin.store.profiles import Profile, ProfileStore
 from ctrader_admin.ui.dialogs import ConfirmWriteDialog
-from ctrader_admin.ui.jobs_tab import JobsTab
+from ctrader_admin.ui.jobs.tab import JobsTab
 from ctrader_admin.ui.main_window import MainWindow
 from ctrader_admin.wiring import compose_backoffice
 
@@ -368,7 +368,7 @@ async def drive(
     baseline = probe.stalls_ms()
     explainer = Explainer(probe) if explain else None
     finished = asyncio.ensure_future(_finished(tab))
-    tab.apply_button.click()
+    tab.plan_view.apply_button.click()
     dialog = await _dialog("confirmWriteDialog")
     dialog.reason.setText("GUI stall benchmark")
     dialog.ticket.setText("BENCH-1")
@@ -382,7 +382,7 @@ async def drive(
     gc_watch.start()
     dialog.accept()
     if screenshots is not None:
-        while tab.progress.bar.value() < plan.to_write // 2:  # noqa: ASYNC110 - a Qt widget
+        while tab.plan_view.progress.bar.value() < plan.to_write // 2:  # noqa: ASYNC110 - a Qt widget
             await asyncio.sleep(0.05)
         await asyncio.sleep(0.25)
         _save(tab, screenshots / "jobs-3-running.png")

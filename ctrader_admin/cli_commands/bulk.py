@@ -36,6 +36,8 @@ from ctrader_admin.services.bulk import (
     save_plan,
     show,
 )
+from ctrader_admin.services.errors import InvalidInput
+from ctrader_admin.services.row_choice import parse_row_choice
 from ctrader_admin.services.session import Session
 from ctrader_admin.store.checkpoints import CheckpointStore, JobRecord, RowState
 
@@ -80,23 +82,10 @@ async def revert_command(args: argparse.Namespace, out: Output) -> int:
 
 def parse_rows(text: str) -> list[int | str]:
     """``1,3,5-9`` (job row numbers) and ``user:1000001`` / ``account:9000002`` targets."""
-    chosen: list[int | str] = []
-    for part in (p.strip() for p in text.split(",")):
-        if not part:
-            continue
-        if ":" in part:
-            chosen.append(part)
-            continue
-        first, _, last = part.partition("-")
-        try:
-            low, high = int(first), int(last or first)
-        except ValueError:
-            raise CliError(
-                f"--rows: {part!r} is neither a row number, a range nor a target."
-            ) from None
-        if low < 1 or high < low:
-            raise CliError(f"--rows: {part!r} is not a valid range.")
-        chosen.extend(range(low, high + 1))
+    try:
+        chosen = parse_row_choice(text)
+    except InvalidInput as exc:
+        raise CliError(f"--rows: {exc.problems['Rows']}.") from None
     if not chosen:
         raise CliError("--rows names no row.")
     return chosen

@@ -85,7 +85,7 @@ def _partners() -> type[Tab]:
 
 
 def _jobs() -> type[Tab]:
-    from ctrader_admin.ui.jobs_tab import JobsTab
+    from ctrader_admin.ui.jobs.tab import JobsTab
 
     return JobsTab
 

@@ -255,7 +255,7 @@ def test_no_dialog_clips_its_content_even_at_its_smallest(
     from ctrader_admin.ui.crash import CrashDialog
     from ctrader_admin.ui.dialogs import ConfirmWriteDialog
     from ctrader_admin.ui.import_dialog import ImportDialog
-    from ctrader_admin.ui.jobs_tab import RevertDialog
+    from ctrader_admin.ui.jobs.revert_dialog import RevertDialog
 
     makers: dict[str, Callable[[], QDialog]] = {
         "confirm": lambda: ConfirmWriteDialog(

@@ -21,8 +21,8 @@ from ctrader_admin.services.bulk import ApplyOptions
 from ctrader_admin.store.journal import JournalFilter
 from ctrader_admin.ui.context import UiContext
 from ctrader_admin.ui.dialogs import ConfirmWriteDialog
-from ctrader_admin.ui.jobs_model import CHANGE, LINE, STATE, TARGET, VERDICT
-from ctrader_admin.ui.jobs_tab import JobsTab
+from ctrader_admin.ui.jobs.plan_model import CHANGE, LINE, STATE, TARGET, VERDICT
+from ctrader_admin.ui.jobs.tab import JobsTab
 from ctrader_admin.ui.notify import Level
 
 HEADER = "level,userId,ctidTraderAccountId,partnerId"
@@ -87,7 +87,7 @@ def non_token_writes(sandbox: Sandbox) -> list[str]:
 
 
 def column(tab: JobsTab, index: int) -> list[str]:
-    return [tab.model.text(row, index) for row in range(tab.model.rowCount())]
+    return [tab.plan_view.model.text(row, index) for row in range(tab.plan_view.model.rowCount())]
 
 
 def plan_file(qtbot: QtBot, tab: JobsTab, path: Path) -> None:
@@ -119,7 +119,7 @@ def test_plan_apply_cancel_resume_export_and_revert(
     assert {e.method for e in sandbox.request_log} == {"GET"}
     counts = plan.counts()
     assert (counts["write"], counts["skip"], counts["error"]) == (WRITES, EQUAL, len(BAD_LINES))
-    summary = tab.summary.text()
+    summary = tab.plan_view.summary.text()
     assert f"ok (to write): {WRITES}" in summary
     assert f"skip (already equal): {EQUAL}" in summary
     assert f"error: {len(BAD_LINES)}" in summary
@@ -129,36 +129,42 @@ def test_plan_apply_cancel_resume_export_and_revert(
         "skip (already equal)": EQUAL,
         "error: invalid": len(BAD_LINES),
     }
-    bad_rows = [r for r in range(tab.model.rowCount()) if tab.model.row_at(r).status == "error"]
-    assert [tab.model.text(r, LINE) for r in bad_rows] == ["6", "7", "8", "9"]
+    bad_rows = [
+        r
+        for r in range(tab.plan_view.model.rowCount())
+        if tab.plan_view.model.row_at(r).status == "error"
+    ]
+    assert [tab.plan_view.model.text(r, LINE) for r in bad_rows] == ["6", "7", "8", "9"]
     for line in (6, 7, 8, 9):
-        assert f"line {line}:" in tab.bad_lines.text()
-    first = tab.model.row_at(0)
+        assert f"line {line}:" in tab.plan_view.bad_lines.text()
+    first = tab.plan_view.model.row_at(0)
     assert first.call is not None
     assert first.call.method == "PUT"
-    assert tab.model.text(0, TARGET) == f"user:{users[0]}"
-    assert tab.model.text(0, CHANGE) == f"{original[users[0]] or '(none)'} → FIX-00"
+    assert tab.plan_view.model.text(0, TARGET) == f"user:{users[0]}"
+    assert tab.plan_view.model.text(0, CHANGE) == f"{original[users[0]] or '(none)'} → FIX-00"
     assert set(column(tab, STATE)) == {""}  # not a job yet
-    assert tab.apply_button.isEnabled()
+    assert tab.plan_view.apply_button.isEnabled()
 
     # --- apply, cancelled midway ----------------------------------------------------------------
     sandbox.config.latency_ms = 40
-    tab.apply_button.click()
+    tab.plan_view.apply_button.click()
     confirm(qtbot, tab)
     # Done counts the skipped and bad rows from the start: wait for 4 writes on top.
     at_least = EQUAL + len(BAD_LINES) + 4
-    qtbot.waitUntil(lambda: tab.running and tab.progress.bar.value() >= at_least, timeout=20_000)
+    qtbot.waitUntil(
+        lambda: tab.running and tab.plan_view.progress.bar.value() >= at_least, timeout=20_000
+    )
     assert "ok" in column(tab, STATE)  # the rows on screen follow the job live
-    assert not tab.apply_button.isEnabled()
+    assert not tab.plan_view.apply_button.isEnabled()
     assert not tab.open_csv_button.isEnabled()
-    assert "writes left this hour" in tab.progress.label.text()
+    assert "writes left this hour" in tab.plan_view.progress.label.text()
     with qtbot.waitSignal(tab.finished, timeout=20_000):
-        tab.progress.stop_button.click()
+        tab.plan_view.progress.stop_button.click()
     result = tab.last_result
     assert result is not None
     assert result.state == "stopped"
     job_id = result.job_id
-    states = Counter(tab.model.states())
+    states = Counter(tab.plan_view.model.states())
     assert states["ok"] >= 4, states
     assert states["pending"] >= 1, states
     assert states["skipped"] == EQUAL
@@ -171,21 +177,25 @@ def test_plan_apply_cancel_resume_export_and_revert(
     assert summary_row.job.state == "stopped"
     assert summary_row.resumable
     assert summary_row.state_text == "stopped — resumable"
-    assert tab.resume_button.isEnabled()
+    assert tab.job_list.resume_button.isEnabled()
     done_before = states["ok"]
     assert sum(sandbox.referral(user_id=u) == v for u, v in wanted.items()) == done_before
 
     # --- resume: the job finishes, the sandbox holds the plan -----------------------------------
     sandbox.config.latency_ms = 0
     with qtbot.waitSignal(tab.finished, timeout=20_000):
-        tab.resume_button.click()
+        tab.job_list.resume_button.click()
         confirm(qtbot, tab)
     result = tab.last_result
     assert result is not None
     assert result.job_id == job_id
     assert result.state == "finished"
     assert result.counts["ok"] == WRITES
-    assert Counter(tab.model.states()) == {"ok": WRITES, "skipped": EQUAL, "failed": len(BAD_LINES)}
+    assert Counter(tab.plan_view.model.states()) == {
+        "ok": WRITES,
+        "skipped": EQUAL,
+        "failed": len(BAD_LINES),
+    }
     for user, value in wanted.items():
         assert sandbox.referral(user_id=user) == value
     for user in users[WRITES:]:
@@ -193,7 +203,7 @@ def test_plan_apply_cancel_resume_export_and_revert(
     finished = tab.selected_job()
     assert finished is not None
     assert finished.state_text == "finished"
-    assert not tab.resume_button.isEnabled()
+    assert not tab.job_list.resume_button.isEnabled()
     entries = list(backoffice.journal.iter_entries(JournalFilter(batch_id=job_id)))
     assert len(entries) == WRITES
     assert {(e.outcome, e.reason, e.ticket) for e in entries} == {("ok", "CRM export fix", "SUP-7")}
@@ -202,7 +212,7 @@ def test_plan_apply_cancel_resume_export_and_revert(
     export = tmp_path / "results.csv"
     tab.choose_save_path = opener(export)
     with qtbot.waitSignal(tab.finished, timeout=10_000):
-        tab.export_button.click()
+        tab.job_list.export_button.click()
     with export.open(encoding="utf-8-sig", newline="") as file:
         table = list(csv.DictReader(file))
     assert len(table) == len(plan.rows)
@@ -216,7 +226,7 @@ def test_plan_apply_cancel_resume_export_and_revert(
     # --- revert the batch -----------------------------------------------------------------------
     sandbox.clear_log()
     with qtbot.waitSignal(tab.finished, timeout=20_000):
-        tab.revert_job_button.click()
+        tab.job_list.revert_button.click()
     revert = tab.plan
     assert revert is not None
     assert revert.kind == "revert"
@@ -224,7 +234,7 @@ def test_plan_apply_cancel_resume_export_and_revert(
     assert revert.to_write == WRITES
     assert non_token_writes(sandbox) == []  # planning a revert reads only
     with qtbot.waitSignal(tab.finished, timeout=20_000):
-        tab.apply_button.click()
+        tab.plan_view.apply_button.click()
         confirm(qtbot, tab, reason="revert the CRM export fix")
     result = tab.last_result
     assert result is not None
@@ -236,7 +246,7 @@ def test_plan_apply_cancel_resume_export_and_revert(
     assert len(reverts) == WRITES
     reverted = {e.id for e in entries}
     assert all(e.reverts_id in reverted for e in reverts)
-    assert [s.job.id for s in tab.jobs_model.jobs] == [result.job_id, job_id]
+    assert [s.job.id for s in tab.job_list.model.jobs] == [result.job_id, job_id]
 
 
 def test_a_live_connection_asks_for_the_environment_name(
@@ -259,7 +269,7 @@ def test_a_live_connection_asks_for_the_environment_name(
     )
     plan_file(qtbot, tab, source)
     sandbox.clear_log()
-    tab.apply_button.click()
+    tab.plan_view.apply_button.click()
     dialog = wait_for_dialog(qtbot, "confirmWriteDialog")
     assert isinstance(dialog, ConfirmWriteDialog)
     assert dialog.typed is not None
@@ -300,9 +310,9 @@ def test_a_read_only_connection_disables_every_job_control(
         tab.open_csv_button,
         tab.open_plan_button,
         tab.revert_button,
-        tab.apply_button,
-        tab.resume_button,
-        tab.revert_job_button,
+        tab.plan_view.apply_button,
+        tab.job_list.resume_button,
+        tab.job_list.revert_button,
     )
     assert [c.objectName() for c in controls if c.isEnabled()] == []
     assert tab.read_only_note.isVisible()
@@ -322,7 +332,7 @@ def test_an_edited_plan_file_is_refused(
     saved = tmp_path / "small.plan.json"
     tab.choose_save_path = opener(saved)
     with qtbot.waitSignal(tab.finished, timeout=10_000):
-        tab.save_button.click()
+        tab.plan_view.save_button.click()
     assert saved.exists()
     assert "Plan saved" in tab.bar.label.text()
 
@@ -351,7 +361,7 @@ def test_an_edited_plan_file_is_refused(
 
 @pytest.mark.parametrize("text", ["1,3,5-7", "user:1000001, 2"])
 def test_row_choices_read_like_the_cli(text: str) -> None:
-    from ctrader_admin.ui.jobs_tab import parse_row_choice, rows_text
+    from ctrader_admin.services.row_choice import parse_row_choice, rows_text
 
     chosen = parse_row_choice(text)
     numbers = [c for c in chosen if isinstance(c, int)]
@@ -359,7 +369,7 @@ def test_row_choices_read_like_the_cli(text: str) -> None:
 
 
 def test_row_states_are_laid_out_for_the_model_in_one_piece(qtbot: QtBot) -> None:
-    from ctrader_admin.ui.jobs_model import PlanRowsModel, states_of
+    from ctrader_admin.ui.jobs.plan_model import PlanRowsModel, states_of
 
     states, errors = states_of(3, [(1, "ok", None), (3, "failed", "refused"), (9, "ok", None)])
     assert states == ["ok", None, "failed"]
@@ -382,23 +392,23 @@ def test_a_reload_still_reading_when_the_tab_is_destroyed_ends_quietly(
     from PySide6.QtCore import QCoreApplication, QEvent
     from shiboken6 import isValid
 
-    from ctrader_admin.ui import jobs_tab
+    from ctrader_admin.ui.jobs import runs
 
     reading, release = threading.Event(), threading.Event()
-    read_jobs = jobs_tab._job_summaries
+    read_jobs = runs.job_summaries
 
     def held_read(*args: object) -> object:
         reading.set()
         assert release.wait(20)
         return read_jobs(*args)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(jobs_tab, "_job_summaries", held_read)
+    monkeypatch.setattr(runs, "job_summaries", held_read)
     before = asyncio.all_tasks()
     tab = JobsTab(ctx)
     tab.show()  # the first show reads the list of jobs
     qtbot.waitUntil(reading.is_set)
     (reload,) = asyncio.all_tasks() - before
-    table = tab.jobs_table
+    table = tab.job_list.table
 
     with qtbot.captureExceptions() as exceptions:
         tab.deleteLater()

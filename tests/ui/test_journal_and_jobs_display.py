@@ -15,8 +15,8 @@ from ui_helpers import run_async
 from ctrader_admin.services import journal_ops, partners
 from ctrader_admin.services.backoffice import Backoffice
 from ctrader_admin.services.partners import PartnerTarget
-from ctrader_admin.ui.jobs_model import TARGET
-from ctrader_admin.ui.jobs_tab import JobsTab
+from ctrader_admin.ui.jobs.plan_model import TARGET
+from ctrader_admin.ui.jobs.tab import JobsTab
 from ctrader_admin.ui.journal_model import COLUMNS
 from ctrader_admin.ui.journal_tab import JournalTab
 from ctrader_admin.ui.main_window import MainWindow
@@ -96,14 +96,14 @@ def test_a_plan_of_one_row_reads_naturally(
         "level,userId,ctidTraderAccountId,partnerId\nuser,1000002,,IB-9\n", encoding="utf-8"
     )
     tab = planned(qtbot, backoffice, qsettings, source)
-    summary = tab.summary.text()
-    assert "1 row</b>" in summary
+    summary = tab.plan_view.summary.text()
+    assert "<b>Register partners in bulk: 1 row</b>" in summary
     assert "1 rows" not in summary
     assert "error: 0" in summary
     assert "<span style='color" not in summary  # nothing to alarm about: no red
     assert not ISO_TIME.search(summary)  # a local time, not the raw ISO stamp
-    assert headers_that_do_not_fit(tab.table) == []
-    assert headers_that_do_not_fit(tab.jobs_table) == []
+    assert headers_that_do_not_fit(tab.plan_view.table) == []
+    assert headers_that_do_not_fit(tab.job_list.table) == []
 
 
 def test_a_long_target_is_shown_whole_in_its_tooltip(
@@ -116,9 +116,9 @@ def test_a_long_target_is_shown_whole_in_its_tooltip(
         encoding="utf-8",
     )
     tab = planned(qtbot, backoffice, qsettings, source)
-    model = tab.model
-    header = tab.table.horizontalHeader()
-    metrics = tab.table.fontMetrics()
+    model = tab.plan_view.model
+    header = tab.plan_view.table.horizontalHeader()
+    metrics = tab.plan_view.table.fontMetrics()
     for row in range(model.rowCount()):
         index = model.index(row, TARGET)
         text = model.data(index)

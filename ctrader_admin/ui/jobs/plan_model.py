@@ -1,5 +1,4 @@
-"""Table models of the Jobs tab: the rows of a plan or a job (the diff, then each row's state as
-the job runs), and the list of jobs of the active connection.
+"""The rows of a plan or a job in the Jobs tab: the diff, then each row's state as the job runs.
 
 A plan can hold tens of thousands of rows, and a running job changes a few hundred of them per
 second. So a row's texts are made when it is first shown, and a refresh of the states compares
@@ -11,18 +10,15 @@ job ends.
 
 from __future__ import annotations
 
-import json
-import re
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, replace
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QBrush, QColor
 
 from ctrader_admin.services.bulk import Plan, PlanRow, show
-from ctrader_admin.services.journal_ops import local_time
-from ctrader_admin.store.checkpoints import JobRecord, RowCheckpoint, RowState
+from ctrader_admin.services.job_summary import STATE_TEXT, verdict_text
+from ctrader_admin.store.checkpoints import RowCheckpoint, RowState
 from ctrader_admin.ui import theme
 
 _Index = QModelIndex | QPersistentModelIndex
@@ -50,15 +46,6 @@ COLUMN_SAMPLES: tuple[str, ...] = (
     "PUT /cid/oauth2/ctid/referral {brokerCrmName=sandbox_crm}",
 )
 
-STATE_TEXT: dict[RowState, str] = {
-    "pending": "pending",
-    "in_flight": "in flight",
-    "ok": "ok",
-    "skipped": "skipped",
-    "drift": "drift",
-    "failed": "failed",
-    "unknown": "unknown",
-}
 # A row's state in colour (the theme's, light or dark) and an icon, beside its name.
 STATE_TONES: dict[RowState, theme.Tone] = {
     "in_flight": theme.Tone.INFO,
@@ -81,15 +68,6 @@ def states_of(
             states[n - 1] = state
             errors[n - 1] = error
     return states, errors
-
-
-def verdict_text(row: PlanRow) -> str:
-    """The pre-flight verdict as the operator reads it: ok, skip, or error and its kind."""
-    if row.status == "write":
-        return "ok"
-    if row.status == "skip":
-        return "skip (already equal)"
-    return f"error: {row.problem}" if row.problem else "error"
 
 
 def _row_texts(row: PlanRow) -> tuple[str, ...]:
@@ -299,160 +277,3 @@ _ROLES: dict[int, Callable[[PlanRowsModel, int, int], Any]] = {
     Qt.ItemDataRole.DecorationRole: _decoration,
     Qt.ItemDataRole.TextAlignmentRole: _alignment,
 }
-
-
-# --- the jobs list -------------------------------------------------------------------------------
-
-_SOURCE = re.compile(r'"source": ("(?:[^"\\]|\\.)*")')
-
-
-@dataclass(frozen=True)
-class JobSummary:
-    """One job as the list shows it. ``runner_alive``: a live process other than this one runs it
-    (it cannot be resumed here until it stops)."""
-
-    job: JobRecord
-    counts: dict[RowState, int]
-    source: str
-    busy_elsewhere: bool = False
-    running_here: bool = False
-
-    @property
-    def total(self) -> int:
-        return sum(self.counts.values())
-
-    @property
-    def done(self) -> int:
-        return self.total - self.counts["pending"] - self.counts["in_flight"]
-
-    @property
-    def resumable(self) -> bool:
-        return self.job.state != "finished" and not self.busy_elsewhere and not self.running_here
-
-    @property
-    def state_text(self) -> str:
-        state = self.job.state
-        if self.running_here:
-            return "running"
-        if state == "running":
-            return "running elsewhere" if self.busy_elsewhere else "interrupted — resumable"
-        if state == "stopped":
-            return "stopped — resumable"
-        return "finished"
-
-
-def plan_source(plan_json: str) -> str:
-    """The plan's source (file name, or what it reverts) without parsing the whole plan."""
-    match = _SOURCE.search(plan_json, 0, 8192)
-    if match is None:
-        return ""
-    try:
-        value = json.loads(match.group(1))
-    except ValueError:
-        return ""
-    return value if isinstance(value, str) else ""
-
-
-JOB_COLUMNS: tuple[str, ...] = (
-    "Job (batch id)",
-    "Started",
-    "Plan",
-    "State",
-    "Done",
-    "Outcomes",
-    "Reason",
-    "Ticket",
-    "Manager",
-)
-JOB_STATE_COLUMN = JOB_COLUMNS.index("State")
-JOB_COLUMN_SAMPLES: tuple[str, ...] = (
-    "0123456789abcdef",
-    "2026-12-31 23:59:59",
-    "attributions-2026.csv",
-    "interrupted — resumable",
-    "10,000 / 10,000",
-    "ok 9,990 · failed 10",
-    "CRM export fix",
-    "SUP-1234",
-    "300001",
-)
-
-
-def outcome_text(counts: dict[RowState, int]) -> str:
-    shown: tuple[RowState, ...] = ("ok", "skipped", "drift", "failed", "unknown")
-    return " · ".join(f"{STATE_TEXT[s]} {counts[s]:,}" for s in shown if counts.get(s))
-
-
-class JobsModel(QAbstractTableModel):
-    """The jobs of one connection, newest first."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.jobs: list[JobSummary] = []
-
-    def set_jobs(self, jobs: list[JobSummary]) -> None:
-        self.beginResetModel()
-        self.jobs = jobs
-        self.endResetModel()
-
-    def update_counts(self, job_id: str, counts: dict[RowState, int]) -> None:
-        """A running job's outcomes so far (from its progress): only its row is repainted."""
-        row = self.row_of(job_id)
-        if row is None or self.jobs[row].counts == counts:
-            return
-        self.jobs[row] = replace(self.jobs[row], counts=counts)
-        self.dataChanged.emit(self.index(row, 0), self.index(row, len(JOB_COLUMNS) - 1))
-
-    def row_of(self, job_id: str) -> int | None:
-        for row, summary in enumerate(self.jobs):
-            if summary.job.id == job_id:
-                return row
-        return None
-
-    def text(self, row: int, column: int) -> str:
-        summary = self.jobs[row]
-        job = summary.job
-        values = (
-            job.id,
-            local_time(job.created_at),
-            summary.source,
-            summary.state_text,
-            f"{summary.done:,} / {summary.total:,}",
-            outcome_text(summary.counts),
-            job.reason,
-            job.ticket,
-            job.operator,
-        )
-        return values[column]
-
-    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.jobs)
-
-    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(JOB_COLUMNS)
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return JOB_COLUMNS[section]
-        return None
-
-    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid():
-            return None
-        row, column = index.row(), index.column()
-        if role == Qt.ItemDataRole.DisplayRole:
-            return self.text(row, column)
-        if role == Qt.ItemDataRole.ToolTipRole:
-            summary = self.jobs[row]
-            if column == JOB_STATE_COLUMN and summary.job.message:
-                return summary.job.message
-            return self.text(row, column) or None
-        if role == Qt.ItemDataRole.ForegroundRole and column == JOB_STATE_COLUMN:
-            summary = self.jobs[row]
-            if summary.resumable:
-                return QBrush(theme.colours(theme.Tone.WARNING)[1])
-            if summary.job.state == "finished":
-                return QBrush(theme.colours(theme.Tone.SUCCESS)[1])
-        return None
