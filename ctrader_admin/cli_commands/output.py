@@ -9,6 +9,7 @@ import time
 from typing import Any, TextIO
 
 from ctrader_admin.services.bulk import Progress
+from ctrader_admin.services.job_summary import duration_text
 
 _BAR_WIDTH = 24
 _LINE_EVERY_SECONDS = 5.0
@@ -38,16 +39,7 @@ class Output:
 
 
 def duration(seconds: float | None) -> str:
-    if seconds is None:
-        return "?"
-    seconds = max(0, round(seconds))
-    if seconds < 60:
-        return f"{seconds}s"
-    minutes, seconds = divmod(seconds, 60)
-    if minutes < 60:
-        return f"{minutes}m{seconds:02d}s"
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}h{minutes:02d}m"
+    return "?" if seconds is None else duration_text(seconds, short=True)
 
 
 class ProgressView:

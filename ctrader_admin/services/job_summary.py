@@ -57,15 +57,17 @@ def outcome_text(counts: dict[RowState, int]) -> str:
     return " · ".join(f"{STATE_TEXT[s]} {counts[s]:,}" for s in shown if counts.get(s))
 
 
-def duration_text(seconds: float) -> str:
+def duration_text(seconds: float, *, short: bool = False) -> str:
+    """``1 min 05 s`` (the Jobs tab), or ``1m05s`` with ``short`` (the CLI's progress line)."""
+    sec, mins, hours, gap = ("s", "m", "h", "") if short else (" s", " min", " h", " ")
     seconds = max(0, round(seconds))
     if seconds < 60:
-        return f"{seconds} s"
+        return f"{seconds}{sec}"
     minutes, seconds = divmod(seconds, 60)
     if minutes < 60:
-        return f"{minutes} min {seconds:02d} s"
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours} h {minutes:02d} min"
+        return f"{minutes}{mins}{gap}{seconds:02d}{sec}"
+    hours_, minutes = divmod(minutes, 60)
+    return f"{hours_}{hours}{gap}{minutes:02d}{mins}"
 
 
 def progress_text(progress: Progress) -> str:

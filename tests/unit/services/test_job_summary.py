@@ -106,6 +106,7 @@ def test_durations() -> None:
         "1 min 01 s",
         "1 h 00 min",
     ]
+    assert [duration_text(s, short=True) for s in (59, 61, 3725)] == ["59s", "1m01s", "1h02m"]
 
 
 def test_a_plans_source_is_read_without_parsing_the_plan() -> None:
