@@ -37,6 +37,7 @@ from ctrader_admin.store.directory_csv import ImportRow
 from ctrader_admin.ui import table_state, theme
 from ctrader_admin.ui.dialogs import CSV_FILTER, choose_open_path
 from ctrader_admin.ui.notify import Level, MessageBar
+from ctrader_admin.ui.rows_model import Column, RowsModel
 from ctrader_admin.ui.runner import BusyPanel, Runner
 from ctrader_admin.ui.slots import async_slot
 from ctrader_admin.ui.widgets import hint, plural
@@ -49,48 +50,21 @@ async def choose_csv_file(parent: QWidget) -> str | None:
     return await choose_open_path(parent, "Choose a CRM export", CSV_FILTER)
 
 
-class PreviewModel(QAbstractTableModel):
+class PreviewModel(RowsModel[ImportRow]):
     """The rows that will be imported, as read from the file."""
 
-    COLUMNS = ("Line", "userId", "Email", "Login", "ctidTraderAccountId", "White Label", "Env")
-
     def __init__(self) -> None:
-        super().__init__()
-        self.rows: list[ImportRow] = []
-
-    def set_rows(self, rows: Sequence[ImportRow]) -> None:
-        self.beginResetModel()
-        self.rows = list(rows)
-        self.endResetModel()
-
-    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.rows)
-
-    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.COLUMNS)
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
-            return self.COLUMNS[section]
-        return None
-
-    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or role != Qt.ItemDataRole.DisplayRole:
-            return None
-        row = self.rows[index.row()]
-        values = (
-            row.line_no,
-            row.user_id,
-            row.email,
-            row.login,
-            row.ctid_trader_account_id,
-            row.broker_name,
-            row.environment,
+        super().__init__(
+            [
+                Column("Line", lambda r: r.line_no),
+                Column("userId", lambda r: r.user_id),
+                Column("Email", lambda r: r.email),
+                Column("Login", lambda r: r.login),
+                Column("ctidTraderAccountId", lambda r: r.ctid_trader_account_id),
+                Column("White Label", lambda r: r.broker_name),
+                Column("Env", lambda r: r.environment),
+            ]
         )
-        value = values[index.column()]
-        return "" if value is None else str(value)
 
 
 @dataclass(frozen=True)
@@ -100,52 +74,33 @@ class Problem:
     message: str
 
 
-class ProblemsModel(QAbstractTableModel):
+class ProblemsModel(RowsModel[Problem]):
     """Rows that will not be imported (errors) and rows worth a second look (warnings)."""
 
-    COLUMNS = ("Line", "Status", "Problem")
-
     def __init__(self) -> None:
-        super().__init__()
-        self.rows: list[Problem] = []
+        super().__init__(
+            [
+                Column("Line", lambda p: p.line_no),
+                Column("Status", lambda p: "not imported" if p.level == "error" else "warning"),
+                Column("Problem", lambda p: p.message),
+            ]
+        )
 
     def set_rows(self, rows: Sequence[Problem]) -> None:
-        self.beginResetModel()
-        self.rows = sorted(rows, key=lambda p: (p.line_no, p.level))
-        self.endResetModel()
-
-    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.rows)
-
-    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.COLUMNS)
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
-            return self.COLUMNS[section]
-        return None
+        super().set_rows(sorted(rows, key=lambda p: (p.line_no, p.level)))
 
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid():
             return None
-        problem = self.rows[index.row()]
-        column = index.column()
-        if role == Qt.ItemDataRole.DisplayRole:
-            if column == 0:
-                return str(problem.line_no)
-            if column == 1:
-                return "not imported" if problem.level == "error" else "warning"
-            return problem.message
+        problem, column = self.rows[index.row()], index.column()
         tone = theme.Tone.ERROR if problem.level == "error" else theme.Tone.WARNING
         if role == Qt.ItemDataRole.ForegroundRole and column == 1:
             return QBrush(theme.colours(tone)[1])
         if role == Qt.ItemDataRole.DecorationRole and column == 1:
             return theme.status_icon(tone)
-        if role == Qt.ItemDataRole.ToolTipRole and column == 2:
-            return problem.message
-        return None
+        if role == Qt.ItemDataRole.ToolTipRole and column != 2:
+            return None
+        return super().data(index, role)
 
 
 def _table(model: QAbstractTableModel, name: str) -> QTableView:

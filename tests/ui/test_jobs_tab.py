@@ -246,7 +246,7 @@ def test_plan_apply_cancel_resume_export_and_revert(
     assert len(reverts) == WRITES
     reverted = {e.id for e in entries}
     assert all(e.reverts_id in reverted for e in reverts)
-    assert [s.job.id for s in tab.job_list.model.jobs] == [result.job_id, job_id]
+    assert [s.job.id for s in tab.job_list.model.rows] == [result.job_id, job_id]
 
 
 def test_a_live_connection_asks_for_the_environment_name(

@@ -48,7 +48,7 @@ class JobList(QGroupBox):
 
     def selected_job(self) -> JobSummary | None:
         rows = self.table.selectionModel().selectedRows()
-        return self.model.jobs[rows[0].row()] if rows else None
+        return self.model.rows[rows[0].row()] if rows else None
 
     def select_job(self, job_id: str) -> bool:
         row = self.model.row_of(job_id)

@@ -395,13 +395,13 @@ class JobRunsTab(Tab):
     async def _reload_jobs(self) -> None:
         session = self.ctx.backoffice.session
         if session is None:
-            self.job_list.model.set_jobs([])
+            self.job_list.model.set_rows([])
             return
         self._jobs_stale = False
         chosen = self.selected_job()
         running = self.job_runner.job_id if self.job_runner is not None else None
         jobs = await asyncio.to_thread(job_summaries, self.store, session.profile.id, running)
-        self.job_list.model.set_jobs(jobs)
+        self.job_list.model.set_rows(jobs)
         size_columns(self.job_list.table)
         if chosen is not None:
             self.job_list.select_job(chosen.job.id)

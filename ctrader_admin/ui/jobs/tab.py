@@ -146,7 +146,7 @@ class JobsTab(JobRunsTab):
     def on_session_changed(self) -> None:
         if not self.running:
             self.show_plan(None)
-            self.job_list.model.set_jobs([])
+            self.job_list.model.set_rows([])
             self._jobs_stale = True
             if self.isVisible():
                 self.reload_jobs()
