@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import os
 from datetime import datetime
 from pathlib import Path
 
 from ctrader_admin.cli_commands.context import EXIT_OK, EXIT_ROWS, CliError, stores
 from ctrader_admin.cli_commands.output import Output
-from ctrader_admin.store.journal import Journal, JournalFilter
+from ctrader_admin.services.journal_ops import export_csv
+from ctrader_admin.store.journal import JournalFilter
 
 
 async def verify_command(args: argparse.Namespace, out: Output) -> int:
@@ -35,23 +35,11 @@ async def export_command(args: argparse.Namespace, out: Output) -> int:
         until=_when(args.until, "--until"),
     )
     async with stores() as st:
-        count = _export(st.office.journal, flt, Path(args.output))
+        # Complete or not written at all; a failure is said in words (exit code 2).
+        count = export_csv(st.office.journal, flt, Path(args.output))
     out.document({"file": args.output, "entries": count})
     out.line(f"{count} journal entries written to {args.output}")
     return EXIT_OK
-
-
-def _export(journal: Journal, flt: JournalFilter, target: Path) -> int:
-    """UTF-8 with a BOM (spreadsheets read it right); the file appears complete or not at all."""
-    partial = target.with_name(f".{target.name}.partial")
-    try:
-        with partial.open("w", encoding="utf-8-sig", newline="") as file:
-            count = journal.export_csv(flt, file)
-        os.replace(partial, target)
-    except OSError as exc:
-        partial.unlink(missing_ok=True)
-        raise CliError(f"Cannot write {target}: {exc.strerror or exc}.") from None
-    return count
 
 
 def _when(text: str | None, option: str) -> datetime | None:

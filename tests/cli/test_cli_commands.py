@@ -176,6 +176,10 @@ def test_journal_verify_and_export(cli: Cli) -> None:
     assert {row["target"] for row in rows} == {f"user:{EMILY}", f"user:{LUKAS}"}
     assert {row["batch_id"] for row in rows} == {result["job"]}
     assert cli.run("journal", "export", "-o", "all.csv").returncode == 0
+    refused = cli.run("journal", "export", "-o", "no-such-folder/all.csv")
+    assert refused.returncode == 2
+    assert "The journal could not be written to no-such-folder/all.csv" in refused.stderr
+    assert "Traceback" not in refused.stderr
     # Tamper with an entry behind the app's back: verify says so, exit code 1.
     # The batch writes concurrently: find J-1's entry rather than assume it is the first.
     with sqlite3.connect(cli.paths.database_file) as conn:
