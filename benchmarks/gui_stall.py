@@ -15,6 +15,8 @@ longest with where the job was, and the job's throughput.
 
 --explain samples the main thread's Python stack from a watchdog thread whenever the probe is
 late by more than 8 ms, and prints the innermost app frames seen most often during stalls.
+
+(Over 500 lines on purpose: a benchmark is one script to run and read from top to bottom.)
 """
 
 from __future__ import annotations
