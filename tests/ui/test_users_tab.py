@@ -10,7 +10,7 @@ from ui_helpers import MANAGER, run_async, wait_for_dialog
 
 from ctrader_admin.sandbox import Sandbox
 from ctrader_admin.services.backoffice import Backoffice
-from ctrader_admin.ui.context import UiContext
+from ctrader_admin.ui.context import LinkRequest, UiContext
 from ctrader_admin.ui.notify import Level
 from ctrader_admin.ui.users_tab import UsersTab
 from ctrader_admin.ui.widgets import is_marked_invalid
@@ -87,6 +87,10 @@ def test_create_user_shows_the_new_user_and_journals_it(
     with qtbot.waitSignal(ctx.lookup_requested, timeout=1_000) as shown:
         tab.open_lookup.click()
     assert shown.args == [str(NEXT_USER_ID)]
+    # "Link an account to this user": the Accounts tab's form, asked for with this userId.
+    with qtbot.waitSignal(ctx.link_requested, timeout=1_000) as asked:
+        tab.link_account.click()
+    assert asked.args == [LinkRequest(user_id=NEXT_USER_ID)]
 
 
 def test_an_existing_email_is_said_plainly_and_offered_in_lookup(
