@@ -17,7 +17,6 @@ from typing import TypeVar
 import pytest
 from pydantic import SecretStr
 
-from ctrader_admin.api import ApiClient, ConnectionConfig
 from ctrader_admin.sandbox import TRAINING_MANAGERS, Sandbox, SandboxConfig
 from ctrader_admin.sandbox.server import serve_in_thread
 from ctrader_admin.sandbox.training import trading_password
@@ -30,11 +29,10 @@ from ctrader_admin.services.session import Session
 from ctrader_admin.services.work_orders import AlreadyLinked
 from ctrader_admin.store.attribution import AttributionLedger
 from ctrader_admin.store.database import Database
-from ctrader_admin.store.directory import Directory
 from ctrader_admin.store.journal import Journal, JournalFilter
 from ctrader_admin.store.paths import AppPaths
 from ctrader_admin.store.profiles import Profile, ProfileStore
-from ctrader_admin.store.tokens import TokenStore
+from ctrader_admin.wiring import compose_backoffice
 
 T = TypeVar("T")
 MANAGER = TRAINING_MANAGERS[0]
@@ -73,10 +71,12 @@ class Env:
 def env(tmp_path: Path) -> Iterator[Env]:
     sandbox = Sandbox(SandboxConfig(users=120, write_cap_per_hour=None))
     database = Database(tmp_path / "app.sqlite3")
-    directory = Directory(database)
+    profiles = ProfileStore(AppPaths.under(tmp_path / "home"))
+    # Over the network (loopback): every profile names the served sandbox's URL.
+    office = compose_backoffice(database, profiles, workstation="test")
+    directory = office.directory
     # What a broker's office starts with: the CRM export in the local directory.
     directory.import_rows("loopback", directory.preview_csv(sandbox.crm_export_csv()).rows_ok)
-    profiles = ProfileStore(AppPaths.under(tmp_path / "home"))
     with serve_in_thread(sandbox) as url:
         for profile_id, read_only in (("loopback", False), ("readonly", True)):
             profiles.add(
@@ -91,22 +91,8 @@ def env(tmp_path: Path) -> Iterator[Env]:
                     timeout_seconds=5.0,
                 )
             )
-
-        def client_for(profile: Profile) -> ApiClient:
-            config = ConnectionConfig(base_url=profile.base_url, timeout=profile.timeout_seconds)
-            return ApiClient(config)
-
-        journal = Journal(database)
-        office = Backoffice(
-            profiles=profiles,
-            tokens=TokenStore(),
-            journal=journal,
-            directory=directory,
-            client_factory=client_for,
-            workstation="test",
-        )
-        yield Env(sandbox, office, AttributionLedger(database), journal)
-    database.close()
+        yield Env(sandbox, office, office.ledger, office.journal)
+    office.close_stores()
     sandbox.close()
 
 

@@ -17,7 +17,7 @@ from ctrader_admin.sandbox import Sandbox, trading_password
 from ctrader_admin.services import attribution
 from ctrader_admin.services.backoffice import Backoffice
 from ctrader_admin.ui.accounts_tab import AccountsTab
-from ctrader_admin.ui.context import UiContext
+from ctrader_admin.ui.context import LinkRequest, UiContext
 from ctrader_admin.ui.lookup_tab import LookupTab
 from ctrader_admin.ui.partners_tab import PartnersTab
 from ctrader_admin.ui.register_partner_dialog import RegisterPartnerDialog
@@ -205,7 +205,11 @@ def test_linking_an_account_held_by_another_user_offers_a_work_order(
     import_directory(backoffice, sandbox)
     tab = AccountsTab(ctx)
     qtbot.addWidget(tab)
-    tab.prefill(DANIEL, login=EMILY_LIVE, environment="live", white_label="sandbox_main")
+    tab.prefill(
+        LinkRequest(
+            user_id=DANIEL, login=EMILY_LIVE, environment="live", white_label="sandbox_main"
+        )
+    )
     tab.password.setText(trading_password(EMILY_LIVE))
     sandbox.clear_log()
 
@@ -238,7 +242,11 @@ def test_a_backend_already_linked_answer_becomes_a_work_order_too(
     true: nothing changed) is turned into the same offer, the owner left to find out."""
     tab = AccountsTab(ctx)
     qtbot.addWidget(tab)
-    tab.prefill(DANIEL, login=EMILY_LIVE, environment="live", white_label="sandbox_main")
+    tab.prefill(
+        LinkRequest(
+            user_id=DANIEL, login=EMILY_LIVE, environment="live", white_label="sandbox_main"
+        )
+    )
     tab.password.setText(trading_password(EMILY_LIVE))
 
     tab.link_button.click()
