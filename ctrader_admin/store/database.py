@@ -37,6 +37,7 @@ from typing import Self
 from ctrader_admin.errors import ExpectedError
 from ctrader_admin.store.migrations import MIGRATIONS
 from ctrader_admin.store.paths import AppPaths, ensure_private_dir
+from ctrader_admin.store.sql import Engine
 
 MEMORY = ":memory:"
 BUSY_TIMEOUT_SECONDS = 10.0
@@ -158,6 +159,10 @@ class Database:
     @classmethod
     def open(cls, paths: AppPaths) -> Database:
         return cls(paths.database_file)
+
+    @property
+    def engine(self) -> Engine:
+        return "sqlite"
 
     @property
     def path(self) -> Path | str:

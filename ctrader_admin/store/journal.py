@@ -25,25 +25,27 @@ import csv
 import hashlib
 import json
 import socket
-import sqlite3
 import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, fields
 from datetime import datetime
-from pathlib import Path
 from typing import Any, Literal, TextIO
 
 from ctrader_admin.errors import ExpectedError
 from ctrader_admin.redaction import redact
 from ctrader_admin.store import journal_search
 from ctrader_admin.store.database import Database
-from ctrader_admin.store.ownership import SessionOwner
+
+# GENESIS_HASH and sessions_folder are re-exported: where callers have always found them.
+from ctrader_admin.store.journal_engine import GENESIS_HASH as GENESIS_HASH
+from ctrader_admin.store.journal_engine import EntryRow, JournalEngine, SqliteJournalEngine
+from ctrader_admin.store.journal_engine import sessions_folder as sessions_folder
 from ctrader_admin.store.spreadsheet import safe_cell
+from ctrader_admin.store.sql import Connection, Store
 from ctrader_admin.store.timestamps import utc_iso
 
 Outcome = Literal["ok", "failed", "unknown"]
 OUTCOMES: tuple[Outcome, ...] = ("ok", "failed", "unknown")
-GENESIS_HASH = "0" * 64
 RECOVERED_ERROR = (
     "The app stopped after sending this request and before the answer arrived; "
     "check on the server whether the change was applied."
@@ -172,16 +174,29 @@ def _draft_fields(draft: JournalDraft, at: datetime | None) -> dict[str, Any]:
     return values
 
 
+def _engine_for(database: Store) -> JournalEngine:
+    if database.engine == "postgresql":
+        from ctrader_admin.store.pg.database import PgDatabase
+        from ctrader_admin.store.pg.journal_engine import PgJournalEngine
+
+        assert isinstance(database, PgDatabase)
+        return PgJournalEngine(database)
+    return SqliteJournalEngine(database)
+
+
 class Journal:
-    def __init__(self, database: Database, *, full_text: bool = True) -> None:
+    """The journal on either engine (store/journal_engine.py: what differs)."""
+
+    def __init__(self, database: Store, *, full_text: bool = True) -> None:
         self._db = database
+        self._engine = _engine_for(database)
         # Intents of live sessions are in flight, not crashed: recover() leaves them alone.
-        self._owner = SessionOwner.claim(sessions_folder(database))
+        self._owner = self._engine.claim_session()
         self._session = self._owner.session
         self._group = _GroupCommit(self)
         try:
             with database.transaction() as conn:
-                self._indexed = journal_search.ensure_index(conn, wanted=full_text)
+                self._indexed = self._engine.ensure_index(conn, wanted=full_text)
         except BaseException:
             self._owner.release()
             raise
@@ -198,7 +213,22 @@ class Journal:
     @property
     def database(self) -> Database:
         """The database the journal lives in (bulk job checkpoints share it)."""
+        if not isinstance(self._db, Database):
+            raise JournalError(
+                "Bulk jobs, the directory and the attribution ledger do not live in the team "
+                "database yet (team mode is in progress: docs/team-mode.md)."
+            )
         return self._db
+
+    @property
+    def store(self) -> Store:
+        """The database the journal lives in, whichever engine."""
+        return self._db
+
+    @property
+    def owner(self) -> object:
+        """This session's claim (tests look at a team session's server connection)."""
+        return self._owner
 
     @property
     def full_text_index(self) -> bool:
@@ -212,12 +242,9 @@ class Journal:
         values = _draft_fields(draft, at)
         with self._db.transaction() as conn:
             self._check_reverts(conn, values["reverts_id"])
-            cursor = conn.execute(
-                "INSERT INTO journal_intents (session, fields) VALUES (?, ?)",
-                (self._session, json.dumps(values, ensure_ascii=False)),
+            return self._engine.insert_intent(
+                conn, self._session, json.dumps(values, ensure_ascii=False)
             )
-            assert cursor.lastrowid is not None
-            return cursor.lastrowid
 
     def complete(
         self,
@@ -230,17 +257,16 @@ class Journal:
         if outcome not in OUTCOMES:
             raise JournalError(f"Unknown outcome {outcome!r}.")
         with self._db.transaction() as conn:
-            row = conn.execute(
-                "SELECT fields FROM journal_intents WHERE id = ?", (intent_id,)
-            ).fetchone()
-            if row is None:
+            # The chain first: holding its head, no other session can finish this intent.
+            chain = _Chain(self._engine, conn)
+            fields_ = self._engine.pending_intent(conn, intent_id)
+            if fields_ is None:
                 raise JournalError(
                     f"No pending attempt {intent_id}: it was completed or recovered already."
                 )
-            chain = _Chain(conn)
-            entry = chain.append(json.loads(row[0]), outcome, response_text, error)
+            entry = chain.append(json.loads(fields_), outcome, response_text, error, intent_id)
             chain.flush()
-            conn.execute("DELETE FROM journal_intents WHERE id = ?", (intent_id,))
+            self._engine.finish_intents(conn, [intent_id])
         return entry
 
     async def begin_async(self, draft: JournalDraft) -> int:
@@ -278,33 +304,31 @@ class Journal:
                         assert op.draft is not None
                         results.append(self._insert_intent(conn, op.draft))
                         continue
-                    row = conn.execute(
-                        "SELECT fields FROM journal_intents WHERE id = ?", (op.intent_id,)
-                    ).fetchone()
-                    if row is None:
+                    chain = chain or _Chain(self._engine, conn)
+                    text = self._engine.pending_intent(conn, op.intent_id)
+                    if text is None:
                         raise JournalError(
                             f"No pending attempt {op.intent_id}: it was completed or recovered "
                             "already."
                         )
-                    chain = chain or _Chain(conn)
-                    fields_ = json.loads(row[0])
-                    results.append(chain.append(fields_, op.outcome, op.response_text, op.error))
-                    conn.execute("DELETE FROM journal_intents WHERE id = ?", (op.intent_id,))
+                    results.append(
+                        chain.append(
+                            json.loads(text), op.outcome, op.response_text, op.error, op.intent_id
+                        )
+                    )
+                    self._engine.finish_intents(conn, [op.intent_id])
                 except JournalError as exc:
                     results.append(exc)
             if chain is not None:
                 chain.flush()
         return results
 
-    def _insert_intent(self, conn: sqlite3.Connection, draft: JournalDraft) -> int:
+    def _insert_intent(self, conn: Connection, draft: JournalDraft) -> int:
         values = _draft_fields(draft, None)
         self._check_reverts(conn, values["reverts_id"])
-        cursor = conn.execute(
-            "INSERT INTO journal_intents (session, fields) VALUES (?, ?)",
-            (self._session, json.dumps(values, ensure_ascii=False)),
+        return self._engine.insert_intent(
+            conn, self._session, json.dumps(values, ensure_ascii=False)
         )
-        assert cursor.lastrowid is not None
-        return cursor.lastrowid
 
     def recover(self) -> list[JournalEntry]:
         """Turn attempts left by a crash (sent, never answered) into 'unknown' entries.
@@ -314,29 +338,23 @@ class Journal:
         sessions are removed on the way.
         """
         with self._db.transaction() as conn:
-            rows = conn.execute(
-                "SELECT id, session, fields FROM journal_intents WHERE session != ? ORDER BY id",
-                (self._session,),
-            ).fetchall()
+            chain = _Chain(self._engine, conn)
+            rows = self._engine.unfinished_intents(conn, self._session)
             gone = {session for session in {r[1] for r in rows} if self._owner.is_gone(session)}
             intents = [(intent_id, text) for intent_id, session, text in rows if session in gone]
-            chain = _Chain(conn)
             entries = [
-                chain.append(json.loads(text), "unknown", None, RECOVERED_ERROR)
-                for _, text in intents
+                chain.append(json.loads(text), "unknown", None, RECOVERED_ERROR, intent_id)
+                for intent_id, text in intents
             ]
             chain.flush()
-            conn.executemany(
-                "DELETE FROM journal_intents WHERE id = ?",
-                [(intent_id,) for intent_id, _ in intents],
-            )
+            self._engine.finish_intents(conn, [intent_id for intent_id, _ in intents])
         self._owner.sweep()
         return entries
 
     def pending_count(self) -> int:
         """Attempts begun and not yet completed (in flight, or left by a crash)."""
         with self._db.read() as conn:
-            return int(conn.execute("SELECT count(*) FROM journal_intents").fetchone()[0])
+            return self._engine.pending_count(conn)
 
     def append_many(self, attempts: Iterable[JournalAttempt]) -> int:
         """Append finished attempts in one transaction through the same chain logic.
@@ -346,7 +364,7 @@ class Journal:
         """
         count = 0
         with self._db.transaction() as conn:
-            chain = _Chain(conn)
+            chain = _Chain(self._engine, conn)
             for attempt in attempts:
                 values = _draft_fields(attempt.draft, attempt.at)
                 if values["reverts_id"] is not None and values["reverts_id"] >= chain.next_id:
@@ -359,7 +377,7 @@ class Journal:
         return count
 
     @staticmethod
-    def _check_reverts(conn: sqlite3.Connection, reverts_id: int | None) -> None:
+    def _check_reverts(conn: Connection, reverts_id: int | None) -> None:
         if reverts_id is None:
             return
         if conn.execute("SELECT 1 FROM journal WHERE id = ?", (reverts_id,)).fetchone() is None:
@@ -440,7 +458,7 @@ class Journal:
             clauses.insert(0, f"{index} MATCH ?")
             params.insert(0, journal_search.match_phrase(text))
         elif text:
-            clauses.append(journal_search.LIKE_CLAUSE)
+            clauses.append(self._engine.like_clause)
             params.extend([journal_search.like_pattern(text)] * len(journal_search.TEXT_COLUMNS))
         where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
         return source, where, params
@@ -453,10 +471,7 @@ class Journal:
         prev_hash = GENESIS_HASH
         checked = 0
         with self._db.snapshot() as conn:
-            cursor = conn.execute(
-                "SELECT id, body, hash, json_extract(body, '$.id'), "
-                "json_extract(body, '$.prev_hash') FROM journal ORDER BY id"
-            )
+            cursor = self._engine.verify_rows(conn)
             for entry_id, body, stored_hash, body_id, body_prev in cursor:
                 problem = None
                 if entry_id != expected_id:
@@ -478,22 +493,15 @@ class Journal:
                 checked += 1
                 expected_id = entry_id + 1
                 prev_hash = stored_hash
-            written = conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'journal'")
-            row = written.fetchone()
-            if row is not None and row[0] >= expected_id:
+            written = self._engine.written_up_to(conn)
+            if written is not None and written >= expected_id:
                 return VerifyReport(
                     False,
                     checked,
                     expected_id,
-                    f"Entries {expected_id}–{row[0]} are missing from the end of the journal.",
+                    f"Entries {expected_id}–{written} are missing from the end of the journal.",
                 )
         return VerifyReport(True, checked, None, f"All {checked:,} entries are intact.")
-
-
-def sessions_folder(database: Database) -> Path | None:
-    """Where the sessions of a database file keep their lock files (None: in memory)."""
-    path = database.path
-    return path.parent / f"{path.name}.sessions" if isinstance(path, Path) else None
 
 
 def _order_key(source: str) -> str:
@@ -503,16 +511,14 @@ def _order_key(source: str) -> str:
 
 
 class _Chain:
-    """Appends entries inside the caller's transaction, batching inserts."""
+    """Appends entries inside the caller's transaction, batching inserts; holds the chain's
+    head from creation to the end of the transaction (store/journal_engine.py)."""
 
-    def __init__(self, conn: sqlite3.Connection) -> None:
+    def __init__(self, engine: JournalEngine, conn: Connection) -> None:
+        self._engine = engine
         self._conn = conn
-        last = conn.execute("SELECT id, hash FROM journal ORDER BY id DESC LIMIT 1").fetchone()
-        seq = conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'journal'").fetchone()
-        # Never reuse an id, even one whose entry was removed: the gap must stay visible.
-        self.next_id = max(last[0] if last else 0, seq[0] if seq else 0) + 1
-        self.prev_hash = last[1] if last else GENESIS_HASH
-        self.pending: list[tuple[int, str, str]] = []
+        self.next_id, self.prev_hash = engine.open_chain(conn)
+        self.pending: list[EntryRow] = []
 
     def append(
         self,
@@ -520,6 +526,7 @@ class _Chain:
         outcome: Outcome,
         response: str | None,
         error: str | None,
+        intent_id: int | None = None,
     ) -> JournalEntry:
         if outcome not in OUTCOMES:
             raise JournalError(f"Unknown outcome {outcome!r}.")
@@ -533,16 +540,14 @@ class _Chain:
         )
         body = canonical_body(record)
         digest = entry_hash(body)
-        self.pending.append((self.next_id, body, digest))
+        self.pending.append((self.next_id, body, digest, intent_id))
         self.next_id += 1
         self.prev_hash = digest
         return JournalEntry(**record, hash=digest)
 
     def flush(self) -> None:
         if self.pending:
-            self._conn.executemany(
-                "INSERT INTO journal (id, body, hash) VALUES (?, ?, ?)", self.pending
-            )
+            self._engine.write_entries(self._conn, self.pending)
             self.pending.clear()
 
 

@@ -135,6 +135,18 @@ class TokenStore:
         else:
             self._forget(key)
 
+    def get_team_password(self, keyring_key: str) -> str | None:
+        """The password of a team database user (``TeamSettings.keyring_key``)."""
+        return self._get(keyring_key)
+
+    def set_team_password(self, keyring_key: str, password: str | None) -> None:
+        """Keep a team database user's password (always remembered, like the proxy's); None or
+        empty removes it."""
+        if password:
+            self._set(keyring_key, password, remember=True)
+        else:
+            self._forget(keyring_key)
+
     def _get(self, key: str) -> str | None:
         with self._lock:
             token = self._memory.get(key)

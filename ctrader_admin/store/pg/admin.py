@@ -1,0 +1,97 @@
+"""Setting up a team database: the schema, the roles, the rights (docs/team-mode.md).
+
+Run once by a PostgreSQL superuser (or the database owner with CREATEROLE), through
+``ctrader-admin team init`` or these functions. The rights are the database's, not the app's:
+
+- ``ctrader_admin_admins`` (a group, no log-in) owns every table: the team administrators.
+- ``ctrader_admin_agents`` (a group, no log-in): each agent is their own login role in it. Agents
+  may read, and may only INSERT into the journal and its intents (no UPDATE, DELETE or TRUNCATE
+  right, and a trigger refuses those for everyone, administrators included); they move the
+  journal's head (its trigger lets it only move forward onto an entry that exists) and reserve
+  and give back write-budget slots.
+"""
+
+from __future__ import annotations
+
+import re
+
+from ctrader_admin.errors import ExpectedError
+from ctrader_admin.store.pg.database import PgDatabase
+from ctrader_admin.store.sql import Connection
+
+ADMINS_ROLE = "ctrader_admin_admins"
+AGENTS_ROLE = "ctrader_admin_agents"
+_ROLE_NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
+
+# What an agent may do, table by table (the owner, the administrators' group, may do the rest).
+AGENT_GRANTS: tuple[str, ...] = (
+    f"GRANT SELECT ON schema_version TO {AGENTS_ROLE}",
+    f"GRANT SELECT, INSERT ON journal, journal_intents TO {AGENTS_ROLE}",
+    f"GRANT SELECT, UPDATE (last_id, last_hash) ON journal_head TO {AGENTS_ROLE}",
+    f"GRANT SELECT, INSERT, DELETE ON budget_reservations TO {AGENTS_ROLE}",
+)
+
+
+class TeamSetupError(ExpectedError):
+    """A team set-up step that cannot be done (bad role name)."""
+
+
+def check_role_name(name: str) -> str:
+    """An agent's or administrator's database user name: lower-case letters, digits, ``_``."""
+    if not _ROLE_NAME.fullmatch(name):
+        raise TeamSetupError(
+            f"{name!r} cannot be a team user name: use 1–63 lower-case letters, digits and _, "
+            "starting with a letter or _."
+        )
+    return name
+
+
+def _ensure_group(conn: Connection, role: str) -> None:
+    exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = ?", (role,)).fetchone()
+    if exists is None:
+        conn.execute(f"CREATE ROLE {role} NOLOGIN")
+
+
+def init_team(database: PgDatabase) -> int:
+    """Create the groups, bring the schema up to date (owned by the administrators' group) and
+    grant the agents their rights. Safe to run again (after an upgrade: new steps, same rights).
+    Returns the schema version."""
+    name = '"' + database.settings.database.replace('"', '""') + '"'  # a quoted identifier
+    with database.transaction() as conn:
+        _ensure_group(conn, ADMINS_ROLE)
+        _ensure_group(conn, AGENTS_ROLE)
+        conn.execute(f"REVOKE ALL ON DATABASE {name} FROM PUBLIC")
+        conn.execute(f"GRANT CONNECT, TEMPORARY ON DATABASE {name} TO {ADMINS_ROLE}, {AGENTS_ROLE}")
+        conn.execute("REVOKE CREATE ON SCHEMA public FROM PUBLIC")
+        conn.execute(f"GRANT USAGE, CREATE ON SCHEMA public TO {ADMINS_ROLE}")
+        conn.execute(f"GRANT USAGE ON SCHEMA public TO {AGENTS_ROLE}")
+        # Objects made from here on belong to the administrators' group, not to whoever ran it.
+        conn.execute(f"SET LOCAL ROLE {ADMINS_ROLE}")
+        version = database.migrate()  # joins this transaction
+        conn.execute("REVOKE ALL ON ALL TABLES IN SCHEMA public FROM PUBLIC")
+        for grant in AGENT_GRANTS:
+            conn.execute(grant)
+        conn.execute("RESET ROLE")
+    return version
+
+
+def add_member(
+    database: PgDatabase, name: str, password: str | None, *, administrator: bool = False
+) -> None:
+    """A login role for one agent (or administrator). The password is turned into a SCRAM
+    verifier here, so the clear password never reaches the server, its logs or a statement."""
+    check_role_name(name)
+    group = ADMINS_ROLE if administrator else AGENTS_ROLE
+    with database.transaction() as conn:
+        exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = ?", (name,)).fetchone()
+        if exists is None:
+            conn.execute(f"CREATE ROLE {name} LOGIN")
+        conn.execute(f"GRANT {group} TO {name}")
+        if administrator:
+            conn.execute(f"GRANT {AGENTS_ROLE} TO {name}")
+        if password:
+            verifier = conn.raw.pgconn.encrypt_password(
+                password.encode(), name.encode(), b"scram-sha-256"
+            ).decode()
+            # A verifier is no secret (the server stores exactly this); quoted as a literal.
+            conn.execute(f"ALTER ROLE {name} PASSWORD '{verifier}'")

@@ -1,0 +1,313 @@
+"""The team database: the store interface of ``store/database.py`` (read / transaction /
+snapshot) on PostgreSQL, through psycopg 3 (docs/team-mode.md says why not an ORM).
+
+- One connection per process for ``read`` and ``transaction`` (autocommit, explicit ``BEGIN``;
+  a lock lets executor threads share it, like the SQLite store), reopened after the server
+  dropped it; ``snapshot`` opens its own ``REPEATABLE READ READ ONLY`` connection and streams
+  through a server-side cursor, so a verify of millions of entries holds constant memory.
+- The stores write ``?`` placeholders, as for SQLite; the adapter turns them into psycopg's.
+- Everything the operator can meet — the server unreachable, the log-in refused, a TLS failure,
+  a right the team administrator did not grant, the connection lost — is a ``DatabaseError``
+  sentence; the password is a driver argument only, registered for redaction before first use.
+- The schema is migrated only by ``migrate()`` (the team administrator, ``store/pg/admin.py``);
+  an agent's app refuses a database older or newer than it knows, in words.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import itertools
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import UTC, datetime
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Self
+
+from ctrader_admin.redaction import redact, register_secret
+from ctrader_admin.store.database import DatabaseError, DatabaseTooNewError
+from ctrader_admin.store.pg.migrations import PG_MIGRATIONS
+from ctrader_admin.store.pg.settings import TeamSettings
+from ctrader_admin.store.sql import Cursor, Engine
+
+if TYPE_CHECKING:
+    import psycopg
+
+    from ctrader_admin.store.tokens import TokenStore
+
+# Advisory lock spaces (the two-int form: class, key). Journal sessions use the one-bigint form,
+# which PostgreSQL keeps apart from these.
+LOCK_CLASS = 0x63_74_61_64  # "ctad"
+LOCK_MIGRATIONS = 1
+_STREAM_ROWS = 2000
+_cursor_names = itertools.count(1)
+
+
+@functools.lru_cache(maxsize=512)
+def pg_sql(sql: str) -> str:
+    """``?`` placeholders (the stores' one way of writing SQL) as psycopg's ``%s``. The stores'
+    PostgreSQL SQL holds no literal ``?`` (no jsonb ``?`` operators): it is written for this."""
+    return sql.replace("%", "%%").replace("?", "%s")
+
+
+class PgConnection:
+    """A psycopg connection speaking ``store.sql.Connection``."""
+
+    def __init__(self, conn: psycopg.Connection[Any], *, streaming: bool = False) -> None:
+        self._conn = conn
+        self._streaming = streaming
+
+    @property
+    def raw(self) -> psycopg.Connection[Any]:
+        return self._conn
+
+    def execute(self, sql: str, parameters: Sequence[Any] = (), /) -> Cursor:
+        if self._streaming:
+            # Server-side: rows arrive in pages as they are iterated (constant memory).
+            cursor: psycopg.Cursor[Any] = self._conn.cursor(name=f"s{next(_cursor_names)}")
+            cursor.itersize = _STREAM_ROWS  # type: ignore[attr-defined]
+            return cursor.execute(*_query(sql, parameters))
+        return self._conn.execute(*_query(sql, parameters))
+
+    def executemany(self, sql: str, parameters: Iterable[Sequence[Any]], /) -> psycopg.Cursor[Any]:
+        cursor = self._conn.cursor()
+        cursor.executemany(pg_sql(sql), parameters)
+        return cursor
+
+
+def _query(sql: str, parameters: Sequence[Any]) -> tuple[str, Sequence[Any] | None]:
+    # Without parameters psycopg sends the text as it is: no placeholder, no %% to undo.
+    return (pg_sql(sql), parameters) if parameters else (sql, None)
+
+
+def _summary(exc: BaseException) -> str:
+    """The library's reason, first line, redacted (it may name hosts; never the password)."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    text = lines[0] if lines else type(exc).__name__
+    # libpq prefixes "connection failed: connection to server at "h" (a), port p failed: ".
+    text = text.rsplit(" failed: ", 1)[-1]
+    return redact(text)
+
+
+def connect_failure_in_words(exc: BaseException, settings: TeamSettings) -> DatabaseError:
+    """Why a connection to the team database could not be opened, for the operator."""
+    sqlstate = getattr(exc, "sqlstate", None)
+    text = str(exc)
+    lowered = text.lower()
+    where = f"{settings.host}:{settings.port}"
+    if sqlstate in ("28P01", "28000") or "authentication failed" in lowered:
+        return DatabaseError(
+            f"The team database server {where} refused the log-in of {settings.user!r}: check "
+            "the user name and the password saved for it, or ask the team administrator to "
+            "allow this user from this computer."
+        )
+    if sqlstate == "3D000":
+        return DatabaseError(
+            f"The team database {settings.database!r} does not exist on {where}: check its name "
+            "or ask the team administrator."
+        )
+    if "ssl" in lowered or "certificate" in lowered or "tls" in lowered:
+        return DatabaseError(
+            f"The secure (TLS) connection to the team database server {where} failed "
+            f"({_summary(exc)}). If the server's certificate comes from a private authority, set "
+            "its CA bundle in the team settings; the connection is never made unverified."
+        )
+    return DatabaseError(
+        f"The team database server {where} cannot be reached ({_summary(exc)}). Check the "
+        "server name and port and that the server is running; nothing was written."
+    )
+
+
+def _failure_in_words(exc: BaseException, settings: TeamSettings) -> DatabaseError | None:
+    """The sentence for what the server refused while connected; None for a bug."""
+    import psycopg
+
+    if isinstance(exc, psycopg.errors.InsufficientPrivilege):
+        return DatabaseError(
+            f"The team database refused this to {settings.user!r} ({_summary(exc)}): the team "
+            "administrator has not granted it to this user."
+        )
+    if isinstance(exc, psycopg.errors.RaiseException):  # our triggers' refusals
+        return DatabaseError(f"The team database refused this: {_summary(exc)}.")
+    if isinstance(exc, psycopg.OperationalError | psycopg.InterfaceError):
+        return DatabaseError(
+            f"The connection to the team database server {settings.host}:{settings.port} was "
+            f"lost ({_summary(exc)}). A change being saved at that moment may or may not have "
+            "been stored; the app reconnects on the next action."
+        )
+    return None
+
+
+class PgDatabase:
+    """The team database; the same interface as ``store.database.Database``."""
+
+    def __init__(
+        self,
+        settings: TeamSettings,
+        password: str | None,
+        *,
+        migrations: Sequence[Sequence[str]] = PG_MIGRATIONS,
+    ) -> None:
+        self._settings = settings
+        self._password = password
+        register_secret(password)
+        self._migrations = migrations
+        self._lock = threading.RLock()
+        self._in_transaction = False
+        self._conn = self.connect()
+
+    @classmethod
+    def open(cls, settings: TeamSettings, tokens: TokenStore) -> PgDatabase:
+        """An agent's connection: the password from the keyring, the schema checked."""
+        database = cls(settings, tokens.get_team_password(settings.keyring_key))
+        try:
+            database.check_schema()
+        except BaseException:
+            database.close()
+            raise
+        return database
+
+    @property
+    def engine(self) -> Engine:
+        return "postgresql"
+
+    @property
+    def path(self) -> str:
+        """The server in words (stores name their database by ``path`` in messages)."""
+        return self._settings.described
+
+    @property
+    def settings(self) -> TeamSettings:
+        return self._settings
+
+    def connect(self, *, autocommit: bool = True) -> psycopg.Connection[Any]:
+        """A new connection of this process (the stores' own, a journal session's, a snapshot's)."""
+        import psycopg
+
+        try:
+            return psycopg.connect(
+                **self._settings.connect_kwargs(),
+                password=self._password or "",
+                autocommit=autocommit,
+            )
+        except psycopg.Error as exc:
+            raise connect_failure_in_words(exc, self._settings) from None
+
+    @contextlib.contextmanager
+    def _in_words(self) -> Iterator[None]:
+        import psycopg
+
+        try:
+            yield
+        except psycopg.Error as exc:
+            said = _failure_in_words(exc, self._settings)
+            if said is None:
+                raise
+            raise said from exc
+
+    def _live(self) -> PgConnection:
+        if self._conn.closed or self._conn.broken:
+            self._conn = self.connect()
+        return PgConnection(self._conn)
+
+    @property
+    def schema_version(self) -> int:
+        with self.read() as conn:
+            return _schema_version(conn)
+
+    @contextlib.contextmanager
+    def read(self) -> Iterator[PgConnection]:
+        with self._lock, self._in_words():
+            yield self._live()
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[PgConnection]:
+        """A write transaction (READ COMMITTED; the stores serialise what must be serial with
+        row or advisory locks); nested use joins the outer one."""
+        with self._lock, self._in_words():
+            conn = self._live()
+            if self._in_transaction:
+                yield conn
+                return
+            conn.execute("BEGIN")
+            self._in_transaction = True
+            try:
+                yield conn
+                conn.execute("COMMIT")
+            except BaseException:
+                if not conn.raw.broken and not conn.raw.closed:
+                    conn.execute("ROLLBACK")
+                raise
+            finally:
+                self._in_transaction = False
+
+    @contextlib.contextmanager
+    def snapshot(self) -> Iterator[PgConnection]:
+        with self._in_words():
+            raw = self.connect()
+            try:
+                raw.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+                yield PgConnection(raw, streaming=True)
+            finally:
+                raw.close()
+
+    def check_schema(self) -> None:
+        """Refuse a database this app does not know (an agent never migrates it)."""
+        current = self.schema_version
+        known = len(self._migrations)
+        if current > known:
+            raise DatabaseTooNewError(
+                f"The team database {self.path} was set up by a newer ctrader-admin (schema "
+                f"{current}, this version knows {known}). Update the app."
+            )
+        if current < known:
+            raise DatabaseError(
+                f"The team database {self.path} is at schema {current} and this app needs "
+                f"{known}: ask the team administrator to run `ctrader-admin team init`."
+            )
+
+    def migrate(self) -> int:
+        """Bring the schema up to date (the team administrator's right); the version reached.
+        Serialised by an advisory lock, so two first starts cannot both apply a step."""
+        with self.transaction() as conn:
+            conn.execute("SELECT pg_advisory_xact_lock(?, ?)", (LOCK_CLASS, LOCK_MIGRATIONS))
+            conn.execute(
+                "CREATE TABLE IF NOT EXISTS schema_version "
+                "(version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)"
+            )
+            current = _schema_version(conn)
+            if current > len(self._migrations):
+                raise DatabaseTooNewError(
+                    f"The team database {self.path} was set up by a newer ctrader-admin "
+                    f"(schema {current}); update the app before changing it."
+                )
+            for version in range(current + 1, len(self._migrations) + 1):
+                for statement in self._migrations[version - 1]:
+                    conn.execute(statement)
+                conn.execute(
+                    "INSERT INTO schema_version (version, applied_at) VALUES (?, ?)",
+                    (version, datetime.now(UTC).isoformat(timespec="milliseconds")),
+                )
+            return len(self._migrations)
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+def _schema_version(conn: PgConnection) -> int:
+    row = conn.execute("SELECT to_regclass('schema_version') IS NOT NULL").fetchone()
+    if not row[0]:
+        return 0
+    return int(conn.execute("SELECT max(version) FROM schema_version").fetchone()[0] or 0)

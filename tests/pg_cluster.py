@@ -1,0 +1,160 @@
+"""A throwaway PostgreSQL server for the tests that need one (team mode, issue 13).
+
+One cluster per test session, in its own temporary folder, on a free loopback TCP port, with
+trust authentication for loopback only; stopped and removed at the end. ``initdb`` refuses to run
+as root, so as root every server command runs as the ``postgres`` system user (``runuser``).
+
+Tests that need it are skipped, with the reason, only when no PostgreSQL server binaries exist on
+the machine; ``.ci/run`` installs them, so in CI they always run.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import tempfile
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+_SKIP_REASON = (
+    "PostgreSQL server binaries (initdb, pg_ctl) are not installed here; "
+    "`apt-get install postgresql` (.ci/run does it) to run the team-database tests"
+)
+_HOST = "127.0.0.1"
+
+
+def _bin_dir() -> Path | None:
+    """Debian keeps the server binaries off PATH, per major version; the newest wins."""
+    found = sorted(
+        Path("/usr/lib/postgresql").glob("*/bin/initdb"),
+        key=lambda p: int(p.parent.parent.name) if p.parent.parent.name.isdigit() else 0,
+    )
+    if found:
+        return found[-1].parent
+    on_path = shutil.which("initdb")
+    return Path(on_path).parent if on_path else None
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind((_HOST, 0))
+        return int(probe.getsockname()[1])
+
+
+@dataclass(frozen=True)
+class PgServer:
+    host: str
+    port: int
+    superuser: str
+
+    def conninfo(self, dbname: str = "postgres", user: str | None = None) -> str:
+        return f"host={self.host} port={self.port} dbname={dbname} user={user or self.superuser}"
+
+    def create_database(self) -> str:
+        """A new empty database (the tests of one module share none of their data)."""
+        import psycopg
+
+        name = f"t_{uuid.uuid4().hex[:16]}"
+        with psycopg.connect(self.conninfo(), autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+        return name
+
+
+class _Cluster:
+    def __init__(self, bin_dir: Path) -> None:
+        self._bin = bin_dir
+        self._as_postgres = os.geteuid() == 0
+        # Not under pytest's tmp folder: as root that one is private to root, and the server
+        # runs as postgres. Unique per run, so parallel runs never share a cluster.
+        self.root = Path(tempfile.mkdtemp(prefix="ctrader-admin-pg-"))
+        self.data = self.root / "data"
+        self.log = self.root / "server.log"
+        if self._as_postgres:
+            self.root.chmod(0o711)  # postgres must reach data/, nothing more
+            self.data.mkdir(mode=0o700)
+            self.log.touch()
+            entry = pwd.getpwnam("postgres")
+            for path in (self.data, self.log):
+                os.chown(path, entry.pw_uid, entry.pw_gid)
+        self.superuser = "postgres"
+
+    def _run(self, tool: str, *args: str) -> subprocess.CompletedProcess[str]:
+        command = [str(self._bin / tool), *args]
+        if self._as_postgres:
+            command = ["runuser", "-u", "postgres", "--", *command]
+        return subprocess.run(command, capture_output=True, text=True, check=False, timeout=120)
+
+    def _check(self, result: subprocess.CompletedProcess[str], what: str) -> None:
+        if result.returncode != 0:
+            log = self.log.read_text(errors="replace") if self.log.exists() else ""
+            raise RuntimeError(f"{what} failed: {result.stdout}{result.stderr}\n{log}")
+
+    def init(self) -> None:
+        result = self._run(
+            "initdb",
+            "-D", str(self.data),
+            "-U", self.superuser,
+            "--auth-host=trust",
+            "--auth-local=trust",
+            "--encoding=UTF8",
+            "--no-sync",
+            "--no-instructions",
+        )  # fmt: skip
+        self._check(result, "initdb")
+
+    def start(self) -> int:
+        # A port found free may be taken before the server binds it: then try another.
+        last: subprocess.CompletedProcess[str] | None = None
+        for _ in range(5):
+            port = _free_port()
+            options = (
+                f"-c listen_addresses={_HOST} -c port={port} -c unix_socket_directories='' "
+                "-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
+                "-c max_connections=200"
+            )
+            # -w: pg_ctl waits until the server accepts connections (its own readiness probe).
+            last = self._run(
+                "pg_ctl", "start", "-w", "-t", "60", "-D", str(self.data),
+                "-l", str(self.log), "-o", options,
+            )  # fmt: skip
+            if last.returncode == 0:
+                ready = self._run("pg_isready", "-h", _HOST, "-p", str(port), "-t", "30")
+                self._check(ready, "pg_isready")
+                return port
+        assert last is not None
+        self._check(last, "pg_ctl start")
+        raise AssertionError("unreachable")
+
+    def stop(self) -> None:
+        self._run("pg_ctl", "stop", "-w", "-m", "immediate", "-D", str(self.data))
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[PgServer]:
+    """The session's PostgreSQL server; skips (with the reason) where none is installed."""
+    bin_dir = _bin_dir()
+    if bin_dir is None:
+        pytest.skip(_SKIP_REASON)
+    cluster = _Cluster(bin_dir)
+    try:
+        cluster.init()
+        port = cluster.start()
+        yield PgServer(_HOST, port, cluster.superuser)
+    finally:
+        with contextlib.suppress(Exception):
+            cluster.stop()
+
+
+@pytest.fixture
+def pg_database(pg_server: PgServer) -> str:
+    """A fresh, empty database on the session's server; its name."""
+    return pg_server.create_database()

@@ -1,0 +1,32 @@
+"""Team databases for the store tests (a unique module name: tests dirs have no __init__)."""
+
+from __future__ import annotations
+
+from pg_cluster import PgServer
+
+from ctrader_admin.store.pg.admin import add_member, init_team
+from ctrader_admin.store.pg.database import PgDatabase
+from ctrader_admin.store.pg.settings import TeamSettings
+
+
+def team_settings(server: PgServer, database: str, user: str | None = None) -> TeamSettings:
+    # Loopback test server with trust authentication: no TLS, no password.
+    return TeamSettings(
+        host=server.host, port=server.port, database=database, user=user or server.superuser,
+        tls=False,
+    )  # fmt: skip
+
+
+def new_team_database(server: PgServer) -> TeamSettings:
+    """A fresh database set up as `ctrader-admin team init` would; the superuser's settings."""
+    settings = team_settings(server, server.create_database())
+    with PgDatabase(settings, None) as admin:
+        init_team(admin)
+    return settings
+
+
+def agent_settings(server: PgServer, settings: TeamSettings, name: str) -> TeamSettings:
+    """An agent's login role (in the agents' group) and their settings."""
+    with PgDatabase(settings, None) as admin:
+        add_member(admin, name, None)
+    return team_settings(server, settings.database, name)
