@@ -4,7 +4,11 @@ own CRM also needs.
 
 Spotware does not publish its hourly cap and may tighten it. So when the server answers
 REQUEST_FREQUENCY_EXCEEDED anyway, the budget believes the server: for the rest of that hour it
-allows no more writes per hour than the server accepted, and says why (``lowered``)."""
+allows no more writes per hour than the server accepted, and says why (``lowered``).
+
+Where the writes are counted is a ``Window``: this process's own (``LocalWindow``, the default),
+or, in team mode, the team database's reservations (store/pg/budget.py ``TeamBudgetWindow``),
+so every workstation on one broker connection draws from one budget."""
 
 from __future__ import annotations
 
@@ -14,6 +18,7 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 
 WINDOW_SECONDS = 3600.0
 
@@ -28,6 +33,62 @@ class ServerLimit:
     accepted: int
 
 
+class Window(Protocol):
+    """The writes made in the last rolling hour, wherever they are counted."""
+
+    def count(self) -> int: ...
+
+    def take(self, allowed: int) -> bool:
+        """Record a write now if fewer than ``allowed`` are in the window (atomically)."""
+        ...
+
+    def give_back(self) -> None:
+        """Forget the last write this process recorded (it was never sent)."""
+        ...
+
+    def seconds_until_below(self, allowed: int) -> float:
+        """How long until fewer than ``allowed`` writes are in the window (0: now)."""
+        ...
+
+
+class LocalWindow:
+    """This process's writes, in memory."""
+
+    def __init__(self, clock: Callable[[], float], history: Iterable[float] = ()) -> None:
+        self._clock = clock
+        self._stamps: deque[float] = deque(sorted(history))
+
+    def _expire(self) -> float:
+        now = self._clock()
+        while self._stamps and self._stamps[0] <= now - WINDOW_SECONDS:
+            self._stamps.popleft()
+        return now
+
+    def count(self) -> int:
+        self._expire()
+        return len(self._stamps)
+
+    def take(self, allowed: int) -> bool:
+        now = self._expire()
+        if len(self._stamps) >= allowed:
+            return False
+        self._stamps.append(now)
+        return True
+
+    def give_back(self) -> None:
+        if self._stamps:
+            self._stamps.pop()
+
+    def seconds_until_below(self, allowed: int) -> float:
+        now = self._expire()
+        if len(self._stamps) < allowed:
+            return 0.0
+        if allowed <= 0:
+            return WINDOW_SECONDS
+        # The write that must leave the window for the count to drop below the limit.
+        return max(0.0, self._stamps[len(self._stamps) - allowed] + WINDOW_SECONDS - now)
+
+
 class WriteBudget:
     def __init__(
         self,
@@ -35,12 +96,15 @@ class WriteBudget:
         *,
         clock: Callable[[], float] = time.time,
         history: Iterable[float] = (),
+        window: Window | None = None,
     ) -> None:
+        """``window``: where writes are counted (default: this process, seeded with
+        ``history``)."""
         if per_hour < 1:
             raise ValueError("the write budget must allow at least one write per hour")
         self.configured_per_hour = per_hour
         self._clock = clock
-        self._stamps: deque[float] = deque(sorted(history))
+        self._window = window if window is not None else LocalWindow(clock, history)
         self._server_limit: ServerLimit | None = None
 
     @property
@@ -69,8 +133,7 @@ class WriteBudget:
         """The server answered REQUEST_FREQUENCY_EXCEEDED: lower the budget to what it accepted
         in the last hour (the refused write's own slot excluded), for the rest of that hour."""
         now = self._clock()
-        self._expire(now)
-        accepted = max(0, len(self._stamps) - 1)
+        accepted = max(0, self._window.count() - 1)
         current = self._current_server_limit()
         if current is not None:
             accepted = min(accepted, current.accepted)
@@ -82,13 +145,8 @@ class WriteBudget:
             self._server_limit = limit = None
         return limit
 
-    def _expire(self, now: float) -> None:
-        while self._stamps and self._stamps[0] <= now - WINDOW_SECONDS:
-            self._stamps.popleft()
-
     def remaining(self) -> int:
-        self._expire(self._clock())
-        return max(0, self.per_hour - len(self._stamps))
+        return max(0, self.per_hour - self._window.count())
 
     def used(self) -> int:
         return self.per_hour - self.remaining()
@@ -97,32 +155,21 @@ class WriteBudget:
         """0 when a write may go now; else how long until enough writes leave the window, or the
         server's lower limit lifts, whichever comes first."""
         now = self._clock()
-        self._expire(now)
-        allowed = self.per_hour
-        if len(self._stamps) < allowed:
+        wait = self._window.seconds_until_below(self.per_hour)
+        if wait <= 0:
             return 0.0
-        waits: list[float] = []
-        if allowed > 0:
-            # The write that must leave the window for the count to drop below the limit.
-            waits.append(self._stamps[len(self._stamps) - allowed] + WINDOW_SECONDS - now)
         limit = self._current_server_limit()
         if limit is not None:
-            waits.append(limit.until - now)
-        return max(0.0, min(waits))
+            wait = min(wait, limit.until - now)
+        return max(0.0, wait)
 
     def try_acquire(self) -> bool:
         """Take a slot now if one is free."""
-        now = self._clock()
-        self._expire(now)
-        if len(self._stamps) >= self.per_hour:
-            return False
-        self._stamps.append(now)
-        return True
+        return self._window.take(self.per_hour)
 
     def release_unused(self) -> None:
         """Give back the last slot taken, for a write that was never sent."""
-        if self._stamps:
-            self._stamps.pop()
+        self._window.give_back()
 
     async def acquire(self, *, poll: float = 1.0) -> None:
         """Wait until a slot is free and take it (for bulk jobs)."""

@@ -56,6 +56,7 @@ class PgConnection:
     def __init__(self, conn: psycopg.Connection[Any], *, streaming: bool = False) -> None:
         self._conn = conn
         self._streaming = streaming
+        self._server_cursors: list[psycopg.Cursor[Any]] = []
 
     @property
     def raw(self) -> psycopg.Connection[Any]:
@@ -66,8 +67,15 @@ class PgConnection:
             # Server-side: rows arrive in pages as they are iterated (constant memory).
             cursor: psycopg.Cursor[Any] = self._conn.cursor(name=f"s{next(_cursor_names)}")
             cursor.itersize = _STREAM_ROWS  # type: ignore[attr-defined]
+            self._server_cursors.append(cursor)
             return cursor.execute(*_query(sql, parameters))
         return self._conn.execute(*_query(sql, parameters))
+
+    def close_cursors(self) -> None:
+        """The server-side cursors of a snapshot end with it."""
+        cursors, self._server_cursors = self._server_cursors, []
+        for cursor in cursors:
+            cursor.close()
 
     def executemany(self, sql: str, parameters: Iterable[Sequence[Any]], /) -> psycopg.Cursor[Any]:
         cursor = self._conn.cursor()
@@ -247,7 +255,12 @@ class PgDatabase:
             raw = self.connect()
             try:
                 raw.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-                yield PgConnection(raw, streaming=True)
+                conn = PgConnection(raw, streaming=True)
+                try:
+                    yield conn
+                finally:
+                    if not raw.broken:
+                        conn.close_cursors()
             finally:
                 raw.close()
 

@@ -1,0 +1,84 @@
+"""The team's write budget: one rolling-hour window per broker connection, counted across every
+workstation in the team database (services/budget.py ``Window``).
+
+Reserving is one transaction: an advisory lock per connection key (so two workstations cannot
+both see the last free slot), the count of the last hour, the insert. Times are the server's
+clock, never a workstation's, so machines whose clocks differ still share one window.
+"""
+
+from __future__ import annotations
+
+import threading
+import zlib
+
+from ctrader_admin.store.pg.database import LOCK_CLASS, PgDatabase
+
+WINDOW_SECONDS = 3600.0
+LOCK_BUDGET = LOCK_CLASS + 1  # the advisory lock class of budget windows; the key: the connection
+# Every time is the server's: extract(epoch FROM clock_timestamp()).
+
+
+def connection_lock_key(connection_key: str) -> int:
+    """A 32-bit key for the advisory lock (a collision only makes two windows queue together)."""
+    return zlib.crc32(connection_key.encode()) - 2**31
+
+
+class TeamBudgetWindow:
+    """The writes of every workstation on one broker connection (``connection_key``: the base URL
+    and the manager login, say) in the last hour."""
+
+    def __init__(self, database: PgDatabase, connection_key: str) -> None:
+        self._db = database
+        self._key = connection_key
+        self._lock_key = connection_lock_key(connection_key)
+        self._taken: list[int] = []  # this process's reservations, for give_back
+        self._taken_lock = threading.Lock()
+
+    def count(self) -> int:
+        with self._db.read() as conn:
+            row = conn.execute(
+                "SELECT count(*) FROM budget_reservations WHERE connection_key = ? "
+                "AND at > extract(epoch FROM clock_timestamp()) - ?",
+                (self._key, WINDOW_SECONDS),
+            ).fetchone()
+        return int(row[0])
+
+    def take(self, allowed: int) -> bool:
+        with self._db.transaction() as conn:
+            conn.execute("SELECT pg_advisory_xact_lock(?, ?)", (LOCK_BUDGET, self._lock_key))
+            row = conn.execute(
+                "SELECT count(*) FROM budget_reservations WHERE connection_key = ? "
+                "AND at > extract(epoch FROM clock_timestamp()) - ?",
+                (self._key, WINDOW_SECONDS),
+            ).fetchone()
+            if int(row[0]) >= allowed:
+                return False
+            taken = conn.execute(
+                "INSERT INTO budget_reservations (connection_key, at) "
+                "VALUES (?, extract(epoch FROM clock_timestamp())) RETURNING id",
+                (self._key,),
+            ).fetchone()
+        with self._taken_lock:
+            self._taken.append(int(taken[0]))
+        return True
+
+    def give_back(self) -> None:
+        with self._taken_lock:
+            if not self._taken:
+                return
+            reservation = self._taken.pop()
+        with self._db.transaction() as conn:
+            conn.execute("DELETE FROM budget_reservations WHERE id = ?", (reservation,))
+
+    def seconds_until_below(self, allowed: int) -> float:
+        if allowed <= 0:
+            return WINDOW_SECONDS
+        with self._db.read() as conn:
+            # The write that must leave the window for the count to drop below ``allowed``.
+            row = conn.execute(
+                "SELECT at + ? - extract(epoch FROM clock_timestamp()) FROM budget_reservations "
+                "WHERE connection_key = ? AND at > extract(epoch FROM clock_timestamp()) - ? "
+                "ORDER BY at DESC OFFSET ? LIMIT 1",
+                (WINDOW_SECONDS, self._key, WINDOW_SECONDS, allowed - 1),
+            ).fetchone()
+        return 0.0 if row is None else max(0.0, float(row[0]))
