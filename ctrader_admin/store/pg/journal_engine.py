@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import threading
 import uuid
@@ -81,6 +82,11 @@ class PgSessionOwner:
             conn, self._conn = self._conn, None
         if conn is not None:
             conn.close()
+
+    def __del__(self) -> None:
+        # A session dropped without release (a stray Journal) ends with it, as with the process.
+        with contextlib.suppress(Exception):
+            self.release()
 
 
 class PgJournalEngine:

@@ -9,6 +9,8 @@ What differs from SQLite, and why:
 - Intents are never updated nor deleted (agents hold neither right): an intent is finished when a
   journal entry names it (``journal.intent_id``, unique), so completing one appends a row.
 - ``budget_reservations``: the team's write budget, one row per write reserved (store/pg/budget.py).
+- The filter columns compare byte by byte (``COLLATE "C"``), as SQLite's do: a locale's collation
+  would sort ISO times and ids in another order than the one the filters assume.
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ $$
 """
 
 _JOURNAL_GENERATED = ",\n    ".join(
-    f"{name} TEXT GENERATED ALWAYS AS ((body::jsonb) ->> '{name}') STORED"
+    f"{name} TEXT COLLATE \"C\" GENERATED ALWAYS AS ((body::jsonb) ->> '{name}') STORED"
     for name in JOURNAL_COLUMNS
 )
 

@@ -1,15 +1,20 @@
 from __future__ import annotations
 
+import contextlib
 import csv
+import dataclasses
 import io
 import json
 import re
 import sqlite3
+import uuid
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from store_fakes import journal_attempts, make_draft
+from team_db import agent_settings, new_team_database
 
 from ctrader_admin.redaction import register_secret
 from ctrader_admin.store.database import Database
@@ -24,6 +29,8 @@ from ctrader_admin.store.journal import (
     canonical_body,
     entry_hash,
 )
+from ctrader_admin.store.pg.database import PgDatabase
+from ctrader_admin.store.sql import Connection, Store
 
 T0 = datetime(2024, 5, 1, 12, 0, 0, 123000, tzinfo=UTC)
 
@@ -33,9 +40,24 @@ def db() -> Database:
     return Database()
 
 
+def _team_store(request: pytest.FixtureRequest) -> PgDatabase:
+    """A team database set up by `team init`, opened as one agent (not its administrator)."""
+    server = request.getfixturevalue("pg_server")
+    settings = new_team_database(server)
+    return PgDatabase(agent_settings(server, settings, f"agent_{uuid.uuid4().hex[:8]}"), None)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store(request: pytest.FixtureRequest) -> Iterator[Store]:
+    """The journal's tests that hold on both engines run on each."""
+    opened: Store = Database() if request.param == "sqlite" else _team_store(request)
+    yield opened
+    opened.close()
+
+
 @pytest.fixture
-def journal(db: Database) -> Journal:
-    return Journal(db)
+def journal(store: Store) -> Journal:
+    return Journal(store)
 
 
 def unlock(db: Database) -> None:
@@ -43,6 +65,22 @@ def unlock(db: Database) -> None:
     with db.transaction() as conn:
         conn.execute("DROP TRIGGER journal_no_update")
         conn.execute("DROP TRIGGER journal_no_delete")
+
+
+@contextlib.contextmanager
+def tampering(store: Store) -> Iterator[Connection]:
+    """What an attacker with full control of the database would do: the append-only triggers
+    dropped (SQLite) or switched off by a superuser (PostgreSQL), then raw SQL."""
+    if isinstance(store, Database):
+        unlock(store)
+        with store.transaction() as conn:
+            yield conn
+        return
+    assert isinstance(store, PgDatabase)
+    with PgDatabase(dataclasses.replace(store.settings, user="postgres"), None) as superuser:
+        with superuser.transaction() as conn:
+            conn.execute("SET LOCAL session_replication_role = replica")
+            yield conn
 
 
 # --- begin / complete / recover -----------------------------------------------------------------
@@ -115,7 +153,7 @@ def test_every_text_field_is_redacted(journal: Journal) -> None:
         response_text='{"webservToken": "manager-secret-42"}',
         error="GET ...?token=zzz999&x=1 failed",
     )
-    with journal._db.read() as conn:  # the stored text, not just the returned object
+    with journal.store.read() as conn:  # the stored text, not just the returned object
         stored = " ".join(r[0] for r in conn.execute("SELECT body FROM journal"))
     for text in (stored, repr(entry)):
         assert "abcdef123" not in text
@@ -126,9 +164,9 @@ def test_every_text_field_is_redacted(journal: Journal) -> None:
     assert journal.verify().ok
 
 
-def test_intents_hold_no_secret_either(db: Database, journal: Journal) -> None:
+def test_intents_hold_no_secret_either(store: Store, journal: Journal) -> None:
     journal.begin(make_draft(request="GET /x?token=secretvalue1"))
-    with db.read() as conn:
+    with store.read() as conn:
         assert (
             "secretvalue1" not in conn.execute("SELECT fields FROM journal_intents").fetchone()[0]
         )
@@ -161,6 +199,30 @@ def test_recover_turns_crashed_attempts_into_unknown(tmp_path: Path) -> None:
     assert journal.verify().ok
 
 
+def test_recover_takes_only_the_intents_of_ended_sessions(store: Store) -> None:
+    first, second = Journal(store), Journal(store)  # two workstations (or processes)
+    done = first.complete(first.begin(make_draft(target="user:1")), "ok")
+    left = first.begin(make_draft(target="user:2"))
+    mine = second.begin(make_draft(target="user:3"))
+    assert second.recover() == []  # the first session is alive: its write is in flight
+    first.close()  # it ends with a write unanswered
+
+    recovered = second.recover()
+
+    assert [(e.id, e.target, e.outcome, e.error) for e in recovered] == [
+        (2, "user:2", "unknown", RECOVERED_ERROR)
+    ]
+    assert recovered[0].prev_hash == done.hash
+    assert second.recover() == []
+    assert second.pending_count() == 1  # its own write in flight stays
+    with pytest.raises(JournalError, match="completed or recovered already"):
+        second.complete(left, "ok")
+    assert second.complete(mine, "ok").id == 3
+    assert second.pending_count() == 0
+    assert second.verify().ok
+    second.close()
+
+
 # --- verify and tampering -----------------------------------------------------------------------
 
 
@@ -176,8 +238,8 @@ def test_verify_empty_and_full_chain(journal: Journal) -> None:
     assert "301" in report.message
 
 
-def test_the_journal_refuses_updates_and_deletes(db: Database, journal: Journal) -> None:
-    journal.append_many(journal_attempts(3))
+def test_the_journal_refuses_updates_and_deletes(db: Database) -> None:  # SQLite's; team: roles
+    Journal(db).append_many(journal_attempts(3))
     with pytest.raises(sqlite3.DatabaseError, match="append-only"), db.transaction() as conn:
         conn.execute("UPDATE journal SET hash = 'x' WHERE id = 2")
     with pytest.raises(sqlite3.DatabaseError, match="append-only"), db.transaction() as conn:
@@ -188,15 +250,19 @@ def test_the_journal_refuses_updates_and_deletes(db: Database, journal: Journal)
         conn.execute("UPDATE journal SET after = 'IB-666' WHERE id = 2")
 
 
-def test_editing_after_is_caught_at_that_entry(db: Database, journal: Journal) -> None:
+def test_editing_after_is_caught_at_that_entry(store: Store, journal: Journal) -> None:
     journal.append_many(journal_attempts(10))
-    unlock(db)
-    with db.transaction() as conn:
-        conn.execute("UPDATE journal SET body = json_set(body, '$.after', 'IB-666') WHERE id = 6")
+    with tampering(store) as conn:
+        body = json.loads(conn.execute("SELECT body FROM journal WHERE id = 6").fetchone()[0])
+        conn.execute(
+            "UPDATE journal SET body = ? WHERE id = 6",
+            (canonical_body(body | {"after": "IB-666"}),),
+        )
     edited = journal.entry(6)
     assert edited is not None
     assert edited.after == "IB-666"
-    assert journal.count(JournalFilter(text="IB-666")) == 0  # the index is not the source of truth
+    if journal.full_text_index:
+        assert journal.count(JournalFilter(text="IB-666")) == 0  # the index is not the truth
     report = journal.verify()
     assert not report.ok
     assert report.first_bad_id == 6
@@ -204,24 +270,22 @@ def test_editing_after_is_caught_at_that_entry(db: Database, journal: Journal) -
     assert "changed" in report.message
 
 
-def test_a_rehashed_edit_breaks_the_next_link(db: Database, journal: Journal) -> None:
+def test_a_rehashed_edit_breaks_the_next_link(store: Store, journal: Journal) -> None:
     journal.append_many(journal_attempts(10))
     entry = journal.entry(6)
     assert entry is not None
     fields = {k: getattr(entry, k) for k in ENTRY_FIELDS if k != "hash"} | {"after": "IB-666"}
     body = canonical_body(fields)
-    unlock(db)
-    with db.transaction() as conn:
+    with tampering(store) as conn:
         conn.execute("UPDATE journal SET body = ?, hash = ? WHERE id = 6", (body, entry_hash(body)))
     report = journal.verify()
     assert report.first_bad_id == 7
     assert "does not follow" in report.message
 
 
-def test_deleting_a_middle_entry_is_caught(db: Database, journal: Journal) -> None:
+def test_deleting_a_middle_entry_is_caught(store: Store, journal: Journal) -> None:
     journal.append_many(journal_attempts(10))
-    unlock(db)
-    with db.transaction() as conn:
+    with tampering(store) as conn:
         conn.execute("DELETE FROM journal WHERE id = 5")
     report = journal.verify()
     assert not report.ok
@@ -229,10 +293,9 @@ def test_deleting_a_middle_entry_is_caught(db: Database, journal: Journal) -> No
     assert "5–5 are missing" in report.message
 
 
-def test_deleting_the_last_entries_is_caught(db: Database, journal: Journal) -> None:
+def test_deleting_the_last_entries_is_caught(store: Store, journal: Journal) -> None:
     journal.append_many(journal_attempts(10))
-    unlock(db)
-    with db.transaction() as conn:
+    with tampering(store) as conn:
         conn.execute("DELETE FROM journal WHERE id >= 9")
     report = journal.verify()
     assert not report.ok
@@ -243,10 +306,9 @@ def test_deleting_the_last_entries_is_caught(db: Database, journal: Journal) -> 
     assert journal.verify().first_bad_id == 11
 
 
-def test_swapping_bodies_is_caught(db: Database, journal: Journal) -> None:
+def test_swapping_bodies_is_caught(store: Store, journal: Journal) -> None:
     journal.append_many(journal_attempts(4))
-    unlock(db)
-    with db.transaction() as conn:
+    with tampering(store) as conn:
         two = conn.execute("SELECT body, hash FROM journal WHERE id = 2").fetchone()
         conn.execute("UPDATE journal SET body = ?, hash = ? WHERE id = 3", two)
     assert journal.verify().first_bad_id == 3
@@ -255,17 +317,23 @@ def test_swapping_bodies_is_caught(db: Database, journal: Journal) -> None:
 # --- filters, pages, export ---------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module", params=[True, False], ids=["fts", "like"])
-def filled(request: pytest.FixtureRequest) -> Journal:
-    """500 entries, one minute apart from 2024-01-01; checked with and without the index.
-
-    Shared by the module's read-only tests.
-    """
+@pytest.fixture(scope="module", params=["fts", "like", "postgresql"])
+def filled(request: pytest.FixtureRequest) -> Iterator[Journal]:
+    """500 entries, one minute apart from 2024-01-01; checked with and without SQLite's index,
+    and in a team database. Shared by the module's read-only tests."""
+    if request.param == "postgresql":
+        team = _team_store(request)
+        Journal(team).append_many(journal_attempts(500))
+        journal = Journal(team)
+        yield journal
+        journal.close()
+        team.close()
+        return
     db = Database()
     Journal(db).append_many(journal_attempts(500))
-    journal = Journal(db, full_text=request.param)
-    assert journal.full_text_index is request.param
-    return journal
+    journal = Journal(db, full_text=request.param == "fts")
+    assert journal.full_text_index is (request.param == "fts")
+    yield journal
 
 
 def test_count_and_page_without_filter(filled: Journal) -> None:
@@ -332,7 +400,7 @@ def test_naive_datetimes_are_refused(filled: Journal) -> None:
         filled.count(JournalFilter(since=datetime(2024, 1, 1)))
 
 
-def test_index_is_rebuilt_when_its_trigger_went_missing(db: Database) -> None:
+def test_index_is_rebuilt_when_its_trigger_went_missing(db: Database) -> None:  # SQLite's
     journal = Journal(db)
     with db.transaction() as conn:
         conn.execute("DROP TRIGGER journal_fts_insert")
@@ -374,9 +442,9 @@ def test_export_csv_defuses_spreadsheet_formulas(journal: Journal) -> None:
     assert row["after"] == "'-1"
 
 
-def test_entries_are_plain_json_in_the_database(db: Database, journal: Journal) -> None:
+def test_entries_are_plain_json_in_the_database(store: Store, journal: Journal) -> None:
     entry = journal.complete(journal.begin(make_draft(reason="café ✓")), "ok")
-    with db.read() as conn:
+    with store.read() as conn:
         body, stored = conn.execute("SELECT body, hash FROM journal").fetchone()
     assert json.loads(body)["reason"] == "café ✓"
     assert stored == entry.hash == entry_hash(body)
