@@ -77,10 +77,10 @@ def tampering(store: Store) -> Iterator[Connection]:
             yield conn
         return
     assert isinstance(store, PgDatabase)
-    with PgDatabase(dataclasses.replace(store.settings, user="postgres"), None) as superuser:
-        with superuser.transaction() as conn:
-            conn.execute("SET LOCAL session_replication_role = replica")
-            yield conn
+    superuser = dataclasses.replace(store.settings, user="postgres")
+    with PgDatabase(superuser, None) as admin, admin.transaction() as conn:
+        conn.execute("SET LOCAL session_replication_role = replica")
+        yield conn
 
 
 # --- begin / complete / recover -----------------------------------------------------------------
