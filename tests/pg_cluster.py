@@ -6,6 +6,10 @@ as root, so as root every server command runs as the ``postgres`` system user (`
 
 Tests that need it are skipped, with the reason, only when no PostgreSQL server binaries exist on
 the machine; ``.ci/run`` installs them, so in CI they always run.
+
+The server also speaks TLS with a certificate for 127.0.0.1 from a throwaway CA (``ca_bundle``),
+and members of ``PASSWORD_GROUP`` must log in with a password (SCRAM), so the tests can prove
+certificate checks and the keyring's password end to end.
 """
 
 from __future__ import annotations
@@ -24,11 +28,14 @@ from pathlib import Path
 
 import pytest
 
+from ctrader_admin.sandbox.tls import make_self_signed
+
 _SKIP_REASON = (
     "PostgreSQL server binaries (initdb, pg_ctl) are not installed here; "
     "`apt-get install postgresql` (.ci/run does it) to run the team-database tests"
 )
 _HOST = "127.0.0.1"
+PASSWORD_GROUP = "ctrader_password_login"
 
 
 def _bin_dir() -> Path | None:
@@ -54,6 +61,7 @@ class PgServer:
     host: str
     port: int
     superuser: str
+    ca_bundle: Path
 
     def conninfo(self, dbname: str = "postgres", user: str | None = None) -> str:
         return f"host={self.host} port={self.port} dbname={dbname} user={user or self.superuser}"
@@ -85,6 +93,12 @@ class _Cluster:
             for path in (self.data, self.log):
                 os.chown(path, entry.pw_uid, entry.pw_gid)
         self.superuser = "postgres"
+        self.tls = make_self_signed(self.root / "tls")
+        if self._as_postgres:
+            entry = pwd.getpwnam("postgres")
+            (self.root / "tls").chmod(0o755)
+            for path in (self.tls.cert, self.tls.key):
+                os.chown(path, entry.pw_uid, entry.pw_gid)
 
     def _run(self, tool: str, *args: str) -> subprocess.CompletedProcess[str]:
         command = [str(self._bin / tool), *args]
@@ -109,6 +123,10 @@ class _Cluster:
             "--no-instructions",
         )  # fmt: skip
         self._check(result, "initdb")
+        hba = self.data / "pg_hba.conf"
+        lines = hba.read_text()
+        # First match wins: this group's members need their password, everyone else is trusted.
+        hba.write_text(f"host all +{PASSWORD_GROUP} {_HOST}/32 scram-sha-256\n{lines}")
 
     def start(self) -> int:
         # A port found free may be taken before the server binds it: then try another.
@@ -118,7 +136,8 @@ class _Cluster:
             options = (
                 f"-c listen_addresses={_HOST} -c port={port} -c unix_socket_directories='' "
                 "-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
-                "-c max_connections=200"
+                "-c max_connections=200 -c ssl=on "
+                f"-c ssl_cert_file={self.tls.cert} -c ssl_key_file={self.tls.key}"
             )
             # -w: pg_ctl waits until the server accepts connections (its own readiness probe).
             last = self._run(
@@ -148,7 +167,7 @@ def pg_server() -> Iterator[PgServer]:
     try:
         cluster.init()
         port = cluster.start()
-        yield PgServer(_HOST, port, cluster.superuser)
+        yield PgServer(_HOST, port, cluster.superuser, cluster.tls.ca)
     finally:
         with contextlib.suppress(Exception):
             cluster.stop()

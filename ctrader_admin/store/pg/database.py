@@ -103,16 +103,28 @@ def connect_failure_in_words(exc: BaseException, settings: TeamSettings) -> Data
     text = str(exc)
     lowered = text.lower()
     where = f"{settings.host}:{settings.port}"
-    if sqlstate in ("28P01", "28000") or "authentication failed" in lowered:
+    # Connection failures rarely carry a SQLSTATE: libpq's (English) text is what is left.
+    if "no password supplied" in lowered:
+        return DatabaseError(
+            f"The team database server {where} asks for the password of {settings.user!r} and "
+            "none is saved on this computer: enter it in the team settings (it is kept in the system "
+            "keyring)."
+        )
+    if sqlstate == "3D000" or ("does not exist" in lowered and 'database "' in lowered):
+        return DatabaseError(
+            f"The team database {settings.database!r} does not exist on {where}: check its name "
+            "or ask the team administrator."
+        )
+    if (
+        sqlstate in ("28P01", "28000")
+        or "authentication failed" in lowered
+        or ('role "' in lowered and "does not exist" in lowered)
+        or "pg_hba.conf" in lowered
+    ):
         return DatabaseError(
             f"The team database server {where} refused the log-in of {settings.user!r}: check "
             "the user name and the password saved for it, or ask the team administrator to "
             "allow this user from this computer."
-        )
-    if sqlstate == "3D000":
-        return DatabaseError(
-            f"The team database {settings.database!r} does not exist on {where}: check its name "
-            "or ask the team administrator."
         )
     if "ssl" in lowered or "certificate" in lowered or "tls" in lowered:
         return DatabaseError(

@@ -1,0 +1,143 @@
+"""Rights enforced by the team database itself, asserted through SQL as the roles the app uses:
+an agent cannot change or remove journal entries or intents (no privilege, and a trigger refuses
+even those who have one), cannot move the chain's head back, nor change the schema."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+
+import psycopg
+import pytest
+from pg_cluster import PgServer
+from store_fakes import journal_attempts, make_draft
+from team_db import agent_settings, new_team_database, team_settings
+
+from ctrader_admin.store.journal import Journal
+from ctrader_admin.store.pg.admin import AGENTS_ROLE, TeamSetupError, add_member, init_team
+from ctrader_admin.store.pg.database import PgDatabase
+from ctrader_admin.store.pg.settings import TeamSettings
+
+CHANGES = (
+    "UPDATE journal SET hash = 'x' WHERE id = 2",
+    "DELETE FROM journal WHERE id = 2",
+    "TRUNCATE journal",
+    "UPDATE journal_intents SET session = 'someone-else'",
+    "DELETE FROM journal_intents",
+    "TRUNCATE journal_intents CASCADE",
+)
+
+
+@pytest.fixture
+def team(pg_server: PgServer) -> Iterator[tuple[TeamSettings, TeamSettings]]:
+    """A team database with 3 entries and one pending intent; (administrator, agent)."""
+    admin = new_team_database(pg_server)
+    agent = agent_settings(pg_server, admin, f"agent_{uuid.uuid4().hex[:8]}")
+    with PgDatabase(agent, None) as db:
+        journal = Journal(db)
+        journal.append_many(journal_attempts(3))
+        journal.begin(make_draft())
+        journal.close()
+    yield admin, agent
+
+
+def _sql(settings: TeamSettings, statement: str) -> None:
+    """One statement on a raw connection as that role (not through the app)."""
+    with psycopg.connect(**settings.connect_kwargs(), autocommit=True) as conn:
+        conn.execute(statement)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("statement", CHANGES)
+def test_an_agent_has_no_right_to_change_the_journal(
+    team: tuple[TeamSettings, TeamSettings], statement: str
+) -> None:
+    _, agent = team
+    with pytest.raises(psycopg.errors.InsufficientPrivilege):
+        _sql(agent, statement)
+
+
+@pytest.mark.parametrize("statement", CHANGES)
+def test_the_trigger_refuses_even_a_role_with_the_right(
+    team: tuple[TeamSettings, TeamSettings], statement: str
+) -> None:
+    admin, agent = team
+    # Were the rights ever granted by mistake, the table still refuses; so it does for the
+    # owner and the superuser.
+    _sql(admin, f"GRANT UPDATE, DELETE, TRUNCATE ON journal, journal_intents TO {agent.user}")
+    for who in (agent, admin):
+        with pytest.raises(psycopg.errors.RaiseException, match="append-only"):
+            _sql(who, statement)
+    with PgDatabase(admin, None) as db:
+        journal = Journal(db)
+        assert journal.verify().checked == 3
+        assert journal.pending_count() == 1
+        journal.close()
+
+
+def test_the_chain_head_only_moves_forward_onto_a_real_entry(
+    team: tuple[TeamSettings, TeamSettings],
+) -> None:
+    _, agent = team
+    for statement in (
+        "UPDATE journal_head SET last_id = 1",  # back: would fork the chain
+        "UPDATE journal_head SET last_id = 9",  # past the end: no such entry
+        "UPDATE journal_head SET last_id = 4, last_hash = 'x'",
+        "DELETE FROM journal_head",
+    ):
+        with pytest.raises((psycopg.errors.RaiseException, psycopg.errors.InsufficientPrivilege)):
+            _sql(agent, statement)
+
+
+def test_generated_columns_cannot_be_edited_apart_from_the_hashed_body(
+    team: tuple[TeamSettings, TeamSettings],
+) -> None:
+    admin, _ = team
+    with pytest.raises(psycopg.errors.GeneratedAlways):
+        _sql(admin, "UPDATE journal SET after = 'IB-666' WHERE id = 2")
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "DROP TABLE journal",
+        "ALTER TABLE journal DISABLE TRIGGER journal_no_change",
+        "CREATE TABLE mine (x int)",
+        "DROP TRIGGER journal_no_change ON journal",
+    ],
+)
+def test_an_agent_cannot_change_the_schema(
+    team: tuple[TeamSettings, TeamSettings], statement: str
+) -> None:
+    _, agent = team
+    with pytest.raises(psycopg.errors.InsufficientPrivilege):
+        _sql(agent, statement)
+
+
+def test_an_agent_cannot_take_another_agents_role(
+    pg_server: PgServer, team: tuple[TeamSettings, TeamSettings]
+) -> None:
+    admin, agent = team
+    other = agent_settings(pg_server, admin, f"agent_{uuid.uuid4().hex[:8]}")
+    with pytest.raises(psycopg.errors.InsufficientPrivilege):
+        _sql(agent, f"SET ROLE {other.user}")
+    with pytest.raises(psycopg.errors.InsufficientPrivilege):
+        _sql(agent, f"GRANT {AGENTS_ROLE} TO {other.user}")
+
+
+def test_init_is_safe_to_run_again_and_names_are_checked(
+    pg_server: PgServer, team: tuple[TeamSettings, TeamSettings]
+) -> None:
+    admin, agent = team
+    with PgDatabase(admin, None) as db:
+        assert init_team(db) == 1
+        with pytest.raises(TeamSetupError, match="cannot be a team user name"):
+            add_member(db, "Robert'); DROP TABLE journal;--", None)
+    with PgDatabase(agent, None) as db:  # the agent's rights survived
+        journal = Journal(db)
+        assert journal.complete(journal.begin(make_draft()), "ok").id == 4
+        journal.close()
+    # a stranger (a role of the cluster outside the team's groups) cannot even connect
+    stranger = f"stranger_{uuid.uuid4().hex[:8]}"
+    _sql(team_settings(pg_server, "postgres"), f"CREATE ROLE {stranger} LOGIN")
+    with pytest.raises(psycopg.OperationalError, match="permission denied"):
+        _sql(team_settings(pg_server, admin.database, stranger), "SELECT 1")
