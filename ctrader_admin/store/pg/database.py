@@ -107,8 +107,8 @@ def connect_failure_in_words(exc: BaseException, settings: TeamSettings) -> Data
     if "no password supplied" in lowered:
         return DatabaseError(
             f"The team database server {where} asks for the password of {settings.user!r} and "
-            "none is saved on this computer: enter it in the team settings (it is kept in the system "
-            "keyring)."
+            "none is saved on this computer: enter it in the team settings (it is kept in the "
+            "system keyring)."
         )
     if sqlstate == "3D000" or ("does not exist" in lowered and 'database "' in lowered):
         return DatabaseError(

@@ -5,7 +5,6 @@ even those who have one), cannot move the chain's head back, nor change the sche
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 
 import psycopg
 import pytest
@@ -29,7 +28,7 @@ CHANGES = (
 
 
 @pytest.fixture
-def team(pg_server: PgServer) -> Iterator[tuple[TeamSettings, TeamSettings]]:
+def team(pg_server: PgServer) -> tuple[TeamSettings, TeamSettings]:
     """A team database with 3 entries and one pending intent; (administrator, agent)."""
     admin = new_team_database(pg_server)
     agent = agent_settings(pg_server, admin, f"agent_{uuid.uuid4().hex[:8]}")
@@ -38,7 +37,7 @@ def team(pg_server: PgServer) -> Iterator[tuple[TeamSettings, TeamSettings]]:
         journal.append_many(journal_attempts(3))
         journal.begin(make_draft())
         journal.close()
-    yield admin, agent
+    return admin, agent
 
 
 def _sql(settings: TeamSettings, statement: str) -> None:
