@@ -66,7 +66,8 @@ def test_slots_are_taken_until_the_budget_is_used(make_budget: MakeBudget) -> No
 
 def test_a_write_never_sent_gives_its_slot_back(make_budget: MakeBudget) -> None:
     budget = make_budget(2, [])
-    assert budget.try_acquire() and budget.try_acquire()
+    assert budget.try_acquire()
+    assert budget.try_acquire()
     budget.release_unused()
     assert budget.remaining() == 1
     assert budget.try_acquire()
