@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Awaitable, Callable
 
+from ctrader_admin.cli_commands.team_options import add_team_parser
 from ctrader_admin.ids import NotAnId, parse_id
 
 COMMANDS = frozenset(
@@ -28,6 +29,7 @@ COMMANDS = frozenset(
         "connection",
         "attribution",
         "partner",
+        "team",
     }
 )
 _Sub = argparse._SubParsersAction
@@ -312,6 +314,8 @@ def add_parsers(commands: _Sub[argparse.ArgumentParser]) -> None:
     p.add_argument("--broker-name", metavar="WL", help="White Label of a cTID user created here")
     p.add_argument("--language", metavar="xx", help="language of a cTID user created here (en)")
     p.add_argument("--yes", action="store_true", help="do not ask before writing")
+
+    add_team_parser(commands)
 
 
 def _actions(group: argparse.ArgumentParser) -> _Sub[argparse.ArgumentParser]:

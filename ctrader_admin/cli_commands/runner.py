@@ -19,6 +19,7 @@ from ctrader_admin.cli_commands import (
     journal,
     partner_register,
     single,
+    team,
 )
 from ctrader_admin.cli_commands.context import (
     EXIT_CANNOT_RUN,
@@ -47,6 +48,7 @@ _HANDLERS: dict[str, Handler] = {
     "connection": connection.test_command,
     "attribution": attribution.attribution_command,
     "partner": attribution.partner_show_command,
+    "team": team.team_command,
 }
 
 
