@@ -29,15 +29,12 @@ import sqlite3
 import stat
 import threading
 from collections.abc import Iterator, Sequence
-from datetime import UTC, datetime
 from pathlib import Path
-from types import TracebackType
-from typing import Self
 
 from ctrader_admin.errors import ExpectedError
 from ctrader_admin.store.migrations import MIGRATIONS
 from ctrader_admin.store.paths import AppPaths, ensure_private_dir
-from ctrader_admin.store.sql import Engine
+from ctrader_admin.store.sql import ClosedOnExit, Engine, apply_migrations
 
 MEMORY = ":memory:"
 BUSY_TIMEOUT_SECONDS = 10.0
@@ -121,7 +118,7 @@ def _make_private(path: Path) -> None:
         os.chmod(path, PRIVATE_FILE_MODE)
 
 
-class Database:
+class Database(ClosedOnExit):
     """Owns the connection. Every access goes through one lock, so executor threads can share it.
 
     Transactions are explicit (``BEGIN IMMEDIATE``): the connection runs in autocommit mode.
@@ -234,25 +231,8 @@ class Database:
                     f"(schema {current}, this version knows {len(migrations)}). "
                     "Update the app; it will not change a database it does not understand."
                 )
-            for version in range(current + 1, len(migrations) + 1):
-                for statement in migrations[version - 1]:
-                    conn.execute(statement)
-                conn.execute(
-                    "INSERT INTO schema_version (version, applied_at) VALUES (?, ?)",
-                    (version, datetime.now(UTC).isoformat(timespec="milliseconds")),
-                )
+            apply_migrations(conn, migrations, current)
 
     def close(self) -> None:
         with self._lock:
             self._conn.close()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from types import TracebackType
+from typing import Any, Literal, Protocol, Self
 
 Engine = Literal["sqlite", "postgresql"]
 
@@ -46,3 +48,33 @@ class Store(Protocol):
     def snapshot(self) -> AbstractContextManager[Connection]: ...
 
     def close(self) -> None: ...
+
+
+class ClosedOnExit:
+    """``with`` closes it: for the databases, whose ``close`` ends their connections."""
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+def apply_migrations(conn: Connection, migrations: Sequence[Sequence[str]], current: int) -> None:
+    """Run the steps after ``current``, each recorded in ``schema_version`` (in the caller's
+    transaction: all or nothing)."""
+    for version in range(current + 1, len(migrations) + 1):
+        for statement in migrations[version - 1]:
+            conn.execute(statement)
+        conn.execute(
+            "INSERT INTO schema_version (version, applied_at) VALUES (?, ?)",
+            (version, datetime.now(UTC).isoformat(timespec="milliseconds")),
+        )

@@ -20,15 +20,13 @@ import functools
 import itertools
 import threading
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import UTC, datetime
-from types import TracebackType
-from typing import TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING, Any
 
 from ctrader_admin.redaction import redact, register_secret
 from ctrader_admin.store.database import DatabaseError, DatabaseTooNewError
 from ctrader_admin.store.pg.migrations import PG_MIGRATIONS
 from ctrader_admin.store.pg.settings import TeamSettings
-from ctrader_admin.store.sql import Cursor, Engine
+from ctrader_admin.store.sql import ClosedOnExit, Cursor, Engine, apply_migrations
 
 if TYPE_CHECKING:
     import psycopg
@@ -158,7 +156,7 @@ def _failure_in_words(exc: BaseException, settings: TeamSettings) -> DatabaseErr
     return None
 
 
-class PgDatabase:
+class PgDatabase(ClosedOnExit):
     """The team database; the same interface as ``store.database.Database``."""
 
     def __init__(
@@ -306,29 +304,12 @@ class PgDatabase:
                     f"The team database {self.path} was set up by a newer ctrader-admin "
                     f"(schema {current}); update the app before changing it."
                 )
-            for version in range(current + 1, len(self._migrations) + 1):
-                for statement in self._migrations[version - 1]:
-                    conn.execute(statement)
-                conn.execute(
-                    "INSERT INTO schema_version (version, applied_at) VALUES (?, ?)",
-                    (version, datetime.now(UTC).isoformat(timespec="milliseconds")),
-                )
+            apply_migrations(conn, self._migrations, current)
             return len(self._migrations)
 
     def close(self) -> None:
         with self._lock:
             self._conn.close()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
 
 def _schema_version(conn: PgConnection) -> int:
