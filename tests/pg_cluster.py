@@ -38,7 +38,7 @@ _HOST = "127.0.0.1"
 PASSWORD_GROUP = "ctrader_password_login"
 
 
-def _bin_dir() -> Path | None:
+def bin_dir() -> Path | None:
     """Debian keeps the server binaries off PATH, per major version; the newest wins."""
     found = sorted(
         Path("/usr/lib/postgresql").glob("*/bin/initdb"),
@@ -76,8 +76,12 @@ class PgServer:
         return name
 
 
-class _Cluster:
-    def __init__(self, bin_dir: Path) -> None:
+class Cluster:
+    """``durable``: fsync and synchronous commits on, as a real server (benchmarks); the tests
+    turn them off (a throwaway cluster needs no crash safety)."""
+
+    def __init__(self, bin_dir: Path, *, durable: bool = False) -> None:
+        self._durable = durable
         self._bin = bin_dir
         self._as_postgres = os.geteuid() == 0
         # Not under pytest's tmp folder: as root that one is private to root, and the server
@@ -135,10 +139,11 @@ class _Cluster:
             port = _free_port()
             options = (
                 f"-c listen_addresses={_HOST} -c port={port} -c unix_socket_directories='' "
-                "-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
                 "-c max_connections=200 -c ssl=on "
                 f"-c ssl_cert_file={self.tls.cert} -c ssl_key_file={self.tls.key}"
             )
+            if not self._durable:
+                options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
             # -w: pg_ctl waits until the server accepts connections (its own readiness probe).
             last = self._run(
                 "pg_ctl", "start", "-w", "-t", "60", "-D", str(self.data),
@@ -160,10 +165,10 @@ class _Cluster:
 @pytest.fixture(scope="session")
 def pg_server() -> Iterator[PgServer]:
     """The session's PostgreSQL server; skips (with the reason) where none is installed."""
-    bin_dir = _bin_dir()
-    if bin_dir is None:
+    found = bin_dir()
+    if found is None:
         pytest.skip(_SKIP_REASON)
-    cluster = _Cluster(bin_dir)
+    cluster = Cluster(found)
     try:
         cluster.init()
         port = cluster.start()

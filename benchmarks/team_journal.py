@@ -1,0 +1,148 @@
+"""Journal appends per second through the team store: N processes (each its own agent role) ×
+M single writes on one PostgreSQL database, against one process making all N×M on SQLite.
+Every write is what the write gate does around a request: ``begin`` (the intent) then
+``complete`` (the chained entry), two durable commits. Both servers are durable (fsync on).
+
+    .venv/bin/python benchmarks/team_journal.py [--processes 5] [--writes 2000]
+
+Needs PostgreSQL's server binaries (tests/pg_cluster.py starts a throwaway cluster). Also checks
+the issue's goal of 0 lost and 0 duplicate entries: ids 1..N×M, every (agent, write) once, the
+chain verified. No sandbox in the loop yet: the app does not wire the team journal into the
+write gate (docs/team-mode.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections import Counter
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+
+from pg_cluster import Cluster, bin_dir
+
+from ctrader_admin.store.database import Database
+from ctrader_admin.store.journal import Journal, JournalDraft
+from ctrader_admin.store.pg.admin import add_member, init_team
+from ctrader_admin.store.pg.database import PgDatabase
+from ctrader_admin.store.pg.settings import TeamSettings
+from ctrader_admin.store.sql import Store
+
+
+def _draft(agent: str, n: int) -> JournalDraft:
+    return JournalDraft(
+        operator=agent, profile_id="team", profile_name="Team", environment="demo",
+        broker_name="sandbox_main", action="set_partner", target=f"user:{n}",
+        after=f"IB-{n}", reason="benchmark", ticket="B-1", workstation=agent,
+    )  # fmt: skip
+
+
+def _write(store: Store, agent: str, count: int) -> float:
+    journal = Journal(store)
+    started = time.perf_counter()
+    for n in range(count):
+        journal.complete(journal.begin(_draft(agent, n)), "ok")
+    elapsed = time.perf_counter() - started
+    journal.close()
+    return elapsed
+
+
+def worker(host: str, port: str, database: str, user: str, count: str) -> None:
+    settings = TeamSettings(host=host, port=int(port), database=database, user=user, tls=False)
+    with PgDatabase(settings, None) as db:
+        print("ready", flush=True)
+        sys.stdin.readline()
+        _write(db, user, int(count))
+
+
+def main() -> None:
+    if sys.argv[1:2] == ["--worker"]:
+        worker(*sys.argv[2:])
+        return
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--processes", type=int, default=5)
+    parser.add_argument("--writes", type=int, default=2000, help="per process")
+    args = parser.parse_args()
+    total = args.processes * args.writes
+
+    with (
+        tempfile.TemporaryDirectory() as folder,
+        Database(Path(folder) / "journal.sqlite3") as sqlite_db,
+    ):
+        sqlite_seconds = _write(sqlite_db, "solo", total)
+
+    found = bin_dir()
+    if found is None:
+        sys.exit("PostgreSQL's server binaries are not installed (apt-get install postgresql).")
+    cluster = Cluster(found, durable=True)
+    try:
+        cluster.init()
+        port = cluster.start()
+        admin = TeamSettings(host="127.0.0.1", port=port, database="postgres",
+                             user=cluster.superuser, tls=False)  # fmt: skip
+        with PgDatabase(admin, None) as db:
+            init_team(db)
+            agents = [f"agent{i}_{uuid.uuid4().hex[:4]}" for i in range(args.processes)]
+            for agent in agents:
+                add_member(db, agent, None)
+        procs = [
+            subprocess.Popen(
+                [
+                    sys.executable,
+                    __file__,
+                    "--worker",
+                    "127.0.0.1",
+                    str(port),
+                    "postgres",
+                    agent,
+                    str(args.writes),
+                ],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                text=True,
+            )
+            for agent in agents
+        ]
+        for proc in procs:
+            assert proc.stdout is not None
+            assert proc.stdout.readline().strip() == "ready"
+        started = time.perf_counter()
+        for proc in procs:
+            assert proc.stdin is not None
+            proc.stdin.write("go\n")
+            proc.stdin.flush()
+        for proc in procs:
+            proc.communicate()
+        team_seconds = time.perf_counter() - started
+
+        with PgDatabase(admin, None) as db:
+            journal = Journal(db)
+            report = journal.verify()
+            entries = list(journal.iter_entries())
+            journal.close()
+    finally:
+        cluster.stop()
+
+    ids = [e.id for e in entries]
+    seen = Counter((e.operator, e.target) for e in entries)
+    lost = total - len(seen)
+    duplicates = sum(n - 1 for n in seen.values() if n > 1)
+    team_rate, sqlite_rate = total / team_seconds, total / sqlite_seconds
+    print(f"journal appends (begin + complete, durable), {total:,} writes each side")
+    print(f"  team store: {args.processes} processes × {args.writes:,} on PostgreSQL: "
+          f"{team_rate:,.0f}/s ({team_seconds:.1f} s)")  # fmt: skip
+    print(f"  baseline:   1 process × {total:,} on SQLite: {sqlite_rate:,.0f}/s "
+          f"({sqlite_seconds:.1f} s)")  # fmt: skip
+    print(f"  ratio team ÷ SQLite: {team_rate / sqlite_rate:.2f}×")
+    consecutive = ids == list(range(1, total + 1))
+    print(f"  lost {lost}, duplicate {duplicates}; ids 1..{total} in order: {consecutive}; "
+          f"chain: {report.message}")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
