@@ -221,12 +221,26 @@ async def _screens(started: Any, scratch: Path) -> list[Screen]:
             dialog(lambda: CrashDialog("Traceback (most recent call last):\nRuntimeError: x")),
         ),
     ]
+    from ctrader_admin.store.paths import AppPaths
     from ctrader_admin.ui.import_dialog import ImportDialog
     from ctrader_admin.ui.profiles.dialog import ProfilesDialog
+    from ctrader_admin.ui.team_dialog import TeamDialog
+
+    def team_dialog() -> Any:
+        made = TeamDialog(window, paths=AppPaths.from_environment(), tokens=backoffice.tokens)
+        # As after a failed Test connection: the longest line the dialog shows.
+        made.status_line.setText(
+            "✖ The secure (TLS) connection to the team database server db.example.com:5432 "
+            "failed (certificate verify failed). If the server's certificate comes from a "
+            "private authority, set its CA bundle in the team settings; the connection is "
+            "never made unverified."
+        )
+        return made
 
     screens += [
         ("dialog-profiles", dialog(lambda: ProfilesDialog(window, backoffice))),
         ("dialog-import", dialog(lambda: ImportDialog(window, backoffice))),
+        ("dialog-team", dialog(team_dialog)),
     ]
     screens += _registration_screens(started, window, backoffice)
     return screens

@@ -254,7 +254,11 @@ class MainWindow(QMainWindow):
         login = QAction("Log &in / out", self)
         login.triggered.connect(self._login_or_out)
         connection_menu.addAction(login)
-        self._back_office_controls += [profiles, login]
+        team = QAction("&Team database…", self)
+        team.setObjectName("teamAction")
+        team.triggered.connect(self._team_database)
+        connection_menu.addAction(team)
+        self._back_office_controls += [profiles, login, team]
         help_menu = self.menuBar().addMenu("&Help")
         about = QAction(f"&About {APP_NAME}", self)
         about.setObjectName("aboutAction")
@@ -396,6 +400,18 @@ class MainWindow(QMainWindow):
         finally:
             dialog.deleteLater()
         self.ctx.data_changed.emit()
+
+    @async_slot()
+    async def _team_database(self) -> None:
+        from ctrader_admin.store.paths import AppPaths
+        from ctrader_admin.ui.dialogs import ask
+        from ctrader_admin.ui.team_dialog import TeamDialog
+
+        dialog = TeamDialog(self, paths=AppPaths.from_environment(), tokens=self.backoffice.tokens)
+        try:
+            await ask(dialog)
+        finally:
+            dialog.deleteLater()
 
     @async_slot()
     async def _about(self) -> None:

@@ -1,0 +1,191 @@
+"""Connection → Team database…: where this workstation's team database is (issue 13, in
+progress; docs/team-mode.md). The settings go to ``team.json`` and the password to the system
+keyring, never to a file; Test connection opens the database with what is typed and says what it
+found (the team journal's state) or why it could not, in the store's words."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QDialogButtonBox,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSizePolicy,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ctrader_admin.errors import ExpectedError
+from ctrader_admin.services.team import TeamStatus, open_team, team_status
+from ctrader_admin.store.paths import AppPaths
+from ctrader_admin.store.pg.settings import DEFAULT_PORT, TeamSettings
+from ctrader_admin.store.pg.team_config import load_team_settings, save_team_settings
+from ctrader_admin.store.tokens import TokenStore
+from ctrader_admin.ui.dialogs import FittedDialog
+from ctrader_admin.ui.slots import async_slot
+from ctrader_admin.ui.widgets import form, heading, hint, plural
+
+IN_PROGRESS = (
+    "Team mode is in progress: the app's own writes still use this computer's journal and "
+    "write budget. Here you set up and check the connection to the team's database."
+)
+
+
+def describe_status(status: TeamStatus) -> str:
+    chain = "the chain is intact" if status.chain_ok else status.chain_message
+    return (
+        f"✔ Connected to {status.server} (schema {status.schema_version}): "
+        f"{plural(status.entries, 'journal entry', 'journal entries')}, {chain}; "
+        f"{plural(status.sessions, 'other session')} connected."
+    )
+
+
+class TeamDialog(FittedDialog):
+    def __init__(self, parent: QWidget | None, *, paths: AppPaths, tokens: TokenStore) -> None:
+        super().__init__(parent, min_width=520)
+        self.setObjectName("teamDialog")
+        self.setWindowTitle("Team database")
+        self._paths = paths
+        self._tokens = tokens
+        layout = QVBoxLayout(self)
+        layout.addWidget(heading("Team database (PostgreSQL)"))
+        layout.addWidget(hint(IN_PROGRESS))
+        rows = form()
+        self.host_edit = QLineEdit()
+        self.host_edit.setPlaceholderText("db.example.com")
+        self.port_spin = QSpinBox()
+        self.port_spin.setRange(1, 65535)
+        self.port_spin.setValue(DEFAULT_PORT)
+        self.database_edit = QLineEdit()
+        self.user_edit = QLineEdit()
+        self.user_edit.setPlaceholderText("your own database user")
+        self.password_edit = QLineEdit()
+        self.password_edit.setEchoMode(QLineEdit.EchoMode.Password)
+        self.password_edit.setPlaceholderText("kept in the system keyring")
+        self.tls_check = QCheckBox("Encrypt, and verify the server's certificate (TLS)")
+        self.tls_check.setChecked(True)
+        self.ca_edit = QLineEdit()
+        self.ca_edit.setPlaceholderText("the system's authorities")
+        browse = QPushButton("Browse…")
+        browse.clicked.connect(self._browse_ca)
+        ca_row = QWidget()
+        ca_line = QHBoxLayout(ca_row)
+        ca_line.setContentsMargins(0, 0, 0, 0)
+        ca_line.addWidget(self.ca_edit, 1)
+        ca_line.addWidget(browse)
+        rows.addRow("Server:", self.host_edit)
+        rows.addRow("Port:", self.port_spin)
+        rows.addRow("Database:", self.database_edit)
+        rows.addRow("User:", self.user_edit)
+        rows.addRow("Password:", self.password_edit)
+        rows.addRow("", self.tls_check)
+        rows.addRow("CA bundle:", ca_row)
+        layout.addLayout(rows)
+        self.test_button = QPushButton("Test connection")
+        self.test_button.clicked.connect(self._test)
+        self.status_line = QLabel("")
+        self.status_line.setObjectName("teamResult")
+        self.status_line.setWordWrap(True)
+        self.status_line.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        test_row = QHBoxLayout()
+        # Top-aligned: the button stays where it is while the sentence beside it wraps.
+        test_row.addWidget(self.test_button, 0, Qt.AlignmentFlag.AlignTop)
+        test_row.addWidget(self.status_line, 1, Qt.AlignmentFlag.AlignTop)
+        layout.addLayout(test_row)
+        layout.addStretch(1)
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
+        )
+        self.buttons.accepted.connect(self._save)
+        self.buttons.rejected.connect(self.reject)
+        layout.addWidget(self.buttons)
+        self._load()
+        self.resize(self._min_width, 1)
+        self.fit()
+
+    def _load(self) -> None:
+        try:
+            saved = load_team_settings(self._paths)
+        except ExpectedError as exc:
+            self.status_line.setText(f"✖ {exc.message}")
+            return
+        if saved is None:
+            return
+        self.host_edit.setText(saved.host)
+        self.port_spin.setValue(saved.port)
+        self.database_edit.setText(saved.database)
+        self.user_edit.setText(saved.user)
+        self.tls_check.setChecked(saved.tls)
+        self.ca_edit.setText(str(saved.ca_bundle) if saved.ca_bundle else "")
+
+    def settings(self) -> TeamSettings:
+        """What the form says; TeamSettingsError (a sentence) when it cannot work."""
+        ca = self.ca_edit.text().strip()
+        return TeamSettings(
+            host=self.host_edit.text().strip(),
+            port=self.port_spin.value(),
+            database=self.database_edit.text().strip(),
+            user=self.user_edit.text().strip(),
+            ca_bundle=Path(ca) if ca else None,
+            tls=self.tls_check.isChecked(),
+        )
+
+    def _browse_ca(self) -> None:
+        chosen, _ = QFileDialog.getOpenFileName(
+            self, "CA bundle", "", "Certificates (*.pem *.crt);;All files (*)"
+        )
+        if chosen:
+            self.ca_edit.setText(chosen)
+
+    @async_slot()
+    async def _test(self) -> None:
+        try:
+            settings = self.settings()
+        except ExpectedError as exc:
+            self.status_line.setText(f"✖ {exc.message}")
+            return
+        # Typed: used for this test (and kept in the keyring once the server accepted it).
+        password = self.password_edit.text() or None
+        self.test_button.setEnabled(False)
+        self.status_line.setText("Testing…")
+        try:
+            status = await asyncio.to_thread(self._status, settings, password)
+        except ExpectedError as exc:
+            self.status_line.setText(f"✖ {exc.message}")
+            return
+        finally:
+            self.test_button.setEnabled(True)
+        self.status_line.setText(describe_status(status))
+
+    def _status(self, settings: TeamSettings, password: str | None) -> TeamStatus:
+        with open_team(settings, self._tokens, password) as database:
+            return team_status(database)
+
+    @async_slot()
+    async def _save(self) -> None:
+        try:
+            settings = self.settings()
+        except ExpectedError as exc:
+            self.status_line.setText(f"✖ {exc.message}")
+            return
+        password = self.password_edit.text()
+        self.password_edit.clear()
+        try:
+            # The keyring may wait on D-Bus, the disk on a network share: not on the loop.
+            await asyncio.to_thread(save_team_settings, self._paths, settings)
+            if password:
+                await asyncio.to_thread(
+                    self._tokens.set_team_password, settings.keyring_key, password
+                )
+        except OSError as exc:
+            self.status_line.setText(f"✖ The team settings cannot be saved: {exc.strerror or exc}.")
+            return
+        self.accept()
