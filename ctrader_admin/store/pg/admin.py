@@ -26,9 +26,11 @@ _ROLE_NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 # What an agent may do, table by table (the owner, the administrators' group, may do the rest).
 AGENT_GRANTS: tuple[str, ...] = (
     f"GRANT SELECT ON schema_version TO {AGENTS_ROLE}",
-    f"GRANT SELECT, INSERT ON journal, journal_intents TO {AGENTS_ROLE}",
+    # Column lists: ``written_by`` and a reservation's ``at`` are the server's (their defaults).
+    f"GRANT SELECT, INSERT (id, body, hash, intent_id) ON journal TO {AGENTS_ROLE}",
+    f"GRANT SELECT, INSERT (session, fields) ON journal_intents TO {AGENTS_ROLE}",
     f"GRANT SELECT, UPDATE (last_id, last_hash) ON journal_head TO {AGENTS_ROLE}",
-    f"GRANT SELECT, INSERT, DELETE ON budget_reservations TO {AGENTS_ROLE}",
+    f"GRANT SELECT, INSERT (connection_key), DELETE ON budget_reservations TO {AGENTS_ROLE}",
 )
 
 

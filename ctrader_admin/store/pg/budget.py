@@ -54,8 +54,8 @@ class TeamBudgetWindow:
             if int(row[0]) >= allowed:
                 return False
             taken = conn.execute(
-                "INSERT INTO budget_reservations (connection_key, at) "
-                "VALUES (?, extract(epoch FROM clock_timestamp())) RETURNING id",
+                # ``at``: the server's clock, by the column's default (agents cannot set it).
+                "INSERT INTO budget_reservations (connection_key) VALUES (?) RETURNING id",
                 (self._key,),
             ).fetchone()
         with self._taken_lock:

@@ -9,6 +9,9 @@ What differs from SQLite, and why:
 - Intents are never updated nor deleted (agents hold neither right): an intent is finished when a
   journal entry names it (``journal.intent_id``, unique), so completing one appends a row.
 - ``budget_reservations``: the team's write budget, one row per write reserved (store/pg/budget.py).
+- ``written_by`` (every table agents write) and a reservation's ``at`` come from the server
+  (``current_user``, its clock): agents may INSERT only the other columns (store/pg/admin.py), so
+  who wrote a row and when a slot was taken cannot be forged by a workstation.
 - The filter columns compare byte by byte (``COLLATE "C"``), as SQLite's do: a locale's collation
   would sort ISO times and ids in another order than the one the filters assume.
 """
@@ -97,7 +100,7 @@ _V1: tuple[str, ...] = (
     CREATE TABLE budget_reservations (
         id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
         connection_key TEXT NOT NULL,
-        at DOUBLE PRECISION NOT NULL,
+        at DOUBLE PRECISION NOT NULL DEFAULT extract(epoch FROM clock_timestamp()),
         written_by TEXT NOT NULL DEFAULT current_user
     )
     """,

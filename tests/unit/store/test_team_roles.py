@@ -81,6 +81,22 @@ def test_the_trigger_refuses_even_a_role_with_the_right(
         journal.close()
 
 
+def test_who_wrote_a_row_is_the_servers_word_not_the_workstations(
+    team: tuple[TeamSettings, TeamSettings],
+) -> None:
+    admin, agent = team
+    with PgDatabase(admin, None) as db, db.read() as conn:
+        writers = conn.execute("SELECT DISTINCT written_by FROM journal").fetchall()
+        intents = conn.execute("SELECT DISTINCT written_by FROM journal_intents").fetchall()
+    assert writers == intents == [(agent.user,)]
+    for statement in (
+        "INSERT INTO journal_intents (session, fields, written_by) VALUES ('s', '{}', 'boss')",
+        "INSERT INTO budget_reservations (connection_key, at) VALUES ('k', 0)",  # an old slot
+    ):
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            _sql(agent, statement)
+
+
 def test_the_chain_head_only_moves_forward_onto_a_real_entry(
     team: tuple[TeamSettings, TeamSettings],
 ) -> None:
