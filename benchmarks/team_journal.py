@@ -17,6 +17,7 @@ import argparse
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from collections import Counter
@@ -52,6 +53,41 @@ def _write(store: Store, agent: str, count: int) -> float:
     return elapsed
 
 
+def _notice_latencies(writer: TeamSettings, reader: TeamSettings, count: int) -> list[float]:
+    """Seconds from a write's ``complete`` being called (the journal entry's transaction, its
+    commit included) to another agent's watcher receiving its id, one write at a time: an upper
+    bound of the commit-to-notice delay (the notice may arrive before ``complete`` returns)."""
+    from ctrader_admin.store.pg.watch import JournalWatcher
+
+    received: dict[int, float] = {}
+    done = threading.Event()
+    with PgDatabase(writer, None) as writer_db, PgDatabase(reader, None) as reader_db:
+        watcher = JournalWatcher(reader_db)
+
+        def watch() -> None:
+            while not done.is_set():
+                newest = watcher.wait(timeout=0.5)
+                if newest is not None:
+                    received[newest] = time.perf_counter()
+
+        thread = threading.Thread(target=watch)
+        thread.start()
+        journal = Journal(writer_db)
+        started: dict[int, float] = {}
+        for n in range(count):
+            intent = journal.begin(_draft(writer.user, n))
+            before = time.perf_counter()
+            entry = journal.complete(intent, "ok")
+            started[entry.id] = before
+            while entry.id not in received:  # the next write only once this one was seen
+                time.sleep(0.0005)
+        done.set()
+        thread.join()
+        journal.close()
+        watcher.close()
+    return [received[i] - started[i] for i in started]
+
+
 def worker(host: str, port: str, database: str, user: str, count: str) -> None:
     settings = TeamSettings(host=host, port=int(port), database=database, user=user, tls=False)
     with PgDatabase(settings, None) as db:
@@ -67,6 +103,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--processes", type=int, default=5)
     parser.add_argument("--writes", type=int, default=2000, help="per process")
+    parser.add_argument("--notices", type=int, default=200, help="writes timed to a watcher")
     args = parser.parse_args()
     total = args.processes * args.writes
 
@@ -125,6 +162,13 @@ def main() -> None:
             report = journal.verify()
             entries = list(journal.iter_entries())
             journal.close()
+        latencies = _notice_latencies(
+            TeamSettings(host="127.0.0.1", port=port, database="postgres", user=agents[0],
+                         tls=False),
+            TeamSettings(host="127.0.0.1", port=port, database="postgres", user=agents[1],
+                         tls=False),
+            args.notices,
+        )  # fmt: skip
     finally:
         cluster.stop()
 
@@ -140,8 +184,14 @@ def main() -> None:
           f"({sqlite_seconds:.1f} s)")  # fmt: skip
     print(f"  ratio team ÷ SQLite: {team_rate / sqlite_rate:.2f}×")
     consecutive = ids == list(range(1, total + 1))
+    latencies.sort()
+    median, p99 = latencies[len(latencies) // 2], latencies[int(len(latencies) * 0.99) - 1]
     print(f"  lost {lost}, duplicate {duplicates}; ids 1..{total} in order: {consecutive}; "
           f"chain: {report.message}")  # fmt: skip
+    print(
+        f"one agent's journal append → another agent's watcher told (LISTEN/NOTIFY), "
+        f"{len(latencies)} writes: median {median * 1000:.1f} ms, p99 {p99 * 1000:.1f} ms"
+    )
 
 
 if __name__ == "__main__":

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 
     from ctrader_admin.store.pg.database import PgDatabase
 
+JOURNAL_CHANNEL = "ctrader_journal"  # NOTIFY payload: the last id of the entries appended
 # A dead peer is noticed by the server within about idle + interval × count seconds.
 _KEEPALIVE = (
     "SET tcp_keepalives_idle = 30; SET tcp_keepalives_interval = 10; SET tcp_keepalives_count = 3"
@@ -111,6 +112,8 @@ class PgJournalEngine:
         )
         last_id, _, last_hash, _ = rows[-1]
         conn.execute("UPDATE journal_head SET last_id = ?, last_hash = ?", (last_id, last_hash))
+        # Delivered to listeners only if this transaction commits (store/pg/watch.py).
+        conn.execute("SELECT pg_notify(?, ?)", (JOURNAL_CHANNEL, str(last_id)))
 
     def insert_intent(self, conn: Connection, session: str, fields: str) -> int:
         row = conn.execute(

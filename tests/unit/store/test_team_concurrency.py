@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from pg_cluster import PgServer
+from store_fakes import journal_attempts
 from team_db import agent_settings, new_team_database, team_settings
 
 from ctrader_admin.store.journal import RECOVERED_ERROR, Journal
@@ -171,3 +172,31 @@ def _wait_until_backend_gone(server: PgServer, database: str, pid: int) -> None:
                 return
             time.sleep(0.05)
     raise AssertionError(f"the server kept the killed client's session {pid}")
+
+
+def test_another_workstation_is_told_of_each_append_and_only_of_committed_ones(
+    pg_server: PgServer,
+) -> None:
+    from store_fakes import make_draft
+
+    from ctrader_admin.store.journal import JournalError
+    from ctrader_admin.store.pg.watch import JournalWatcher
+
+    settings = new_team_database(pg_server)
+    writer_settings, reader_settings = _agents(pg_server, settings, 2)
+    with (
+        PgDatabase(writer_settings, None) as writer_db,
+        PgDatabase(reader_settings, None) as reader_db,
+    ):
+        watcher = JournalWatcher(reader_db)
+        journal = Journal(writer_db)
+        assert watcher.wait(timeout=0) is None
+        entry = journal.complete(journal.begin(make_draft()), "ok")
+        assert watcher.wait(timeout=30) == entry.id
+        with pytest.raises(JournalError):
+            journal.complete(999, "ok")  # refused: nothing appended, nothing told
+        assert watcher.wait(timeout=0.2) is None
+        journal.append_many(journal_attempts(3))
+        assert watcher.wait(timeout=30) == entry.id + 3
+        journal.close()
+        watcher.close()
