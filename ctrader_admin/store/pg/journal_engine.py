@@ -46,14 +46,41 @@ class PgSessionOwner:
 
     def __init__(self, database: PgDatabase) -> None:
         self.session = uuid.uuid4().hex
+        self._database = database
         self._lock = threading.Lock()
-        self._conn: psycopg.Connection[Any] | None = database.connect()
+        self._conn: psycopg.Connection[Any] | None = self._claim()
+
+    def _claim(self) -> psycopg.Connection[Any]:
+        conn = self._database.connect()
         try:
-            self._conn.execute(_KEEPALIVE)
-            self._conn.execute("SELECT pg_advisory_lock(%s)", (session_lock_key(self.session),))
+            conn.execute(_KEEPALIVE)
+            conn.execute("SELECT pg_advisory_lock(%s)", (session_lock_key(self.session),))
         except BaseException:
-            self._conn.close()
+            conn.close()
             raise
+        return conn
+
+    def _live(self) -> psycopg.Connection[Any]:
+        """The session's connection, checked: one the server dropped (a restart, a network
+        cut, an administrator ending it) is reopened and the session's lock taken again, so a
+        session that writes is always one the server sees alive. Intents recovered by others
+        meanwhile stay recovered (``complete`` then says so). Call with ``_lock`` held."""
+        import psycopg
+
+        if self._conn is None:
+            raise RuntimeError("this journal session was closed")
+        try:
+            self._conn.execute("SELECT 1")
+            return self._conn
+        except psycopg.OperationalError:
+            self._conn.close()
+        self._conn = self._claim()
+        return self._conn
+
+    def hold(self) -> None:
+        """Before an intent is written: the session is alive on the server."""
+        with self._lock:
+            self._live()
 
     @property
     def backend_pid(self) -> int:
@@ -67,12 +94,11 @@ class PgSessionOwner:
             return False
         key = session_lock_key(session)
         with self._lock:
-            if self._conn is None:
-                raise RuntimeError("this journal session was closed")
-            row = self._conn.execute("SELECT pg_try_advisory_lock(%s)", (key,)).fetchone()
+            conn = self._live()
+            row = conn.execute("SELECT pg_try_advisory_lock(%s)", (key,)).fetchone()
             if row is None or not row[0]:
                 return False
-            self._conn.execute("SELECT pg_advisory_unlock(%s)", (key,))
+            conn.execute("SELECT pg_advisory_unlock(%s)", (key,))
             return True
 
     def sweep(self) -> int:
@@ -93,9 +119,11 @@ class PgSessionOwner:
 class PgJournalEngine:
     def __init__(self, database: PgDatabase) -> None:
         self._database = database
+        self._owner: PgSessionOwner | None = None
 
     def claim_session(self) -> Owner:
-        return PgSessionOwner(self._database)
+        self._owner = PgSessionOwner(self._database)
+        return self._owner
 
     def ensure_index(self, conn: Connection, *, wanted: bool) -> bool:
         return False  # text filters use ILIKE on the filter columns (no trigram index yet)
@@ -116,6 +144,8 @@ class PgJournalEngine:
         conn.execute("SELECT pg_notify(?, ?)", (JOURNAL_CHANNEL, str(last_id)))
 
     def insert_intent(self, conn: Connection, session: str, fields: str) -> int:
+        if self._owner is not None:
+            self._owner.hold()
         row = conn.execute(
             "INSERT INTO journal_intents (session, fields) VALUES (?, ?) RETURNING id",
             (session, fields),

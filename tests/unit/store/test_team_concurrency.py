@@ -200,3 +200,40 @@ def test_another_workstation_is_told_of_each_append_and_only_of_committed_ones(
         assert watcher.wait(timeout=30) == entry.id + 3
         journal.close()
         watcher.close()
+
+
+def test_a_session_the_server_dropped_is_taken_again_before_the_next_write(
+    pg_server: PgServer,
+) -> None:
+    from store_fakes import make_draft
+
+    from ctrader_admin.store.journal import JournalError
+    from ctrader_admin.store.pg.journal_engine import PgSessionOwner
+
+    settings = new_team_database(pg_server)
+    agent_a, agent_b = _agents(pg_server, settings, 2)
+    with (
+        PgDatabase(agent_a, None) as db_a,
+        PgDatabase(agent_b, None) as db_b,
+        PgDatabase(settings, None) as admin,
+    ):
+        journal, other = Journal(db_a), Journal(db_b)
+        owner = journal.owner
+        assert isinstance(owner, PgSessionOwner)
+        in_flight = journal.begin(make_draft(target="user:1"))
+        dropped = owner.backend_pid
+        with admin.read() as conn:  # the server ends the session (a restart, a network cut)
+            conn.execute("SELECT pg_terminate_backend(?)", (dropped,))
+        _wait_until_backend_gone(pg_server, settings.database, dropped)
+        # While it is gone, its write in flight is another's to recover, as "unknown".
+        assert [e.target for e in other.recover()] == ["user:1"]
+
+        later = journal.begin(make_draft(target="user:2"))  # takes the session again first
+        assert owner.backend_pid != dropped
+        assert other.recover() == []  # alive again: its new write is in flight, not crashed
+        assert journal.complete(later, "ok").outcome == "ok"
+        with pytest.raises(JournalError, match="completed or recovered already"):
+            journal.complete(in_flight, "ok")
+        assert journal.verify().ok
+        journal.close()
+        other.close()
