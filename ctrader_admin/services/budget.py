@@ -16,25 +16,17 @@ import asyncio
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
+
+from ctrader_admin.store.budget_limit import ServerLimit
 
 WINDOW_SECONDS = 3600.0
 
 
-@dataclass(frozen=True)
-class ServerLimit:
-    """The server refused a write as over its hourly limit, at ``at``, after ``accepted`` writes
-    of ours in the hour before: until ``until``, no more than that per hour."""
-
-    at: float
-    until: float
-    accepted: int
-
-
 class Window(Protocol):
-    """The writes made in the last rolling hour, wherever they are counted."""
+    """The writes made in the last rolling hour, and the server's lowered limit, wherever they
+    are kept."""
 
     def count(self) -> int: ...
 
@@ -50,6 +42,15 @@ class Window(Protocol):
         """How long until fewer than ``allowed`` writes are in the window (0: now)."""
         ...
 
+    def current_limit(self) -> ServerLimit | None:
+        """The server's lowered limit while it lasts (None: none, or it has lifted)."""
+        ...
+
+    def set_limit(self, accepted: int) -> None:
+        """The server refused a write now, after ``accepted``: that many per hour for an hour
+        (never raising a lower limit still in force)."""
+        ...
+
 
 class LocalWindow:
     """This process's writes, in memory."""
@@ -57,6 +58,7 @@ class LocalWindow:
     def __init__(self, clock: Callable[[], float], history: Iterable[float] = ()) -> None:
         self._clock = clock
         self._stamps: deque[float] = deque(sorted(history))
+        self._limit: ServerLimit | None = None
 
     def _expire(self) -> float:
         now = self._clock()
@@ -88,6 +90,18 @@ class LocalWindow:
         # The write that must leave the window for the count to drop below the limit.
         return max(0.0, self._stamps[len(self._stamps) - allowed] + WINDOW_SECONDS - now)
 
+    def current_limit(self) -> ServerLimit | None:
+        if self._limit is not None and self._clock() >= self._limit.until:
+            self._limit = None
+        return self._limit
+
+    def set_limit(self, accepted: int) -> None:
+        current = self.current_limit()
+        if current is not None:
+            accepted = min(accepted, current.accepted)
+        now = self._clock()
+        self._limit = ServerLimit(at=now, until=now + WINDOW_SECONDS, accepted=accepted)
+
 
 class WriteBudget:
     def __init__(
@@ -105,7 +119,6 @@ class WriteBudget:
         self.configured_per_hour = per_hour
         self._clock = clock
         self._window = window if window is not None else LocalWindow(clock, history)
-        self._server_limit: ServerLimit | None = None
 
     @property
     def per_hour(self) -> int:
@@ -131,19 +144,12 @@ class WriteBudget:
 
     def server_refused(self) -> None:
         """The server answered REQUEST_FREQUENCY_EXCEEDED: lower the budget to what it accepted
-        in the last hour (the refused write's own slot excluded), for the rest of that hour."""
-        now = self._clock()
-        accepted = max(0, self._window.count() - 1)
-        current = self._current_server_limit()
-        if current is not None:
-            accepted = min(accepted, current.accepted)
-        self._server_limit = ServerLimit(at=now, until=now + WINDOW_SECONDS, accepted=accepted)
+        in the last hour (the refused write's own slot excluded), for the rest of that hour.
+        In team mode the whole team's budget is lowered, not only this workstation's."""
+        self._window.set_limit(max(0, self._window.count() - 1))
 
     def _current_server_limit(self) -> ServerLimit | None:
-        limit = self._server_limit
-        if limit is not None and self._clock() >= limit.until:
-            self._server_limit = limit = None
-        return limit
+        return self._window.current_limit()
 
     def remaining(self) -> int:
         return max(0, self.per_hour - self._window.count())

@@ -31,6 +31,8 @@ AGENT_GRANTS: tuple[str, ...] = (
     f"GRANT SELECT, INSERT (session, fields) ON journal_intents TO {AGENTS_ROLE}",
     f"GRANT SELECT, UPDATE (last_id, last_hash) ON journal_head TO {AGENTS_ROLE}",
     f"GRANT SELECT, INSERT (connection_key), DELETE ON budget_reservations TO {AGENTS_ROLE}",
+    f"GRANT SELECT, INSERT (connection_key, accepted), UPDATE (accepted, at, until) "
+    f"ON budget_limits TO {AGENTS_ROLE}",
 )
 
 

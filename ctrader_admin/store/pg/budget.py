@@ -11,6 +11,7 @@ from __future__ import annotations
 import threading
 import zlib
 
+from ctrader_admin.store.budget_limit import ServerLimit
 from ctrader_admin.store.pg.database import LOCK_CLASS, PgDatabase
 
 WINDOW_SECONDS = 3600.0
@@ -69,6 +70,29 @@ class TeamBudgetWindow:
             reservation = self._taken.pop()
         with self._db.transaction() as conn:
             conn.execute("DELETE FROM budget_reservations WHERE id = ?", (reservation,))
+
+    def current_limit(self) -> ServerLimit | None:
+        with self._db.read() as conn:
+            row = conn.execute(
+                "SELECT at, until, accepted FROM budget_limits WHERE connection_key = ? "
+                "AND until > extract(epoch FROM clock_timestamp())",
+                (self._key,),
+            ).fetchone()
+        return None if row is None else ServerLimit(float(row[0]), float(row[1]), int(row[2]))
+
+    def set_limit(self, accepted: int) -> None:
+        # For the whole team; a lower limit still in force is never raised.
+        with self._db.transaction() as conn:
+            conn.execute(
+                "INSERT INTO budget_limits (connection_key, accepted) VALUES (?, ?) "
+                "ON CONFLICT (connection_key) DO UPDATE SET "
+                "accepted = CASE WHEN budget_limits.until > extract(epoch FROM clock_timestamp()) "
+                "THEN least(budget_limits.accepted, excluded.accepted) "
+                "ELSE excluded.accepted END, "
+                "at = extract(epoch FROM clock_timestamp()), "
+                "until = extract(epoch FROM clock_timestamp()) + ?",
+                (self._key, accepted, WINDOW_SECONDS),
+            )
 
     def seconds_until_below(self, allowed: int) -> float:
         if allowed <= 0:

@@ -105,6 +105,16 @@ _V1: tuple[str, ...] = (
     )
     """,
     "CREATE INDEX budget_reservations_window ON budget_reservations (connection_key, at)",
+    # The server's lowered limit after a REQUEST_FREQUENCY_EXCEEDED, for the whole team.
+    """
+    CREATE TABLE budget_limits (
+        connection_key TEXT PRIMARY KEY,
+        accepted INTEGER NOT NULL CHECK (accepted >= 0),
+        at DOUBLE PRECISION NOT NULL DEFAULT extract(epoch FROM clock_timestamp()),
+        until DOUBLE PRECISION NOT NULL DEFAULT extract(epoch FROM clock_timestamp()) + 3600,
+        written_by TEXT NOT NULL DEFAULT current_user
+    )
+    """,
 )
 
 PG_MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1,)

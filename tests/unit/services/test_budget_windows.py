@@ -93,3 +93,32 @@ def test_the_servers_refusal_lowers_the_budget_to_what_it_accepted(
     assert budget.lowered is not None
     assert budget.remaining() == 0
     assert not budget.try_acquire()
+
+
+def test_one_workstations_rate_limit_answer_lowers_the_whole_teams_budget(
+    pg_server: PgServer,
+) -> None:
+    database = pg_server.create_database()
+    with PgDatabase(_settings(pg_server, database, pg_server.superuser), None) as admin:
+        init_team(admin)
+        names = [f"agent_{uuid.uuid4().hex[:8]}" for _ in range(2)]
+        for name in names:
+            add_member(admin, name, None)
+    with (
+        PgDatabase(_settings(pg_server, database, names[0]), None) as first_db,
+        PgDatabase(_settings(pg_server, database, names[1]), None) as second_db,
+    ):
+        first = WriteBudget(10, window=TeamBudgetWindow(first_db, CONNECTION))
+        second = WriteBudget(10, window=TeamBudgetWindow(second_db, CONNECTION))
+        other_connection = WriteBudget(10, window=TeamBudgetWindow(second_db, "elsewhere"))
+        for budget in (first, second, first):
+            assert budget.try_acquire()
+        first.server_refused()  # the third write was refused: 2 accepted
+
+        assert (first.per_hour, second.per_hour) == (2, 2)  # the other workstation knows too
+        assert second.lowered is not None
+        assert "allows 2 writes per hour instead of 10" in second.lowered
+        assert not second.try_acquire()
+        assert other_connection.per_hour == 10
+        TeamBudgetWindow(second_db, CONNECTION).set_limit(5)  # a later, higher count
+        assert first.per_hour == 2  # never raises a limit still in force
