@@ -12,10 +12,9 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
-from collections import defaultdict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Literal
 
 from ctrader_admin.api import Forbidden, NotFound, ReferralQuery
@@ -27,17 +26,24 @@ from ctrader_admin.store.attribution import (
     SOURCES,
     Attribution,
     AttributionLedger,
+    ReferralKey,
+    ReferralPage,
     RegisteredCode,
     Source,
 )
+from ctrader_admin.store.attribution_rules import (
+    CONFLICT_NAMES,
+    SOURCE_NAMES,
+    Conflict,
+    ConflictKind,
+    Registry,
+    client_conflicts,
+    partner_key,
+    period_start,
+    with_period,
+)
 from ctrader_admin.store.spreadsheet import safe_cell
 from ctrader_admin.store.timestamps import utc_iso
-
-SOURCE_NAMES: dict[Source, str] = {
-    "invite": "cTrader Invite",
-    "ib_label": "IB label",
-    "crm": "CRM export",
-}
 
 # --- pulling cTrader Invite ------------------------------------------------------------------
 
@@ -310,194 +316,59 @@ def known_partners(ledger: AttributionLedger, profile_id: str) -> set[int]:
 
 # --- the questions -----------------------------------------------------------------------------
 
-ConflictKind = Literal[
-    "sources_disagree",
-    "unknown_code",
-    "self_referral",
-    "shared_code",
-    "levels_differ",
-    "crm_differs",
-    "crm_only",
-]
-
-CONFLICT_NAMES: dict[ConflictKind, str] = {
-    "sources_disagree": "Sources disagree about the client's partner",
-    "unknown_code": "Attributed to a code no known partner carries",
-    "self_referral": "Self-referral",
-    "shared_code": "One code registered on two partners",
-    "levels_differ": "User-level and account-level codes differ",
-    "crm_differs": "cTrader's code differs from the CRM's",
-    "crm_only": "Partner in the CRM with no code in cTrader",
-}
-
-
-@dataclass(frozen=True)
-class Conflict:
-    kind: ConflictKind
-    detail: str
-    client_user_id: int | None = None
-    partner_user_id: int | None = None
-    code: str | None = None
-    # For a client: inside or past the guaranteed attribution period of its first attribution.
-    period: Literal["inside", "past"] | None = None
-
-
-@dataclass
-class Registry:
-    """The codes as cTrader and the CRM say them, with who carries each."""
-
-    codes: list[RegisteredCode]
-    owners: dict[str, set[int]] = field(default_factory=dict)  # code → partners (cTrader)
-    crm_owners: dict[str, set[int]] = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        for code in self.codes:
-            target = self.owners if code.source == "ctrader" else self.crm_owners
-            target.setdefault(code.code, set()).add(code.partner_user_id)
-
-    def owner(self, code: str) -> int | None:
-        """The one partner carrying ``code`` (cTrader first, else the CRM); None if unknown or
-        ambiguous."""
-        for owners in (self.owners, self.crm_owners):
-            found = owners.get(code, set())
-            if len(found) == 1:
-                return next(iter(found))
-            if found:
-                return None
-        return None
-
-    def known(self, code: str) -> bool:
-        return code in self.owners or code in self.crm_owners
-
-    def codes_of(self, partner_user_id: int) -> list[RegisteredCode]:
-        return [c for c in self.codes if c.partner_user_id == partner_user_id]
-
-
-def partner_key(row: Attribution, registry: Registry) -> str | None:
-    """Who a row names, comparable across sources: the partner's cTID user when it can be
-    told, else the code itself."""
-    if row.partner_user_id is not None:
-        return f"user {row.partner_user_id}"
-    if not row.partner_code:
-        return None
-    owner = registry.owner(row.partner_code)
-    return f"user {owner}" if owner is not None else f"code {row.partner_code}"
+# The rules are the store's (it keeps their answer up to date); these are their names here.
+__all__ = ["CONFLICT_NAMES", "SOURCE_NAMES", "Conflict", "ConflictKind", "Registry", "partner_key"]
 
 
 def conflicts(
-    ledger: AttributionLedger, profile_id: str, *, period_days: int, now: datetime | None = None
-) -> list[Conflict]:
-    """Every conflict worth a look, clients first (by userId), then partners."""
-    registry = Registry(ledger.registry(profile_id))
-    moment = now or datetime.now(UTC)
-    found: list[Conflict] = []
-    by_client: dict[int, list[Attribution]] = defaultdict(list)
-    for row in ledger.current(profile_id):
-        assert row.client_user_id is not None
-        by_client[row.client_user_id].append(row)
-    for client, rows in by_client.items():
-        found.extend(_client_conflicts(client, rows, registry, period_days, moment))
-    found.extend(_registry_conflicts(registry))
-    return found
-
-
-def _client_conflicts(
-    client: int,
-    rows: list[Attribution],
-    registry: Registry,
+    ledger: AttributionLedger,
+    profile_id: str,
+    *,
     period_days: int,
-    now: datetime,
-) -> Iterable[Conflict]:
-    period = _period(rows, period_days, now)
-    says: dict[str, set[str]] = defaultdict(set)
-    for row in rows:
-        key = partner_key(row, registry)
-        if key is not None:
-            says[key].add(SOURCE_NAMES[row.source])
-        if row.partner_user_id == client or (
-            row.partner_code and registry.owner(row.partner_code) == client
-        ):
-            yield Conflict(
-                "self_referral",
-                f"{SOURCE_NAMES[row.source]} attributes user {client} to themself.",
-                client_user_id=client,
-                partner_user_id=client,
-                code=row.partner_code,
-                period=period,
-            )
-        if row.partner_code and not registry.known(row.partner_code):
-            yield Conflict(
-                "unknown_code",
-                f"{SOURCE_NAMES[row.source]} attributes user {client} to {row.partner_code}, "
-                "a code no known partner carries.",
-                client_user_id=client,
-                code=row.partner_code,
-                period=period,
-            )
-    if len(says) > 1:
-        versions = "; ".join(
-            f"{', '.join(sorted(sources))}: {key}" for key, sources in sorted(says.items())
-        )
-        yield Conflict(
-            "sources_disagree",
-            f"User {client}'s partner: {versions}.",
-            client_user_id=client,
-            period=period,
-        )
+    now: datetime | None = None,
+    kind: ConflictKind | None = None,
+) -> list[Conflict]:
+    """Every conflict worth a look (of one kind, when given), clients first (by userId), then
+    partners — read from the report the ledger keeps."""
+    return conflict_page(
+        ledger, profile_id, period_days=period_days, now=now, kind=kind, limit=None
+    ).conflicts
 
 
-def _period(
-    rows: list[Attribution], period_days: int, now: datetime
-) -> Literal["inside", "past"] | None:
-    """Inside or past the guaranteed period, counted from the first Invite attribution."""
-    first = min(
-        (row.attributed_at for row in rows if row.source == "invite" and row.attributed_at),
-        default=None,
+@dataclass(frozen=True)
+class ConflictPage:
+    conflicts: list[Conflict]
+    after: tuple[int, int, int] | None  # where the next page starts; None after the last
+    counts: dict[ConflictKind, int] | None  # per kind, in the whole report (first page only)
+
+    @property
+    def total(self) -> int:
+        return sum((self.counts or {}).values())
+
+
+def conflict_page(
+    ledger: AttributionLedger,
+    profile_id: str,
+    *,
+    period_days: int,
+    now: datetime | None = None,
+    kind: ConflictKind | None = None,
+    after: tuple[int, int, int] | None = None,
+    limit: int | None = 200,
+) -> ConflictPage:
+    """A screenful of the conflict report from ``after`` (the first, with the counts per kind,
+    when None): an index read whatever the ledger's size."""
+    moment = now or datetime.now(UTC)
+    kept = ledger.kept_conflicts(
+        profile_id, kind=kind, after=after, limit=None if limit is None else limit + 1
     )
-    if first is None:
-        return None
-    started = datetime.fromisoformat(first)
-    return "inside" if now - started < timedelta(days=period_days) else "past"
-
-
-def _registry_conflicts(registry: Registry) -> Iterable[Conflict]:
-    for code, owners in sorted(registry.owners.items()):
-        if len(owners) > 1:
-            names = ", ".join(str(o) for o in sorted(owners))
-            yield Conflict(
-                "shared_code",
-                f"{code} is registered on users {names}: their referrals are ambiguous.",
-                code=code,
-            )
-    by_partner: dict[int, list[RegisteredCode]] = defaultdict(list)
-    for registered in registry.codes:
-        by_partner[registered.partner_user_id].append(registered)
-    for partner, codes in sorted(by_partner.items()):
-        ctrader = [c for c in codes if c.source == "ctrader"]
-        crm = {c.code for c in codes if c.source == "crm"}
-        levels = {c.code for c in ctrader}
-        if len(levels) > 1:
-            yield Conflict(
-                "levels_differ",
-                f"User {partner} carries {', '.join(sorted(levels))} at user and account "
-                "level: links shared from different places carry different codes.",
-                partner_user_id=partner,
-            )
-        if crm and not ctrader:
-            yield Conflict(
-                "crm_only",
-                f"The CRM knows user {partner} as partner {', '.join(sorted(crm))}, but no "
-                "code is registered in cTrader: register it (flow 2).",
-                partner_user_id=partner,
-                code=min(crm),
-            )
-        elif crm and not crm & levels:
-            yield Conflict(
-                "crm_differs",
-                f"User {partner}: cTrader has {', '.join(sorted(levels))}, the CRM has "
-                f"{', '.join(sorted(crm))}: the CRM cannot match the signups that arrive.",
-                partner_user_id=partner,
-            )
+    more = limit is not None and len(kept) > limit
+    shown = kept[:limit] if limit is not None else kept
+    return ConflictPage(
+        [with_period(k.conflict, k.period_from, period_days, moment) for k in shown],
+        shown[-1].key if more else None,
+        ledger.conflict_counts(profile_id) if after is None else None,
+    )
 
 
 # --- cases -----------------------------------------------------------------------------------
@@ -516,8 +387,13 @@ def client_attribution(
 ) -> ClientAttribution:
     rows = ledger.for_client(profile_id, user_id)
     current = ledger.current(profile_id, user_id)
-    registry = Registry(ledger.registry(profile_id))
-    found = list(_client_conflicts(user_id, current, registry, period_days, datetime.now(UTC)))
+    codes = {row.partner_code for row in current if row.partner_code}
+    registry = Registry([c for c in ledger.registry(profile_id) if c.code in codes])
+    start, now = period_start(current), datetime.now(UTC)
+    found = [
+        with_period(conflict, start, period_days, now)
+        for conflict in client_conflicts(user_id, current, registry)
+    ]
     return ClientAttribution(user_id, rows, current, found)
 
 
@@ -565,7 +441,18 @@ class PartnerCase:
     partner_user_id: int | None
     codes: list[RegisteredCode]
     referrals: list[Attribution]  # newest first, the first page
-    counts: dict[Source, int]
+    counts: dict[Source, int]  # every referral, per source
+    after: ReferralKey | None = None  # where the next page of referrals starts
+    names: tuple[str, ...] = ()  # the codes its referrals name (a code no one carries too)
+
+
+@dataclass(frozen=True)
+class ReferralFilter:
+    """What the referrals table shows of a partner's referrals."""
+
+    source: Source | None = None
+    text: str = ""  # part of the client's userId or login, or of the code
+    conflicts_only: bool = False  # only clients the conflict report names
 
 
 def partner_case(
@@ -576,26 +463,40 @@ def partner_case(
     code: str | None = None,
     source: Source | None = None,
     limit: int = 200,
-    offset: int = 0,
 ) -> PartnerCase:
-    """A partner by cTID user or by code: its codes, and the referrals every source names."""
+    """A partner by cTID user or by code: its codes, the counts per source, and the first
+    ``limit`` referrals every source names (of ``source`` only, when given)."""
     registry = Registry(ledger.registry(profile_id))
     partner = user_id if user_id is not None else (registry.owner(code) if code else None)
     codes = registry.codes_of(partner) if partner is not None else []
     names = {c.code for c in codes} | ({code} if code else set())
-    referrals = ledger.referrals(
-        profile_id,
-        partner_user_id=partner,
-        codes=names,
-        source=source,
-        limit=limit,
-        offset=offset,
+    counts = ledger.referral_counts(profile_id, partner_user_id=partner, codes=names)
+    page = ledger.referrals(
+        profile_id, partner_user_id=partner, codes=names, source=source, limit=limit
     )
-    counts = {
-        s: ledger.count_referrals(profile_id, partner_user_id=partner, codes=names, source=s)
-        for s in ("invite", "ib_label", "crm")
-    }
-    return PartnerCase(partner, codes, referrals, counts)  # type: ignore[arg-type]
+    return PartnerCase(partner, codes, page.rows, counts, page.after, tuple(sorted(names)))
+
+
+def more_referrals(
+    ledger: AttributionLedger,
+    profile_id: str,
+    case: PartnerCase,
+    wanted: ReferralFilter,
+    *,
+    after: ReferralKey | None = None,
+    limit: int = 200,
+) -> ReferralPage:
+    """A page of the partner's referrals as the filter keeps them, from ``after``."""
+    return ledger.referrals(
+        profile_id,
+        partner_user_id=case.partner_user_id,
+        codes=case.names,
+        source=wanted.source,
+        text=wanted.text,
+        conflicts_only=wanted.conflicts_only,
+        after=after,
+        limit=limit,
+    )
 
 
 @dataclass(frozen=True)

@@ -15,16 +15,30 @@ follows, so a pull stopped anywhere resumes without a gap or a duplicate.
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Collection, Iterable
 from dataclasses import astuple, dataclass, fields
+from itertools import groupby
 from typing import Literal
 
+from ctrader_admin.store import conflict_table
+from ctrader_admin.store.attribution_rules import (
+    Conflict,
+    ConflictKind,
+    Registry,
+    client_conflicts,
+    period_start,
+    registry_conflicts,
+)
+from ctrader_admin.store.conflict_table import KeptConflict
 from ctrader_admin.store.database import Database
+from ctrader_admin.store.timestamps import utc_iso
 
 Source = Literal["invite", "ib_label", "crm"]
 SOURCES: tuple[Source, ...] = ("invite", "ib_label", "crm")
 RegistrySource = Literal["ctrader", "crm"]
 Level = Literal["user", "account"]
+ReferralKey = tuple[str | None, int]  # (attributed_at, row id) of the last referral shown
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,12 +95,23 @@ _CURRENT = (
     " AND (b.attributed_at > a.attributed_at"
     "      OR (b.attributed_at = a.attributed_at AND b.id > a.id)))"
 )
-_BY_CLIENT = " ORDER BY a.client_user_id, a.source"
+_BY_CLIENT = " ORDER BY a.client_user_id, a.source, a.id"
+
+
+@dataclass(frozen=True, slots=True)
+class ReferralPage:
+    rows: list[Attribution]  # newest first
+    after: ReferralKey | None  # where the next page starts; None when this one is the last
 
 
 class AttributionLedger:
+    """Every write keeps the conflict report (store/conflict_table.py) in the same transaction:
+    the clients whose statements changed, or who name a code whose owner changed, are
+    recomputed; the registry's own conflicts are recomputed with the registry."""
+
     def __init__(self, database: Database) -> None:
         self._db = database
+        self._built: set[str] = set()  # profiles whose kept report is known to be complete
 
     # --- writing -----------------------------------------------------------------------------
 
@@ -99,9 +124,10 @@ class AttributionLedger:
     ) -> int:
         """Upsert ``rows``; with ``cursor``, store where the pull goes on, in the same
         transaction. Returns the number of rows written."""
-        values = [(profile_id, *astuple(row)) for row in rows]
+        rows = list(rows)
         with self._db.transaction() as conn:
-            conn.executemany(_UPSERT, values)
+            self._ensure_built(conn, profile_id)
+            touched = self._upsert(conn, profile_id, rows)
             if cursor is not None:
                 source, position = cursor
                 conn.execute(
@@ -110,15 +136,28 @@ class AttributionLedger:
                     "DO UPDATE SET position = excluded.position",
                     (profile_id, source, position),
                 )
-        return len(values)
+            self._refresh_clients(conn, profile_id, touched)
+        return len(rows)
 
     def replace_source(self, profile_id: str, source: Source, rows: Iterable[Attribution]) -> int:
         """A new export of a whole source (the CRM's) replaces the previous one."""
+        rows = list(rows)
         with self._db.transaction() as conn:
+            self._ensure_built(conn, profile_id)
+            touched = {
+                int(client)
+                for (client,) in conn.execute(
+                    "SELECT DISTINCT client_user_id FROM attribution "
+                    "WHERE profile_id = ? AND source = ? AND client_user_id IS NOT NULL",
+                    (profile_id, source),
+                )
+            }
             conn.execute(
                 "DELETE FROM attribution WHERE profile_id = ? AND source = ?", (profile_id, source)
             )
-            return self.save_page(profile_id, rows)
+            touched |= self._upsert(conn, profile_id, rows)
+            self._refresh_clients(conn, profile_id, touched)
+        return len(rows)
 
     def cursor(self, profile_id: str, source: Source) -> str | None:
         with self._db.read() as conn:
@@ -140,6 +179,23 @@ class AttributionLedger:
         their earlier rows of that source are replaced, so a code removed since disappears."""
         values = [(profile_id, *astuple(code)) for code in codes]
         with self._db.transaction() as conn:
+            self._ensure_built(conn, profile_id)
+            if partners is None:
+                old = conn.execute(
+                    "SELECT code FROM partner_registry WHERE profile_id = ? AND source = ?",
+                    (profile_id, source),
+                ).fetchall()
+            else:
+                old = []
+                for users in conflict_table.chunks(partners):
+                    old += conn.execute(
+                        "SELECT code FROM partner_registry WHERE profile_id = ? "  # noqa: S608
+                        f"AND source = ? AND partner_user_id IN ({', '.join('?' * len(users))})",
+                        (profile_id, source, *users),
+                    ).fetchall()
+            # Only codes whose owner (or being known at all) changes change clients' conflicts.
+            candidates = {code for (code,) in old} | {code.code for code in codes}
+            before = self._verdicts(conn, profile_id, candidates)
             if partners is None:
                 conn.execute(
                     "DELETE FROM partner_registry WHERE profile_id = ? AND source = ?",
@@ -152,13 +208,161 @@ class AttributionLedger:
                     [(profile_id, source, user_id) for user_id in partners],
                 )
             conn.executemany(_REGISTRY_INSERT, values)
+            after = self._verdicts(conn, profile_id, candidates)
+            changed = {code for code in candidates if before[code] != after[code]}
+            clients: set[int] = set()
+            for part in conflict_table.chunks(changed):
+                clients.update(
+                    int(client)
+                    for (client,) in conn.execute(
+                        "SELECT DISTINCT client_user_id FROM attribution "  # noqa: S608
+                        "WHERE profile_id = ? AND client_user_id IS NOT NULL "
+                        f"AND partner_code IN ({', '.join('?' * len(part))})",
+                        (profile_id, *part),
+                    )
+                )
+            self._refresh_clients(conn, profile_id, clients)
+            registry = Registry(self._registry(conn, profile_id))
+            conflict_table.replace_registry(conn, profile_id, registry_conflicts(registry))
+
+    # --- keeping the conflict report -------------------------------------------------------
+
+    def _upsert(
+        self, conn: sqlite3.Connection, profile_id: str, rows: list[Attribution]
+    ) -> set[int]:
+        """Write ``rows``; returns the clients whose statements changed (a re-read row may
+        name another client than before, e.g. an account with a new owner)."""
+        touched = {row.client_user_id for row in rows if row.client_user_id is not None}
+        by_source: dict[str, list[str]] = {}
+        for row in rows:
+            by_source.setdefault(row.source, []).append(row.source_key)
+        for source, keys in by_source.items():
+            for part in conflict_table.chunks(keys):
+                touched.update(
+                    int(client)
+                    for (client,) in conn.execute(
+                        "SELECT client_user_id FROM attribution "  # noqa: S608
+                        "WHERE profile_id = ? AND source = ? AND client_user_id IS NOT NULL "
+                        f"AND source_key IN ({', '.join('?' * len(part))})",
+                        (profile_id, source, *part),
+                    )
+                )
+        conn.executemany(_UPSERT, [(profile_id, *astuple(row)) for row in rows])
+        return touched
+
+    def _refresh_clients(
+        self, conn: sqlite3.Connection, profile_id: str, clients: Collection[int]
+    ) -> None:
+        for part in conflict_table.chunks(clients):
+            marks = ", ".join("?" * len(part))
+            rows = [
+                Attribution(*row)
+                for row in conn.execute(
+                    _SELECT + _CURRENT + f" AND a.client_user_id IN ({marks})" + _BY_CLIENT,
+                    (profile_id, *part),
+                )
+            ]
+            codes = {row.partner_code for row in rows if row.partner_code}
+            registry = Registry(self._registry(conn, profile_id, codes))
+            conflict_table.replace_clients(
+                conn,
+                profile_id,
+                part,
+                _client_findings(rows, registry),
+            )
+
+    def _verdicts(
+        self, conn: sqlite3.Connection, profile_id: str, codes: Collection[str]
+    ) -> dict[str, tuple[int | None, bool]]:
+        registry = Registry(self._registry(conn, profile_id, codes))
+        return {code: registry.verdict(code) for code in codes}
+
+    def _registry(
+        self, conn: sqlite3.Connection, profile_id: str, codes: Collection[str] | None = None
+    ) -> list[RegisteredCode]:
+        """The whole registry, or the rows carrying one of ``codes``."""
+        if codes is None:
+            return [RegisteredCode(*row) for row in conn.execute(_REGISTRY_SELECT, (profile_id,))]
+        found: list[RegisteredCode] = []
+        for part in conflict_table.chunks(codes):
+            found += [
+                RegisteredCode(*row)
+                for row in conn.execute(
+                    f"SELECT {_REGISTRY_COLUMNS} FROM partner_registry "  # noqa: S608
+                    f"WHERE profile_id = ? AND code IN ({', '.join('?' * len(part))})",
+                    (profile_id, *part),
+                )
+            ]
+        return found
+
+    def _ensure_built(self, conn: sqlite3.Connection, profile_id: str) -> None:
+        """A database from before the kept report (or a profile never written) gets it
+        complete once; from then on every write keeps it."""
+        if profile_id in self._built:
+            return
+        if not conflict_table.is_built(conn, profile_id):
+            clients, registry = self._compute(conn, profile_id)
+            conflict_table.clear(conn, profile_id)
+            conflict_table.replace_clients(conn, profile_id, (), clients)
+            conflict_table.replace_registry(conn, profile_id, registry)
+            conflict_table.mark_built(conn, profile_id, utc_iso())
+        self._built.add(profile_id)
+
+    def _compute(
+        self, conn: sqlite3.Connection, profile_id: str
+    ) -> tuple[list[tuple[int, str | None, list[Conflict]]], list[Conflict]]:
+        """The whole report from the rows, at read time: what the kept one must equal."""
+        registry = Registry(self._registry(conn, profile_id))
+        rows = [
+            Attribution(*row)
+            for row in conn.execute(_SELECT + _CURRENT + _BY_CLIENT, (profile_id,))
+        ]
+        return _client_findings(rows, registry), list(registry_conflicts(registry))
 
     # --- reading -----------------------------------------------------------------------------
 
+    def kept_conflicts(
+        self,
+        profile_id: str,
+        *,
+        kind: ConflictKind | None = None,
+        after: tuple[int, int, int] | None = None,
+        limit: int | None = None,
+    ) -> list[KeptConflict]:
+        """The kept conflict report in its order (clients by userId, then the registry's)."""
+        self._build_if_needed(profile_id)
+        with self._db.read() as conn:
+            return conflict_table.page(conn, profile_id, kind=kind, after=after, limit=limit)
+
+    def conflict_counts(self, profile_id: str) -> dict[ConflictKind, int]:
+        self._build_if_needed(profile_id)
+        with self._db.read() as conn:
+            return conflict_table.counts(conn, profile_id)
+
+    def computed_conflicts(self, profile_id: str) -> list[KeptConflict]:
+        """The same report computed over every current row now (slow on a big ledger): for
+        checking the kept one, and as the benchmark's baseline."""
+        with self._db.read() as conn:
+            clients, registry = self._compute(conn, profile_id)
+        found = [
+            KeptConflict((conflict_table.CLIENT, client, n), start, conflict)
+            for client, start, conflicts in clients
+            for n, conflict in enumerate(conflicts)
+        ]
+        found += [
+            KeptConflict((conflict_table.REGISTRY, 0, n), None, conflict)
+            for n, conflict in enumerate(registry)
+        ]
+        return found
+
+    def _build_if_needed(self, profile_id: str) -> None:
+        if profile_id not in self._built:
+            with self._db.transaction() as conn:
+                self._ensure_built(conn, profile_id)
+
     def registry(self, profile_id: str) -> list[RegisteredCode]:
         with self._db.read() as conn:
-            rows = conn.execute(_REGISTRY_SELECT, (profile_id,)).fetchall()
-        return [RegisteredCode(*row) for row in rows]
+            return self._registry(conn, profile_id)
 
     def for_client(self, profile_id: str, user_id: int) -> list[Attribution]:
         """Every row about one client, oldest statement first."""
@@ -173,27 +377,60 @@ class AttributionLedger:
         partner_user_id: int | None,
         codes: Collection[str],
         source: Source | None = None,
+        text: str = "",
+        conflicts_only: bool = False,
+        after: ReferralKey | None = None,
         limit: int = 200,
-        offset: int = 0,
-    ) -> list[Attribution]:
-        """Rows that name this partner (by cTID user or by one of its codes), newest first."""
-        where, params = _partner_clause(partner_user_id, codes, source)
-        return self._select(
-            where + " ORDER BY a.attributed_at DESC, a.id DESC LIMIT ? OFFSET ?",
-            (profile_id, *params, limit, offset),
-        )
-
-    def count_referrals(
-        self,
-        profile_id: str,
-        *,
-        partner_user_id: int | None,
-        codes: Collection[str],
-        source: Source | None = None,
-    ) -> int:
-        where, params = _partner_clause(partner_user_id, codes, source)
+    ) -> ReferralPage:
+        """Rows that name this partner (by cTID user or by one of its codes), newest first;
+        ``text`` keeps rows whose client userId, login or code contains it; ``conflicts_only``
+        those whose client has a conflict. One query per way of naming the partner, each
+        along its index, merged here: an OR of them would read and sort every referral."""
+        names: list[tuple[str, object]] = []
+        if partner_user_id is not None:
+            names.append(("a.partner_user_id = ?", partner_user_id))
+        names += [("a.partner_code = ?", code) for code in sorted(codes)]
+        where, params = _referral_filter(source, text, conflicts_only, after)
+        found: dict[int, tuple[ReferralKey, Attribution]] = {}
         with self._db.read() as conn:
-            return int(conn.execute(_COUNT + where, (profile_id, *params)).fetchone()[0])
+            for name, value in names:
+                query = (
+                    f"SELECT a.id, {_ATTRIBUTION_COLUMNS} FROM attribution a "  # noqa: S608
+                    f"WHERE a.profile_id = ? AND {name}{where} "
+                    # DESC puts NULLs (IB labels have no date) last in SQLite; PostgreSQL
+                    # would want NULLS LAST spelled out here and in _referral_filter's keyset.
+                    "ORDER BY a.attributed_at DESC, a.id DESC LIMIT ?"
+                )
+                for row_id, *row in conn.execute(query, (profile_id, value, *params, limit + 1)):
+                    found[row_id] = ((row[6], row_id), Attribution(*row))
+        ordered = sorted(found.values(), key=lambda item: _newest_first(item[0]), reverse=True)
+        rows = [row for _, row in ordered[:limit]]
+        more = len(ordered) > limit
+        return ReferralPage(rows, ordered[limit - 1][0] if more and limit else None)
+
+    def referral_counts(
+        self, profile_id: str, *, partner_user_id: int | None, codes: Collection[str]
+    ) -> dict[Source, int]:
+        """A partner's rows per source, from the indexes alone: the rows naming the user, plus
+        those naming one of the codes and not the user (so no row counts twice)."""
+        counts: dict[Source, int] = dict.fromkeys(SOURCES, 0)
+        with self._db.read() as conn:
+            if partner_user_id is not None:
+                for source, n in conn.execute(
+                    "SELECT source, count(*) FROM attribution "
+                    "WHERE profile_id = ? AND partner_user_id = ? GROUP BY source",
+                    (profile_id, partner_user_id),
+                ):
+                    counts[source] += int(n)
+            for code in sorted(codes):
+                for source, n in conn.execute(
+                    "SELECT source, count(*) FROM attribution WHERE profile_id = ? "
+                    "AND partner_code = ? AND (partner_user_id IS NULL OR partner_user_id != ?) "
+                    "GROUP BY source",
+                    (profile_id, code, -1 if partner_user_id is None else partner_user_id),
+                ):
+                    counts[source] += int(n)
+        return counts
 
     def current(self, profile_id: str, client_user_id: int | None = None) -> list[Attribution]:
         """Each client's current statement per source (of one client, when given): for the
@@ -237,20 +474,62 @@ class AttributionLedger:
         return [Attribution(*row) for row in rows]
 
 
-def _partner_clause(
-    partner_user_id: int | None, codes: Collection[str], source: Source | None
+def _client_findings(
+    rows: list[Attribution], registry: Registry
+) -> list[tuple[int, str | None, list[Conflict]]]:
+    """(client, period start, conflicts) of each client with any, from current rows sorted by
+    client."""
+    found: list[tuple[int, str | None, list[Conflict]]] = []
+    for client, group in groupby(rows, key=lambda row: row.client_user_id):
+        assert client is not None
+        mine = list(group)
+        conflicts = list(client_conflicts(client, mine, registry))
+        if conflicts:
+            found.append((client, period_start(mine), conflicts))
+    return found
+
+
+def _newest_first(key: ReferralKey) -> tuple[bool, str, int]:
+    """The referrals' order as SQL sorts it, for merging: by date, undated last, then id."""
+    at, row_id = key
+    return at is not None, at or "", row_id
+
+
+def _referral_filter(
+    source: Source | None, text: str, conflicts_only: bool, after: ReferralKey | None
 ) -> tuple[str, tuple[object, ...]]:
-    """The rows naming a partner: a WHERE fragment of constant text and placeholders."""
-    names: list[str] = []
+    """The filters of a partner's referrals: a WHERE fragment of constant text and
+    placeholders."""
+    where: list[str] = []
     params: list[object] = []
-    if partner_user_id is not None:
-        names.append("a.partner_user_id = ?")
-        params.append(partner_user_id)
-    if codes:
-        names.append(f"a.partner_code IN ({', '.join('?' * len(codes))})")
-        params.extend(sorted(codes))
-    where = f"({' OR '.join(names) or '0'})"
     if source is not None:
-        where += " AND a.source = ?"
+        where.append("a.source = ?")
         params.append(source)
-    return where, tuple(params)
+    wanted = text.strip().casefold()
+    if wanted:
+        pattern = "%" + wanted.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        # lower() on both sides: LIKE ignores case in SQLite but not in PostgreSQL.
+        where.append(
+            "(CAST(a.client_user_id AS TEXT) LIKE ? ESCAPE '\\' "
+            "OR CAST(a.client_login AS TEXT) LIKE ? ESCAPE '\\' "
+            "OR lower(a.partner_code) LIKE ? ESCAPE '\\')"
+        )
+        params += [pattern] * 3
+    if conflicts_only:
+        where.append(
+            # scope 0: a client's conflicts (conflict_table.CLIENT)
+            "EXISTS (SELECT 1 FROM attribution_conflict c WHERE c.profile_id = a.profile_id "
+            "AND c.scope = 0 AND c.subject = a.client_user_id)"
+        )
+    if after is not None:
+        at, row_id = after
+        if at is None:
+            where.append("a.attributed_at IS NULL AND a.id < ?")
+            params.append(row_id)
+        else:
+            where.append(
+                "(a.attributed_at < ? OR (a.attributed_at = ? AND a.id < ?) "
+                "OR a.attributed_at IS NULL)"
+            )
+            params += [at, at, row_id]
+    return "".join(f" AND {w}" for w in where), tuple(params)

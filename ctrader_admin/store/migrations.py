@@ -186,4 +186,38 @@ _V3: tuple[str, ...] = (
     "CREATE INDEX partner_registry_code ON partner_registry (profile_id, code)",
 )
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3)
+# The conflict report kept up to date by the ledger (store/conflict_table.py), and indexes for a
+# partner's referrals: newest first per partner user or code (the rowid ends every index, so
+# "attributed_at DESC, id DESC" pages along it), and counts per source read from the index.
+# attribution_conflict_built says the kept report of a profile is complete: a database from
+# before this step has none, and the ledger builds it once, at its first use.
+_V4: tuple[str, ...] = (
+    """
+    CREATE TABLE attribution_conflict (
+        profile_id TEXT NOT NULL,
+        scope INTEGER NOT NULL,
+        subject INTEGER NOT NULL,
+        ordinal INTEGER NOT NULL,
+        period_from TEXT,
+        kind TEXT NOT NULL,
+        detail TEXT NOT NULL,
+        client_user_id INTEGER,
+        partner_user_id INTEGER,
+        code TEXT,
+        PRIMARY KEY (profile_id, scope, subject, ordinal)
+    )
+    """,
+    "CREATE INDEX attribution_conflict_kind "
+    "ON attribution_conflict (profile_id, kind, scope, subject, ordinal)",
+    """
+    CREATE TABLE attribution_conflict_built (
+        profile_id TEXT PRIMARY KEY,
+        built_at TEXT NOT NULL
+    )
+    """,
+    "CREATE INDEX attribution_partner_source ON attribution (profile_id, partner_user_id, source)",
+    "CREATE INDEX attribution_code_source "
+    "ON attribution (profile_id, partner_code, source, partner_user_id)",
+)
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3, _V4)
