@@ -124,6 +124,7 @@ class Case:
     user_flags: tuple[str, ...] = ()
     kind: Kind | None = None  # what the search was taken as (typed, forced or detected)
     searched_id: int | None = None  # the number searched for (a login or ctid selects its row)
+    is_partner: bool = False  # the ledger knows the user as a partner: a code, or referrals
 
     @property
     def problem_count(self) -> int:
@@ -383,7 +384,8 @@ async def user_case(session: Session, user_id: int, *, query: str = "") -> Case:
     accounts = [_flag(row, partner_value) for row in rows]
     if not links:
         notes.append("No linked account is known here for this user.")
-    notes.extend(await asyncio.to_thread(_attribution_notes, session, user_id))
+    attribution_notes, is_partner = await asyncio.to_thread(_attribution_notes, session, user_id)
+    notes.extend(attribution_notes)
     return Case(
         query=query or str(user_id),
         user_id=user_id,
@@ -393,21 +395,24 @@ async def user_case(session: Session, user_id: int, *, query: str = "") -> Case:
         partner_error=partner_error,
         accounts=tuple(accounts),
         notes=tuple(notes),
+        is_partner=is_partner,
     )
 
 
-def _attribution_notes(session: Session, user_id: int) -> list[str]:
+def _attribution_notes(session: Session, user_id: int) -> tuple[list[str], bool]:
     """From the ledger: who this user is attributed to, and, for a partner, their codes and
-    referrals. Nothing when the ledger knows nothing of them (it is filled on demand)."""
+    referrals (and True). Nothing when the ledger knows nothing of them (it is filled on
+    demand)."""
     ledger = AttributionLedger(session.journal.database)
     profile = session.profile
     period = profile.attribution_period_days
     client = attribution.client_attribution(ledger, profile.id, user_id, period_days=period)
     lines = attribution.client_summary(client, period) if client.rows else []
-    partner = attribution.partner_case(ledger, profile.id, user_id=user_id, limit=1)
-    if partner.codes or any(partner.counts.values()):
+    partner = attribution.partner_case(ledger, profile.id, user_id=user_id, limit=0)
+    is_partner = bool(partner.codes or any(partner.counts.values()))
+    if is_partner:
         lines += attribution.partner_summary(f"Partner user {user_id}", partner)
-    return lines
+    return lines, is_partner
 
 
 async def _account_row(session: Session, link: DirectoryLink) -> AccountRow:

@@ -88,13 +88,14 @@ _REGISTRY_SELECT = (
 )
 # Each client's latest statement per source (a re-attribution supersedes the first touch); an
 # account's IB labels are all current, one per level.
-_CURRENT = (
-    "a.client_user_id IS NOT NULL AND NOT EXISTS ("
+_LATEST = (
+    "NOT EXISTS ("
     " SELECT 1 FROM attribution b WHERE b.profile_id = a.profile_id"
     " AND b.source = a.source AND b.client_user_id = a.client_user_id AND b.source != 'ib_label'"
     " AND (b.attributed_at > a.attributed_at"
     "      OR (b.attributed_at = a.attributed_at AND b.id > a.id)))"
 )
+_CURRENT = "a.client_user_id IS NOT NULL AND " + _LATEST
 _BY_CLIENT = " ORDER BY a.client_user_id, a.source, a.id"
 
 
@@ -216,10 +217,10 @@ class AttributionLedger:
                     int(client)
                     for (client,) in conn.execute(
                         "SELECT DISTINCT client_user_id FROM attribution "  # noqa: S608
-                        "WHERE profile_id = ? AND client_user_id IS NOT NULL "
-                        f"AND partner_code IN ({', '.join('?' * len(part))})",
+                        f"WHERE profile_id = ? AND partner_code IN ({', '.join('?' * len(part))})",
                         (profile_id, *part),
                     )
+                    if client is not None
                 )
             self._refresh_clients(conn, profile_id, clients)
             registry = Registry(self._registry(conn, profile_id))
@@ -242,12 +243,13 @@ class AttributionLedger:
                     int(client)
                     for (client,) in conn.execute(
                         "SELECT client_user_id FROM attribution "  # noqa: S608
-                        "WHERE profile_id = ? AND source = ? AND client_user_id IS NOT NULL "
+                        "WHERE profile_id = ? AND source = ? "
                         f"AND source_key IN ({', '.join('?' * len(part))})",
                         (profile_id, source, *part),
                     )
+                    if client is not None
                 )
-        conn.executemany(_UPSERT, [(profile_id, *astuple(row)) for row in rows])
+        conn.executemany(_UPSERT, [(profile_id, *_values(row)) for row in rows])
         return touched
 
     def _refresh_clients(
@@ -258,7 +260,8 @@ class AttributionLedger:
             rows = [
                 Attribution(*row)
                 for row in conn.execute(
-                    _SELECT + _CURRENT + f" AND a.client_user_id IN ({marks})" + _BY_CLIENT,
+                    # IN first: "IS NOT NULL" would lead the planner to read every client.
+                    _SELECT + f"a.client_user_id IN ({marks}) AND " + _LATEST + _BY_CLIENT,
                     (profile_id, *part),
                 )
             ]
@@ -437,7 +440,7 @@ class AttributionLedger:
         conflict report and a client's case."""
         if client_user_id is None:
             return self._select(_CURRENT + _BY_CLIENT, (profile_id,))
-        where = _CURRENT + " AND a.client_user_id = ?" + _BY_CLIENT
+        where = "a.client_user_id = ? AND " + _LATEST + _BY_CLIENT
         return self._select(where, (profile_id, client_user_id))
 
     def count(self, profile_id: str, source: Source | None = None) -> int:
@@ -472,6 +475,14 @@ class AttributionLedger:
         with self._db.read() as conn:
             rows = conn.execute(_SELECT + where, params).fetchall()
         return [Attribution(*row) for row in rows]
+
+
+_FIELDS = tuple(f.name for f in fields(Attribution))
+
+
+def _values(row: Attribution) -> tuple[object, ...]:
+    """The row's columns (dataclasses.astuple deep-copies: too slow for a million rows)."""
+    return tuple(getattr(row, name) for name in _FIELDS)
 
 
 def _client_findings(

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPushButton,
     QTableView,
+    QVBoxLayout,
     QWidget,
 )
 
@@ -32,6 +33,7 @@ from ctrader_admin.ui.widgets import CopyableId, form, hint
 if TYPE_CHECKING:
     from ctrader_admin.services.lookup import AccountRow, Ambiguous, Case, LookupResult
     from ctrader_admin.services.partners import PartnerTarget
+    from ctrader_admin.ui.referrals_view import ReferralsView
 
 # Lookup is the first screen, shown before the back office is loaded (app.py): the services it
 # calls (and ui.actions, which uses them) are imported by the handlers, when a search or an
@@ -171,6 +173,14 @@ class LookupTab(Tab):
         self.accounts_box.setLayout(accounts_layout)
         self.body.addWidget(self.accounts_box, 1)
 
+        # A partner's referrals (the Partners tab's widget), built at the first partner case:
+        # it reads the ledger, which the first window does without (app.py).
+        self.referrals_box = QGroupBox("Referrals")
+        self.referrals_box.setObjectName("caseReferrals")
+        self.referrals_layout = QVBoxLayout(self.referrals_box)
+        self.referrals: ReferralsView | None = None
+        self.body.addWidget(self.referrals_box, 1)
+
         self.search.returnPressed.connect(self._search)
         self.search_button.clicked.connect(self._search)
         self.home.chosen.connect(self.search_for)
@@ -294,6 +304,7 @@ class LookupTab(Tab):
         self.home.setVisible(case is None)
         self.user_box.setVisible(case is not None and case.user_id is not None)
         self.accounts_box.setVisible(case is not None)
+        self._show_referrals(case)
         if case is None:
             self.model.set_rows([])
             self._refresh_home()
@@ -328,6 +339,20 @@ class LookupTab(Tab):
             )
         self.notes.setText("\n".join(lines))
         self._refresh_buttons()
+
+    def _show_referrals(self, case: Case | None) -> None:
+        partner = case.user_id if case is not None and case.is_partner else None
+        self.referrals_box.setVisible(partner is not None)
+        if partner is None:
+            if self.referrals is not None:
+                self.referrals.clear()
+            return
+        if self.referrals is None:
+            from ctrader_admin.ui.referrals_view import ReferralsView
+
+            self.referrals = ReferralsView(self)
+            self.referrals_layout.addWidget(self.referrals)
+        self.referrals.show_partner(partner)
 
     @staticmethod
     def _row_to_select(case: Case, keep: _RowKey | None) -> int | None:

@@ -13,7 +13,6 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QGroupBox,
     QHBoxLayout,
-    QLabel,
     QLineEdit,
     QPushButton,
     QTableView,
@@ -25,11 +24,11 @@ from PySide6.QtWidgets import (
 from ctrader_admin.services import attribution, evidence
 from ctrader_admin.services.attribution import Conflict, PartnerSummary
 from ctrader_admin.store.atomic import write_private_text
-from ctrader_admin.store.attribution import Attribution
-from ctrader_admin.ui.dialogs import CSV_FILTER, CSV_ONLY, choose_open_path, choose_save_path
+from ctrader_admin.ui.dialogs import CSV_FILTER, choose_open_path, choose_save_path
 from ctrader_admin.ui.evidence_pdf import write_pdf
 from ctrader_admin.ui.notify import Level, is_expected
-from ctrader_admin.ui.rows_model import Column, RowsModel
+from ctrader_admin.ui.referrals_view import ReferralsView
+from ctrader_admin.ui.rows_model import Column, PagedRowsModel, RowsModel
 from ctrader_admin.ui.slots import async_slot, cancel_on_destroy
 from ctrader_admin.ui.table_state import remember_columns
 from ctrader_admin.ui.widgets import hint, plural
@@ -49,14 +48,6 @@ PARTNER_COLUMNS: list[Column[PartnerSummary]] = [
     Column("Invite", lambda p: p.counts["invite"], "clients cTrader Invite attributes to them"),
     Column("IB labels", lambda p: p.counts["ib_label"], "accounts whose IB label names a code"),
     Column("CRM", lambda p: p.counts["crm"], "clients the CRM attributes to them"),
-]
-REFERRAL_COLUMNS: list[Column[Attribution]] = [
-    Column("Client userId", lambda r: r.client_user_id or "?"),
-    Column("Login", lambda r: r.client_login or ""),
-    Column("Source", lambda r: attribution.SOURCE_NAMES[r.source]),
-    Column("Code", lambda r: r.partner_code or ""),
-    Column("Since", lambda r: (r.attributed_at or "")[:10]),
-    Column("Read", lambda r: r.read_at[:16].replace("T", " ")),
 ]
 CONFLICT_COLUMNS: list[Column[Conflict]] = [
     Column("Conflict", lambda c: attribution.CONFLICT_NAMES[c.kind]),
@@ -95,8 +86,6 @@ class PartnerRegistryView(QGroupBox):
         self.search.setObjectName("partnerSearch")
         self.search.setPlaceholderText("Search userId or code")
         self.search.setClearButtonEnabled(True)
-        self.export_button = QPushButton("Export referrals…")
-        self.export_button.setToolTip("The selected partner's referrals, with their sources")
         self.evidence_button = QPushButton("&Evidence pack…")
         self.evidence_button.setObjectName("evidenceButton")
         self.evidence_button.setToolTip(
@@ -106,7 +95,6 @@ class PartnerRegistryView(QGroupBox):
         for widget in (self.pull_button, self.import_button, self.refresh_button):
             buttons.addWidget(widget)
         buttons.addWidget(self.search, 1)
-        buttons.addWidget(self.export_button)
         buttons.addWidget(self.evidence_button)
         layout.addLayout(buttons)
         self.status = hint("")
@@ -116,21 +104,17 @@ class PartnerRegistryView(QGroupBox):
         self.partners_model: RowsModel[PartnerSummary] = RowsModel(PARTNER_COLUMNS)
         self.partners = _table("partnersTable")
         self.partners.setModel(self.partners_model)
-        self.referrals_model: RowsModel[Attribution] = RowsModel(REFERRAL_COLUMNS)
-        self.referrals = _table("referralsTable")
-        self.referrals.setModel(self.referrals_model)
-        self.referrals_title = QLabel("Select a partner to see its referrals.")
-        self.conflicts_model: RowsModel[Conflict] = RowsModel(CONFLICT_COLUMNS)
+        self.referrals = ReferralsView(tab)
+        self.conflicts_model: PagedRowsModel[Conflict] = PagedRowsModel(CONFLICT_COLUMNS)
         self.conflicts = _table("conflictsTable")
         self.conflicts.setModel(self.conflicts_model)
-        for view in (self.partners, self.referrals, self.conflicts):
+        for view in (self.partners, self.conflicts):
             remember_columns(view)
 
         browse = QWidget()
         browse_layout = QVBoxLayout(browse)
         browse_layout.setContentsMargins(0, 0, 0, 0)
         browse_layout.addWidget(self.partners, 3)
-        browse_layout.addWidget(self.referrals_title)
         browse_layout.addWidget(self.referrals, 2)
         self.pages = QTabWidget()
         self.pages.addTab(browse, "Partners")
@@ -140,7 +124,6 @@ class PartnerRegistryView(QGroupBox):
         self.pull_button.clicked.connect(self._pull)
         self.import_button.clicked.connect(self._import)
         self.refresh_button.clicked.connect(self._refresh_codes)
-        self.export_button.clicked.connect(self._export)
         self.evidence_button.clicked.connect(self._evidence)
         self.search.textChanged.connect(self._reload_soon)
         self.partners.selectionModel().currentRowChanged.connect(self._partner_chosen)
@@ -173,13 +156,13 @@ class PartnerRegistryView(QGroupBox):
         profile = session.profile
         search = self.search.text()
 
-        def read() -> tuple[list[PartnerSummary], list[Conflict], int]:
-            ledger = office.ledger
+        ledger = office.ledger
+        period = profile.attribution_period_days
+
+        def read() -> tuple[list[PartnerSummary], attribution.ConflictPage, int]:
             return (
                 attribution.partner_summaries(ledger, profile.id, search),
-                attribution.conflicts(
-                    ledger, profile.id, period_days=profile.attribution_period_days
-                ),
+                attribution.conflict_page(ledger, profile.id, period_days=period),
                 ledger.count(profile.id),
             )
 
@@ -192,8 +175,16 @@ class PartnerRegistryView(QGroupBox):
             return
         keep = self.selected.partner_user_id if self.selected else None
         self.partners_model.set_rows(summaries)
-        self.conflicts_model.set_rows(found)
-        self.pages.setTabText(1, f"Conflicts ({len(found):,})")
+        after = found.after
+
+        def more() -> tuple[list[Conflict], bool]:
+            nonlocal after
+            page = attribution.conflict_page(ledger, profile.id, period_days=period, after=after)
+            after = page.after
+            return page.conflicts, after is not None
+
+        self.conflicts_model.set_first_page(found.conflicts, more if after else None)
+        self.pages.setTabText(1, f"Conflicts ({found.total:,})")
         self.status.setText(
             f"{plural(len(summaries), 'partner')} · {plural(rows, 'ledger row')} "
             f"(cTrader Invite, IB labels, CRM export) · guaranteed period "
@@ -204,23 +195,12 @@ class PartnerRegistryView(QGroupBox):
                 self.partners.selectRow(n)
                 break
         else:
-            self.referrals_model.set_rows([])
+            self.referrals.clear()
 
     def _partner_chosen(self) -> None:
         summary = self.selected
-        session = self.tab.ctx.backoffice.session
-        if summary is None or session is None:
-            return
-        case = attribution.partner_case(
-            self.tab.ctx.backoffice.ledger, session.profile.id, user_id=summary.partner_user_id
-        )
-        self.referrals_model.set_rows(case.referrals)
-        shown = len(case.referrals)
-        total = sum(case.counts.values())
-        more = f" (the newest {shown:,} shown)" if shown < total else ""
-        self.referrals_title.setText(
-            f"Referrals of user {summary.partner_user_id}: {total:,}{more}"
-        )
+        if summary is not None:
+            self.referrals.show_partner(summary.partner_user_id)
 
     # --- actions -----------------------------------------------------------------------------
 
@@ -303,35 +283,6 @@ class PartnerRegistryView(QGroupBox):
                 Level.SUCCESS,
                 f"{plural(refresh.codes, 'code')} on {plural(refresh.read, 'partner')}{skipped}.",
             )
-
-    @async_slot()
-    async def _export(self) -> None:
-        summary = self.selected
-        session = self.tab.ctx.backoffice.session
-        if summary is None or session is None:
-            self.tab.bar.show_message(Level.INFO, "Select a partner first.")
-            return
-        suggested = f"referrals-{summary.partner_user_id}.csv"
-        path = await choose_save_path(self, "Export the referrals", suggested, CSV_ONLY)
-        if path is None:
-            return
-        ledger = self.tab.ctx.backoffice.ledger
-
-        def write() -> int:
-            case = attribution.partner_case(
-                ledger, session.profile.id, user_id=summary.partner_user_id, limit=10_000_000
-            )
-            write_private_text(Path(path), attribution.export_rows_csv(case.referrals))
-            return len(case.referrals)
-
-        try:
-            count = await asyncio.to_thread(write)
-        except OSError as exc:
-            self.tab.bar.show_message(Level.ERROR, f"Cannot write {path}: {exc.strerror or exc}.")
-            return
-        self.tab.bar.show_message(
-            Level.SUCCESS, f"{plural(count, 'referral')} written to {Path(path).name}."
-        )
 
     @async_slot()
     async def _evidence(self) -> None:

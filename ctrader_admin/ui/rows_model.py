@@ -61,3 +61,34 @@ class RowsModel(QAbstractTableModel, Generic[R]):
             return None
         value = self.columns[index.column()].text(self.rows[index.row()])
         return "" if value is None else str(value)
+
+
+class PagedRowsModel(RowsModel[R]):
+    """Rows read a page at a time: the first page is given, the view asks for the next ones
+    as it scrolls (Qt's fetchMore), so a list of any length opens at the speed of one page."""
+
+    def __init__(self, columns: Sequence[Column[R]]) -> None:
+        super().__init__(columns)
+        self._more: Callable[[], tuple[Sequence[R], bool]] | None = None
+
+    def set_first_page(
+        self, rows: Sequence[R], more: Callable[[], tuple[Sequence[R], bool]] | None
+    ) -> None:
+        """``more`` returns the next page and whether one follows it; None: this is all."""
+        self._more = more
+        self.set_rows(rows)
+
+    def canFetchMore(self, parent: _Index = QModelIndex()) -> bool:  # noqa: B008
+        return not parent.isValid() and self._more is not None
+
+    def fetchMore(self, parent: _Index = QModelIndex()) -> None:  # noqa: B008
+        if parent.isValid() or self._more is None:
+            return
+        rows, again = self._more()
+        if not again:
+            self._more = None
+        if rows:
+            start = len(self.rows)
+            self.beginInsertRows(QModelIndex(), start, start + len(rows) - 1)
+            self.rows.extend(rows)
+            self.endInsertRows()

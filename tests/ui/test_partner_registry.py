@@ -68,9 +68,9 @@ def test_browse_partners_referrals_and_conflicts(
     assert emily.counts["invite"] > 0
     # Selecting a partner lists their referrals, Daniel among them.
     view.partners.selectRow(ids.index(EMILY))
-    qtbot.waitUntil(lambda: view.referrals_model.rowCount() > 0)
-    assert DANIEL in {r.client_user_id for r in view.referrals_model.rows}
-    assert view.referrals_title.text().startswith(f"Referrals of user {EMILY}:")
+    qtbot.waitUntil(lambda: view.referrals.model.rowCount() > 0)
+    assert DANIEL in {r.client_user_id for r in view.referrals.model.rows}
+    assert view.referrals.title.text().startswith(f"Referrals of user {EMILY}:")
     # The conflict report names every kind the training sandbox seeds.
     kinds = {c.kind for c in view.conflicts_model.rows}
     assert {"sources_disagree", "self_referral", "unknown_code", "shared_code"} <= kinds
