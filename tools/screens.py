@@ -69,6 +69,14 @@ def _signal_future(signal: Any) -> asyncio.Future[None]:
     return done
 
 
+async def _referrals_shown(view: Any) -> None:
+    """The referrals table reads its first page off the loop: wait for it (20 s at most)."""
+    for _ in range(400):
+        if view is not None and view.case is not None:
+            return
+        await asyncio.sleep(0.05)
+
+
 async def _settle(app: Any, turns: int = 3) -> None:
     """Let Qt lay out and paint (qasync turns Qt's loop while asyncio sleeps)."""
     for _ in range(turns):
@@ -153,6 +161,7 @@ async def _screens(started: Any, scratch: Path) -> list[Screen]:
         await attribution.refresh_registry(session, ledger, known)
         await partners_tab.registry._reload()
         partners_tab.registry.partners.selectRow(0)
+        await _referrals_shown(partners_tab.registry.referrals)
         return window
 
     screens.append(("partners-ledger", partners_with_ledger))
@@ -164,6 +173,7 @@ async def _screens(started: Any, scratch: Path) -> list[Screen]:
         window.show_tab("LookupTab")
         lookup.search_for("partner:IB-1042")
         await asyncio.wait_for(found, 20)
+        await _referrals_shown(lookup.referrals)
         return window
 
     screens.append(("lookup-partner-code", lookup_partner_code))

@@ -388,7 +388,7 @@ def client_attribution(
     rows = ledger.for_client(profile_id, user_id)
     current = ledger.current(profile_id, user_id)
     codes = {row.partner_code for row in current if row.partner_code}
-    registry = Registry([c for c in ledger.registry(profile_id) if c.code in codes])
+    registry = Registry(ledger.registry(profile_id, codes=codes))
     start, now = period_start(current), datetime.now(UTC)
     found = [
         with_period(conflict, start, period_days, now)
@@ -466,9 +466,11 @@ def partner_case(
 ) -> PartnerCase:
     """A partner by cTID user or by code: its codes, the counts per source, and the first
     ``limit`` referrals every source names (of ``source`` only, when given)."""
-    registry = Registry(ledger.registry(profile_id))
-    partner = user_id if user_id is not None else (registry.owner(code) if code else None)
-    codes = registry.codes_of(partner) if partner is not None else []
+    # Only the registry rows that matter: a big registry is not read for one partner.
+    partner = user_id
+    if partner is None and code:
+        partner = Registry(ledger.registry(profile_id, codes=[code])).owner(code)
+    codes = [] if partner is None else ledger.registry(profile_id, partner_user_id=partner)
     names = {c.code for c in codes} | ({code} if code else set())
     counts = ledger.referral_counts(profile_id, partner_user_id=partner, codes=names)
     page = ledger.referrals(

@@ -363,9 +363,25 @@ class AttributionLedger:
             with self._db.transaction() as conn:
                 self._ensure_built(conn, profile_id)
 
-    def registry(self, profile_id: str) -> list[RegisteredCode]:
+    def registry(
+        self,
+        profile_id: str,
+        *,
+        codes: Collection[str] | None = None,
+        partner_user_id: int | None = None,
+    ) -> list[RegisteredCode]:
+        """The whole registry; or the rows carrying one of ``codes``; or one partner's rows."""
         with self._db.read() as conn:
-            return self._registry(conn, profile_id)
+            if partner_user_id is None:
+                return self._registry(conn, profile_id, codes)
+            rows = conn.execute(
+                f"SELECT {_REGISTRY_COLUMNS} FROM partner_registry "  # noqa: S608
+                # Both sources named: the primary key (profile, source, partner) is then a seek.
+                "WHERE profile_id = ? AND source IN ('ctrader', 'crm') AND partner_user_id = ? "
+                "ORDER BY partner_user_id, level DESC, ctid_trader_account_id, source",
+                (profile_id, partner_user_id),
+            ).fetchall()
+        return [RegisteredCode(*row) for row in rows]
 
     def for_client(self, profile_id: str, user_id: int) -> list[Attribution]:
         """Every row about one client, oldest statement first."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -15,6 +16,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
+    QSplitter,
     QTableView,
     QVBoxLayout,
     QWidget,
@@ -171,7 +173,6 @@ class LookupTab(Tab):
         account_buttons.addStretch(1)
         accounts_layout.addRow(account_buttons)
         self.accounts_box.setLayout(accounts_layout)
-        self.body.addWidget(self.accounts_box, 1)
 
         # A partner's referrals (the Partners tab's widget), built at the first partner case:
         # it reads the ledger, which the first window does without (app.py).
@@ -179,7 +180,12 @@ class LookupTab(Tab):
         self.referrals_box.setObjectName("caseReferrals")
         self.referrals_layout = QVBoxLayout(self.referrals_box)
         self.referrals: ReferralsView | None = None
-        self.body.addWidget(self.referrals_box, 1)
+        # The operator drags the line between accounts and referrals to see more of either.
+        self.case_split = QSplitter(Qt.Orientation.Vertical)
+        self.case_split.setChildrenCollapsible(False)
+        self.case_split.addWidget(self.accounts_box)
+        self.case_split.addWidget(self.referrals_box)
+        self.body.addWidget(self.case_split, 1)
 
         self.search.returnPressed.connect(self._search)
         self.search_button.clicked.connect(self._search)

@@ -9,16 +9,18 @@ import asyncio
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QGroupBox,
     QHBoxLayout,
     QLineEdit,
     QPushButton,
+    QSizePolicy,
+    QSplitter,
     QTableView,
     QTabWidget,
     QVBoxLayout,
-    QWidget,
 )
 
 from ctrader_admin.services import attribution, evidence
@@ -111,11 +113,15 @@ class PartnerRegistryView(QGroupBox):
         for view in (self.partners, self.conflicts):
             remember_columns(view)
 
-        browse = QWidget()
-        browse_layout = QVBoxLayout(browse)
-        browse_layout.setContentsMargins(0, 0, 0, 0)
-        browse_layout.addWidget(self.partners, 3)
-        browse_layout.addWidget(self.referrals, 2)
+        # The operator drags the line between the partners and the selected one's referrals.
+        browse = QSplitter(Qt.Orientation.Vertical)
+        browse.setChildrenCollapsible(False)
+        browse.addWidget(self.partners)
+        browse.addWidget(self.referrals)
+        browse.setStretchFactor(0, 3)
+        browse.setStretchFactor(1, 2)
+        self.partners.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Ignored)
+        self.partners.setMinimumHeight(self.partners.verticalHeader().defaultSectionSize() * 3)
         self.pages = QTabWidget()
         self.pages.addTab(browse, "Partners")
         self.pages.addTab(self.conflicts, "Conflicts")

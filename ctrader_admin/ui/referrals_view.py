@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
+    QSizePolicy,
     QTableView,
     QVBoxLayout,
     QWidget,
@@ -97,6 +98,10 @@ class ReferralsView(QWidget):
         self.table.verticalHeader().hide()
         self.table.horizontalHeader().setStretchLastSection(True)
         remember_columns(self.table)
+        # Its height comes from the layout it is put in (stretch, splitter), not from the
+        # rows: next to the partners list or a case's accounts it takes its share, no more.
+        self.table.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Ignored)
+        self.table.setMinimumHeight(self.table.verticalHeader().defaultSectionSize() * 3)
         layout.addWidget(self.table, 1)
 
         self.source.currentIndexChanged.connect(self._reload)

@@ -147,7 +147,8 @@ def test_messages_appear_right_under_the_search_box(
     tab = make_tab(qtbot, ctx)
     search(qtbot, tab, "login:abc")
     assert tab.bar.isVisible()
-    order = [tab.body.indexOf(w) for w in (tab.bar, tab.notes, tab.user_box, tab.accounts_box)]
+    # The accounts (and a partner's referrals) share a splitter below the user.
+    order = [tab.body.indexOf(w) for w in (tab.bar, tab.notes, tab.user_box, tab.case_split)]
     assert -1 not in order
     assert order == sorted(order)
     gap = tab.bar.mapTo(tab, tab.bar.rect().topLeft()).y() - tab.search.geometry().bottom()
