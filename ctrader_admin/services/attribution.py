@@ -13,7 +13,7 @@ import asyncio
 import csv
 import io
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Literal
 
@@ -473,10 +473,9 @@ def partner_case(
     codes = [] if partner is None else ledger.registry(profile_id, partner_user_id=partner)
     names = {c.code for c in codes} | ({code} if code else set())
     counts = ledger.referral_counts(profile_id, partner_user_id=partner, codes=names)
-    page = ledger.referrals(
-        profile_id, partner_user_id=partner, codes=names, source=source, limit=limit
-    )
-    return PartnerCase(partner, codes, page.rows, counts, page.after, tuple(sorted(names)))
+    case = PartnerCase(partner, codes, [], counts, names=tuple(sorted(names)))
+    page = more_referrals(ledger, profile_id, case, ReferralFilter(source=source), limit=limit)
+    return replace(case, referrals=page.rows, after=page.after)
 
 
 def more_referrals(
