@@ -31,17 +31,16 @@ from ctrader_admin.store.attribution import (
     RegisteredCode,
     Source,
 )
-from ctrader_admin.store.attribution_rules import (
-    CONFLICT_NAMES,
-    SOURCE_NAMES,
-    Conflict,
-    ConflictKind,
-    Registry,
-    client_conflicts,
-    partner_key,
-    period_start,
-    with_period,
-)
+
+# The conflict rules are the store's (it keeps their answer up to date); their names are
+# also this module's, where the UI and the CLI find them.
+from ctrader_admin.store.attribution_rules import CONFLICT_NAMES as CONFLICT_NAMES
+from ctrader_admin.store.attribution_rules import SOURCE_NAMES as SOURCE_NAMES
+from ctrader_admin.store.attribution_rules import Conflict as Conflict
+from ctrader_admin.store.attribution_rules import ConflictKind as ConflictKind
+from ctrader_admin.store.attribution_rules import Registry as Registry
+from ctrader_admin.store.attribution_rules import client_conflicts, period_start, with_period
+from ctrader_admin.store.attribution_rules import partner_key as partner_key
 from ctrader_admin.store.spreadsheet import safe_cell
 from ctrader_admin.store.timestamps import utc_iso
 
@@ -315,9 +314,6 @@ def known_partners(ledger: AttributionLedger, profile_id: str) -> set[int]:
 
 
 # --- the questions -----------------------------------------------------------------------------
-
-# The rules are the store's (it keeps their answer up to date); these are their names here.
-__all__ = ["CONFLICT_NAMES", "SOURCE_NAMES", "Conflict", "ConflictKind", "Registry", "partner_key"]
 
 
 def conflicts(
