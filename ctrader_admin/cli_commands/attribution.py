@@ -114,9 +114,9 @@ async def _conflicts(args: argparse.Namespace, out: Output) -> int:
     async with stores() as s:
         pid = profile_id(s.office, getattr(args, "profile", None))
         period = s.office.profiles.get(pid).attribution_period_days
-        found = attribution.conflicts(s.office.ledger, pid, period_days=period)
-    if args.kind:
-        found = [c for c in found if c.kind == args.kind]
+        found = attribution.conflicts(
+            s.office.ledger, pid, period_days=period, kind=args.kind or None
+        )
     for conflict in found:
         period_note = f" [{conflict.period} the {period}-day period]" if conflict.period else ""
         out.line(f"{attribution.CONFLICT_NAMES[conflict.kind]}: {conflict.detail}{period_note}")

@@ -27,6 +27,9 @@ def test_pull_import_conflicts_show_and_export(cli: Cli) -> None:
     assert code == 0
     kinds = {c["kind"] for c in report["conflicts"]}
     assert {"sources_disagree", "self_referral", "unknown_code", "crm_differs"} <= kinds
+    code, selves = cli.json("attribution", "conflicts", "--kind", "self_referral")
+    assert code == 0
+    assert selves["conflicts"] == [c for c in report["conflicts"] if c["kind"] == "self_referral"]
 
     code, partner = cli.json("partner", "show", "IB-1042")
     assert (code, partner["partner_user_id"]) == (0, EMILY)
