@@ -4,7 +4,7 @@ way it was before the ledger kept its conflict report and paged referrals along 
 
 Builds the ledger in a throw-away SQLite file through the store's own write path
 (``AttributionLedger.save_page`` in pages, ``set_registry``, ``replace_source`` for the CRM
-export), which keeps the conflict report as it goes. The shape: ~600 000 clients, 3 000
+export), which keeps the conflict report as it goes. The shape: ~570 000 clients, 3 000
 partners (a few with most referrals), rows from cTrader Invite (with re-attributions), the CRM
 export and the accounts' IB labels, and conflicts of every kind. Then times, through the calls
 the GUI makes (services/attribution.py into the table model):
