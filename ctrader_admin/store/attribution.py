@@ -300,16 +300,14 @@ class AttributionLedger:
 
     def _ensure_built(self, conn: sqlite3.Connection, profile_id: str) -> None:
         """A database from before the kept report (or a profile never written) gets it
-        complete once; from then on every write keeps it."""
-        if profile_id in self._built:
+        complete once, in the caller's transaction; from then on every write keeps it."""
+        if profile_id in self._built or conflict_table.is_built(conn, profile_id):
             return
-        if not conflict_table.is_built(conn, profile_id):
-            clients, registry = self._compute(conn, profile_id)
-            conflict_table.clear(conn, profile_id)
-            conflict_table.replace_clients(conn, profile_id, (), clients)
-            conflict_table.replace_registry(conn, profile_id, registry)
-            conflict_table.mark_built(conn, profile_id, utc_iso())
-        self._built.add(profile_id)
+        clients, registry = self._compute(conn, profile_id)
+        conflict_table.clear(conn, profile_id)
+        conflict_table.replace_clients(conn, profile_id, (), clients)
+        conflict_table.replace_registry(conn, profile_id, registry)
+        conflict_table.mark_built(conn, profile_id, utc_iso())
 
     def _compute(
         self, conn: sqlite3.Connection, profile_id: str
@@ -362,6 +360,8 @@ class AttributionLedger:
         if profile_id not in self._built:
             with self._db.transaction() as conn:
                 self._ensure_built(conn, profile_id)
+            # Remembered once committed: a build rolled back with its transaction is redone.
+            self._built.add(profile_id)
 
     def registry(
         self,
@@ -409,6 +409,8 @@ class AttributionLedger:
         if partner_user_id is not None:
             names.append(("a.partner_user_id = ?", partner_user_id))
         names += [("a.partner_code = ?", code) for code in sorted(codes)]
+        if conflicts_only:
+            self._build_if_needed(profile_id)
         where, params = _referral_filter(source, text, conflicts_only, after)
         found: dict[int, tuple[ReferralKey, Attribution]] = {}
         with self._db.read() as conn:

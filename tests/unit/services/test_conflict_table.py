@@ -5,8 +5,10 @@ training sandbox, and over random sequences of changes (Hypothesis)."""
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_attribution import DANIEL, EMILY, LUKAS, Env, env, play
@@ -90,6 +92,19 @@ def test_a_database_from_before_the_kept_report_gets_it_at_first_use(tmp_path: P
         "unknown_code",
         "sources_disagree",
     ]
+    database.close()
+
+
+def test_a_first_write_that_fails_leaves_the_report_to_be_built_again(tmp_path: Path) -> None:
+    database = Database(tmp_path / "app.sqlite3")
+    AttributionLedger(database).save_page("p", [_row("invite", "1", 10, code="X-1")])
+    with database.transaction() as conn:  # as the migration leaves an older database
+        conn.execute("DELETE FROM attribution_conflict")
+        conn.execute("DELETE FROM attribution_conflict_built")
+    fresh = AttributionLedger(database)
+    with pytest.raises(sqlite3.IntegrityError):  # a source the table does not take
+        fresh.save_page("p", [_row("invite", "2", 11), _row("fax", "3", 12)])
+    assert [getattr(c, "kind", "") for c in kept_equals_computed(fresh, "p")] == ["unknown_code"]
     database.close()
 
 
