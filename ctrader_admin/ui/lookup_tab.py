@@ -310,6 +310,7 @@ class LookupTab(Tab):
         self.home.setVisible(case is None)
         self.user_box.setVisible(case is not None and case.user_id is not None)
         self.accounts_box.setVisible(case is not None)
+        self.case_split.setVisible(case is not None)  # empty, it would take the home's room
         self._show_referrals(case)
         if case is None:
             self.model.set_rows([])
