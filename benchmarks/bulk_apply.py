@@ -45,8 +45,8 @@ from ctrader_admin.sandbox import TRAINING_MANAGERS
 from ctrader_admin.sandbox.seed import generate
 from ctrader_admin.services import partners
 from ctrader_admin.services.bulk import ApplyOptions, JobRunner, Progress, plan_csv
-from ctrader_admin.services.partners import PartnerTarget
 from ctrader_admin.services.session import Session
+from ctrader_admin.services.writes import UserTarget
 from ctrader_admin.store.checkpoints import CheckpointStore
 from ctrader_admin.store.paths import AppPaths
 from ctrader_admin.store.profiles import Profile, ProfileStore
@@ -235,7 +235,7 @@ async def _naive(session: Session, user_ids: list[int]) -> float:
     started = time.perf_counter()
     for n, user_id in enumerate(user_ids):
         await partners.set_partner(
-            session, PartnerTarget.user(user_id), f"NAIVE-{n}", reason="benchmark naive loop"
+            session, UserTarget(user_id), f"NAIVE-{n}", reason="benchmark naive loop"
         )
     return (time.perf_counter() - started) / len(user_ids)
 

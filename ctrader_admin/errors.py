@@ -11,6 +11,9 @@ from __future__ import annotations
 
 
 class ExpectedError(Exception):
+    # A write's failure names the journal entry that records it (None: none does).
+    journal_id: int | None = None
+
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message

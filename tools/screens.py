@@ -93,7 +93,7 @@ async def _screens(started: Any, scratch: Path) -> list[Screen]:
     # importing the same ones here meanwhile would race it.
     backoffice = await started.back_office()
     from ctrader_admin.services import partners
-    from ctrader_admin.services.partners import PartnerTarget
+    from ctrader_admin.services.writes import UserTarget
     from ctrader_admin.store.profiles import builtin_sandbox_profile
     from ctrader_admin.ui.crash import CrashDialog
     from ctrader_admin.ui.dialogs import ConfirmWriteDialog, LoginDialog
@@ -104,7 +104,7 @@ async def _screens(started: Any, scratch: Path) -> list[Screen]:
     # A few journal entries to show: two writes through the real services.
     for user, value in ((1000001, "IB-2077"), (1000002, "IB-1042")):
         await partners.set_partner(
-            session, PartnerTarget.user(user), value, reason="partner claim", ticket="SUP-7"
+            session, UserTarget(user), value, reason="partner claim", ticket="SUP-7"
         )
     window.ctx.wrote()
     window.resize(*SIZE)

@@ -18,6 +18,7 @@ from ctrader_admin.cli_commands.output import Output
 from ctrader_admin.cli_commands.single import confirm_live
 from ctrader_admin.services import partner_registration as reg
 from ctrader_admin.services.id_kinds import Kind
+from ctrader_admin.services.writes import LinkTarget
 
 
 def _who(args: argparse.Namespace) -> tuple[str, Kind]:
@@ -106,14 +107,25 @@ async def register_command(args: argparse.Namespace, out: Output) -> int:
 
 def _plan_document(plan: reg.RegistrationPlan, why: str) -> dict[str, Any]:
     target = plan.target
-    return {
-        "target": {
-            "level": target.level,
-            "id": target.id,
-            "userId": target.user_id,
+    where: dict[str, Any] = (
+        {
+            "level": "account",
+            "id": target.ctid,
+            "userId": target.owner,
             "login": target.login,
             "environment": target.environment,
-        },
+        }
+        if isinstance(target, LinkTarget)
+        else {
+            "level": "user",
+            "id": target.user_id,
+            "userId": target.user_id,
+            "login": None,
+            "environment": None,
+        }
+    )
+    return {
+        "target": where,
         "code": plan.code,
         "code_source": why,
         "before": plan.before,

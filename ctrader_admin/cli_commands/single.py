@@ -1,5 +1,6 @@
 """Single operations: ``referral get|set|delete``, ``user create``, ``account link``,
-``account move-wl``. Each goes through the same services (and write gate) as the app."""
+``account move-wl``. Each is prepared, confirmed (on a live connection) and applied by the same
+write model (and gate) as the app: nothing is sent if the target changed meanwhile."""
 
 from __future__ import annotations
 
@@ -21,11 +22,22 @@ from ctrader_admin.cli_commands.context import (
     stores,
 )
 from ctrader_admin.cli_commands.output import Output
-from ctrader_admin.services import accounts, partners, users, work_orders
-from ctrader_admin.services.bulk import confirmation_word, show
-from ctrader_admin.services.partners import PartnerTarget
+from ctrader_admin.services import accounts, partners, users, work_orders, writes
+from ctrader_admin.services.bulk import confirmation_word
+from ctrader_admin.services.partners import PartnerChange
 from ctrader_admin.services.session import Session
 from ctrader_admin.services.validation import environment_of
+from ctrader_admin.services.writes import (
+    Applied,
+    LinkTarget,
+    PartnerCode,
+    PartnerTarget,
+    Prepared,
+    UserTarget,
+    WriteDrift,
+    show,
+    target_key,
+)
 from ctrader_admin.store.atomic import write_private_text
 
 PASSWORD_ENV_VAR = "CTRADER_ADMIN_ACCOUNT_PASSWORD"  # noqa: S105 - a name, not a secret
@@ -33,23 +45,40 @@ PASSWORD_ENV_VAR = "CTRADER_ADMIN_ACCOUNT_PASSWORD"  # noqa: S105 - a name, not 
 
 def _target(args: argparse.Namespace) -> PartnerTarget:
     if args.user is not None:
-        return PartnerTarget.user(args.user)
+        return UserTarget(args.user)
     # ``get`` has no --owner (reading needs no userId): absent from its namespace.
-    return PartnerTarget.account(args.account, getattr(args, "owner", None))
+    return LinkTarget(args.account, getattr(args, "owner", None))
 
 
-async def confirm_live(session: Session, args: argparse.Namespace, what: str) -> None:
-    """Live connections: the environment name, typed or given with --confirm-env."""
+async def confirm_live(
+    session: Session, args: argparse.Namespace, what: str, prepared: Prepared | None = None
+) -> None:
+    """Live connections: the environment name, typed (after the prepared change, when there is
+    one, is shown) or given with --confirm-env."""
     word = confirmation_word(session.profile)
     if word is None:
         return
     typed = args.confirm_env
     if typed is None and sys.stdin.isatty():
+        shown = (
+            "".join(f"  {label}: {value}\n" for label, value in prepared.rows()) if prepared else ""
+        )
         typed = await asyncio.to_thread(
-            input, f"LIVE — {session.profile.name}: {what}. Type {word} to continue: "
+            input, f"LIVE — {session.profile.name}: {what}.\n{shown}Type {word} to continue: "
         )
     if (typed or "").strip() != word:
         raise CliError(f"{session.profile.name} is live: confirm with --confirm-env {word}.")
+
+
+async def _apply(session: Session, prepared: Prepared, args: argparse.Namespace) -> Applied:
+    """Apply what was prepared (and confirmed); drift — the target changed meanwhile — sends
+    nothing and ends the command with exit code 1, in words."""
+    try:
+        return await writes.apply(
+            session, prepared, reason=args.reason or "", ticket=args.ticket or ""
+        )
+    except WriteDrift as exc:
+        raise CliError(f"{exc.message} (journal #{exc.journal_id})", EXIT_ROWS) from None
 
 
 async def referral_command(args: argparse.Namespace, out: Output) -> int:
@@ -59,31 +88,32 @@ async def referral_command(args: argparse.Namespace, out: Output) -> int:
         if args.action == "get":
             record = await partners.read_referral(session, target)
             value = record.partner_id if record else None
-            out.document({"target": target.journal_target, "partnerId": value})
+            out.document({"target": target_key(target), "partnerId": value})
             out.line(f"{target.describe()}: partnerId {show(value)}")
             return EXIT_OK
-        if args.action == "set":
-            await confirm_live(session, args, f"set the partnerId of {target.describe()}")
-            change = await partners.set_partner(
-                session, target, args.partner_id, reason=args.reason or "", ticket=args.ticket or ""
+        code = args.partner_id if args.action == "set" else None
+        session.check_can_write(args.reason or "", args.ticket or "")
+        prepared = await writes.prepare(session, PartnerCode(target, code))
+        prepared.check()
+        applied = Applied(prepared, None)
+        if prepared.verdict == "write":
+            verb = "set" if args.action == "set" else "delete"
+            await confirm_live(
+                session, args, f"{verb} the partnerId of {target.describe()}", prepared
             )
-        else:
-            await confirm_live(session, args, f"delete the partnerId of {target.describe()}")
-            change = await partners.delete_partner(
-                session, target, reason=args.reason or "", ticket=args.ticket or ""
-            )
-        entry = session.last_entry.id if change.changed and session.last_entry else None
+            applied = await _apply(session, prepared, args)
+    change = PartnerChange.of(applied)
     out.document(
         {
-            "target": target.journal_target,
+            "target": target_key(change.target),
             "before": change.before,
             "after": change.after,
             "changed": change.changed,
-            "journal_id": entry,
+            "journal_id": change.journal_id,
         }
     )
     what = f"{show(change.before)} → {show(change.after)}" if change.changed else "unchanged"
-    out.line(f"{target.describe()}: partnerId {what}")
+    out.line(f"{change.target.describe()}: partnerId {what}")
     return EXIT_OK
 
 
@@ -112,15 +142,12 @@ async def account_command(args: argparse.Namespace, out: Output) -> int:
         session = await open_session(st.office, args.profile)
         if args.action == "link":
             return await _link(session, args, out)
-        await confirm_live(session, args, f"move account {args.login} to {args.to}")
-        move = await accounts.move_white_label(
-            session,
-            login=args.login,
-            environment=args.environment,
-            target_broker_name=args.to,
-            reason=args.reason or "",
-            ticket=args.ticket or "",
+        session.check_can_write(args.reason or "", args.ticket or "")
+        prepared = await accounts.prepare_move(
+            session, login=args.login, environment=args.environment, target_broker_name=args.to
         )
+        await confirm_live(session, args, f"move account {args.login} to {args.to}", prepared)
+        move = await accounts.moved(session, prepared, _apply(session, prepared, args))
     out.document(
         {
             "login": move.login,

@@ -1,27 +1,26 @@
-"""Trading accounts: read, link to a cTID user, move to another White Label."""
+"""Trading accounts: read, link to a cTID user, move to another White Label. The writes are
+prepared and applied by the write model (``services/writes``); what follows them (the local
+directory, the read-back of a move) is here, shared by the GUI and the command line."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from dataclasses import dataclass
 
-from pydantic import SecretStr, ValidationError
+from pydantic import SecretStr
 
-from ctrader_admin.api import (
-    ApiError,
-    ChangeWhiteLabelRequest,
-    LinkAccountRequest,
-    OutcomeUnknown,
-    Trader,
-)
-from ctrader_admin.redaction import register_secret
+from ctrader_admin.api import ApiError, LinkResult, OutcomeUnknown, Trader
 from ctrader_admin.services import work_orders
 from ctrader_admin.services.errors import InvalidInput
-from ctrader_admin.services.session import Session, WriteIntent
-from ctrader_admin.services.validation import (
-    build,
-    environment_of,
-    problems_of,
-    white_label_of,
+from ctrader_admin.services.session import Session
+from ctrader_admin.services.writes import (
+    AccountTarget,
+    Applied,
+    LinkAccount,
+    Prepared,
+    WhiteLabel,
+    apply,
+    prepare,
 )
 
 
@@ -37,10 +36,6 @@ def known_environments(session: Session, login: int) -> list[str]:
     return [e for e in session.profile.environments if e in {a.environment for a in found}]
 
 
-async def _white_label(session: Session, login: int) -> str | None:
-    return (await read_account(session, login)).broker_name
-
-
 @dataclass(frozen=True)
 class LinkedAccount:
     login: int
@@ -48,6 +43,35 @@ class LinkedAccount:
     environment: str
     broker_name: str
     ctid_trader_account_id: int | None
+
+
+def linked(session: Session, applied: Applied) -> LinkedAccount:
+    """What an applied link did, remembered in the local directory."""
+    change = applied.prepared.change
+    assert isinstance(change, LinkAccount)
+    assert isinstance(applied.result, LinkResult)
+    login, environment = change.account.login, change.account.environment
+    ctid = applied.result.ctid_trader_account_id
+    if ctid is not None:
+        session.directory.upsert_link(
+            session.profile.id,
+            ctid,
+            user_id=change.user_id,
+            login=login,
+            environment=environment,
+            broker_name=change.broker_name,
+            source="linked",
+        )
+    else:  # the backend answered no id: the owner is still worth remembering
+        session.directory.upsert_account(
+            session.profile.id,
+            login,
+            environment,
+            user_id=change.user_id,
+            broker_name=change.broker_name,
+            source="linked",
+        )
+    return LinkedAccount(login, change.user_id, environment, change.broker_name, ctid)
 
 
 async def link_account(
@@ -61,24 +85,13 @@ async def link_account(
     reason: str = "",
     ticket: str = "",
 ) -> LinkedAccount:
-    """Link a trading account to a cTID user. The password is hashed here and never kept."""
-    # Registered before anything else: typed into the wrong field (the reason, say), it is
-    # masked in the journal and the logs like the manager's password.
-    register_secret(password.get_secret_value())
-    if not password.get_secret_value():
-        raise InvalidInput({"Account password": "is required"})
-    environment = environment_of(session.profile, environment)
-    broker_name = white_label_of(session.profile, broker_name)
-    try:
-        request = LinkAccountRequest.with_password(
-            password=password,
-            trader_login=login,
-            user_id=user_id,
-            broker_name=broker_name,
-            environment_name=environment,
-        )
-    except ValidationError as exc:
-        raise InvalidInput(problems_of(exc)) from None
+    """Link a trading account to a cTID user. The password is hashed and never kept."""
+    change = LinkAccount(AccountTarget(login, environment), user_id, broker_name, password)
+    prepared = await prepare(session, change)
+    prepared.check()
+    checked = prepared.change
+    assert isinstance(checked, LinkAccount)
+    environment, broker_name = checked.account.environment, checked.broker_name
     # The API cannot move a linked account to another cTID: offer a work order, send nothing.
     work_orders.check_link(
         session,
@@ -89,19 +102,8 @@ async def link_account(
         reason=reason,
         ticket=ticket,
     )
-    intent = WriteIntent(
-        action="link_account",
-        target=f"login:{login}@{environment}",
-        before=None,
-        after=f"user:{user_id}",
-        reason=reason,
-        ticket=ticket,
-        environment=environment,
-        broker_name=broker_name,
-        request=request.wire(),
-    )
     try:
-        result = await session.write(intent, lambda: session.client.link_account(request))
+        applied = await apply(session, prepared, reason=reason, ticket=ticket)
     except ApiError as exc:
         if not work_orders.is_already_linked(exc):
             raise
@@ -115,27 +117,7 @@ async def link_account(
             ticket=ticket,
         )
         raise work_orders.AlreadyLinked(order) from None
-    ctid = result.ctid_trader_account_id
-    if ctid is not None:
-        session.directory.upsert_link(
-            session.profile.id,
-            ctid,
-            user_id=user_id,
-            login=login,
-            environment=environment,
-            broker_name=broker_name,
-            source="linked",
-        )
-    else:  # the backend answered no id: the owner is still worth remembering
-        session.directory.upsert_account(
-            session.profile.id,
-            login,
-            environment,
-            user_id=user_id,
-            broker_name=broker_name,
-            source="linked",
-        )
-    return LinkedAccount(login, user_id, environment, broker_name, result.ctid_trader_account_id)
+    return linked(session, applied)
 
 
 @dataclass(frozen=True)
@@ -146,10 +128,61 @@ class WhiteLabelMove:
     requested: str
     after: str | None  # the WL read back after the change (None if the read-back failed)
     read_back_error: str | None = None
+    journal_id: int | None = None
 
     @property
     def confirmed(self) -> bool:
         return self.after == self.requested
+
+
+async def moved(
+    session: Session, prepared: Prepared, applying: Awaitable[Applied]
+) -> WhiteLabelMove:
+    """Await the move, then read the account back: the backend documents no output for this
+    call, so only the read-back shows whether the White Label really changed."""
+    change = prepared.change
+    assert isinstance(change, WhiteLabel)
+    account = change.account
+    unknown: OutcomeUnknown | None = None
+    journal_id: int | None = None
+    try:
+        applied = await applying
+        journal_id = applied.entry.id if applied.entry is not None else None
+    except OutcomeUnknown as exc:
+        unknown, journal_id = exc, exc.journal_id  # the read-back below tells what happened
+    try:
+        after = (await read_account(session, account.login)).broker_name
+        error = None
+    except ApiError as exc:
+        if unknown is not None:
+            raise unknown from None
+        after, error = None, exc.message
+    if after is not None:
+        session.directory.move_account_wl(
+            session.profile.id, account.login, account.environment, after
+        )
+    return WhiteLabelMove(
+        account.login,
+        account.environment,
+        prepared.current,
+        change.broker_name,
+        after,
+        error,
+        journal_id,
+    )
+
+
+async def prepare_move(
+    session: Session, *, login: int, environment: str, target_broker_name: str
+) -> Prepared:
+    """The move, checked and judged; an account already there is refused in words."""
+    prepared = await prepare(
+        session, WhiteLabel(AccountTarget(login, environment), target_broker_name)
+    )
+    prepared.check()
+    if prepared.verdict == "skip":
+        raise InvalidInput({"White Label": f"the account is already on {prepared.current}"})
+    return prepared
 
 
 async def move_white_label(
@@ -160,56 +193,10 @@ async def move_white_label(
     target_broker_name: str,
     reason: str = "",
     ticket: str = "",
-    batch_id: str | None = None,
-    reverts_id: int | None = None,
-    wait_for_budget: bool = False,
 ) -> WhiteLabelMove:
-    """Move an account to another White Label, then read it back: the backend documents no
-    output for this call, so only the read-back shows whether the WL really changed."""
-    environment = environment_of(session.profile, environment)
-    target_broker_name = white_label_of(session.profile, target_broker_name)
-    request = build(
-        ChangeWhiteLabelRequest,
-        trader_login=login,
-        broker_name=target_broker_name,
-        environment_name=environment,
-    )
+    """Move an account to another White Label, then read it back."""
     session.check_can_write(reason, ticket)
-    current = await read_account(session, login)
-    if current.broker_name == request.broker_name:
-        raise InvalidInput({"White Label": f"the account is already on {request.broker_name}"})
-    intent = WriteIntent(
-        action="move_wl",
-        target=f"login:{login}@{environment}",
-        before=current.broker_name,
-        after=request.broker_name,
-        reason=reason,
-        ticket=ticket,
-        environment=environment,
-        broker_name=current.broker_name,
-        request=request.wire(),
-        batch_id=batch_id,
-        reverts_id=reverts_id,
+    prepared = await prepare_move(
+        session, login=login, environment=environment, target_broker_name=target_broker_name
     )
-    unknown: OutcomeUnknown | None = None
-    try:
-        await session.write(
-            intent,
-            lambda: session.client.change_white_label(request),
-            wait_for_budget=wait_for_budget,
-            read_back=lambda: _white_label(session, login),
-        )
-    except OutcomeUnknown as exc:
-        unknown = exc  # the read-back below tells what happened
-    try:
-        after = (await read_account(session, login)).broker_name
-        error = None
-    except ApiError as exc:
-        if unknown is not None:
-            raise unknown from None
-        after, error = None, exc.message
-    if after is not None:
-        session.directory.move_account_wl(session.profile.id, login, environment, after)
-    return WhiteLabelMove(
-        login, environment, current.broker_name, request.broker_name, after, error
-    )
+    return await moved(session, prepared, apply(session, prepared, reason=reason, ticket=ticket))

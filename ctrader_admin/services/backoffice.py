@@ -79,7 +79,12 @@ class Backoffice:
         if budget is None:
             since = datetime.fromtimestamp(self._clock() - WINDOW_SECONDS, tz=UTC)
             entries = self.journal.iter_entries(JournalFilter(profile_id=profile.id, since=since))
-            history = [datetime.fromisoformat(e.at_utc).timestamp() for e in entries]
+            # A refused write was never sent: it spent no slot.
+            history = [
+                datetime.fromisoformat(e.at_utc).timestamp()
+                for e in entries
+                if e.outcome != "refused"
+            ]
             budget = WriteBudget(profile.write_budget_per_hour, clock=self._clock, history=history)
             self._budgets[profile.id] = budget
         else:

@@ -1,36 +1,37 @@
 """Journal use cases: revert one entry, export a filtered view, turn a target into a lookup.
 
-A revert is a new write, sent through the normal services so that it passes the same gate (read-
-only check, reason/ticket, budget) and is journaled itself, with ``reverts_id`` pointing at the
-entry it undoes. Before anything is sent the current value is read: if the target no longer has
-the value the entry left (someone changed it since), the revert is refused unless forced.
+A revert is the entry's inverse change (``writes.inverse``), prepared and applied like any write:
+it passes the same gate (read-only check, reason/ticket, budget) and is journaled itself, with
+``reverts_id`` pointing at the entry it undoes. Preparing reads the current value: if the target
+no longer has the value the entry left (someone changed it since), the revert is refused unless
+forced; and applying sends it only if the value is still the one the operator confirmed.
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
-import re
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Literal
 
-from ctrader_admin.services import accounts, partners
+from ctrader_admin.services import accounts
 from ctrader_admin.services.accounts import WhiteLabelMove
 from ctrader_admin.services.errors import NotRevertible, ReadOnlyProfile, ServiceError
-from ctrader_admin.services.partners import PartnerTarget
 from ctrader_admin.services.session import Session
+from ctrader_admin.services.writes import Action, Prepared, apply, inverse, lookup_query, prepare
 from ctrader_admin.store.journal import Journal, JournalEntry, JournalFilter
 
-REVERTIBLE_ACTIONS = frozenset({"set_partner", "delete_partner", "move_wl"})
+__all__ = ["lookup_query"]  # the journal tab turns a target into a Lookup query with it
+
+REVERTIBLE_ACTIONS = frozenset({Action.SET_PARTNER, Action.DELETE_PARTNER, Action.MOVE_WL})
 # What each journal action is called on screen. The journal and its CSV export keep the codes.
 ACTION_NAMES: dict[str, str] = {
-    "create_user": "Create user",
-    "link_account": "Link account",
-    "move_wl": "Move to White Label",
-    "set_partner": "Set partnerId",
-    "delete_partner": "Delete partnerId",
+    Action.CREATE_USER: "Create user",
+    Action.LINK_ACCOUNT: "Link account",
+    Action.MOVE_WL: "Move to White Label",
+    Action.SET_PARTNER: "Set partnerId",
+    Action.DELETE_PARTNER: "Delete partnerId",
 }
 
 
@@ -42,19 +43,14 @@ def action_name(action: str) -> str:
 _PAGE = 200
 
 _NOT_REVERTIBLE: dict[str, str] = {
-    "create_user": ("Creating a cTID user cannot be undone: the API has no call to delete a user."),
-    "link_account": (
+    Action.CREATE_USER: (
+        "Creating a cTID user cannot be undone: the API has no call to delete a user."
+    ),
+    Action.LINK_ACCOUNT: (
         "Linking an account cannot be undone: the API has no call to unlink an account from a "
         "cTID user."
     ),
 }
-
-_USER = re.compile(r"user:(\d+)")
-_ACCOUNT = re.compile(r"account:(\d+)")
-_LOGIN = re.compile(r"login:(\d+)@(.+)")
-_EMAIL = re.compile(r"email:(.+@.+)")
-
-RevertKind = Literal["set_partner", "delete_partner", "move_wl"]
 
 
 class RevertDrift(NotRevertible):
@@ -89,10 +85,10 @@ def static_refusal(entry: JournalEntry) -> str | None:
         return _NOT_REVERTIBLE[entry.action]
     if entry.action not in REVERTIBLE_ACTIONS:
         return f"Entries of the action '{entry.action}' cannot be reverted here."
-    if entry.outcome == "failed":
+    if entry.outcome in ("failed", "refused"):
         return (
-            f"Entry #{entry.id} is a failed attempt: nothing was changed, so there is nothing "
-            "to revert."
+            f"Entry #{entry.id} is a {entry.outcome} attempt: nothing was changed, so there is "
+            "nothing to revert."
         )
     if entry.action == "move_wl" and entry.before is None:
         return (
@@ -122,50 +118,37 @@ def reverted_by(journal: Journal, entry: JournalEntry) -> JournalEntry | None:
         offset += _PAGE
 
 
-def lookup_query(target: str) -> str | None:
-    """What to type in Lookup to see a journal target: ``user:1``, ``ctid:9``, ``login:3``…"""
-    if match := _USER.fullmatch(target):
-        return f"user:{match.group(1)}"
-    if match := _ACCOUNT.fullmatch(target):
-        return f"ctid:{match.group(1)}"
-    if match := _LOGIN.fullmatch(target):
-        return f"login:{match.group(1)}"
-    if match := _EMAIL.fullmatch(target):
-        return match.group(1)
-    return None
-
-
-def _partner_target(entry: JournalEntry) -> PartnerTarget:
-    if match := _USER.fullmatch(entry.target):
-        return PartnerTarget.user(int(match.group(1)))
-    if match := _ACCOUNT.fullmatch(entry.target):
-        return PartnerTarget.account(int(match.group(1)))
-    raise NotRevertible(f"Entry #{entry.id} has a target this app does not know: {entry.target}.")
-
-
-def _login_target(entry: JournalEntry) -> tuple[int, str]:
-    match = _LOGIN.fullmatch(entry.target)
-    if match is None:
-        raise NotRevertible(
-            f"Entry #{entry.id} has a target this app does not know: {entry.target}."
-        )
-    return int(match.group(1)), match.group(2)
-
-
 @dataclass(frozen=True)
 class RevertPlan:
-    """What a revert of ``entry`` would do, from the values read just now."""
+    """What a revert of ``entry`` would do: the inverse change, prepared from the values read
+    just now."""
 
     entry: JournalEntry
-    kind: RevertKind  # the write that undoes the entry
-    field: str  # "partnerId" or "White Label"
-    target_text: str  # the target in words
-    current: str | None  # read from the backend just now
-    expected: str | None  # what the entry left (its "after")
-    restore: str | None  # what the revert writes back (the entry's "before")
-    partner_target: PartnerTarget | None = None
-    login: int | None = None
-    environment: str | None = None
+    prepared: Prepared  # the change that puts back the entry's "before"
+
+    @property
+    def kind(self) -> Action:
+        return self.prepared.action  # the write that undoes the entry
+
+    @property
+    def field(self) -> str:
+        return self.prepared.field_label
+
+    @property
+    def target_text(self) -> str:
+        return self.prepared.target.describe()
+
+    @property
+    def current(self) -> str | None:
+        return self.prepared.current  # read from the backend just now
+
+    @property
+    def expected(self) -> str | None:
+        return self.entry.after  # what the entry left
+
+    @property
+    def restore(self) -> str | None:
+        return self.prepared.proposed  # what the revert writes back (the entry's "before")
 
     @property
     def drift(self) -> bool:
@@ -182,7 +165,7 @@ class RevertPlan:
             ("Target", self.target_text),
         ]
         to = show_value(self.restore)
-        if self.kind == "delete_partner":
+        if self.kind == Action.DELETE_PARTNER:
             to += "  (the partnerId record is deleted)"
         rows.append((self.field, f"{show_value(self.current)} → {to}"))
         if self.drift:
@@ -265,44 +248,15 @@ def check_revertible(session: Session, entry: JournalEntry) -> None:
 
 
 async def describe_revert(session: Session, entry_or_id: JournalEntry | int) -> RevertPlan:
-    """Check that the entry can be reverted and read the target's current value.
-
-    Raises NotRevertible with the reason in words. A plan whose ``drift`` is True is returned
-    (the caller decides); ``revert`` refuses it unless forced.
-    """
+    """Check that the entry can be reverted and prepare its inverse (the target's value read
+    now). Raises NotRevertible with the reason in words. A plan whose ``drift`` is True is
+    returned (the caller decides); ``revert`` refuses it unless forced."""
     entry = _entry(session, entry_or_id)
     check_revertible(session, entry)
-    if entry.action == "move_wl":
-        login, environment = _login_target(entry)
-        current = (await accounts.read_account(session, login)).broker_name
-        plan = RevertPlan(
-            entry=entry,
-            kind="move_wl",
-            field="White Label",
-            target_text=f"account {login} ({environment})",
-            current=current,
-            expected=entry.after,
-            restore=entry.before,
-            login=login,
-            environment=environment,
-        )
-    else:
-        target = _partner_target(entry)
-        record = await partners.read_referral(session, target)
-        if target.level == "account" and record is not None and record.user_id is not None:
-            # Deleting an account-level record needs its owner: the record names it.
-            target = PartnerTarget.account(target.id, record.user_id)
-        plan = RevertPlan(
-            entry=entry,
-            kind="delete_partner" if entry.before is None else "set_partner",
-            field="partnerId",
-            target_text=target.describe(),
-            current=record.partner_id if record else None,
-            expected=entry.after,
-            restore=entry.before,
-            partner_target=target,
-        )
-    if plan.current == plan.restore:
+    prepared = await prepare(session, inverse(entry))
+    prepared.check()
+    plan = RevertPlan(entry, prepared)
+    if prepared.verdict == "skip":
         if entry.outcome == "unknown" and plan.current != plan.expected:
             why = "the change of this entry was apparently never applied"
         else:
@@ -327,55 +281,32 @@ def drift_error(plan: RevertPlan) -> RevertDrift:
 
 async def revert(
     session: Session,
-    entry_id: int,
+    entry_or_plan: int | RevertPlan,
     *,
     reason: str,
     ticket: str,
     force: bool = False,
 ) -> RevertResult:
-    """Write the entry's earlier value back, journaled with ``reverts_id=entry_id``.
+    """Write the entry's earlier value back, journaled with ``reverts_id`` = the entry. Given a
+    plan (what the operator confirmed), it is sent only if the target still has the value the
+    plan read.
 
     Refused (NotRevertible) for creates, links, failed entries, entries already reverted, and —
     unless ``force`` — when the target no longer has the value the entry left.
     """
     session.check_can_write(reason, ticket)
-    plan = await describe_revert(session, entry_id)
+    if isinstance(entry_or_plan, RevertPlan):
+        plan = entry_or_plan
+    else:
+        plan = await describe_revert(session, entry_or_plan)
     if plan.drift and not force:
         raise drift_error(plan)
-    move: WhiteLabelMove | None = None
-    if plan.kind == "move_wl":
-        assert plan.login is not None
-        assert plan.environment is not None
-        assert plan.restore is not None
-        move = await accounts.move_white_label(
-            session,
-            login=plan.login,
-            environment=plan.environment,
-            target_broker_name=plan.restore,
-            reason=reason,
-            ticket=ticket,
-            reverts_id=plan.entry.id,
-        )
-    elif plan.kind == "delete_partner":
-        assert plan.partner_target is not None
-        await partners.delete_partner(
-            session, plan.partner_target, reason=reason, ticket=ticket, reverts_id=plan.entry.id
-        )
-    else:
-        assert plan.partner_target is not None
-        assert plan.restore is not None
-        await partners.set_partner(
-            session,
-            plan.partner_target,
-            plan.restore,
-            reason=reason,
-            ticket=ticket,
-            reverts_id=plan.entry.id,
-        )
-    written = session.last_entry
-    if written is not None and written.reverts_id != plan.entry.id:
-        written = None
-    return RevertResult(plan, written, move)
+    applying = apply(session, plan.prepared, reason=reason, ticket=ticket, reverts_id=plan.entry.id)
+    if plan.kind == Action.MOVE_WL:
+        move = await accounts.moved(session, plan.prepared, applying)
+        written = session.journal.entry(move.journal_id) if move.journal_id else None
+        return RevertResult(plan, written, move)
+    return RevertResult(plan, (await applying).entry)
 
 
 # --- export -------------------------------------------------------------------------------------

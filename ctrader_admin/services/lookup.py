@@ -22,9 +22,10 @@ from ctrader_admin.services import attribution
 from ctrader_admin.services.accounts import read_account
 from ctrader_admin.services.errors import InvalidInput
 from ctrader_admin.services.id_kinds import Kind
-from ctrader_admin.services.partners import PartnerTarget, read_partner, read_referral
+from ctrader_admin.services.partners import read_partner, read_referral
 from ctrader_admin.services.session import Session
 from ctrader_admin.services.validation import parse_int
+from ctrader_admin.services.writes import LinkTarget, UserTarget
 from ctrader_admin.store.attribution import AttributionLedger
 from ctrader_admin.store.directory import SOURCE_READ, DirectoryLink
 
@@ -230,8 +231,8 @@ async def _detect(session: Session, number: int) -> list[Kind]:
 
     trader, user_ref, ctid_ref = await asyncio.gather(
         _probe(session.guard(session.client.get_trader(number))),
-        _probe(read_partner(session, PartnerTarget.user(number))),
-        _probe(read_partner(session, PartnerTarget.account(number))),
+        _probe(read_partner(session, UserTarget(number))),
+        _probe(read_partner(session, LinkTarget(number))),
     )
     possible: list[Kind] = []
     for probed, kind in ((trader, Kind.LOGIN), (user_ref, Kind.USER), (ctid_ref, Kind.CTID)):
@@ -333,7 +334,7 @@ async def _by_ctid(session: Session, ctid: int, query: str) -> LookupResult:
         return await user_case(session, link.user_id, query=query)
     try:
         # An account-level referral record names the link's user (not its login).
-        record = await read_referral(session, PartnerTarget.account(ctid))
+        record = await read_referral(session, LinkTarget(ctid))
     except NotFound:
         return NothingFound(query, (f"No account link with ctidTraderAccountId {ctid}.",))
     if record is None or record.user_id is None:
@@ -378,7 +379,7 @@ async def user_case(session: Session, user_id: int, *, query: str = "") -> Case:
         user = session.directory.user(pid, user_id)
     links = session.directory.links_for_user(pid, user_id)
     (partner_value, partner_error), rows = await asyncio.gather(
-        _attempt(read_partner(session, PartnerTarget.user(user_id))),
+        _attempt(read_partner(session, UserTarget(user_id))),
         asyncio.gather(*(_account_row(session, link) for link in links)),
     )
     accounts = [_flag(row, partner_value) for row in rows]
@@ -419,7 +420,7 @@ async def _account_row(session: Session, link: DirectoryLink) -> AccountRow:
     login, ctid = link.login, link.ctid_trader_account_id
     (trader, trader_error), (partner, partner_error) = await asyncio.gather(
         _attempt(read_account(session, login) if login else _nothing()),
-        _attempt(read_partner(session, PartnerTarget.account(ctid)) if ctid else _nothing()),
+        _attempt(read_partner(session, LinkTarget(ctid)) if ctid else _nothing()),
     )
     return AccountRow(
         login=login,

@@ -17,11 +17,18 @@ import asyncio
 from dataclasses import dataclass
 
 from ctrader_admin.api import ApiError
-from ctrader_admin.services import attribution, lookup, partners, users
+from ctrader_admin.services import attribution, lookup, partners, users, writes
 from ctrader_admin.services.errors import InvalidInput, ReadOnlyProfile, ServiceError
 from ctrader_admin.services.id_kinds import Kind
-from ctrader_admin.services.partners import PartnerChange, PartnerTarget
+from ctrader_admin.services.partners import PartnerChange
 from ctrader_admin.services.session import Session
+from ctrader_admin.services.writes import (
+    LinkTarget,
+    PartnerCode,
+    PartnerTarget,
+    Prepared,
+    UserTarget,
+)
 from ctrader_admin.store.attribution import AttributionLedger, RegisteredCode
 
 
@@ -212,6 +219,9 @@ class RegistrationPlan:
     code: str
     before: str | None  # what the backend holds on the target now
     warnings: tuple[str, ...] = ()
+    # The write, prepared when planned: executing sends it only if the target still holds
+    # ``before``, what the operator confirmed (writes.apply).
+    prepared: Prepared | None = None
 
     @property
     def changes(self) -> bool:
@@ -236,7 +246,7 @@ def choose_target(person: Person, account_login: int | None = None) -> PartnerTa
     """User level, or the linked account with this login."""
     assert person.user_id is not None
     if account_login is None:
-        return PartnerTarget.user(person.user_id)
+        return UserTarget(person.user_id)
     matches = [a for a in person.accounts if a.login == account_login]
     if len(matches) != 1:
         known = ", ".join(str(a.login) for a in person.accounts if a.login is not None)
@@ -252,7 +262,7 @@ def choose_target(person: Person, account_login: int | None = None) -> PartnerTa
         )
         raise InvalidInput({"Account": problem})
     account = matches[0]
-    return PartnerTarget.account(
+    return LinkTarget(
         account.ctid_trader_account_id,
         person.user_id,
         login=account.login,
@@ -297,21 +307,23 @@ async def plan(
         raise InvalidInput({"Person": "has no cTID user yet: create it first"})
     target = choose_target(person, account_login)
     checked = await check_code(session, ledger, person, code)
-    before = await partners.read_partner(session, target)
-    return RegistrationPlan(person, target, checked, before, _warnings(person, target, checked))
+    prepared = await writes.prepare(session, PartnerCode(target, checked))
+    prepared.check()
+    warnings = _warnings(person, target, checked)
+    return RegistrationPlan(person, target, checked, prepared.current, warnings, prepared)
 
 
 def _warnings(person: Person, target: PartnerTarget, code: str) -> tuple[str, ...]:
     """The partner's other codes that would differ from this one (links shared from different
     places would carry different codes): worth knowing, not a refusal."""
     found: list[str] = []
-    if target.level == "account" and person.user_code and person.user_code != code:
+    if isinstance(target, LinkTarget) and person.user_code and person.user_code != code:
         found.append(f"At user level this partner carries {person.user_code}.")
     for account in person.accounts:
         if (
             account.partner_id
             and account.partner_id != code
-            and (target.level == "user" or account.ctid_trader_account_id != target.id)
+            and (isinstance(target, UserTarget) or account.ctid_trader_account_id != target.ctid)
         ):
             found.append(f"{account.describe()} carries {account.partner_id}.")
     if found:
@@ -366,10 +378,16 @@ async def execute(
     await asyncio.to_thread(
         refuse_taken, ledger, session.profile.id, person.user_id, registration.code
     )
-    change = await partners.set_partner(
-        session, registration.target, registration.code, reason=reason, ticket=ticket
-    )
-    entry = session.last_entry.id if change.changed and session.last_entry else None
+    prepared = registration.prepared
+    if prepared is None:
+        prepared = await writes.prepare(
+            session, PartnerCode(registration.target, registration.code)
+        )
+        prepared.check()
+    # Not sent if the target changed since it was confirmed (WriteDrift, journaled "refused").
+    applied = await writes.apply(session, prepared, reason=reason, ticket=ticket)
+    change = PartnerChange.of(applied)
+    entry = change.journal_id
     try:
         read_back, error = await partners.read_partner(session, registration.target), None
     except ApiError as exc:

@@ -8,7 +8,7 @@ import json
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar, overload
+from typing import Any, Generic, TypeVar
 
 from pydantic import SecretStr
 
@@ -68,6 +68,15 @@ class ReadBackProof:
         )
 
 
+@dataclass(frozen=True)
+class Written(Generic[T]):
+    """A write that was sent and answered: its journal entry, and the answer (or, when the
+    answer was lost, the read-back that proved it applied)."""
+
+    entry: JournalEntry
+    result: T | ReadBackProof
+
+
 class Session:
     def __init__(
         self,
@@ -87,7 +96,6 @@ class Session:
         self.directory = directory
         self.budget = budget
         self.workstation = workstation
-        self.last_entry: JournalEntry | None = None
         # Why the token was dropped, when the backend refused it: concurrent calls that then
         # find no token report this cause, not their own "not logged in".
         self.token_refused: ApiError | None = None
@@ -171,26 +179,6 @@ class Session:
         if problems:
             raise InvalidInput(problems)
 
-    @overload
-    async def write(
-        self,
-        intent: WriteIntent,
-        send: Callable[[], Awaitable[T]],
-        *,
-        wait_for_budget: bool = False,
-        read_back: None = None,
-    ) -> T: ...
-
-    @overload
-    async def write(
-        self,
-        intent: WriteIntent,
-        send: Callable[[], Awaitable[T]],
-        *,
-        wait_for_budget: bool = False,
-        read_back: ReadBack,
-    ) -> T | ReadBackProof: ...
-
     async def write(
         self,
         intent: WriteIntent,
@@ -198,13 +186,14 @@ class Session:
         *,
         wait_for_budget: bool = False,
         read_back: ReadBack | None = None,
-    ) -> T | ReadBackProof:
+    ) -> Written[T]:
         """Send one write through the gate. The journal holds the attempt before it leaves, and
         its outcome after: ok, failed (an answer proved nothing was applied), or unknown (a try's
         answer was lost, whatever later tries answered, or cancelled in flight). ``read_back``
         (the target's value now) settles an unknown outcome: the intended value there journals
-        it ok, and the write returns a ReadBackProof. Journal writes of concurrent calls share
-        transactions (group commit, off the event loop)."""
+        it ok, and the write returns a ReadBackProof. The entry comes back with the answer; a
+        failure raised once the journal recorded it names its entry (``journal_id``). Journal
+        writes of concurrent calls share transactions (group commit, off the event loop)."""
         self.check_can_write(intent.reason, intent.ticket)
         if not self.logged_in:
             raise NotLoggedIn("Not logged in: log in to this connection first.")
@@ -214,27 +203,7 @@ class Session:
             raise WriteBudgetExhausted(
                 self.budget.per_hour, self.budget.seconds_until_free(), self.budget.lowered
             )
-        intent_id = await self.journal.begin_async(
-            JournalDraft(
-                operator=self.operator,
-                workstation=self.workstation,
-                profile_id=self.profile.id,
-                profile_name=self.profile.name,
-                environment=intent.environment or "",
-                broker_name=intent.broker_name or "",
-                action=intent.action,
-                target=intent.target,
-                before=intent.before,
-                after=intent.after,
-                reason=intent.reason.strip(),
-                ticket=intent.ticket.strip(),
-                request=redact(json.dumps(intent.request, sort_keys=True))
-                if intent.request
-                else "",
-                batch_id=intent.batch_id,
-                reverts_id=intent.reverts_id,
-            )
-        )
+        intent_id = await self.journal.begin_async(self._draft(intent))
         try:
             result = await self.guard(send())
         except OutcomeUnknown as exc:
@@ -247,31 +216,56 @@ class Session:
                     done = self.journal.complete_async(intent_id, "ok", response_text=str(verdict))
                 else:
                     done = self.journal.complete_async(intent_id, "unknown", error=verdict.message)
-                self.last_entry = await done
+                entry = await done
             if isinstance(verdict, ReadBackProof):
-                return verdict
+                return Written(entry, verdict)
+            verdict.journal_id = entry.id
             raise verdict from None
         except ApiConnectionError as exc:
             # Nothing reached the backend: the slot is given back, the attempt still recorded.
             self.budget.release_unused()
-            self.last_entry = await self.journal.complete_async(
-                intent_id, "failed", error=exc.message
-            )
+            exc.journal_id = (
+                await self.journal.complete_async(intent_id, "failed", error=exc.message)
+            ).id
             raise
         except ApiError as exc:
-            self.last_entry = await self.journal.complete_async(
-                intent_id, "failed", error=exc.message
-            )
+            exc.journal_id = (
+                await self.journal.complete_async(intent_id, "failed", error=exc.message)
+            ).id
             raise
         except asyncio.CancelledError:
-            self.last_entry = await self.journal.complete_async(
+            await self.journal.complete_async(
                 intent_id, "unknown", error="Cancelled by the operator while the request was out."
             )
             raise
-        self.last_entry = await self.journal.complete_async(
-            intent_id, "ok", response_text=_summary(result)
+        entry = await self.journal.complete_async(intent_id, "ok", response_text=_summary(result))
+        return Written(entry, result)
+
+    async def refuse(self, intent: WriteIntent, why: str) -> JournalEntry:
+        """Journal a write that a check just before sending refused: nothing was sent, and no
+        write slot is spent."""
+        self.check_can_write(intent.reason, intent.ticket)
+        intent_id = await self.journal.begin_async(self._draft(intent))
+        return await self.journal.complete_async(intent_id, "refused", error=why)
+
+    def _draft(self, intent: WriteIntent) -> JournalDraft:
+        return JournalDraft(
+            operator=self.operator,
+            workstation=self.workstation,
+            profile_id=self.profile.id,
+            profile_name=self.profile.name,
+            environment=intent.environment or "",
+            broker_name=intent.broker_name or "",
+            action=intent.action,
+            target=intent.target,
+            before=intent.before,
+            after=intent.after,
+            reason=intent.reason.strip(),
+            ticket=intent.ticket.strip(),
+            request=redact(json.dumps(intent.request, sort_keys=True)) if intent.request else "",
+            batch_id=intent.batch_id,
+            reverts_id=intent.reverts_id,
         )
-        return result
 
     async def _read_back(
         self, unknown: OutcomeUnknown, read_back: ReadBack, intended: str | None

@@ -1,12 +1,12 @@
-"""Create cTID users."""
+"""Create cTID users (prepared and applied by the write model, ``services/writes``)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ctrader_admin.api import CreateCtidRequest, CtidUser
-from ctrader_admin.services.session import Session, WriteIntent
-from ctrader_admin.services.validation import build, white_label_of
+from ctrader_admin.api import CreateCtidRequest, CreateCtidResult, CtidUser
+from ctrader_admin.services.session import Session
+from ctrader_admin.services.writes import Applied, NewUser, apply, prepare
 
 
 @dataclass(frozen=True)
@@ -19,34 +19,11 @@ class CreatedUser:
         return self.user.user_id
 
 
-async def create_user(
-    session: Session,
-    *,
-    email: str,
-    broker_name: str | None,
-    language: str | None,
-    reason: str = "",
-    ticket: str = "",
-) -> CreatedUser:
-    if broker_name and broker_name.strip():
-        broker_name = white_label_of(session.profile, broker_name)
-    request = build(
-        CreateCtidRequest,
-        email=email,
-        broker_name=broker_name or None,
-        preferred_language=language or None,
-    )
-    intent = WriteIntent(
-        action="create_user",
-        target=f"email:{request.email}",
-        before=None,
-        after=None,
-        reason=reason,
-        ticket=ticket,
-        broker_name=request.broker_name,
-        request=request.wire(),
-    )
-    result = await session.write(intent, lambda: session.client.create_ctid(request))
+def created(session: Session, applied: Applied) -> CreatedUser:
+    """What an applied creation returned, remembered in the local directory."""
+    request, result = applied.prepared.request, applied.result
+    assert isinstance(request, CreateCtidRequest)
+    assert isinstance(result, CreateCtidResult)
     session.directory.upsert_user(
         session.profile.id,
         result.user.user_id,
@@ -57,3 +34,17 @@ async def create_user(
         source="created" if result.created else "create-existing",
     )
     return CreatedUser(user=result.user, created=result.created)
+
+
+async def create_user(
+    session: Session,
+    *,
+    email: str,
+    broker_name: str | None,
+    language: str | None,
+    reason: str = "",
+    ticket: str = "",
+) -> CreatedUser:
+    prepared = await prepare(session, NewUser(email, broker_name, language))
+    prepared.check()
+    return created(session, await apply(session, prepared, reason=reason, ticket=ticket))

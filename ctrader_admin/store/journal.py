@@ -44,8 +44,10 @@ from ctrader_admin.store.spreadsheet import safe_cell
 from ctrader_admin.store.sql import Connection, Store
 from ctrader_admin.store.timestamps import utc_iso
 
-Outcome = Literal["ok", "failed", "unknown"]
-OUTCOMES: tuple[Outcome, ...] = ("ok", "failed", "unknown")
+# refused: not sent, because a check just before sending refused it (the target had changed
+# since the operator confirmed); failed: sent, and an answer proved nothing was applied.
+Outcome = Literal["ok", "failed", "unknown", "refused"]
+OUTCOMES: tuple[Outcome, ...] = ("ok", "failed", "unknown", "refused")
 RECOVERED_ERROR = (
     "The app stopped after sending this request and before the answer arrived; "
     "check on the server whether the change was applied."

@@ -1,10 +1,12 @@
 """Write actions shared by several tabs (Lookup acts in place; Partners and White Label are the
-dedicated screens). Each one: validate → show the current value → confirm with reason and ticket
-→ send through the service → say what happened."""
+dedicated screens). Each one: ask for the value → prepare (checked, current value read) → confirm
+the prepared rows with reason and ticket → apply (sent only if the target still has the value
+confirmed; else the drift is shown and nothing is sent) → say what happened."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 from PySide6.QtWidgets import (
     QComboBox,
@@ -15,17 +17,19 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ctrader_admin.services import accounts, partners
+from ctrader_admin.services import accounts, partners, writes
 from ctrader_admin.services.accounts import WhiteLabelMove
 from ctrader_admin.services.errors import InvalidInput
-from ctrader_admin.services.partners import PartnerChange, PartnerTarget
-from ctrader_admin.services.validation import environment_of, white_label_of
+from ctrader_admin.services.partners import PartnerChange
+from ctrader_admin.services.writes import Applied, PartnerTarget, Prepared
 from ctrader_admin.ui import theme
 from ctrader_admin.ui.context import UiContext
 from ctrader_admin.ui.dialogs import FittedDialog, ask
 from ctrader_admin.ui.notify import Level, MessageBar
 from ctrader_admin.ui.runner import Runner
 from ctrader_admin.ui.widgets import form
+
+T = TypeVar("T")
 
 
 class ValueDialog(FittedDialog):
@@ -113,24 +117,63 @@ class ValueDialog(FittedDialog):
         return self.editor.text()
 
 
+async def _prepared(runner: Runner, what: str, preparing: Awaitable[Prepared]) -> Prepared | None:
+    """Prepare a write; its refusal (a bad field, a target not found) goes to the message bar."""
+
+    async def checked() -> Prepared:
+        prepared = await preparing
+        prepared.check()
+        return prepared
+
+    done = await runner.run(what, checked)
+    return None if done is None else done.value
+
+
+async def _confirm_and_apply(
+    ctx: UiContext,
+    runner: Runner,
+    prepared: Prepared,
+    *,
+    title: str,
+    busy: str,
+    then: Callable[[Awaitable[Applied]], Awaitable[T]],
+    **options: Any,
+) -> T | None:
+    """Show the prepared rows for confirmation, then apply: sent only if the target still has
+    the value shown (else the drift is shown and nothing is sent)."""
+    answer = await ctx.confirm(title, prepared.rows(), **options)
+    if answer is None:
+        return None
+    reason, ticket = answer
+    session = ctx.session
+    done = await runner.run(
+        busy, lambda: then(writes.apply(session, prepared, reason=reason, ticket=ticket))
+    )
+    ctx.wrote()
+    return None if done is None else done.value
+
+
+async def _applied(applying: Awaitable[Applied]) -> Applied:
+    return await applying
+
+
 async def set_partner(
     ctx: UiContext, runner: Runner, target: PartnerTarget, *, new_value: str | None = None
 ) -> PartnerChange | None:
-    """Read the current partnerId, ask for the new one (unless given), confirm, send."""
+    """Ask for the new partnerId (unless given), prepare, confirm, apply."""
     session = ctx.session
-    read = await runner.run(
-        "Reading the current partnerId", lambda: partners.read_partner(session, target)
-    )
-    if read is None:
-        return None
-    current = read.value
     if new_value is None:
+        read = await runner.run(
+            "Reading the current partnerId", lambda: partners.read_partner(session, target)
+        )
+        if read is None:
+            return None
         dialog = ValueDialog(
             ctx.window,
             title=f"Set partnerId — {target.describe()}",
             label="New partnerId",
-            current=current,
-            check=partners.validate_partner_id,
+            current=read.value,
+            check=writes.validate_partner_id,
         )
         try:
             if not await ask(dialog):
@@ -138,68 +181,67 @@ async def set_partner(
             new_value = dialog.value()
         finally:
             dialog.deleteLater()
-    try:
-        new_value = partners.validate_partner_id(new_value)
-    except InvalidInput as exc:
-        runner.bar.show_error(exc)
+    prepared = await _prepared(
+        runner,
+        "Reading the current partnerId",
+        writes.prepare(session, writes.PartnerCode(target, new_value)),
+    )
+    if prepared is None:
         return None
-    if new_value == current:
+    if prepared.verdict == "skip":
         runner.bar.show_message(
-            Level.INFO, f"{target.describe()} already has partnerId {current}: nothing sent."
+            Level.INFO,
+            f"{target.describe()} already has partnerId {prepared.current}: nothing sent.",
         )
         return None
-    change = f"{current} → {new_value}  (overwrites)" if current else f"(none) → {new_value}"
-    answer = await ctx.confirm(
-        "Set partnerId", [("Target", target.describe()), ("partnerId", change)], action_label="Set"
+    applied = await _confirm_and_apply(
+        ctx,
+        runner,
+        prepared,
+        title="Set partnerId",
+        busy="Setting the partnerId",
+        then=_applied,
+        action_label="Set",
     )
-    if answer is None:
+    if applied is None:
         return None
-    reason, ticket = answer
-    done = await runner.run(
-        "Setting the partnerId",
-        lambda: partners.set_partner(session, target, new_value, reason=reason, ticket=ticket),
+    runner.bar.show_message(
+        Level.SUCCESS, f"partnerId of {target.describe()} is now {prepared.proposed}."
     )
-    ctx.wrote()
-    if done is None:
-        return None
-    runner.bar.show_message(Level.SUCCESS, f"partnerId of {target.describe()} is now {new_value}.")
-    return done.value
+    return PartnerChange.of(applied)
 
 
 async def delete_partner(
     ctx: UiContext, runner: Runner, target: PartnerTarget
 ) -> PartnerChange | None:
-    session = ctx.session
-    read = await runner.run(
-        "Reading the current partnerId", lambda: partners.read_partner(session, target)
+    prepared = await _prepared(
+        runner,
+        "Reading the current partnerId",
+        writes.prepare(ctx.session, writes.PartnerCode(target, None)),
     )
-    if read is None:
+    if prepared is None:
         return None
-    if read.value is None:
+    if prepared.verdict == "skip":
         runner.bar.show_message(
             Level.INFO, f"{target.describe()} has no partnerId: nothing to delete."
         )
         return None
-    answer = await ctx.confirm(
-        "Delete partnerId",
-        [("Target", target.describe()), ("partnerId", f"{read.value} → (none)")],
+    applied = await _confirm_and_apply(
+        ctx,
+        runner,
+        prepared,
+        title="Delete partnerId",
+        busy="Deleting the partnerId",
+        then=_applied,
         action_label="Delete",
         destructive=True,
     )
-    if answer is None:
-        return None
-    reason, ticket = answer
-    done = await runner.run(
-        "Deleting the partnerId",
-        lambda: partners.delete_partner(session, target, reason=reason, ticket=ticket),
-    )
-    ctx.wrote()
-    if done is None:
+    if applied is None:
         return None
     runner.bar.show_message(
-        Level.SUCCESS, f"partnerId {read.value} removed from {target.describe()}."
+        Level.SUCCESS, f"partnerId {prepared.current} removed from {target.describe()}."
     )
-    return done.value
+    return PartnerChange.of(applied)
 
 
 async def move_account(
@@ -210,13 +252,15 @@ async def move_account(
     environment: str,
     target: str | None = None,
 ) -> WhiteLabelMove | None:
-    """Read the account, ask for the target White Label (unless given), confirm, send, read back."""
+    """Ask for the target White Label (unless given), prepare, confirm, apply, read back."""
     session = ctx.session
-    read = await runner.run("Reading the account", lambda: accounts.read_account(session, login))
-    if read is None:
-        return None
-    current = read.value.broker_name
     if target is None:
+        read = await runner.run(
+            "Reading the account", lambda: accounts.read_account(session, login)
+        )
+        if read is None:
+            return None
+        current = read.value.broker_name
         # Only the connection's White Labels: free text would spend a write on a refusal.
         choices = [wl for wl in session.profile.broker_names if wl != current]
         dialog = ValueDialog(
@@ -233,44 +277,27 @@ async def move_account(
             target = dialog.value()
         finally:
             dialog.deleteLater()
-    try:  # the checks of the service, before the operator is asked to confirm
-        environment = environment_of(session.profile, environment)
-        target = white_label_of(session.profile, target or "")
-    except InvalidInput as exc:
-        runner.bar.show_error(exc)
+    change = writes.WhiteLabel(writes.AccountTarget(login, environment), target or "")
+    prepared = await _prepared(runner, "Reading the account", writes.prepare(session, change))
+    if prepared is None:
         return None
-    if target == current:
+    if prepared.verdict == "skip":
         runner.bar.show_message(
-            Level.INFO, f"Account {login} is already on {current}: nothing sent."
+            Level.INFO, f"Account {login} is already on {prepared.current}: nothing sent."
         )
         return None
-    answer = await ctx.confirm(
-        "Move account to another White Label",
-        [
-            ("Account", f"{login} ({environment})"),
-            ("White Label", f"{current} → {target}"),
-        ],
+    move = await _confirm_and_apply(
+        ctx,
+        runner,
+        prepared,
+        title="Move account to another White Label",
+        busy="Moving the account",
+        then=lambda applying: accounts.moved(session, prepared, applying),
         action_label="Move",
     )
-    if answer is None:
-        return None
-    reason, ticket = answer
-    done = await runner.run(
-        "Moving the account",
-        lambda: accounts.move_white_label(
-            session,
-            login=login,
-            environment=environment,
-            target_broker_name=target,
-            reason=reason,
-            ticket=ticket,
-        ),
-    )
-    ctx.wrote()
-    if done is None:
-        return None
-    show_move_result(runner.bar, done.value)
-    return done.value
+    if move is not None:
+        show_move_result(runner.bar, move)
+    return move
 
 
 def show_move_result(bar: MessageBar, move: WhiteLabelMove) -> None:

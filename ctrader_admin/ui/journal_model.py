@@ -72,6 +72,7 @@ OUTCOME_TONES: dict[str, theme.Tone] = {
     "ok": theme.Tone.SUCCESS,
     "unknown": theme.Tone.WARNING,
     "failed": theme.Tone.ERROR,
+    "refused": theme.Tone.WARNING,  # not sent: the target changed since it was confirmed
 }
 _PARTNER_ACTIONS = frozenset({"set_partner", "delete_partner"})
 PLACEHOLDER = "…"

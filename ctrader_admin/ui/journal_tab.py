@@ -525,7 +525,7 @@ class JournalTab(Tab):
         reason, ticket = answer
         done = await self.runner.run(
             "Reverting",
-            lambda: journal_ops.revert(session, entry.id, reason=reason, ticket=ticket),
+            lambda: journal_ops.revert(session, plan, reason=reason, ticket=ticket),
             controls=[self.revert_button],
         )
         self.ctx.wrote()

@@ -34,7 +34,7 @@ from ctrader_admin.ui.widgets import CopyableId, form, hint
 
 if TYPE_CHECKING:
     from ctrader_admin.services.lookup import AccountRow, Ambiguous, Case, LookupResult
-    from ctrader_admin.services.partners import PartnerTarget
+    from ctrader_admin.services.writes import PartnerTarget
     from ctrader_admin.ui.referrals_view import ReferralsView
 
 # Lookup is the first screen, shown before the back office is loaded (app.py): the services it
@@ -423,12 +423,12 @@ class LookupTab(Tab):
     # --- actions in place ----------------------------------------------------------------------
 
     def _account_target(self) -> PartnerTarget | None:
-        from ctrader_admin.services.partners import PartnerTarget
+        from ctrader_admin.services.writes import LinkTarget
 
         row = self._selected()
         if row is None or row.ctid_trader_account_id is None or self.case is None:
             return None
-        return PartnerTarget.account(
+        return LinkTarget(
             row.ctid_trader_account_id,
             self.case.user_id,
             login=row.login,
@@ -436,11 +436,11 @@ class LookupTab(Tab):
         )
 
     def _user_target(self) -> PartnerTarget | None:
-        from ctrader_admin.services.partners import PartnerTarget
+        from ctrader_admin.services.writes import UserTarget
 
         if self.case is None or self.case.user_id is None:
             return None
-        return PartnerTarget.user(self.case.user_id)
+        return UserTarget(self.case.user_id)
 
     @async_slot()
     async def _set_user_partner(self) -> None:

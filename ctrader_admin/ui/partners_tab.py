@@ -23,8 +23,8 @@ from PySide6.QtWidgets import (
 from ctrader_admin.api import Referral
 from ctrader_admin.services import partners
 from ctrader_admin.services.errors import InvalidInput
-from ctrader_admin.services.partners import PartnerTarget
 from ctrader_admin.services.validation import parse_int
+from ctrader_admin.services.writes import LinkTarget, PartnerTarget, UserTarget
 from ctrader_admin.ui import actions
 from ctrader_admin.ui.context import UiContext
 from ctrader_admin.ui.notify import Level
@@ -209,9 +209,9 @@ class PartnersTab(Tab):
             target_id = parse_int(self.id_name, self.target_id.text())
             assert target_id is not None
             if self.user_level.isChecked():
-                return PartnerTarget.user(target_id)
+                return UserTarget(target_id)
             owner = parse_int(OWNER, self.owner.text(), required=False)
-            return PartnerTarget.account(target_id, owner)
+            return LinkTarget(target_id, owner)
         except InvalidInput as exc:
             self.show_invalid(exc, fields)
             return None
@@ -259,7 +259,7 @@ class PartnersTab(Tab):
             self.show_record(target, done.value)
 
     def show_record(self, target: PartnerTarget, record: Referral | None) -> None:
-        owner = record.user_id if record is not None and target.level == "account" else None
+        owner = record.user_id if record is not None and isinstance(target, LinkTarget) else None
         self.show_value(target, record.partner_id if record else None, owner=owner)
         if owner is not None and not self.owner.text().strip():
             self.owner.setText(str(owner))
@@ -282,9 +282,9 @@ class PartnersTab(Tab):
         self.current_box.show()
         self.shown_what.setText(target.describe())
         self.partner_id.setText(partner_id or "(none)")
-        known_owner = owner or (target.user_id if target.level == "account" else None)
+        known_owner = owner or (target.owner if isinstance(target, LinkTarget) else None)
         self.shown_owner.setText(str(known_owner) if known_owner else "not known here")
-        self.shown_form.setRowVisible(self.shown_owner, target.level == "account")
+        self.shown_form.setRowVisible(self.shown_owner, isinstance(target, LinkTarget))
         self.read_at.setText(f"{how} at {datetime.now():%H:%M:%S}.")
 
     def _forget_shown(self) -> None:
@@ -323,38 +323,9 @@ class PartnersTab(Tab):
         if target is None:
             return
         with self.working():
-            if target.level == "account" and target.user_id is None:
-                found = await self._owner_of(target)
-                if found is None:
-                    return
-                target = found
+            # The owner of a link (the delete needs it) is resolved when the change is prepared.
             change = await actions.delete_partner(self.ctx, self.runner, target)
             if change is not None:
-                self.show_value(target, None, how="Deleted")
-
-    async def _owner_of(self, target: PartnerTarget) -> PartnerTarget | None:
-        """Deleting an account-level record takes its owner's userId: from the local directory,
-        else from the record itself, else the operator must type it (asked before any write)."""
-        session = self.ctx.session
-        link = session.directory.link_by_ctid(session.profile.id, target.id)
-        if link is not None and link.user_id is not None:
-            return PartnerTarget.account(target.id, link.user_id)
-        done = await self.runner.run(
-            "Reading the account link's partnerId",
-            lambda: partners.read_referral(session, target),
-        )
-        if done is None:
-            return None
-        record = done.value
-        if record is None:
-            self.show_value(target, None)
-            self.bar.show_message(
-                Level.INFO, f"{target.describe()} has no partnerId: nothing to delete."
-            )
-            return None
-        if record.user_id is None:
-            problem = {OWNER: "is required: the link is not in the local directory"}
-            self.show_invalid(InvalidInput(problem), self.fields)
-            return None
-        self.owner.setText(str(record.user_id))
-        return PartnerTarget.account(target.id, record.user_id)
+                if isinstance(change.target, LinkTarget) and change.target.owner is not None:
+                    self.owner.setText(str(change.target.owner))
+                self.show_value(change.target, None, how="Deleted")

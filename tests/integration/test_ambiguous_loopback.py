@@ -5,7 +5,6 @@ never "failed"; and the reverts put every target back."""
 
 from __future__ import annotations
 
-import contextlib
 from collections import Counter
 
 import pytest
@@ -20,8 +19,8 @@ from ctrader_admin.sandbox.faults import ScriptedFault
 from ctrader_admin.services import journal_ops, partners
 from ctrader_admin.services.bulk import ApplyOptions, JobResult, JobRunner, plan_csv, plan_revert
 from ctrader_admin.services.errors import NotRevertible
-from ctrader_admin.services.partners import PartnerTarget
 from ctrader_admin.services.session import Session
+from ctrader_admin.services.writes import UserTarget
 from ctrader_admin.store.journal import JournalEntry, JournalFilter
 
 HEADER = "level,userId,ctidTraderAccountId,partnerId"
@@ -48,10 +47,15 @@ def stalls_short(env: Env) -> None:
 
 
 async def set_partner(session: Session, user: int, value: str) -> JournalEntry:
-    with contextlib.suppress(OutcomeUnknown):  # the operator is told; the journal is checked
-        await partners.set_partner(session, PartnerTarget.user(user), value, reason="claim")
-    assert session.last_entry is not None
-    return session.last_entry
+    try:
+        done = await partners.set_partner(session, UserTarget(user), value, reason="claim")
+        journal_id = done.journal_id
+    except OutcomeUnknown as exc:  # the operator is told; the journal is checked
+        journal_id = exc.journal_id
+    assert journal_id is not None
+    entry = session.journal.entry(journal_id)
+    assert entry is not None
+    return entry
 
 
 @pytest.mark.parametrize("sequence", sorted(SEQUENCES))

@@ -27,6 +27,7 @@ from ctrader_admin.services.errors import ReadOnlyProfile
 from ctrader_admin.services.id_kinds import Kind
 from ctrader_admin.services.session import Session
 from ctrader_admin.services.work_orders import AlreadyLinked
+from ctrader_admin.services.writes import LinkTarget
 from ctrader_admin.store.attribution import AttributionLedger
 from ctrader_admin.store.database import Database
 from ctrader_admin.store.journal import Journal, JournalFilter
@@ -199,8 +200,7 @@ def test_account_level_registers_on_the_chosen_link_only(env: Env) -> None:
 
     assert not ready.created
     assert ready.person.user_id == DANIEL
-    assert done.plan.target.level == "account"
-    assert done.plan.target.id == ctid
+    assert done.plan.target == LinkTarget(ctid)
     assert done.matches
     assert env.sandbox.referral(ctid_trader_account_id=ctid) == "AFF-77"
     assert env.sandbox.referral(user_id=DANIEL) is None  # the user level is untouched

@@ -14,7 +14,7 @@ from ui_helpers import run_async
 
 from ctrader_admin.services import journal_ops, partners
 from ctrader_admin.services.backoffice import Backoffice
-from ctrader_admin.services.partners import PartnerTarget
+from ctrader_admin.services.writes import UserTarget
 from ctrader_admin.ui.jobs.plan_model import TARGET
 from ctrader_admin.ui.jobs.tab import JobsTab
 from ctrader_admin.ui.journal_model import COLUMNS
@@ -43,7 +43,7 @@ def test_the_journal_speaks_words_and_shows_reason_and_ticket_at_the_default_siz
     run_async(
         qtbot,
         partners.set_partner(
-            session, PartnerTarget.user(USER), "IB-7", reason="partner claim", ticket="SUP-11"
+            session, UserTarget(USER), "IB-7", reason="partner claim", ticket="SUP-11"
         ),
     )
     window = MainWindow(backoffice, qsettings)  # the default size

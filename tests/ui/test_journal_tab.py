@@ -20,7 +20,7 @@ from ctrader_admin.api import Forbidden
 from ctrader_admin.sandbox import Sandbox, trading_password
 from ctrader_admin.services import accounts, partners, users
 from ctrader_admin.services.backoffice import Backoffice
-from ctrader_admin.services.partners import PartnerTarget
+from ctrader_admin.services.writes import UserTarget
 from ctrader_admin.store.database import Database
 from ctrader_admin.store.journal import (
     Journal,
@@ -73,7 +73,7 @@ def wrote(qtbot: QtBot, ctx: UiContext, tab: JournalTab) -> None:
 def set_partner(qtbot: QtBot, backoffice: Backoffice, user_id: int, value: str) -> JournalEntry:
     session = backoffice.session
     assert session is not None
-    target = PartnerTarget.user(user_id)
+    target = UserTarget(user_id)
     run_async(qtbot, partners.set_partner(session, target, value, reason="partner claim"))
     return backoffice.journal.page(None, 0, 1)[0]
 

@@ -13,7 +13,7 @@ from ctrader_admin.sandbox import Sandbox, trading_password
 from ctrader_admin.services import accounts, partners, users
 from ctrader_admin.services.backoffice import Backoffice
 from ctrader_admin.services.errors import ReadOnlyProfile
-from ctrader_admin.services.partners import PartnerTarget
+from ctrader_admin.services.writes import UserTarget
 from ctrader_admin.ui.accounts_tab import AccountsTab
 from ctrader_admin.ui.context import UiContext
 from ctrader_admin.ui.lookup_tab import LookupTab
@@ -174,10 +174,10 @@ def test_a_read_only_profile_disables_every_write_and_sends_none(
             reason="test",
         ),
         "set_partner": partners.set_partner(
-            session, PartnerTarget.user(SHOWCASE_USER), "IB-9", reason="test"
+            session, UserTarget(SHOWCASE_USER), "IB-9", reason="test"
         ),
         "delete_partner": partners.delete_partner(
-            session, PartnerTarget.user(SHOWCASE_USER), reason="test"
+            session, UserTarget(SHOWCASE_USER), reason="test"
         ),
     }
     for _name, attempt in attempts.items():

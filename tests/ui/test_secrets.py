@@ -22,7 +22,7 @@ from ctrader_admin.api import NotFound, Unauthorized
 from ctrader_admin.logs import configure_logging
 from ctrader_admin.sandbox import TRAINING_MANAGERS, trading_password
 from ctrader_admin.services import accounts, partners
-from ctrader_admin.services.partners import PartnerTarget
+from ctrader_admin.services.writes import LinkTarget, UserTarget
 from ctrader_admin.store.paths import AppPaths
 from ctrader_admin.ui.crash import CrashDialog, install_excepthook
 from ctrader_admin.ui.main_window import MainWindow
@@ -76,7 +76,7 @@ def test_no_file_the_app_writes_contains_a_secret(
     user = host.sandbox.logins(broker_name="sandbox_main", linked=True)[0]
     link = host.sandbox.link(trader_login=user)
     assert link is not None
-    target = PartnerTarget.user(link["user_id"])
+    target = UserTarget(link["user_id"])
     run_async(
         qtbot,
         partners.set_partner(session, target, "IB-SECRET-TEST", reason="test", ticket="T-1"),
@@ -102,7 +102,7 @@ def test_no_file_the_app_writes_contains_a_secret(
     assert entry.action == "link_account"
     assert entry.reason == "customer read out *** on the phone"
     # A write refused by rights, and a token the backend stopped accepting.
-    unknown_link = PartnerTarget.account(9_999_999)
+    unknown_link = LinkTarget(9_999_999)
     with pytest.raises(NotFound):
         run_async(qtbot, partners.set_partner(session, unknown_link, "X-1", reason="test"))
     host.sandbox.invalidate_token(MANAGER.login)

@@ -315,7 +315,7 @@ def test_a_white_label_or_environment_the_profile_does_not_list_is_refused_befor
         assert moved is None
         assert tab.bar.level is Level.ERROR
         assert words in tab.bar.text()
-        assert [e.method for e in sandbox.request_log] == ["GET"]  # the account's read only
+        assert sandbox.request_log == []  # refused when prepared: before any request
     trader = sandbox.trader(login)
     assert trader is not None
     assert trader["brokerName"] == "sandbox_main"

@@ -14,10 +14,11 @@ import csv
 import io
 from dataclasses import dataclass, field
 
+from ctrader_admin.services.bulk.calls import change_of
 from ctrader_admin.services.bulk.model import Level, Op, PlanKind
 from ctrader_admin.services.errors import InvalidInput
-from ctrader_admin.services.partners import validate_partner_id
 from ctrader_admin.services.validation import one_line, parse_int
+from ctrader_admin.services.writes import target_key, validate_partner_id
 from ctrader_admin.store.profiles import Profile
 
 _PARTNER_COLUMNS: dict[str, str] = {
@@ -75,11 +76,7 @@ class InputRow:
         """The journal's name for what the row changes ("" while the row is unusable)."""
         if self.problem is not None:
             return ""
-        if self.op == "move_wl":
-            return f"login:{self.login}@{self.environment}"
-        if self.level == "user":
-            return f"user:{self.user_id}"
-        return f"account:{self.ctid}"
+        return target_key(change_of(self).target)
 
 
 @dataclass(frozen=True)

@@ -5,50 +5,29 @@ back strictly: a file that does not validate is refused like one whose hash does
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from ctrader_admin.services.writes import Call, Problem, Verdict, show
+
+__all__ = ["Call", "Level", "Op", "Plan", "PlanKind", "PlanRow", "PlanStatus", "Problem", "show"]
 
 Op = Literal["set_partner", "delete_partner", "move_wl"]
 Level = Literal["user", "account"]
 PlanKind = Literal["partner", "white_label", "revert"]
-# write: will be sent; skip: already as proposed, nothing to send; error: nothing will be sent.
-PlanStatus = Literal["write", "skip", "error"]
-Problem = Literal[
-    "invalid",  # wrong type, missing or extra cell, bad value
-    "duplicate",  # the same change is asked by an earlier line: only that one counts
-    "conflict",  # two lines ask different values for the same target
-    "not_found",  # the user, account link or trading account does not exist
-    "no_rights",  # this manager/connection may not act on that White Label
-    "mismatch",  # the account link does not belong to the given user
-    "read_failed",  # the current value could not be read
-    "changed",  # revert: the target no longer has the value the batch left
-]
+PlanStatus = Verdict  # write / skip / error: the write model's verdict on the row
 
 
 class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
-class Call(_Frozen):
-    """The request a row will send, as the backend will see it, without the token."""
-
-    method: Literal["PUT", "DELETE", "POST"]
-    path: str
-    body: dict[str, Any] | None = None
-    query: dict[str, Any] | None = None
-
-    def describe(self) -> str:
-        params = self.query or self.body or {}
-        inner = ", ".join(f"{key}={value}" for key, value in params.items())
-        return f"{self.method} {self.path} {{{inner}}}"
-
-
 class PlanRow(_Frozen):
     n: int = Field(ge=1)  # row number in the plan
     line: int = Field(ge=0)  # line of the source file; 0 for rows not read from a file
     op: Op | None  # None: the line could not be understood
-    target: str  # as in the journal: user:N, account:N, login:N@environment
+    target: str  # the journal's key (writes.target_key): user:N, account:N, login:N@environment
     level: Level | None = None
     user_id: int | None = None  # user level: the user; account level: the link's owner
     ctid: int | None = None
@@ -95,8 +74,3 @@ class Plan(_Frozen):
     @property
     def to_write(self) -> int:
         return sum(1 for row in self.rows if row.status == "write")
-
-
-def show(value: str | None) -> str:
-    """A value as the operator reads it: ``(none)`` for no partnerId."""
-    return "(none)" if value is None else value

@@ -12,14 +12,13 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ctrader_admin.api import ApiError, Forbidden, NotFound, NotLoggedIn
-from ctrader_admin.services.bulk.calls import Current, RowTarget, call_for, read_current
+from ctrader_admin.api import NotLoggedIn
+from ctrader_admin.services.bulk.calls import change_of
 from ctrader_admin.services.bulk.csv_input import InputRow, parse_csv
-from ctrader_admin.services.bulk.model import Plan, PlanKind, PlanRow, Problem, show
+from ctrader_admin.services.bulk.model import Call, Plan, PlanKind, PlanRow, Problem, show
 from ctrader_admin.services.bulk.plan_file import seal
-from ctrader_admin.services.errors import InvalidInput
 from ctrader_admin.services.session import Session
-from ctrader_admin.services.validation import environment_of, one_line, white_label_of
+from ctrader_admin.services.writes import LinkTarget, prepare
 from ctrader_admin.store.timestamps import utc_iso
 
 # Bounded: a big file must not flood the server, and each open connection costs the HTTP client
@@ -34,6 +33,7 @@ class _Verdict:
     current: str | None = None
     owner: int | None = None
     skip: bool = False
+    call: Call | None = None
 
 
 async def plan_csv(
@@ -62,7 +62,7 @@ async def plan_rows(
     if not session.logged_in:
         raise NotLoggedIn("Not logged in: log in to this connection first.")
     verdicts: dict[int, _Verdict] = {}
-    for index, problem, message in _static_problems(session, rows):
+    for index, problem, message in _static_problems(rows):
         verdicts[index] = _Verdict(problem, message)
     # A fixed pool of readers taking the next row in turn, not one task per row: a task per row
     # of a 100 000-row file held ~2 KB each until the last read was done.
@@ -78,9 +78,7 @@ async def plan_rows(
     finally:
         for task in readers:  # one reader's error (a lost log-in) stops the others
             task.cancel()
-    plan_rows_ = [
-        _plan_row(session, n, row, verdicts[n - 1]) for n, row in enumerate(rows, start=1)
-    ]
+    plan_rows_ = [_plan_row(n, row, verdicts[n - 1]) for n, row in enumerate(rows, start=1)]
     plan = Plan(
         kind=kind,
         profile_id=session.profile.id,
@@ -96,25 +94,10 @@ async def plan_rows(
     return seal(plan)
 
 
-def row_target(row: InputRow | PlanRow) -> RowTarget:
-    assert row.op is not None
-    return RowTarget(
-        op=row.op,
-        level=row.level,
-        user_id=row.user_id,
-        ctid=row.ctid,
-        login=row.login,
-        environment=row.environment,
-        proposed=row.proposed,
-    )
-
-
-def _static_problems(session: Session, rows: Sequence[InputRow]) -> list[tuple[int, Problem, str]]:
-    """What is wrong without asking the backend: bad lines, duplicates, conflicts, and values
-    this connection cannot take."""
+def _static_problems(rows: Sequence[InputRow]) -> list[tuple[int, Problem, str]]:
+    """What is wrong before any row is prepared: bad lines, duplicates and conflicts."""
     found: list[tuple[int, Problem, str]] = []
     by_target: dict[str, list[int]] = defaultdict(list)
-    profile = session.profile
     for index, row in enumerate(rows):
         if row.problem is not None:
             found.append((index, "invalid", row.problem))
@@ -134,56 +117,18 @@ def _static_problems(session: Session, rows: Sequence[InputRow]) -> list[tuple[i
             for i in indexes[1:]:
                 found.append((i, "duplicate", f"the same change as line {rows[indexes[0]].line}"))
                 bad.add(i)
-    for index, row in enumerate(rows):
-        if index in bad or row.op != "move_wl":
-            continue
-        try:
-            environment_of(profile, row.environment or "")
-        except InvalidInput as exc:
-            found.append((index, "invalid", one_line(exc)))
-            continue
-        try:
-            white_label_of(profile, row.proposed or "")
-        except InvalidInput as exc:
-            found.append((index, "no_rights", one_line(exc)))
     return found
 
 
 async def _check(session: Session, row: InputRow) -> _Verdict:
-    target = row_target(row)
-    try:
-        current = await read_current(session, target)
-    except NotFound as exc:
-        return _Verdict("not_found", exc.message)
-    except Forbidden as exc:
-        return _Verdict("no_rights", exc.message)
-    except ApiError as exc:
-        if exc.needs_login:
-            raise
-        return _Verdict("read_failed", exc.message)
-    return _judge(session, row, current)
-
-
-def _judge(session: Session, row: InputRow, current: Current) -> _Verdict:
-    value = current.value
-    if row.level == "account":
-        owner = current.owner
-        if owner is None and row.ctid is not None:
-            link = session.directory.link_by_ctid(session.profile.id, row.ctid)
-            owner = link.user_id if link else None
-        if row.user_id is not None and owner is not None and owner != row.user_id:
-            return _Verdict(
-                "mismatch",
-                f"account link {row.ctid} belongs to user {owner}, not {row.user_id}",
-                value,
-            )
-        owner = row.user_id or owner
-        if row.op == "delete_partner" and value is not None and owner is None:
-            return _Verdict(
-                "invalid", "the owner (userId) of this account link is not known; add it", value
-            )
-    else:
-        owner = row.user_id
+    """The row prepared by the write model (checked, read once, owner resolved, judged), and
+    for a revert row, whether the target still has what the batch left."""
+    prepared = await prepare(session, change_of(row))
+    value = prepared.current
+    if prepared.verdict == "error":
+        return _Verdict(prepared.problem, prepared.message, value)
+    target = prepared.target
+    owner = target.owner if isinstance(target, LinkTarget) else row.user_id
     if row.check_expected and value != row.expected and value != row.proposed:
         return _Verdict(
             "changed",
@@ -191,14 +136,14 @@ def _judge(session: Session, row: InputRow, current: Current) -> _Verdict:
             value,
             owner,
         )
-    if value == row.proposed:
-        return _Verdict(None, "already as proposed", value, owner, skip=True)
-    return _Verdict(None, "", value, owner)
+    if prepared.verdict == "skip":
+        return _Verdict(None, prepared.message, value, owner, skip=True)
+    return _Verdict(None, "", value, owner, call=prepared.call())
 
 
-def _plan_row(session: Session, n: int, row: InputRow, verdict: _Verdict) -> PlanRow:
+def _plan_row(n: int, row: InputRow, verdict: _Verdict) -> PlanRow:
     owner = verdict.owner if row.level == "account" else row.user_id
-    plan_row = PlanRow(
+    return PlanRow(
         n=n,
         line=row.line,
         op=row.op,
@@ -213,15 +158,7 @@ def _plan_row(session: Session, n: int, row: InputRow, verdict: _Verdict) -> Pla
         status="error" if verdict.problem else "skip" if verdict.skip else "write",
         problem=verdict.problem,
         message=verdict.message,
+        call=verdict.call,
         reverts_id=row.reverts_id,
         source=list(row.cells),
     )
-    if plan_row.status != "write":
-        return plan_row
-    try:
-        call = call_for(session.profile.broker_crm_name, row_target(plan_row))
-    except InvalidInput as exc:
-        return plan_row.model_copy(
-            update={"status": "error", "problem": "invalid", "message": one_line(exc)}
-        )
-    return plan_row.model_copy(update={"call": call})

@@ -8,7 +8,6 @@ since by someone else; its row is an error, not an overwrite.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Collection
 from typing import Any
 
@@ -18,12 +17,11 @@ from ctrader_admin.services.bulk.planner import DEFAULT_READ_CONCURRENCY, plan_r
 from ctrader_admin.services.bulk.results import job_plan
 from ctrader_admin.services.errors import InvalidInput, NotRevertible
 from ctrader_admin.services.session import Session
+from ctrader_admin.services.writes import Action, LinkTarget, UserTarget, WhiteLabel, inverse
 from ctrader_admin.store.checkpoints import CheckpointStore
 from ctrader_admin.store.journal import JournalEntry, JournalFilter
 
-_PARTNER = re.compile(r"(user|account):(\d+)")
-_LOGIN = re.compile(r"login:(\d+)@(.+)")
-_REVERTIBLE = frozenset({"set_partner", "delete_partner", "move_wl"})
+_REVERTIBLE = frozenset({Action.SET_PARTNER, Action.DELETE_PARTNER, Action.MOVE_WL})
 
 
 async def plan_revert(
@@ -63,7 +61,7 @@ def _entries_by_target(
     target had before the batch) and the entry to revert (the last ok one, else the last)."""
     found: dict[str, tuple[JournalEntry, JournalEntry]] = {}
     for entry in session.journal.iter_entries(JournalFilter(batch_id=batch_id)):
-        if entry.action not in _REVERTIBLE or entry.outcome == "failed":
+        if entry.action not in _REVERTIBLE or entry.outcome in ("failed", "refused"):
             continue
         if entry.profile_id != session.profile.id:
             raise NotRevertible(
@@ -117,38 +115,35 @@ def _select(
 
 
 def _input_row(n: int, first: JournalEntry, last: JournalEntry) -> InputRow:
-    original = first.before
-    cells = [f"#{last.id}", last.target, f"{show(last.after)} → {show(original)}"]
-
-    def row(**fields: Any) -> InputRow:
+    """The row that puts back what the target had before the batch: the inverse of the
+    batch's first write there (its ``before``), checked against what the last one left."""
+    cells = [f"#{last.id}", last.target, f"{show(last.after)} → {show(first.before)}"]
+    common: dict[str, Any] = {
+        "line": 0,
+        "cells": cells,
+        "reverts_id": last.id,
+        "expected": last.after,
+        "check_expected": True,
+    }
+    try:
+        change = inverse(first)
+    except NotRevertible:
+        return InputRow(problem=f"cannot put {last.target} back automatically", **common)
+    if isinstance(change, WhiteLabel):
+        account = change.account
         return InputRow(
-            line=0,
-            cells=cells,
-            reverts_id=last.id,
-            expected=last.after,
-            check_expected=True,
-            **fields,
-        )
-
-    if last.action == "move_wl":
-        match = _LOGIN.fullmatch(last.target)
-        if match is None or original is None:
-            return row(problem=f"cannot move {last.target} back automatically")
-        return row(
             op="move_wl",
-            login=int(match.group(1)),
-            environment=match.group(2),
-            proposed=original,
+            login=account.login,
+            environment=account.environment,
+            proposed=change.broker_name,
+            **common,
         )
-    match = _PARTNER.fullmatch(last.target)
-    if match is None:
-        return row(problem=f"unknown target {last.target}")
-    level = match.group(1)
-    number = int(match.group(2))
-    return row(
-        op="set_partner" if original is not None else "delete_partner",
-        level="user" if level == "user" else "account",
-        user_id=number if level == "user" else None,
-        ctid=number if level == "account" else None,
-        proposed=original,
+    target = change.target
+    return InputRow(
+        op="delete_partner" if change.code is None else "set_partner",
+        level="user" if isinstance(target, UserTarget) else "account",
+        user_id=target.user_id if isinstance(target, UserTarget) else None,
+        ctid=target.ctid if isinstance(target, LinkTarget) else None,
+        proposed=change.code,
+        **common,
     )

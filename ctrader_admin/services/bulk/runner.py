@@ -24,7 +24,7 @@ import logging
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any, Self
 
 from ctrader_admin.api import (
@@ -39,7 +39,7 @@ from ctrader_admin.api import (
     ResponseValidationError,
     ServerError,
 )
-from ctrader_admin.services.bulk.calls import RowTarget, read_current, send_write
+from ctrader_admin.services.bulk.calls import change_of, prepared_row
 from ctrader_admin.services.bulk.clock import Clock, SystemClock
 from ctrader_admin.services.bulk.errors import (
     ConfirmationRequired,
@@ -53,10 +53,17 @@ from ctrader_admin.services.bulk.plan_file import (
     plan_from_json,
     plan_record_json,
 )
-from ctrader_admin.services.bulk.planner import row_target
 from ctrader_admin.services.bulk.progress import EtaEstimator, Phase, Progress
 from ctrader_admin.services.errors import ServiceError
 from ctrader_admin.services.session import Session
+from ctrader_admin.services.writes import (
+    Current,
+    EmailTarget,
+    LinkTarget,
+    Target,
+    apply,
+    read_current,
+)
 from ctrader_admin.store.checkpoints import (
     FINAL_STATES,
     RESUMABLE_STATES,
@@ -132,12 +139,13 @@ def new_job_id() -> str:
 @dataclass(eq=False)
 class _Row:
     plan: PlanRow
-    target: RowTarget
+    target: Target | None  # None: a row that could not be understood (never written)
     state: RowState
     attempts: int = 0  # writes sent for this row (in every run of the job)
     error: str | None = None
     journal_id: int | None = None
     observed: str | None = None
+    owner: int | None = None  # an account link: the userId its record named at the re-check
     attempted: bool = False  # a write of this job may have reached the backend
     verify: bool = False  # a WL move answered OK: read it back before calling it ok
     tries: int = 0  # writes in this run that did not end cleanly (rate limits excepted)
@@ -411,7 +419,7 @@ class JobRunner:
             cp = checkpoints.get(plan_row.n) or _initial_checkpoint(plan_row)
             row = _Row(
                 plan=plan_row,
-                target=row_target(plan_row) if plan_row.op else RowTarget("set_partner"),
+                target=change_of(plan_row).target if plan_row.op else None,
                 state=cp.state,
                 attempts=cp.attempts,
                 error=cp.error,
@@ -440,6 +448,8 @@ class JobRunner:
             await self._write(row)
 
     async def _check(self, row: _Row) -> None:
+        assert row.target is not None
+        assert not isinstance(row.target, EmailTarget)
         try:
             current = await read_current(self.session, row.target)
         except (NotFound, Forbidden) as exc:
@@ -478,8 +488,8 @@ class JobRunner:
         elif row.tries >= self.options.max_attempts:
             self._settle(row, "failed", f"not applied after {row.tries} attempts: {row.error}")
         else:
-            if row.target.level == "account" and current.owner is not None:
-                row.target = replace(row.target, user_id=current.owner)
+            if isinstance(row.target, LinkTarget) and current.owner is not None:
+                row.owner = current.owner
             await self._write_queue.put(row)
 
     async def _write(self, row: _Row) -> None:
@@ -493,26 +503,29 @@ class JobRunner:
         row.attempts += 1
         row.attempted = True
         self._dirty.add(row.plan.n)
-        previous = self.session.last_entry
         try:
-            await send_write(
+            # Prepared again from the plan and the value the re-check just read: apply's
+            # precondition is that read, so nothing is read twice.
+            now = Current(row.observed, row.owner)
+            applied = await apply(
                 self.session,
-                row.target,
-                before=row.observed,
+                prepared_row(self.session, row.plan, now),
                 reason=self.job.reason,
                 ticket=self.job.ticket,
                 batch_id=self.job.id,
                 reverts_id=row.plan.reverts_id,
+                wait_for_budget=True,  # a bulk job queues behind the hourly limit
                 slot=self._network_slot,
+                checked=now,
             )
         except RateLimited as exc:
-            self._note_entry(row, previous)
+            self._note_entry(row, exc.journal_id)
             self._pause(exc.retry_after)
             self._move(row, "pending")
             self._check_queue.put_nowait(row)  # refused, not applied: re-check after the pause
             return
         except _RETRYABLE as exc:
-            self._note_entry(row, previous)
+            self._note_entry(row, exc.journal_id)
             if isinstance(exc, OutcomeUnknown) and isinstance(exc.last_error, RateLimited):
                 self._pause(exc.last_error.retry_after)  # a retry met the limit: all wait
             self._retry(row, exc.message)
@@ -520,13 +533,13 @@ class JobRunner:
         except ApiError as exc:
             if exc.needs_login:
                 raise self._fatal(exc) from None
-            self._note_entry(row, previous)
+            self._note_entry(row, exc.journal_id)
             self._settle(row, "failed", exc.message)
             return
         except ServiceError as exc:  # read-only, missing reason: nothing was sent
             raise self._fatal(exc) from None
-        self._note_entry(row, previous)
-        if row.target.op == "move_wl":
+        self._note_entry(row, applied.entry.id if applied.entry is not None else None)
+        if row.plan.op == "move_wl":
             row.verify = True
             self._check_queue.put_nowait(row)
         else:
@@ -541,12 +554,10 @@ class JobRunner:
                 await self._sleep_until(self._paused_until)
             yield
 
-    def _note_entry(self, row: _Row, previous: object) -> None:
-        # session.write sets last_entry just before it returns or raises, with no await in
-        # between: a new entry there is this write's. None new: it failed before the journal.
-        entry = self.session.last_entry
-        if entry is not None and entry is not previous:
-            row.journal_id = entry.id
+    def _note_entry(self, row: _Row, journal_id: int | None) -> None:
+        # None: the write failed before the journal recorded it.
+        if journal_id is not None:
+            row.journal_id = journal_id
 
     def _retry(self, row: _Row, error: str) -> None:
         """An unclear or transient failure: re-read before anything is sent again."""

@@ -13,10 +13,10 @@ from ctrader_admin.api import RateLimited
 from ctrader_admin.sandbox import TRAINING_MANAGERS, Sandbox, SandboxConfig
 from ctrader_admin.services import partners
 from ctrader_admin.services.errors import WriteBudgetExhausted
-from ctrader_admin.services.partners import PartnerTarget
+from ctrader_admin.services.writes import UserTarget
 
 MANAGER = TRAINING_MANAGERS[0]
-USER = PartnerTarget.user(1000001)  # sandbox_main: the manager may write there
+USER = UserTarget(1000001)  # sandbox_main: the manager may write there
 
 
 def test_a_rate_limit_answer_lowers_the_budget_and_the_next_write_is_not_sent(

@@ -6,7 +6,6 @@ revert reads the target to decide. A backend scripted with respx: no network, no
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -25,8 +24,8 @@ from ctrader_admin.api import (
 from ctrader_admin.services import journal_ops, partners
 from ctrader_admin.services.backoffice import Backoffice
 from ctrader_admin.services.errors import NotRevertible
-from ctrader_admin.services.partners import PartnerTarget
 from ctrader_admin.services.session import Session
+from ctrader_admin.services.writes import UserTarget
 from ctrader_admin.store.journal import Journal, JournalEntry
 from ctrader_admin.store.tokens import TokenStore
 from ctrader_admin.wiring import client_factory
@@ -135,10 +134,15 @@ def set_after(env: Env) -> JournalEntry:
 
     async def scenario(session: Session) -> JournalEntry:
         # The operator is told the outcome is unknown; the journal is what this test checks.
-        with contextlib.suppress(OutcomeUnknown):
-            await partners.set_partner(session, PartnerTarget.user(USER), AFTER, reason="claim")
-        assert session.last_entry is not None
-        return session.last_entry
+        try:
+            done = await partners.set_partner(session, UserTarget(USER), AFTER, reason="claim")
+            journal_id = done.journal_id
+        except OutcomeUnknown as exc:
+            journal_id = exc.journal_id  # the failure names the entry that records it
+        assert journal_id is not None
+        entry = session.journal.entry(journal_id)
+        assert entry is not None
+        return entry
 
     return play(env, scenario)
 
@@ -221,10 +225,12 @@ def test_answers_that_prove_nothing_was_applied_are_failed(env: Env) -> None:
     env.backend.script = [ERROR, ERROR, ERROR]
 
     async def scenario(session: Session) -> JournalEntry:
-        with pytest.raises(ServerError):
-            await partners.set_partner(session, PartnerTarget.user(USER), AFTER, reason="x")
-        assert session.last_entry is not None
-        return session.last_entry
+        with pytest.raises(ServerError) as failed:
+            await partners.set_partner(session, UserTarget(USER), AFTER, reason="x")
+        assert failed.value.journal_id is not None
+        entry = session.journal.entry(failed.value.journal_id)
+        assert entry is not None
+        return entry
 
     assert play(env, scenario).outcome == "failed"
     assert env.backend.value == BEFORE
@@ -234,7 +240,7 @@ def test_a_retry_refused_as_over_the_limit_lowers_the_budget_even_when_settled(e
     env.backend.script = [APPLIED_TIMEOUT, LIMITED]
 
     async def scenario(session: Session) -> str | None:
-        await partners.set_partner(session, PartnerTarget.user(USER), AFTER, reason="claim")
+        await partners.set_partner(session, UserTarget(USER), AFTER, reason="claim")
         return session.budget.lowered
 
     lowered = play(env, scenario)

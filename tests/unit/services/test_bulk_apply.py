@@ -199,10 +199,10 @@ def test_targets_changed_since_planning_are_drift_and_not_written(env: Env) -> N
         )
         # Someone else changes two targets between planning and applying.
         from ctrader_admin.services import partners
-        from ctrader_admin.services.partners import PartnerTarget
+        from ctrader_admin.services.writes import UserTarget
 
-        await partners.set_partner(session, PartnerTarget.user(first), "OTHER", reason="x")
-        await partners.set_partner(session, PartnerTarget.user(third), "C", reason="x")
+        await partners.set_partner(session, UserTarget(first), "OTHER", reason="x")
+        await partners.set_partner(session, UserTarget(third), "C", reason="x")
         env.sandbox.clear_log()
         return await start(env, session, plan).run()
 
@@ -260,9 +260,9 @@ def test_revert_of_a_whole_batch_or_chosen_rows(env: Env) -> None:
         batch = (await start(env, session, plan).run()).job_id
         # Someone changes the fourth target after the batch: its revert is refused.
         from ctrader_admin.services import partners
-        from ctrader_admin.services.partners import PartnerTarget
+        from ctrader_admin.services.writes import UserTarget
 
-        await partners.set_partner(session, PartnerTarget.user(users[3]), "LATER", reason="x")
+        await partners.set_partner(session, UserTarget(users[3]), "LATER", reason="x")
         only_first = await plan_revert(session, batch, rows=[1], store=env.store)
         by_target = await plan_revert(session, batch, rows=[f"user:{users[1]}"])
         await start(env, session, only_first, reason="undo one").run()

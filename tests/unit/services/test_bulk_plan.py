@@ -38,8 +38,8 @@ from ctrader_admin.services.bulk import (
     save_plan,
 )
 from ctrader_admin.services.errors import InvalidInput, ReadOnlyProfile
-from ctrader_admin.services.partners import PartnerTarget
 from ctrader_admin.services.session import Session
+from ctrader_admin.services.writes import UserTarget
 from ctrader_admin.store.checkpoints import CheckpointStore
 from ctrader_admin.store.directory import Directory
 from ctrader_admin.store.profiles import Profile
@@ -482,7 +482,7 @@ def test_single_commands_with_any_text_refuse_in_words_and_send_nothing(env: Env
 
     async def run(args: argparse.Namespace, session: Session) -> None:
         if args.command == "referral":
-            target = PartnerTarget.user(args.user)
+            target = UserTarget(args.user)
             await partners.set_partner(session, target, args.partner_id, reason="r")
         elif args.action == "move-wl":
             await accounts.move_white_label(

@@ -19,8 +19,8 @@ from ctrader_admin.services import accounts, journal_ops, partners, users
 from ctrader_admin.services.backoffice import Backoffice
 from ctrader_admin.services.errors import InvalidInput, NotRevertible
 from ctrader_admin.services.journal_ops import RevertDrift
-from ctrader_admin.services.partners import PartnerTarget
 from ctrader_admin.services.session import Session
+from ctrader_admin.services.writes import LinkTarget, UserTarget
 from ctrader_admin.store.database import Database
 from ctrader_admin.store.journal import (
     Journal,
@@ -98,7 +98,7 @@ def append(journal: Journal, outcome: Outcome, **fields: object) -> JournalEntry
 
 
 def test_revert_of_a_set_partner_sets_the_earlier_value_back_and_is_journaled(env: Env) -> None:
-    target = PartnerTarget.user(USER_WITH_PARTNER)
+    target = UserTarget(USER_WITH_PARTNER)
 
     async def scenario(session: Session) -> journal_ops.RevertResult:
         await partners.set_partner(session, target, "IB-7", reason="claim", ticket="T-1")
@@ -129,7 +129,7 @@ def test_revert_of_a_set_partner_sets_the_earlier_value_back_and_is_journaled(en
 
 
 def test_revert_of_a_first_set_partner_deletes_the_record(env: Env) -> None:
-    target = PartnerTarget.user(USER_WITHOUT_PARTNER)
+    target = UserTarget(USER_WITHOUT_PARTNER)
 
     async def scenario(session: Session) -> None:
         await partners.set_partner(session, target, "IB-NEW", reason="claim")
@@ -147,7 +147,7 @@ def test_revert_of_a_first_set_partner_deletes_the_record(env: Env) -> None:
 
 def test_revert_on_an_account_link_finds_the_owner_to_delete_the_record(env: Env) -> None:
     # The owner is not in the local directory: the referral record names it.
-    target = PartnerTarget.account(LINKED_CTID)
+    target = LinkTarget(LINKED_CTID)
 
     async def scenario(session: Session) -> None:
         await partners.set_partner(session, target, "IB-ACC", reason="claim")
@@ -159,7 +159,7 @@ def test_revert_on_an_account_link_finds_the_owner_to_delete_the_record(env: Env
 
 
 def test_revert_of_a_delete_partner_sets_the_value_back(env: Env) -> None:
-    target = PartnerTarget.user(USER_WITH_PARTNER)
+    target = UserTarget(USER_WITH_PARTNER)
 
     async def scenario(session: Session) -> None:
         await partners.delete_partner(session, target, reason="wrong partner")
@@ -261,7 +261,7 @@ def test_a_failed_entry_is_not_revertible(env: Env) -> None:
 
 
 def test_drift_is_refused_with_current_and_expected_unless_forced(env: Env) -> None:
-    target = PartnerTarget.user(USER_WITH_PARTNER)
+    target = UserTarget(USER_WITH_PARTNER)
 
     async def scenario(session: Session) -> RevertDrift:
         await partners.set_partner(session, target, "IB-7", reason="claim")
@@ -285,7 +285,7 @@ def test_drift_is_refused_with_current_and_expected_unless_forced(env: Env) -> N
 
 
 def test_an_entry_already_reverted_is_not_reverted_twice(env: Env) -> None:
-    target = PartnerTarget.user(USER_WITH_PARTNER)
+    target = UserTarget(USER_WITH_PARTNER)
 
     async def scenario(session: Session) -> int:
         await partners.set_partner(session, target, "IB-7", reason="claim")
@@ -300,7 +300,7 @@ def test_an_entry_already_reverted_is_not_reverted_twice(env: Env) -> None:
 
 
 def test_a_failed_revert_does_not_count_as_reverted(env: Env) -> None:
-    target = PartnerTarget.user(USER_WITH_PARTNER)
+    target = UserTarget(USER_WITH_PARTNER)
 
     async def scenario(session: Session) -> None:
         await partners.set_partner(session, target, "IB-7", reason="claim")
@@ -314,7 +314,7 @@ def test_a_failed_revert_does_not_count_as_reverted(env: Env) -> None:
 
 
 def test_unknown_outcome_is_revertible_when_the_change_was_applied(env: Env) -> None:
-    target = PartnerTarget.user(USER_WITH_PARTNER)
+    target = UserTarget(USER_WITH_PARTNER)
 
     async def scenario(session: Session) -> None:
         await partners.set_partner(session, target, "IB-7", reason="claim")
