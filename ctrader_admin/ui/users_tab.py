@@ -19,7 +19,8 @@ from ctrader_admin.api.iso639 import ISO_639_1
 from ctrader_admin.services import users
 from ctrader_admin.services.errors import InvalidInput
 from ctrader_admin.services.users import CreatedUser
-from ctrader_admin.services.validation import build, white_label_of
+from ctrader_admin.services.validation import white_label_of
+from ctrader_admin.services.writes import NewUser, new_user_request
 from ctrader_admin.ui import theme
 from ctrader_admin.ui.context import LinkRequest, UiContext
 from ctrader_admin.ui.notify import Level
@@ -185,15 +186,16 @@ class UsersTab(Tab):
 
     def _request(self) -> CreateCtidRequest:
         """The validated request, or InvalidInput naming the field. Nothing is sent here."""
-        if not self.email.text().strip():
-            raise InvalidInput({"Email": "is required"})
-        white_label_of(self.ctx.session.profile, self.white_label.currentText())
-        return build(
-            CreateCtidRequest,
-            email=self.email.text(),
-            broker_name=self.white_label.currentText(),
-            preferred_language=language_code(self.language.currentText()) or None,
+        profile = self.ctx.session.profile
+        change = NewUser(
+            self.email.text(),
+            self.white_label.currentText(),
+            language_code(self.language.currentText()) or None,
         )
+        request = new_user_request(profile, change)  # the write model's check, as the CLI's
+        if request.broker_name is None:  # optional on the command line; the form asks for one
+            white_label_of(profile, "")
+        return request
 
     @async_slot()
     async def _create(self) -> None:

@@ -13,7 +13,12 @@ from ctrader_admin.services.writes.changes import (
     WhiteLabel,
     inverse,
 )
-from ctrader_admin.services.writes.prepare import judged, prepare, validate_partner_id
+from ctrader_admin.services.writes.prepare import (
+    judged,
+    new_user_request,
+    prepare,
+    validate_partner_id,
+)
 from ctrader_admin.services.writes.prepared import Prepared, Problem, Verdict, show
 from ctrader_admin.services.writes.reading import Current, link_owner, read_current, read_referral
 from ctrader_admin.services.writes.requests import Call, WriteRequest
@@ -59,6 +64,7 @@ __all__ = [
     "judged",
     "link_owner",
     "lookup_query",
+    "new_user_request",
     "parse_target",
     "prepare",
     "read_current",

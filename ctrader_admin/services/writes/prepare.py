@@ -44,6 +44,7 @@ from ctrader_admin.services.writes.targets import (
     LinkTarget,
     UserTarget,
 )
+from ctrader_admin.store.profiles import Profile
 
 
 def _refused(change: Change, problem: Problem, exc: InvalidInput) -> Prepared:
@@ -210,17 +211,25 @@ def _link(session: Session, change: LinkAccount) -> Prepared:
     )
 
 
-def _new_user(session: Session, change: NewUser) -> Prepared:
+def new_user_request(profile: Profile, change: NewUser) -> CreateCtidRequest:
+    """The request that creates the user, or InvalidInput naming each bad field (the form checks
+    with this too, before it asks for confirmation)."""
+    if not change.email.strip():
+        raise InvalidInput({"Email": "is required"})
     broker_name = change.broker_name
+    if broker_name and broker_name.strip():
+        broker_name = white_label_of(profile, broker_name)
+    return build(
+        CreateCtidRequest,
+        email=change.email,
+        broker_name=broker_name or None,
+        preferred_language=change.language or None,
+    )
+
+
+def _new_user(session: Session, change: NewUser) -> Prepared:
     try:
-        if broker_name and broker_name.strip():
-            broker_name = white_label_of(session.profile, broker_name)
-        request = build(
-            CreateCtidRequest,
-            email=change.email,
-            broker_name=broker_name or None,
-            preferred_language=change.language or None,
-        )
+        request = new_user_request(session.profile, change)
     except InvalidInput as exc:
         return Prepared(
             change,

@@ -102,7 +102,7 @@ class Prepared:
                 return [("Target", where), ("partnerId", value)]
             case LinkAccount():
                 return [
-                    ("Account", where),
+                    ("Account", f"login {change.account.login} ({change.account.environment})"),
                     ("cTID user", str(change.user_id)),
                     ("White Label", change.broker_name),
                 ]
@@ -112,7 +112,8 @@ class Prepared:
                     rows.append(("White Label", self.broker_name))
                 return rows
             case _:
+                account = change.account
                 return [
-                    ("Account", where),
+                    ("Account", f"{account.login} ({account.environment})"),
                     ("White Label", f"{show(self.current)} → {change.broker_name}"),
                 ]
