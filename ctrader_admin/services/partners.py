@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from ctrader_admin.services.session import Session
 from ctrader_admin.services.writes import (
     Applied,
+    Current,
     LinkTarget,
     PartnerCode,
     PartnerTarget,
@@ -59,7 +60,18 @@ async def _change(session: Session, change: PartnerCode, reason: str, ticket: st
     session.check_can_write(reason, ticket)
     prepared = await prepare(session, change)
     prepared.check()
-    return PartnerChange.of(await apply(session, prepared, reason=reason, ticket=ticket))
+    # No one confirms between the two steps here: the read prepare just made is the
+    # precondition (a caller that shows the value first prepares, confirms, then applies).
+    target = prepared.target
+    owner = target.owner if isinstance(target, LinkTarget) else None
+    applied = await apply(
+        session,
+        prepared,
+        reason=reason,
+        ticket=ticket,
+        checked=Current(prepared.current, owner),
+    )
+    return PartnerChange.of(applied)
 
 
 async def set_partner(
