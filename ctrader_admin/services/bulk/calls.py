@@ -3,9 +3,11 @@ runner applies it. The same functions serve both, so the call a plan shows is th
 
 from __future__ import annotations
 
+import logging
 from typing import Protocol
 
 from ctrader_admin.services.bulk.model import Level, Op
+from ctrader_admin.services.errors import ServiceError
 from ctrader_admin.services.session import Session
 from ctrader_admin.services.writes import (
     AccountTarget,
@@ -16,8 +18,12 @@ from ctrader_admin.services.writes import (
     UserTarget,
     ValueChange,
     WhiteLabel,
+    WriteDrift,
+    apply,
     judged,
 )
+
+log = logging.getLogger(__name__)
 
 
 class RowFields(Protocol):
@@ -61,3 +67,34 @@ def prepared_row(session: Session, row: RowFields, current: Current) -> Prepared
         change = PartnerCode(LinkTarget(change.target.ctid), change.code)
         current = Current(current.value, current.owner or row.user_id)
     return judged(session, change, current)
+
+
+async def journal_drift(
+    session: Session,
+    row: RowFields,
+    planned: Current,
+    now: Current,
+    *,
+    reason: str,
+    ticket: str,
+    batch_id: str,
+    reverts_id: int | None,
+) -> int | None:
+    """A row whose target changed since planning, handed to ``apply`` with the re-check's read:
+    it sends nothing and journals the refusal. The journal entry's id, or None when there is
+    none to write (the plan's own value was already the proposed one)."""
+    try:
+        await apply(
+            session,
+            prepared_row(session, row, planned),
+            reason=reason,
+            ticket=ticket,
+            batch_id=batch_id,
+            reverts_id=reverts_id,
+            checked=now,
+        )
+    except WriteDrift as drift:
+        return drift.journal_id
+    except ServiceError as exc:  # the row's refusal stands even if it cannot be journaled
+        log.warning("The drift of a row of batch %s was not journaled: %s", batch_id, exc)
+    return None

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 from ctrader_admin.services.bulk.clock import Clock
 from ctrader_admin.services.bulk.job_rows import Fatal, JobRow
@@ -139,3 +139,18 @@ class JobReport:
         state: JobState = "finished" if complete and failure is None else "stopped"
         self.store.set_state(self.job.id, state, message)
         return JobResult(self.job.id, state, counts, message)
+
+    def row_state(self, n: int) -> tuple[RowState, str | None] | None:
+        """Row ``n`` (1-based) as the running job knows it now: its state and error (None
+        before ``run()`` has loaded the rows). For a live view: no store access, so a window
+        can ask for the rows it shows many times a second."""
+        if not 0 < n <= len(self._rows):
+            return None
+        row = self._rows[n - 1]
+        return row.state, row.error
+
+    def row_states(self) -> Iterator[tuple[int, RowState, str | None]]:
+        """(row number, state, error) of every row as the job knows it (none before ``run()``
+        has loaded them): its final word once ``run()`` has returned."""
+        for n, row in enumerate(self._rows, start=1):
+            yield n, row.state, row.error

@@ -2,7 +2,8 @@
 
 Two pools work as a pipeline. Readers re-check each row just before it is written (GETs are not
 rate-limited, so they run ahead of the writers and cost no wall time); a row whose target changed
-since planning becomes DRIFT instead of being overwritten. Writers apply the row's change with
+since planning becomes DRIFT instead of being overwritten (``apply`` refuses it with that read,
+and the journal records the refusal). Writers apply the row's change with
 the write model (``writes.apply``, the re-check's read as its precondition) through the
 session's write gate (read-only, reason/ticket, the profile's hourly budget, journal), never more
 at once than the concurrency, never more per hour than the budget.
@@ -25,7 +26,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterator
 from typing import Self
 
 from ctrader_admin.api import (
@@ -40,7 +40,7 @@ from ctrader_admin.api import (
     ResponseValidationError,
     ServerError,
 )
-from ctrader_admin.services.bulk.calls import change_of, prepared_row
+from ctrader_admin.services.bulk.calls import change_of, journal_drift, prepared_row
 from ctrader_admin.services.bulk.clock import Clock, SystemClock
 from ctrader_admin.services.bulk.errors import (
     JobRefused,
@@ -246,21 +246,6 @@ class JobRunner(JobReport, JobPacing):
     def job_id(self) -> str:
         return self.job.id
 
-    def row_state(self, n: int) -> tuple[RowState, str | None] | None:
-        """Row ``n`` (1-based) as the running job knows it now: its state and error (None
-        before ``run()`` has loaded the rows). For a live view: no store access, so a window
-        can ask for the rows it shows many times a second."""
-        if not 0 < n <= len(self._rows):
-            return None
-        row = self._rows[n - 1]
-        return row.state, row.error
-
-    def row_states(self) -> Iterator[tuple[int, RowState, str | None]]:
-        """(row number, state, error) of every row as the job knows it (none before ``run()``
-        has loaded them): its final word once ``run()`` has returned."""
-        for n, row in enumerate(self._rows, start=1):
-            yield n, row.state, row.error
-
     # --- the run -------------------------------------------------------------------------------
 
     def _fatal(self, cause: BaseException) -> Fatal:
@@ -333,6 +318,7 @@ class JobRunner(JobReport, JobPacing):
             sent = {
                 entry.target: entry.id
                 for entry in self.session.journal.iter_entries(JournalFilter(batch_id=self.job.id))
+                if entry.outcome != "refused"  # journaled drift: nothing was sent
             }
         self._fresh = False
         self._rows.clear()
@@ -401,6 +387,17 @@ class JobRunner(JobReport, JobPacing):
         elif current.value == wanted:
             self._settle(row, "ok" if row.attempted else "skipped", None)
         elif current.value != row.plan.current:
+            journal_id = await journal_drift(
+                self.session,
+                row.plan,
+                Current(row.plan.current, row.owner),
+                current,
+                reason=self.job.reason,
+                ticket=self.job.ticket,
+                batch_id=self.job.id,
+                reverts_id=row.plan.reverts_id,
+            )
+            self._note_entry(row, journal_id)
             self._settle(
                 row,
                 "drift",

@@ -219,6 +219,13 @@ def test_targets_changed_since_planning_are_drift_and_not_written(env: Env) -> N
     assert outcome[f"user:{third}"].outcome == "skipped"  # already as planned: nothing sent
     sent = [e.body["userId"] for e in writes(env)]  # type: ignore[attr-defined]
     assert sent == [second]
+    # The write model refused the drifted row: the journal records it, as for a single write.
+    batch = list(env.journal.iter_entries(JournalFilter(batch_id=result.job_id)))
+    refused = [e for e in batch if e.outcome == "refused"]
+    assert [(e.target, e.after) for e in refused] == [(f"user:{first}", "A")]
+    assert "not sent: the value changed since it was confirmed" in (refused[0].error or "")
+    assert "now OTHER" in (refused[0].error or "")
+    assert outcome[f"user:{first}"].journal_id == refused[0].id
 
 
 def test_white_label_moves_are_read_back_and_reverted(env: Env) -> None:
