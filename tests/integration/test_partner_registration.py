@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
+import httpx
 import pytest
 from pydantic import SecretStr
 
@@ -27,7 +28,7 @@ from ctrader_admin.services.errors import ReadOnlyProfile
 from ctrader_admin.services.id_kinds import Kind
 from ctrader_admin.services.session import Session
 from ctrader_admin.services.work_orders import AlreadyLinked
-from ctrader_admin.services.writes import LinkTarget
+from ctrader_admin.services.writes import LinkTarget, WriteDrift
 from ctrader_admin.store.attribution import AttributionLedger
 from ctrader_admin.store.database import Database
 from ctrader_admin.store.journal import Journal, JournalFilter
@@ -287,3 +288,33 @@ def test_a_link_the_directory_did_not_know_is_turned_into_a_work_order_too(env: 
     assert env.writes() == [f"POST {LINK}"]
     (entry,) = env.journal.iter_entries(JournalFilter(profile_id="loopback"))
     assert (entry.action, entry.outcome) == ("link_account", "failed")
+
+
+def test_a_code_changed_after_the_plan_was_confirmed_is_not_overwritten(env: Env) -> None:
+    """Between the confirmation (the plan shows what the target holds) and the send, another
+    operator sets a code there: nothing is sent, the journal records the refusal."""
+
+    async def scenario(session: Session) -> WriteDrift:
+        person = await reg.find_person(session, f"{DANIEL}", Kind.USER)
+        plan = await reg.plan(session, env.ledger, person, code="AFF-88")
+        assert plan.before is None
+        other = httpx.AsyncClient(base_url=str(session.profile.base_url))
+        async with other:  # someone else, through the sandbox's HTTP API
+            answer = await other.put(
+                REFERRAL,
+                params={"token": MANAGER.token},
+                json={"brokerCrmName": "sandbox_crm", "userId": DANIEL, "partnerId": "THEIRS"},
+            )
+            assert answer.status_code == 200
+        env.sandbox.clear_log()
+        with pytest.raises(WriteDrift) as drift:
+            await reg.execute(session, env.ledger, plan, reason="new partner", ticket="CRM-1")
+        return drift.value
+
+    drift = env.run(scenario)
+    assert "was (none), now THEIRS" in drift.message
+    assert env.writes() == []
+    assert env.sandbox.referral(user_id=DANIEL) == "THEIRS"
+    entry = env.journal.entry(drift.journal_id) if drift.journal_id else None
+    assert entry is not None
+    assert (entry.target, entry.after, entry.outcome) == (f"user:{DANIEL}", "AFF-88", "refused")
