@@ -20,8 +20,9 @@ from ctrader_admin.api import ApiClient, ConnectionConfig
 from ctrader_admin.sandbox import TRAINING_MANAGERS
 from ctrader_admin.services.budget import WriteBudget
 from ctrader_admin.services.errors import WriteBudgetExhausted
-from ctrader_admin.services.partners import PartnerTarget, set_partner
+from ctrader_admin.services.partners import set_partner
 from ctrader_admin.services.session import Session
+from ctrader_admin.services.writes import UserTarget
 from ctrader_admin.store.database import Database
 from ctrader_admin.store.directory import Directory
 from ctrader_admin.store.journal import Journal
@@ -58,7 +59,7 @@ async def main() -> None:
         for user_id in user_ids:
             try:
                 await set_partner(
-                    session, PartnerTarget.user(int(user_id)), f"T-{user}-{user_id}",
+                    session, UserTarget(int(user_id)), f"T-{user}-{user_id}",
                     reason="team budget test", ticket="T-13",
                 )  # fmt: skip
                 done += 1
