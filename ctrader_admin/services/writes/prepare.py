@@ -111,10 +111,12 @@ def check(session: Session, change: ValueChange) -> Prepared:
         )
         change = WhiteLabel(account, broker_name)
         return Prepared(change, account, "write", request=request, environment=environment)
-    code = None if change.code is None else validate_partner_id(change.code)
-    if code is not None:
-        change = PartnerCode(change.target, code)
-    return Prepared(change, change.target, "write")
+    if change.code is None and isinstance(change.target, LinkTarget):
+        return Prepared(change, change.target, "write")  # the request needs the link's owner
+    partner_request = _partner_request(session, change.target, change.code)
+    if isinstance(partner_request, SetReferralRequest):
+        change = PartnerCode(change.target, partner_request.partner_id)  # as it will be sent
+    return Prepared(change, change.target, "write", request=partner_request)
 
 
 def judged(session: Session, change: ValueChange, current: Current) -> Prepared:
@@ -148,6 +150,8 @@ def judge(session: Session, checked: Prepared, current: Current) -> Prepared:
     base = replace(checked, target=target, current=current.value)
     if current.value == change.code:
         return replace(base, verdict="skip")
+    if checked.request is not None:
+        return base
     try:
         request = _partner_request(session, target, change.code)
     except InvalidInput as exc:
