@@ -8,7 +8,8 @@ Run once by a PostgreSQL superuser (or the database owner with CREATEROLE), thro
   may read, and may only INSERT into the journal and its intents (no UPDATE, DELETE or TRUNCATE
   right, and a trigger refuses those for everyone, administrators included); they move the
   journal's head (its trigger lets it only move forward onto an entry that exists) and reserve
-  and give back write-budget slots.
+  and give back write-budget slots. They read the profiles' policies (only administrators set
+  them), submit changes for approval and decide other people's (the triggers refuse the rest).
 """
 
 from __future__ import annotations
@@ -33,6 +34,14 @@ AGENT_GRANTS: tuple[str, ...] = (
     f"GRANT SELECT, INSERT (connection_key), DELETE ON budget_reservations TO {AGENTS_ROLE}",
     f"GRANT SELECT, INSERT (connection_key, accepted), UPDATE (accepted, at, until) "
     f"ON budget_limits TO {AGENTS_ROLE}",
+    # Policies are the administrators' alone; approvals: who and when are the server's.
+    f"GRANT SELECT ON team_policies TO {AGENTS_ROLE}",
+    f"GRANT SELECT, INSERT (kind, profile_id, environment, summary, body, body_hash, reason, "
+    f"ticket) ON approvals TO {AGENTS_ROLE}",
+    f"GRANT SELECT, INSERT (approval_id, decision, comment, body_hash) "
+    f"ON approval_decisions TO {AGENTS_ROLE}",
+    f"GRANT SELECT, INSERT (approval_id, body_hash), UPDATE (journal_id) "
+    f"ON approval_uses TO {AGENTS_ROLE}",
 )
 
 

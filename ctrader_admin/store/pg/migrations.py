@@ -117,4 +117,200 @@ _V1: tuple[str, ...] = (
     """,
 )
 
-PG_MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1,)
+
+# --- step 2: the team's policies (set by the administrators) and four-eyes approvals ---------
+# Who submitted, decided or applied is the server's ``session_user`` (the login role), set by the
+# triggers whatever the statement said; the trigger functions run as their owner (SECURITY
+# DEFINER) so they can lock and read what an agent's own rights do not cover.
+
+_STAMP_PERSON = """
+CREATE FUNCTION ctrader_stamp_person() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_TABLE_NAME = 'approvals' THEN
+        NEW.submitted_by := session_user;
+        NEW.submitted_at := now();
+        IF encode(sha256(convert_to(NEW.body, 'UTF8')), 'hex') <> NEW.body_hash THEN
+            RAISE EXCEPTION 'the change submitted does not match its hash'
+                USING ERRCODE = 'P0001';
+        END IF;
+    ELSIF TG_TABLE_NAME = 'team_policies' THEN
+        NEW.written_by := session_user;
+        NEW.written_at := now();
+    END IF;
+    RETURN NEW;
+END
+$$
+"""
+
+_DECIDE = """
+CREATE FUNCTION ctrader_approval_decide() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = public AS $$
+DECLARE
+    asked approvals%ROWTYPE;
+    earlier approval_decisions%ROWTYPE;
+BEGIN
+    -- One decision at a time per approval: concurrent deciders queue on the approval's row.
+    SELECT * INTO asked FROM approvals WHERE id = NEW.approval_id FOR UPDATE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'approval % does not exist', NEW.approval_id USING ERRCODE = 'P0001';
+    END IF;
+    SELECT * INTO earlier FROM approval_decisions WHERE approval_id = NEW.approval_id;
+    IF FOUND THEN
+        RAISE EXCEPTION 'approval % was already % by %', NEW.approval_id, earlier.decision,
+            earlier.decided_by USING ERRCODE = 'P0001';
+    END IF;
+    IF asked.submitted_by = session_user THEN
+        RAISE EXCEPTION 'approval % was submitted by %: another person must decide it',
+            NEW.approval_id, session_user USING ERRCODE = 'P0001';
+    END IF;
+    IF encode(sha256(convert_to(asked.body, 'UTF8')), 'hex') <> asked.body_hash
+        OR NEW.body_hash <> asked.body_hash THEN
+        RAISE EXCEPTION 'approval %: the change is not the one that was submitted (its hash '
+            'differs); submit it again', NEW.approval_id USING ERRCODE = 'P0001';
+    END IF;
+    NEW.decided_by := session_user;
+    NEW.decided_at := now();
+    RETURN NEW;
+END
+$$
+"""
+
+_USE = """
+CREATE FUNCTION ctrader_approval_use() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = public AS $$
+DECLARE
+    asked approvals%ROWTYPE;
+    decided approval_decisions%ROWTYPE;
+    earlier approval_uses%ROWTYPE;
+BEGIN
+    IF TG_OP = 'UPDATE' THEN
+        -- Only the journal entry the apply produced may be filled in, once, by who applied.
+        IF OLD.journal_id IS NOT NULL OR NEW.approval_id <> OLD.approval_id
+            OR NEW.used_by <> OLD.used_by OR NEW.used_at <> OLD.used_at
+            OR OLD.used_by <> session_user THEN
+            RAISE EXCEPTION 'approval %: its use is already recorded', OLD.approval_id
+                USING ERRCODE = 'P0001';
+        END IF;
+        IF NOT EXISTS (SELECT 1 FROM journal WHERE id = NEW.journal_id) THEN
+            RAISE EXCEPTION 'approval %: journal entry % does not exist', OLD.approval_id,
+                NEW.journal_id USING ERRCODE = 'P0001';
+        END IF;
+        RETURN NEW;
+    END IF;
+    SELECT * INTO asked FROM approvals WHERE id = NEW.approval_id FOR UPDATE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'approval % does not exist', NEW.approval_id USING ERRCODE = 'P0001';
+    END IF;
+    SELECT * INTO decided FROM approval_decisions WHERE approval_id = NEW.approval_id;
+    IF NOT FOUND OR decided.decision <> 'approved' THEN
+        RAISE EXCEPTION 'approval % is not approved (%)', NEW.approval_id,
+            coalesce(decided.decision, 'still pending') USING ERRCODE = 'P0001';
+    END IF;
+    SELECT * INTO earlier FROM approval_uses WHERE approval_id = NEW.approval_id;
+    IF FOUND THEN
+        RAISE EXCEPTION 'approval % was already applied by % at %', NEW.approval_id,
+            earlier.used_by, earlier.used_at USING ERRCODE = 'P0001';
+    END IF;
+    IF encode(sha256(convert_to(asked.body, 'UTF8')), 'hex') <> asked.body_hash
+        OR NEW.body_hash <> asked.body_hash THEN
+        RAISE EXCEPTION 'approval %: the change is not the one that was approved (its hash '
+            'differs)', NEW.approval_id USING ERRCODE = 'P0001';
+    END IF;
+    NEW.used_by := session_user;
+    NEW.used_at := now();
+    NEW.journal_id := NULL;
+    RETURN NEW;
+END
+$$
+"""
+
+_NOTIFY_APPROVALS = """
+CREATE FUNCTION ctrader_notify_approvals() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pg_notify('ctrader_approvals', '');
+    RETURN NULL;
+END
+$$
+"""
+
+_V2: tuple[str, ...] = (
+    _STAMP_PERSON,
+    # One row per profile (the profile's id): what the team administrator decided for it. A
+    # workstation's own settings can only make it stricter (services/approvals.py).
+    """
+    CREATE TABLE team_policies (
+        profile_id TEXT PRIMARY KEY CHECK (profile_id <> ''),
+        read_only BOOLEAN NOT NULL DEFAULT FALSE,
+        budget_per_hour INTEGER CHECK (budget_per_hour >= 0),
+        require_reason BOOLEAN NOT NULL DEFAULT TRUE,
+        require_ticket BOOLEAN NOT NULL DEFAULT FALSE,
+        approve_writes BOOLEAN NOT NULL DEFAULT FALSE,
+        approve_plans BOOLEAN NOT NULL DEFAULT FALSE,
+        approve_plans_over INTEGER CHECK (approve_plans_over >= 0),
+        approve_wl_moves BOOLEAN NOT NULL DEFAULT FALSE,
+        approve_live_only BOOLEAN NOT NULL DEFAULT FALSE,
+        written_by TEXT NOT NULL DEFAULT session_user,
+        written_at TIMESTAMPTZ NOT NULL DEFAULT now()
+    )
+    """,
+    "CREATE TRIGGER team_policies_stamp BEFORE INSERT OR UPDATE ON team_policies "
+    "FOR EACH ROW EXECUTE FUNCTION ctrader_stamp_person()",
+    # A change waiting for a second person: its serialised body and that body's SHA-256.
+    """
+    CREATE TABLE approvals (
+        id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        kind TEXT NOT NULL CHECK (kind IN ('write', 'plan')),
+        profile_id TEXT NOT NULL,
+        environment TEXT NOT NULL,
+        summary TEXT NOT NULL,
+        body TEXT NOT NULL CHECK (body::jsonb IS NOT NULL),
+        body_hash TEXT NOT NULL CHECK (body_hash ~ '^[0-9a-f]{64}$'),
+        reason TEXT NOT NULL DEFAULT '',
+        ticket TEXT NOT NULL DEFAULT '',
+        submitted_by TEXT NOT NULL DEFAULT session_user,
+        submitted_at TIMESTAMPTZ NOT NULL DEFAULT now()
+    )
+    """,
+    "CREATE TRIGGER approvals_stamp BEFORE INSERT ON approvals "
+    "FOR EACH ROW EXECUTE FUNCTION ctrader_stamp_person()",
+    *_append_only("approvals"),
+    """
+    CREATE TABLE approval_decisions (
+        approval_id BIGINT PRIMARY KEY REFERENCES approvals (id),
+        decision TEXT NOT NULL CHECK (decision IN ('approved', 'rejected')),
+        comment TEXT NOT NULL DEFAULT '',
+        body_hash TEXT NOT NULL,
+        decided_by TEXT NOT NULL DEFAULT session_user,
+        decided_at TIMESTAMPTZ NOT NULL DEFAULT now()
+    )
+    """,
+    _DECIDE,
+    "CREATE TRIGGER approval_decisions_check BEFORE INSERT ON approval_decisions "
+    "FOR EACH ROW EXECUTE FUNCTION ctrader_approval_decide()",
+    *_append_only("approval_decisions"),
+    """
+    CREATE TABLE approval_uses (
+        approval_id BIGINT PRIMARY KEY REFERENCES approvals (id),
+        body_hash TEXT NOT NULL,
+        -- No foreign key: the journal's own TRUNCATE refusal must stay its trigger's (words).
+        journal_id BIGINT,
+        used_by TEXT NOT NULL DEFAULT session_user,
+        used_at TIMESTAMPTZ NOT NULL DEFAULT now()
+    )
+    """,
+    _USE,
+    "CREATE TRIGGER approval_uses_check BEFORE INSERT OR UPDATE ON approval_uses "
+    "FOR EACH ROW EXECUTE FUNCTION ctrader_approval_use()",
+    "CREATE TRIGGER approval_uses_no_delete BEFORE DELETE ON approval_uses "
+    "FOR EACH ROW EXECUTE FUNCTION ctrader_refuse_change()",
+    "CREATE TRIGGER approval_uses_no_truncate BEFORE TRUNCATE ON approval_uses "
+    "FOR EACH STATEMENT EXECUTE FUNCTION ctrader_refuse_change()",
+    _NOTIFY_APPROVALS,
+    *(
+        f"CREATE TRIGGER {table}_notify AFTER INSERT OR UPDATE ON {table} "
+        "FOR EACH STATEMENT EXECUTE FUNCTION ctrader_notify_approvals()"
+        for table in ("approvals", "approval_decisions", "approval_uses")
+    ),
+)
+
+PG_MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2)

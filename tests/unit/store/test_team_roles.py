@@ -15,6 +15,7 @@ from team_db import agent_settings, new_team_database, team_settings
 from ctrader_admin.store.journal import Journal
 from ctrader_admin.store.pg.admin import AGENTS_ROLE, TeamSetupError, add_member, init_team
 from ctrader_admin.store.pg.database import PgDatabase
+from ctrader_admin.store.pg.migrations import PG_MIGRATIONS
 from ctrader_admin.store.pg.settings import TeamSettings
 
 CHANGES = (
@@ -135,7 +136,7 @@ def test_init_is_safe_to_run_again_and_names_are_checked(
 ) -> None:
     admin, agent = team
     with PgDatabase(admin, None) as db:
-        assert init_team(db) == 1
+        assert init_team(db) == len(PG_MIGRATIONS)
         with pytest.raises(TeamSetupError, match="cannot be a team user name"):
             add_member(db, "Robert'); DROP TABLE journal;--", None)
     with PgDatabase(agent, None) as db:  # the agent's rights survived
