@@ -128,3 +128,13 @@ def _listed(names: list[str]) -> str:
 def one_line(exc: InvalidInput) -> str:
     """The problems of ``exc`` as one line (``label: message; …``), for a plan row or a log."""
     return "; ".join(f"{label}: {message}" for label, message in exc.problems.items())
+
+
+def reason_ticket_problems(profile: Profile, reason: str, ticket: str) -> dict[str, str]:
+    """What a change's reason and ticket lack under the profile's (effective) rules."""
+    problems: dict[str, str] = {}
+    if profile.require_reason and not reason.strip():
+        problems["Reason"] = "is required on this connection"
+    if profile.require_ticket and not ticket.strip():
+        problems["Ticket"] = "is required on this connection"
+    return problems

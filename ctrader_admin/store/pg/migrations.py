@@ -142,6 +142,28 @@ END
 $$
 """
 
+_LOCKED = """
+CREATE FUNCTION ctrader_approval_locked(wanted BIGINT, seen_hash TEXT) RETURNS approvals
+LANGUAGE plpgsql AS $$
+DECLARE
+    asked approvals%ROWTYPE;
+BEGIN
+    -- The approval's row locked (deciders and appliers queue on it), and still the body that
+    -- was submitted and that the caller was shown.
+    SELECT * INTO asked FROM approvals WHERE id = wanted FOR UPDATE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'approval % does not exist', wanted USING ERRCODE = 'P0001';
+    END IF;
+    IF encode(sha256(convert_to(asked.body, 'UTF8')), 'hex') <> asked.body_hash
+        OR seen_hash <> asked.body_hash THEN
+        RAISE EXCEPTION 'approval %: the change is not the one that was submitted (its hash '
+            'differs); submit it again', wanted USING ERRCODE = 'P0001';
+    END IF;
+    RETURN asked;
+END
+$$
+"""
+
 _DECIDE = """
 CREATE FUNCTION ctrader_approval_decide() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = public AS $$
@@ -150,10 +172,7 @@ DECLARE
     earlier approval_decisions%ROWTYPE;
 BEGIN
     -- One decision at a time per approval: concurrent deciders queue on the approval's row.
-    SELECT * INTO asked FROM approvals WHERE id = NEW.approval_id FOR UPDATE;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION 'approval % does not exist', NEW.approval_id USING ERRCODE = 'P0001';
-    END IF;
+    asked := ctrader_approval_locked(NEW.approval_id, NEW.body_hash);
     SELECT * INTO earlier FROM approval_decisions WHERE approval_id = NEW.approval_id;
     IF FOUND THEN
         RAISE EXCEPTION 'approval % was already % by %', NEW.approval_id, earlier.decision,
@@ -162,11 +181,6 @@ BEGIN
     IF asked.submitted_by = session_user THEN
         RAISE EXCEPTION 'approval % was submitted by %: another person must decide it',
             NEW.approval_id, session_user USING ERRCODE = 'P0001';
-    END IF;
-    IF encode(sha256(convert_to(asked.body, 'UTF8')), 'hex') <> asked.body_hash
-        OR NEW.body_hash <> asked.body_hash THEN
-        RAISE EXCEPTION 'approval %: the change is not the one that was submitted (its hash '
-            'differs); submit it again', NEW.approval_id USING ERRCODE = 'P0001';
     END IF;
     NEW.decided_by := session_user;
     NEW.decided_at := now();
@@ -197,10 +211,7 @@ BEGIN
         END IF;
         RETURN NEW;
     END IF;
-    SELECT * INTO asked FROM approvals WHERE id = NEW.approval_id FOR UPDATE;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION 'approval % does not exist', NEW.approval_id USING ERRCODE = 'P0001';
-    END IF;
+    asked := ctrader_approval_locked(NEW.approval_id, NEW.body_hash);
     SELECT * INTO decided FROM approval_decisions WHERE approval_id = NEW.approval_id;
     IF NOT FOUND OR decided.decision <> 'approved' THEN
         RAISE EXCEPTION 'approval % is not approved (%)', NEW.approval_id,
@@ -210,11 +221,6 @@ BEGIN
     IF FOUND THEN
         RAISE EXCEPTION 'approval % was already applied by % at %', NEW.approval_id,
             earlier.used_by, earlier.used_at USING ERRCODE = 'P0001';
-    END IF;
-    IF encode(sha256(convert_to(asked.body, 'UTF8')), 'hex') <> asked.body_hash
-        OR NEW.body_hash <> asked.body_hash THEN
-        RAISE EXCEPTION 'approval %: the change is not the one that was approved (its hash '
-            'differs)', NEW.approval_id USING ERRCODE = 'P0001';
     END IF;
     NEW.used_by := session_user;
     NEW.used_at := now();
@@ -274,6 +280,7 @@ _V2: tuple[str, ...] = (
     "CREATE TRIGGER approvals_stamp BEFORE INSERT ON approvals "
     "FOR EACH ROW EXECUTE FUNCTION ctrader_stamp_person()",
     *_append_only("approvals"),
+    _LOCKED,
     """
     CREATE TABLE approval_decisions (
         approval_id BIGINT PRIMARY KEY REFERENCES approvals (id),

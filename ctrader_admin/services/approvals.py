@@ -1,0 +1,263 @@
+"""Four-eyes approval of changes, and the team's policies (issue 13; docs/team-mode.md).
+
+An approval binds to a *serialised* change: its canonical JSON (``ChangeBody``: target key,
+action, the value expected now, the new value, profile, environment) or, for a bulk plan, the
+plan file's SHA-256 (``PlanBody``); the body's own SHA-256 travels with it. The team database
+refuses self-approval, a second decision, a decision or an apply on a body that no longer
+matches its hash, and a second apply (store/pg/migrations.py, step 2); this module says the same
+in the operator's words before asking, and ``check_before_apply`` is what the write path calls.
+
+Policies: the team administrator's row for a profile (``TeamPolicy``) and the workstation's own
+profile settings are combined by ``effective_profile`` so the stricter side always wins — a
+workstation can add rules, never remove the team's.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from ctrader_admin.services.errors import InvalidInput, ServiceError
+from ctrader_admin.services.validation import reason_ticket_problems
+from ctrader_admin.store.pg.approvals import (
+    ApprovalKind,
+    ApprovalRecord,
+    ApprovalState,
+    ApprovalStore,
+    Decision,
+    TeamPolicy,
+)
+from ctrader_admin.store.profiles import Profile
+
+MOVE_WL_ACTION = "move_wl"  # the journal's action name for a White Label move
+_MAX_COMMENT = 2000
+
+
+class ApprovalRefused(ServiceError):
+    """An approval step that cannot be done; nothing was changed."""
+
+
+def body_hash(body: str) -> str:
+    return hashlib.sha256(body.encode("utf-8")).hexdigest()
+
+
+def _canonical(document: dict[str, object]) -> str:
+    # One text per content: sorted keys, no spaces, UTF-8 kept as is.
+    return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeBody:
+    """One single write as it was prepared: what an approver approves, exactly."""
+
+    target: str  # the target's key (user:1000004, link:…, account:…)
+    action: str  # the journal's action name (set_partner, move_wl, …)
+    before: str | None  # the value read when it was prepared (the apply refuses drift)
+    after: str | None
+    profile_id: str
+    environment: str
+
+    def canonical(self) -> str:
+        return _canonical({"kind": "write", **asdict(self)})
+
+    def summary(self) -> str:
+        return f"{self.action} {self.target}: {_show(self.before)} → {_show(self.after)}"
+
+
+@dataclass(frozen=True, slots=True)
+class PlanBody:
+    """A bulk plan file, bound by its SHA-256 (any edit of the file changes it)."""
+
+    plan_sha256: str
+    file_name: str
+    rows: int
+    action: str
+    profile_id: str
+    environment: str
+
+    @classmethod
+    def of_file(
+        cls, path: Path, *, rows: int, action: str, profile_id: str, environment: str
+    ) -> PlanBody:
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        return cls(digest, path.name, rows, action, profile_id, environment)
+
+    def canonical(self) -> str:
+        return _canonical({"kind": "plan", **asdict(self)})
+
+    def summary(self) -> str:
+        return f"plan {self.file_name}: {self.rows} rows of {self.action}"
+
+
+def _show(value: str | None) -> str:
+    return "(none)" if value is None else value
+
+
+# --- policies ---------------------------------------------------------------------------------
+
+
+def effective_profile(profile: Profile, policy: TeamPolicy | None) -> Profile:
+    """The profile as the write gate must see it: the team's rules, made stricter (never looser)
+    by the workstation's own settings."""
+    if policy is None:
+        return profile
+    budget = profile.write_budget_per_hour
+    if policy.budget_per_hour is not None:
+        budget = min(budget, policy.budget_per_hour)
+    return profile.model_copy(
+        update={
+            "read_only": profile.read_only or policy.read_only,
+            "write_budget_per_hour": budget,
+            "require_reason": profile.require_reason or policy.require_reason,
+            "require_ticket": profile.require_ticket or policy.require_ticket,
+        }
+    )
+
+
+def approval_needed(
+    policy: TeamPolicy | None, *, kind: ApprovalKind, action: str, rows: int = 1, live: bool
+) -> str | None:
+    """Why this change needs a second person's approval under the policy; None if it does not."""
+    if policy is None or (policy.approve_live_only and not live):
+        return None
+    if policy.approve_writes:
+        return "every change on this connection needs approval"
+    if kind == "plan" and policy.approve_plans:
+        return "bulk plans on this connection need approval"
+    if (
+        kind == "plan"
+        and policy.approve_plans_over is not None
+        and rows > policy.approve_plans_over
+    ):
+        return f"plans of more than {policy.approve_plans_over} rows need approval"
+    if action == MOVE_WL_ACTION and policy.approve_wl_moves:
+        return "White Label moves on this connection need approval"
+    return None
+
+
+# --- approvals --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ApprovedChange:
+    """What the write path gets back from ``check_before_apply``: the change and both people."""
+
+    approval_id: int
+    body: str
+    submitted_by: str
+    approved_by: str
+
+
+class Approvals:
+    """Submit, list, decide and check approvals as the connected agent (the database's user)."""
+
+    def __init__(self, store: ApprovalStore) -> None:
+        self._store = store
+        self._me: str | None = None
+
+    @property
+    def me(self) -> str:
+        if self._me is None:
+            self._me = self._store.me()
+        return self._me
+
+    def policy(self, profile_id: str) -> TeamPolicy | None:
+        return self._store.policy(profile_id)
+
+    def submit(
+        self,
+        change: ChangeBody | PlanBody,
+        *,
+        reason: str,
+        ticket: str,
+        profile: Profile,
+    ) -> int:
+        """Submit a change for approval; its id. Reason and ticket as the policy asks."""
+        gate = effective_profile(profile, self._store.policy(profile.id))
+        problems = reason_ticket_problems(gate, reason, ticket)
+        if change.profile_id != profile.id:
+            problems["Profile"] = f"the change is for {change.profile_id!r}, not {profile.id!r}"
+        if problems:
+            raise InvalidInput(problems)
+        body = change.canonical()
+        return self._store.submit(
+            kind="write" if isinstance(change, ChangeBody) else "plan",
+            profile_id=change.profile_id,
+            environment=change.environment,
+            summary=change.summary(),
+            body=body,
+            body_hash=body_hash(body),
+            reason=reason.strip(),
+            ticket=ticket.strip(),
+        )
+
+    def list(
+        self, state: ApprovalState = "all", *, profile_id: str | None = None
+    ) -> list[ApprovalRecord]:
+        return self._store.list(state, profile_id=profile_id)
+
+    def get(self, approval_id: int) -> ApprovalRecord:
+        record = self._store.get(approval_id)
+        if record is None:
+            raise ApprovalRefused(f"There is no approval {approval_id} in the team database.")
+        return record
+
+    def approve(self, approval_id: int, comment: str = "") -> ApprovalRecord:
+        return self._decide(approval_id, "approved", comment)
+
+    def reject(self, approval_id: int, comment: str) -> ApprovalRecord:
+        if not comment.strip():
+            raise InvalidInput({"Comment": "say why the change is rejected"})
+        return self._decide(approval_id, "rejected", comment)
+
+    def _decide(self, approval_id: int, decision: Decision, comment: str) -> ApprovalRecord:
+        if len(comment) > _MAX_COMMENT:
+            raise InvalidInput({"Comment": f"at most {_MAX_COMMENT} characters"})
+        record = self.get(approval_id)
+        verb = "approve" if decision == "approved" else "reject"
+        if record.decision is not None:
+            raise ApprovalRefused(
+                f"Approval {approval_id} was already {record.decision} by {record.decided_by}: "
+                f"it cannot be decided again."
+            )
+        if record.submitted_by == self.me:
+            raise ApprovalRefused(
+                f"You submitted approval {approval_id}: another person must {verb} it."
+            )
+        if body_hash(record.body) != record.body_hash:
+            raise ApprovalRefused(
+                f"Approval {approval_id} no longer matches what was submitted (it was edited): "
+                "it cannot be approved; submit the change again."
+            )
+        # The database checks all of this again, for a racing decision and for other clients.
+        self._store.decide(approval_id, decision, comment.strip(), record.body_hash)
+        return self.get(approval_id)
+
+    def check_before_apply(self, approval_id: int, body: str) -> ApprovedChange:
+        """Refuse (in words) unless the approval is approved, unused, and for exactly ``body``:
+        what the write path calls before sending an approved change."""
+        record = self.get(approval_id)
+        if record.used_by is not None:
+            raise ApprovalRefused(
+                f"Approval {approval_id} was already applied by {record.used_by}: an approval is "
+                "used once; submit the change again to repeat it."
+            )
+        if record.decision != "approved" or record.decided_by is None:
+            state = "still pending" if record.decision is None else record.decision
+            raise ApprovalRefused(f"Approval {approval_id} is {state}: it cannot be applied.")
+        if body_hash(record.body) != record.body_hash or body != record.body:
+            raise ApprovalRefused(
+                f"The change to apply is not the one approved in approval {approval_id}: "
+                "nothing was sent; submit it again."
+            )
+        return ApprovedChange(approval_id, record.body, record.submitted_by, record.decided_by)
+
+    def mark_applied(self, approved: ApprovedChange) -> None:
+        """Use the approval (once) just before sending: a racing second apply is refused by the
+        database. The write that follows must be journaled; ``record_journal_entry`` links it."""
+        self._store.use(approved.approval_id, body_hash(approved.body))
+
+    def record_journal_entry(self, approval_id: int, journal_id: int) -> None:
+        self._store.record_journal_entry(approval_id, journal_id)
