@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Awaitable, Callable
 
+from ctrader_admin.cli_commands.approvals_options import add_approvals_parser
 from ctrader_admin.cli_commands.team_options import add_team_parser
 from ctrader_admin.ids import NotAnId, parse_id
 
@@ -30,6 +31,7 @@ COMMANDS = frozenset(
         "attribution",
         "partner",
         "team",
+        "approvals",
     }
 )
 _Sub = argparse._SubParsersAction
@@ -316,6 +318,7 @@ def add_parsers(commands: _Sub[argparse.ArgumentParser]) -> None:
     p.add_argument("--yes", action="store_true", help="do not ask before writing")
 
     add_team_parser(commands)
+    add_approvals_parser(commands)
 
 
 def _actions(group: argparse.ArgumentParser) -> _Sub[argparse.ArgumentParser]:

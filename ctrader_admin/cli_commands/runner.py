@@ -13,6 +13,7 @@ from typing import Any
 from ctrader_admin import __version__
 from ctrader_admin.api import ApiError, ConfigurationError, InvalidCredentials
 from ctrader_admin.cli_commands import (
+    approvals,
     attribution,
     bulk,
     connection,
@@ -49,6 +50,7 @@ _HANDLERS: dict[str, Handler] = {
     "attribution": attribution.attribution_command,
     "partner": attribution.partner_show_command,
     "team": team.team_command,
+    "approvals": approvals.approvals_command,
 }
 
 

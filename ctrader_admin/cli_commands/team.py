@@ -67,7 +67,7 @@ def _run(args: argparse.Namespace, out: Output) -> int:
         out.document({"server": settings.described, "member": name, "role": role})
         out.line(f"{name} can now connect to {settings.described} as a team {role}.")
         return EXIT_OK
-    with _agent_database(settings, tokens) as db:
+    with agent_database(settings, tokens) as db:
         status = team_status(db)
     out.document(
         {
@@ -85,7 +85,7 @@ def _run(args: argparse.Namespace, out: Output) -> int:
     return EXIT_OK if status.chain_ok else EXIT_ROWS
 
 
-def _agent_database(settings: TeamSettings, tokens: TokenStore) -> PgDatabase:
+def agent_database(settings: TeamSettings, tokens: TokenStore) -> PgDatabase:
     given = _password(f"Password of {settings.described}: ", ask=False)
     return open_team(settings, tokens, given)
 

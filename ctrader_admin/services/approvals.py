@@ -19,6 +19,7 @@ import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from ctrader_admin.services.bulk.plan_file import load_plan
 from ctrader_admin.services.errors import InvalidInput, ServiceError
 from ctrader_admin.services.validation import reason_ticket_problems
 from ctrader_admin.store.pg.approvals import (
@@ -83,6 +84,19 @@ class PlanBody:
     ) -> PlanBody:
         digest = hashlib.sha256(path.read_bytes()).hexdigest()
         return cls(digest, path.name, rows, action, profile_id, environment)
+
+    @classmethod
+    def of_plan_file(cls, path: Path) -> PlanBody:
+        """A plan made by ``plan`` (its seal checked: an edited plan is refused here already)."""
+        plan = load_plan(path)
+        environments = sorted({row.environment for row in plan.rows if row.environment})
+        return cls.of_file(
+            path,
+            rows=plan.to_write,
+            action=plan.kind,
+            profile_id=plan.profile_id,
+            environment=",".join(environments),
+        )
 
     def canonical(self) -> str:
         return _canonical({"kind": "plan", **asdict(self)})

@@ -1,0 +1,123 @@
+"""``ctrader-admin approvals submit|list|approve|reject``: four-eyes approval in the team database
+(services/approvals.py). Refusals (your own change, decided already, an edited plan) are
+sentences and exit code 2."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import re
+from typing import Any
+
+from ctrader_admin.cli_commands.context import EXIT_OK, CliError
+from ctrader_admin.cli_commands.output import Output
+from ctrader_admin.cli_commands.team import agent_database
+from ctrader_admin.services.approvals import Approvals, ChangeBody, PlanBody
+from ctrader_admin.services.errors import InvalidInput
+from ctrader_admin.services.validation import environment_of
+from ctrader_admin.store.paths import AppPaths
+from ctrader_admin.store.pg.approvals import ApprovalRecord, ApprovalStore
+from ctrader_admin.store.pg.team_config import load_team_settings
+from ctrader_admin.store.profiles import SANDBOX_PROFILE_ID, Profile, ProfileStore
+from ctrader_admin.store.tokens import TokenStore
+
+_TARGET = re.compile(r"[a-z_]+:\S+")
+
+
+async def approvals_command(args: argparse.Namespace, out: Output) -> int:
+    return await asyncio.to_thread(_run, args, out)
+
+
+def _run(args: argparse.Namespace, out: Output) -> int:
+    paths = AppPaths.from_environment()
+    settings = load_team_settings(paths)
+    if settings is None:
+        raise CliError("No team database is set up here: run `ctrader-admin team connect` first.")
+    change = _change(args, paths) if args.action == "submit" else None
+    with agent_database(settings, TokenStore()) as db:
+        approvals = Approvals(ApprovalStore(db))
+        if args.action == "list":
+            records = approvals.list(args.state)
+            out.document({"approvals": [as_document(r) for r in records]})
+            if not records:
+                out.line("No approvals." if args.state == "all" else f"No {args.state} approvals.")
+            for record in records:
+                out.line(describe(record))
+            return EXIT_OK
+        if args.action == "submit":
+            assert change is not None
+            profile, body = change
+            number = approvals.submit(body, reason=args.reason, ticket=args.ticket, profile=profile)
+            record = approvals.get(number)
+            out.document(as_document(record))
+            out.line(f"Submitted as approval {number}: {record.summary}. Another person must "
+                     f"approve it (`ctrader-admin approvals approve {number}`).")  # fmt: skip
+            return EXIT_OK
+        if args.action == "approve":
+            record = approvals.approve(args.id, args.comment)
+        else:
+            record = approvals.reject(args.id, args.comment)
+    out.document(as_document(record))
+    out.line(describe(record))
+    return EXIT_OK
+
+
+def _profile(paths: AppPaths, wanted: str | None) -> Profile:
+    settings = ProfileStore(paths).load(repair=False)
+    return settings.find(wanted or settings.last_profile_id or SANDBOX_PROFILE_ID)
+
+
+def _change(args: argparse.Namespace, paths: AppPaths) -> tuple[Profile, ChangeBody | PlanBody]:
+    """What is submitted, checked before the team database is asked anything."""
+    profile = _profile(paths, getattr(args, "profile", None))
+    if args.plan is not None:
+        if not args.plan.is_file():
+            raise InvalidInput({"Plan": f"{args.plan} is not a file"})
+        body = PlanBody.of_plan_file(args.plan)
+        if body.profile_id != profile.id:
+            hint = f"it was made for profile {body.profile_id!r}: add --profile {body.profile_id}"
+            raise InvalidInput({"Plan": hint})
+        return profile, body
+    problems: dict[str, str] = {}
+    if not _TARGET.fullmatch(args.target or ""):
+        problems["Target"] = "write it as the journal does: user:N, account:N, login:N@env"
+    if not (args.change_action or "").strip():
+        problems["Action"] = "say what the change does (set_partner, delete_partner, move_wl, …)"
+    if args.before is None and args.after is None:
+        problems["Value"] = "give --to (the new value) and/or --from (the value now)"
+    if problems:
+        raise InvalidInput(problems)
+    environment = environment_of(profile, args.environment or "")
+    return profile, ChangeBody(
+        args.target, args.change_action.strip(), args.before, args.after, profile.id, environment
+    )
+
+
+def describe(record: ApprovalRecord) -> str:
+    line = (
+        f"#{record.id} {record.state}: {record.summary} ({record.profile_id}"
+        f"{'/' + record.environment if record.environment else ''}), submitted by "
+        f"{record.submitted_by} at {record.submitted_at:%Y-%m-%d %H:%M} UTC"
+    )
+    if record.reason or record.ticket:
+        line += f"; reason: {record.reason or '-'}, ticket: {record.ticket or '-'}"
+    if record.decided_by is not None:
+        line += f"; {record.decision} by {record.decided_by}"
+        if record.comment:
+            line += f": {record.comment}"
+    if record.used_by is not None:
+        line += f"; applied by {record.used_by}"
+    return line
+
+
+def as_document(record: ApprovalRecord) -> dict[str, Any]:
+    return {
+        "id": record.id, "state": record.state, "kind": record.kind,
+        "profile_id": record.profile_id, "environment": record.environment,
+        "summary": record.summary, "body": record.body, "body_hash": record.body_hash,
+        "reason": record.reason, "ticket": record.ticket,
+        "submitted_by": record.submitted_by, "submitted_at": record.submitted_at,
+        "decision": record.decision, "comment": record.comment,
+        "decided_by": record.decided_by, "decided_at": record.decided_at,
+        "used_by": record.used_by, "journal_id": record.journal_id,
+    }  # fmt: skip

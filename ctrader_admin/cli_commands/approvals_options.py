@@ -1,0 +1,73 @@
+"""The arguments of ``ctrader-admin approvals …`` (argparse only: the command imports its stores
+when it runs, cli_commands/approvals.py)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from ctrader_admin.cli_commands.team_options import PASSWORD_ENV_VAR
+
+
+def _approval_id(text: str) -> int:
+    if not text.isdigit() or int(text) <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an approval number (1, 2, 3, …)")
+    return int(text)
+
+
+def add_approvals_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    group = commands.add_parser(
+        "approvals",
+        help="four-eyes approval of changes in the team database (the team password comes from "
+        f"the keyring or {PASSWORD_ENV_VAR})",
+    )
+    actions = group.add_subparsers(dest="action", metavar="ACTION", required=True, title="actions")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--json", action="store_true", help="print the result as JSON")
+    p = actions.add_parser(
+        "submit",
+        parents=[common],
+        help="submit one change (--target …) or a plan file (--plan) for another person to approve",
+    )
+    p.add_argument(
+        "--profile",
+        default=argparse.SUPPRESS,
+        metavar="ID_OR_NAME",
+        help="the connection profile the change is for (default: the last one the app opened)",
+    )
+    what = p.add_mutually_exclusive_group(required=True)
+    what.add_argument("--plan", type=Path, metavar="FILE", help="a plan file made by `plan`")
+    what.add_argument(
+        "--target", metavar="KEY", help="what one change writes to: user:N, account:N, …"
+    )
+    p.add_argument(
+        "--action",
+        dest="change_action",
+        metavar="ACTION",
+        help="with --target: set_partner, move_wl, …",
+    )
+    p.add_argument("--from", dest="before", metavar="VALUE", help="with --target: the value now")
+    p.add_argument("--to", dest="after", metavar="VALUE", help="with --target: the new value")
+    p.add_argument("--environment", metavar="NAME", help="with --target: demo, live, …")
+    p.add_argument("--reason", default="", help="why (shown to the approver, kept in the journal)")
+    p.add_argument("--ticket", default="", help="support ticket or CRM reference")
+    p = actions.add_parser(
+        "list", parents=[common], help="the team's approvals, newest first (default: pending)"
+    )
+    p.add_argument(
+        "--state",
+        choices=("pending", "decided", "all"),
+        default="pending",
+        help="which approvals: waiting for a decision, decided, or all",
+    )
+    for name, verb in (("approve", "approve"), ("reject", "reject")):
+        p = actions.add_parser(
+            name, parents=[common], help=f"{verb} another person's change (never your own)"
+        )
+        p.add_argument("id", type=_approval_id, help="the approval's number (from `list`)")
+        p.add_argument(
+            "--comment",
+            default="",
+            required=name == "reject",
+            help="what the submitter reads" + (" (required: why)" if name == "reject" else ""),
+        )

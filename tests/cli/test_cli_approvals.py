@@ -1,0 +1,126 @@
+"""``ctrader-admin approvals …`` as two agents run it on their own computers (their own homes,
+their own database roles) against one team database and a loopback sandbox."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import uuid
+from pathlib import Path
+
+import pytest
+from cli_env import PROFILE, Cli
+from pg_cluster import PgServer
+from team_db import agent_settings, new_team_database
+
+from ctrader_admin.store.pg.settings import TeamSettings
+
+HEADER = "level,userId,ctidTraderAccountId,partnerId"
+DANIEL = 1000004
+
+
+def _connect(cli: Cli, home: Path, settings: TeamSettings) -> None:
+    done = _run(cli, home, "team", "connect", "--host", settings.host, "--port",
+                str(settings.port), "--database", settings.database, "--user", settings.user,
+                "--no-tls")  # fmt: skip
+    assert done.returncode == 0, done.stderr
+
+
+def _run(cli: Cli, home: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        cli.command(*args), env=cli.environ(CTRADER_ADMIN_HOME=str(home)), capture_output=True,
+        text=True, timeout=120, check=False, cwd=home, stdin=subprocess.DEVNULL,
+    )  # fmt: skip
+
+
+@pytest.fixture
+def agents(cli: Cli, pg_server: PgServer, tmp_path: Path) -> tuple[Path, Path, str, str]:
+    """Anna works in the CLI fixture's home (its profile, its sandbox); Bob in his own."""
+    admin = new_team_database(pg_server)
+    anna = agent_settings(pg_server, admin, f"anna_{uuid.uuid4().hex[:6]}")
+    bob = agent_settings(pg_server, admin, f"bob_{uuid.uuid4().hex[:6]}")
+    bob_home = tmp_path / "bob"
+    bob_home.mkdir()
+    _connect(cli, cli.home, anna)
+    _connect(cli, bob_home, bob)
+    return cli.home, bob_home, anna.user, bob.user
+
+
+def test_a_plan_is_submitted_approved_by_another_agent_never_by_its_author(
+    cli: Cli, agents: tuple[Path, Path, str, str]
+) -> None:
+    anna_home, bob_home, anna, bob = agents
+    source = cli.write("fix.csv", f"{HEADER}\nuser,{DANIEL},,IB-77\n")
+    done = cli.run("plan", str(source), "-o", "fix.plan.json")
+    assert done.returncode == 0, done.stderr
+
+    done = _run(cli, anna_home, "approvals", "submit", "--plan", "fix.plan.json",
+                "--profile", PROFILE, "--reason", "CRM export", "--json")  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    submitted = json.loads(done.stdout)
+    number = submitted["id"]
+    assert (submitted["state"], submitted["submitted_by"], submitted["kind"]) == (
+        "pending", anna, "plan",
+    )  # fmt: skip
+    assert json.loads(submitted["body"])["rows"] == 1
+
+    done = _run(cli, bob_home, "approvals", "list")
+    assert done.returncode == 0, done.stderr
+    assert f"#{number} pending: plan fix.plan.json: 1 rows of partner" in done.stdout
+    assert f"submitted by {anna}" in done.stdout
+
+    done = _run(cli, anna_home, "approvals", "approve", str(number))
+    assert done.returncode == 2
+    assert f"You submitted approval {number}: another person must approve it." in done.stderr
+    assert "Traceback" not in done.stderr
+
+    done = _run(cli, bob_home, "approvals", "approve", str(number), "--comment", "ok", "--json")
+    assert done.returncode == 0, done.stderr
+    decided = json.loads(done.stdout)
+    assert (decided["state"], decided["decided_by"], decided["comment"]) == ("approved", bob, "ok")
+
+    done = _run(cli, bob_home, "approvals", "reject", str(number), "--comment", "no")
+    assert done.returncode == 2
+    assert f"already approved by {bob}" in done.stderr
+    done = _run(cli, anna_home, "approvals", "list", "--json")
+    assert json.loads(done.stdout) == {"approvals": []}
+    done = _run(cli, anna_home, "approvals", "list", "--state", "decided")
+    assert f"#{number} approved:" in done.stdout
+    assert f"approved by {bob}: ok" in done.stdout
+
+
+def test_refusals_in_words_and_nothing_submitted(
+    cli: Cli, agents: tuple[Path, Path, str, str]
+) -> None:
+    anna_home, bob_home, _, _ = agents
+    cases = [
+        (("submit", "--target", "1000004", "--action", "set_partner", "--to", "IB-1",
+          "--environment", "live", "--reason", "r"), "Target: write it as the journal does"),
+        (("submit", "--target", "user:1000004", "--action", "set_partner", "--to", "IB-1",
+          "--environment", "mars", "--reason", "r"), "Environment"),
+        (("submit", "--target", "user:1000004", "--action", "set_partner", "--to", "IB-1",
+          "--environment", "live"), "Reason: is required"),
+        (("submit", "--plan", "nowhere.plan.json", "--reason", "r"), "is not a file"),
+        (("reject", "1"), "--comment"),
+        (("approve", "x"), "not an approval number"),
+        (("approve", "999"), "There is no approval 999"),
+    ]  # fmt: skip
+    for args, said in cases:
+        done = _run(cli, anna_home, "approvals", *args)
+        assert done.returncode == 2, (args, done.stdout)
+        assert said in done.stderr, (args, done.stderr)
+        assert "Traceback" not in done.stderr
+    done = _run(cli, bob_home, "approvals", "list", "--state", "all", "--json")
+    assert json.loads(done.stdout) == {"approvals": []}
+
+    done = _run(cli, anna_home, "approvals", "submit", "--target", f"user:{DANIEL}",
+                "--action", "set_partner", "--to", "IB-1", "--environment", "live",
+                "--reason", "r")  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "Submitted as approval 1: set_partner user:1000004: (none) → IB-1" in done.stdout
+
+
+def test_without_a_team_database_it_says_how_to_connect(cli: Cli) -> None:
+    done = cli.run("approvals", "list")
+    assert done.returncode == 2
+    assert "run `ctrader-admin team connect` first" in done.stderr
