@@ -251,9 +251,38 @@ async def _screens(started: Any, scratch: Path) -> list[Screen]:
         ("dialog-profiles", dialog(lambda: ProfilesDialog(window, backoffice))),
         ("dialog-import", dialog(lambda: ImportDialog(window, backoffice))),
         ("dialog-team", dialog(team_dialog)),
+        ("approvals", dialog(_approvals_view)),
     ]
     screens += _registration_screens(started, window, backoffice)
     return screens
+
+
+def _approvals_view() -> Any:
+    """The Approvals view as Bob sees the team's changes (no team database needed to draw it)."""
+    from datetime import UTC, datetime
+
+    from ctrader_admin.store.pg.approvals import ApprovalRecord
+    from ctrader_admin.ui.approvals_view import ApprovalsView
+
+    at = datetime(2026, 12, 6, 9, 41, tzinfo=UTC)
+    plan = ("plan", "sandbox", "live", "plan fixes.plan.json: 1,250 rows to write (partner)", "{}")
+    move = ("write", "sandbox", "live", "move_wl account:5200005: sandbox_main → sandbox_eu", "{}")
+    records = [
+        ApprovalRecord(3, *plan, "0" * 64, "CRM export 2026-11", "SUP-4711", "anna", at,
+                       None, None, None, None, None, None, None),
+        ApprovalRecord(2, *move, "0" * 64, "client asked", "SUP-4702", "bob", at,
+                       None, None, None, None, None, None, None),
+        ApprovalRecord(1, *move, "0" * 64, "client asked", "SUP-4690", "anna", at,
+                       "approved", "checked with the client", "bob", at, "anna", at, 17),
+    ]  # fmt: skip
+    view = ApprovalsView(None, approvals=None)
+    view.resize(*SIZE)
+    view.state_combo.blockSignals(True)
+    view.state_combo.setCurrentIndex(2)
+    view.state_combo.blockSignals(False)
+    view.show_records(records, "bob")
+    view.table.selectRow(1)  # Bob's own change: the view says why he cannot decide it
+    return view
 
 
 def _registration_screens(started: Any, window: Any, backoffice: Any) -> list[Screen]:

@@ -102,7 +102,8 @@ class PlanBody:
         return _canonical({"kind": "plan", **asdict(self)})
 
     def summary(self) -> str:
-        return f"plan {self.file_name}: {self.rows} rows of {self.action}"
+        rows = f"{self.rows:,} row" + ("" if self.rows == 1 else "s")
+        return f"plan {self.file_name}: {rows} to write ({self.action})"
 
 
 def _show(value: str | None) -> str:

@@ -66,7 +66,7 @@ def test_a_plan_is_submitted_approved_by_another_agent_never_by_its_author(
 
     done = _run(cli, bob_home, "approvals", "list")
     assert done.returncode == 0, done.stderr
-    assert f"#{number} pending: plan fix.plan.json: 1 rows of partner" in done.stdout
+    assert f"#{number} pending: plan fix.plan.json: 1 row to write (partner)" in done.stdout
     assert f"submitted by {anna}" in done.stdout
 
     done = _run(cli, anna_home, "approvals", "approve", str(number))

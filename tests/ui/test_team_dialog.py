@@ -13,6 +13,7 @@ from ui_helpers import clipped
 from ctrader_admin.store.paths import AppPaths
 from ctrader_admin.store.pg.admin import init_team
 from ctrader_admin.store.pg.database import PgDatabase
+from ctrader_admin.store.pg.migrations import PG_MIGRATIONS
 from ctrader_admin.store.pg.settings import TeamSettings
 from ctrader_admin.store.pg.team_config import load_team_settings
 from ctrader_admin.store.tokens import SERVICE_NAME, TokenStore
@@ -54,8 +55,9 @@ def test_test_connection_reports_the_team_journal(
         init_team(db)
     dialog.test_button.click()
     qtbot.waitUntil(lambda: dialog.status_line.text().startswith("✔"), timeout=10_000)
+    server = f"postgres@127.0.0.1:{pg_server.port}/{pg_database}"
     assert dialog.status_line.text() == (
-        f"✔ Connected to postgres@127.0.0.1:{pg_server.port}/{pg_database} (schema 1): "
+        f"✔ Connected to {server} (schema {len(PG_MIGRATIONS)}): "
         "0 journal entries, the chain is intact; 0 other sessions connected."
     )
     assert clipped(dialog) == []

@@ -1,0 +1,187 @@
+"""The Approvals view (team mode, issue 13): the team's changes waiting for a second person, and
+the decided ones; approve or reject another person's change with a comment. Your own changes
+are shown but cannot be decided here (nor by the database, which refuses it whoever asks).
+Every refusal is the service's sentence on the status line."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ctrader_admin.errors import ExpectedError
+from ctrader_admin.services.approvals import Approvals
+from ctrader_admin.store.pg.approvals import ApprovalRecord, ApprovalState
+from ctrader_admin.ui.slots import async_slot
+from ctrader_admin.ui.widgets import heading, hint, plural
+
+COLUMNS = ("#", "State", "Change", "Connection", "Submitted by", "Reason", "Decided by", "Comment")
+STATES: tuple[tuple[str, ApprovalState], ...] = (
+    ("Waiting for a decision", "pending"),
+    ("Decided", "decided"),
+    ("All", "all"),
+)
+OWN_CHANGE = "You submitted this change: another person must approve or reject it."
+
+
+def _cells(record: ApprovalRecord) -> tuple[str, ...]:
+    reason = " · ".join(part for part in (record.reason, record.ticket) if part)
+    where = record.profile_id + (f" / {record.environment}" if record.environment else "")
+    return (
+        str(record.id),
+        record.state,
+        record.summary,
+        where,
+        f"{record.submitted_by}, {record.submitted_at:%Y-%m-%d %H:%M}",
+        reason,
+        record.decided_by or "",
+        record.comment or "",
+    )
+
+
+class ApprovalsView(QWidget):
+    def __init__(self, parent: QWidget | None = None, *, approvals: Approvals | None) -> None:
+        super().__init__(parent)
+        self.setObjectName("approvalsView")
+        self._approvals = approvals
+        self._records: list[ApprovalRecord] = []
+        self._me = ""
+        layout = QVBoxLayout(self)
+        layout.addWidget(heading("Approvals"))
+        layout.addWidget(
+            hint(
+                "Changes the team's policy sends for a second person's approval. An approved "
+                "change can be applied once, exactly as submitted; the journal names both people."
+            )
+        )
+        bar = QHBoxLayout()
+        self.state_combo = QComboBox()
+        for label, _state in STATES:
+            self.state_combo.addItem(label)
+        self.state_combo.currentIndexChanged.connect(self.refresh)
+        self.refresh_button = QPushButton("Refresh")
+        self.refresh_button.clicked.connect(self.refresh)
+        self.count_label = QLabel()
+        bar.addWidget(QLabel("Show:"))
+        bar.addWidget(self.state_combo)
+        bar.addWidget(self.count_label, 1)
+        bar.addWidget(self.refresh_button)
+        layout.addLayout(bar)
+
+        self.table = QTableWidget(0, len(COLUMNS))
+        self.table.setHorizontalHeaderLabels(COLUMNS)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.verticalHeader().setVisible(False)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        self.table.itemSelectionChanged.connect(self._selection_changed)
+        layout.addWidget(self.table, 1)
+
+        decide = QHBoxLayout()
+        self.comment_edit = QLineEdit()
+        self.comment_edit.setPlaceholderText("Comment for the submitter (required to reject)")
+        self.approve_button = QPushButton("Approve")
+        self.reject_button = QPushButton("Reject")
+        self.approve_button.clicked.connect(self._approve)
+        self.reject_button.clicked.connect(self._reject)
+        decide.addWidget(self.comment_edit, 1)
+        decide.addWidget(self.approve_button)
+        decide.addWidget(self.reject_button)
+        layout.addLayout(decide)
+        self.status_line = QLabel()
+        self.status_line.setWordWrap(True)
+        self.status_line.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        layout.addWidget(self.status_line)
+        self._selection_changed()
+
+    @property
+    def state(self) -> ApprovalState:
+        return STATES[self.state_combo.currentIndex()][1]
+
+    def show_records(self, records: Sequence[ApprovalRecord], me: str) -> None:
+        """Fill the table (what ``refresh`` read; also how tools/screens.py renders it)."""
+        selected = self.selected()
+        self._records, self._me = list(records), me
+        self.table.setRowCount(len(self._records))
+        for row, record in enumerate(self._records):
+            for column, text in enumerate(_cells(record)):
+                item = QTableWidgetItem(text)
+                item.setToolTip(record.body if column == 2 else text)
+                self.table.setItem(row, column, item)
+            if selected is not None and record.id == selected.id:
+                self.table.selectRow(row)
+        self.count_label.setText(plural(len(self._records), "approval"))
+        self._selection_changed()
+
+    def selected(self) -> ApprovalRecord | None:
+        rows = self.table.selectionModel().selectedRows()
+        if not rows or rows[0].row() >= len(self._records):
+            return None
+        return self._records[rows[0].row()]
+
+    def _selection_changed(self) -> None:
+        record = self.selected()
+        decidable = (
+            record is not None and record.decision is None and record.submitted_by != self._me
+        )
+        self.approve_button.setEnabled(decidable)
+        self.reject_button.setEnabled(decidable)
+        self.comment_edit.setEnabled(decidable)
+        if record is not None and record.decision is None and record.submitted_by == self._me:
+            self.status_line.setText(OWN_CHANGE)
+
+    @async_slot()
+    async def refresh(self) -> None:
+        if self._approvals is None:
+            return
+        approvals, state = self._approvals, self.state
+        try:
+            me = await asyncio.to_thread(lambda: approvals.me)
+            records = await asyncio.to_thread(approvals.list, state)
+        except ExpectedError as exc:
+            self.status_line.setText(f"✖ {exc.message}")
+            return
+        self.show_records(records, me)
+
+    @async_slot()
+    async def _approve(self) -> None:
+        await self._decide(approve=True)
+
+    @async_slot()
+    async def _reject(self) -> None:
+        await self._decide(approve=False)
+
+    async def _decide(self, *, approve: bool) -> None:
+        record, approvals = self.selected(), self._approvals
+        if record is None or approvals is None:
+            return
+        comment = self.comment_edit.text()
+        decide = approvals.approve if approve else approvals.reject
+        self.approve_button.setEnabled(False)
+        self.reject_button.setEnabled(False)
+        try:
+            decided = await asyncio.to_thread(decide, record.id, comment)
+        except ExpectedError as exc:
+            self.status_line.setText(f"✖ {exc.message}")
+            self._selection_changed()
+            return
+        self.comment_edit.clear()
+        self.status_line.setText(f"✔ Approval {decided.id} {decided.state}: {decided.summary}.")
+        await self.refresh()

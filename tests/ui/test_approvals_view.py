@@ -1,0 +1,124 @@
+"""The Approvals view as two agents on one team database see it (each their own database role and
+connection): Anna's change appears in Bob's view, Bob approves it with a comment; Anna cannot
+decide her own; a decision on a stale screen is refused in words."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+from pg_cluster import PgServer
+from pytestqt.qtbot import QtBot
+from team_db import agent_settings, new_team_database
+from ui_helpers import clipped
+
+from ctrader_admin.services.approvals import Approvals, ChangeBody
+from ctrader_admin.store.pg.approvals import ApprovalStore
+from ctrader_admin.store.pg.database import PgDatabase
+from ctrader_admin.store.profiles import builtin_sandbox_profile
+from ctrader_admin.ui.approvals_view import OWN_CHANGE, ApprovalsView
+
+PROFILE = builtin_sandbox_profile()
+CHANGE = ChangeBody("account:5200005", "move_wl", "sandbox_main", "sandbox_eu", PROFILE.id, "live")
+
+
+@dataclass
+class Agents:
+    anna: Approvals
+    bob: Approvals
+    anna_name: str
+    bob_name: str
+
+
+@pytest.fixture
+def agents(pg_server: PgServer) -> Iterator[Agents]:
+    admin = new_team_database(pg_server)
+    names = (f"anna_{uuid.uuid4().hex[:6]}", f"bob_{uuid.uuid4().hex[:6]}")
+    databases = [PgDatabase(agent_settings(pg_server, admin, name), None) for name in names]
+    try:
+        yield Agents(*(Approvals(ApprovalStore(db)) for db in databases), *names)
+    finally:
+        for database in databases:
+            database.close()
+
+
+def _view(qtbot: QtBot, approvals: Approvals) -> ApprovalsView:
+    view = ApprovalsView(None, approvals=approvals)
+    qtbot.addWidget(view)
+    view.resize(1100, 420)
+    view.show()
+    return view
+
+
+def _refreshed(qtbot: QtBot, view: ApprovalsView, rows: int) -> None:
+    view.refresh()
+    qtbot.waitUntil(lambda: view.table.rowCount() == rows, timeout=10_000)
+
+
+def test_anna_submits_bob_approves_and_anna_cannot_decide_her_own(
+    qtbot: QtBot, event_loop: object, agents: Agents
+) -> None:
+    number = agents.anna.submit(CHANGE, reason="client asked", ticket="SUP-9", profile=PROFILE)
+    anna_view, bob_view, stale_view = (
+        _view(qtbot, agents.anna), _view(qtbot, agents.bob), _view(qtbot, agents.bob),
+    )  # fmt: skip
+    for view in (anna_view, bob_view, stale_view):
+        _refreshed(qtbot, view, 1)
+
+    anna_view.table.selectRow(0)
+    assert not anna_view.approve_button.isEnabled()
+    assert not anna_view.reject_button.isEnabled()
+    assert anna_view.status_line.text() == OWN_CHANGE
+
+    bob_view.table.selectRow(0)
+    row = [bob_view.table.item(0, c).text() for c in range(bob_view.table.columnCount())]
+    assert row[:4] == [
+        str(number), "pending", "move_wl account:5200005: sandbox_main → sandbox_eu",
+        f"{PROFILE.id} / live",
+    ]  # fmt: skip
+    assert row[4].startswith(agents.anna_name + ", ")
+    assert row[5] == "client asked · SUP-9"
+    assert bob_view.approve_button.isEnabled()
+    assert clipped(bob_view) == []
+    bob_view.comment_edit.setText("checked the client's request")
+    bob_view.approve_button.click()
+    qtbot.waitUntil(lambda: bob_view.status_line.text().startswith("✔"), timeout=10_000)
+    assert bob_view.status_line.text() == (
+        f"✔ Approval {number} approved: move_wl account:5200005: sandbox_main → sandbox_eu."
+    )
+    qtbot.waitUntil(lambda: bob_view.table.rowCount() == 0, timeout=10_000)  # none pending
+
+    # Bob's other window still shows it pending: deciding again is refused, in words.
+    stale_view.table.selectRow(0)
+    stale_view.comment_edit.setText("no")
+    stale_view.reject_button.click()
+    qtbot.waitUntil(lambda: stale_view.status_line.text().startswith("✖"), timeout=10_000)
+    assert stale_view.status_line.text() == (
+        f"✖ Approval {number} was already approved by {agents.bob_name}: "
+        "it cannot be decided again."
+    )
+
+    anna_view.state_combo.setCurrentIndex(1)  # decided
+    qtbot.waitUntil(
+        lambda: anna_view.table.rowCount() == 1 and anna_view.table.item(0, 1).text() == "approved",
+        timeout=10_000,
+    )
+    assert anna_view.table.item(0, 6).text() == agents.bob_name
+    assert anna_view.table.item(0, 7).text() == "checked the client's request"
+    anna_view.table.selectRow(0)
+    assert not anna_view.approve_button.isEnabled()
+
+
+def test_a_rejection_without_a_comment_is_refused_in_words(
+    qtbot: QtBot, event_loop: object, agents: Agents
+) -> None:
+    agents.anna.submit(CHANGE, reason="r", ticket="", profile=PROFILE)
+    view = _view(qtbot, agents.bob)
+    _refreshed(qtbot, view, 1)
+    view.table.selectRow(0)
+    view.reject_button.click()
+    qtbot.waitUntil(lambda: view.status_line.text().startswith("✖"), timeout=10_000)
+    assert "Comment: say why the change is rejected" in view.status_line.text()
+    assert agents.anna.list("pending")[0].state == "pending"
