@@ -276,3 +276,10 @@ class Approvals:
 
     def record_journal_entry(self, approval_id: int, journal_id: int) -> None:
         self._store.record_journal_entry(approval_id, journal_id)
+
+    def people_of(self, journal_id: int) -> tuple[str, str] | None:
+        """(submitted by, approved by) of a journal entry applied under an approval."""
+        record = self._store.for_journal_entry(journal_id)
+        if record is None or record.decided_by is None:
+            return None
+        return record.submitted_by, record.decided_by

@@ -151,6 +151,12 @@ class ApprovalStore:
             rows = conn.execute(sql + "ORDER BY a.id DESC LIMIT ?", (*params, limit)).fetchall()
         return [_record(row) for row in rows]
 
+    def for_journal_entry(self, journal_id: int) -> ApprovalRecord | None:
+        """The approval a journal entry was applied under (who submitted, who approved)."""
+        with self._db.read() as conn:
+            row = conn.execute(_SELECT + "WHERE u.journal_id = ?", (journal_id,)).fetchone()
+        return None if row is None else _record(row)
+
     def decide(self, approval_id: int, decision: Decision, comment: str, body_hash: str) -> None:
         with self._db.transaction() as conn:
             conn.execute(

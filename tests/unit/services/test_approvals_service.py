@@ -23,6 +23,7 @@ from ctrader_admin.services.approvals import (
 )
 from ctrader_admin.services.errors import InvalidInput
 from ctrader_admin.store.database import DatabaseError
+from ctrader_admin.store.journal import Journal, JournalDraft
 from ctrader_admin.store.pg.approvals import ApprovalStore, TeamPolicy
 from ctrader_admin.store.pg.database import PgDatabase
 from ctrader_admin.store.profiles import Profile, builtin_sandbox_profile
@@ -42,6 +43,7 @@ class Team:
     anna_name: str
     bob_name: str
     anna_store: ApprovalStore
+    anna_db: PgDatabase
 
 
 @pytest.fixture
@@ -60,6 +62,7 @@ def team(pg_server: PgServer) -> Iterator[Team]:
             Approvals(ApprovalStore(databases[2])),
             *names,
             anna_store,
+            databases[1],
         )
     finally:
         for database in databases:
@@ -100,6 +103,22 @@ def test_anna_submits_bob_approves_and_anna_applies_once(team: Team) -> None:
     approved = team.anna.check_before_apply(approval, CHANGE.canonical())
     assert (approved.submitted_by, approved.approved_by) == (team.anna_name, team.bob_name)
     team.anna.mark_applied(approved)
+    # the write that follows is journaled; its entry then names both people
+    journal = Journal(team.anna_db)
+    try:
+        draft = JournalDraft(
+            operator="30001", profile_id=PROFILE.id, profile_name=PROFILE.name,
+            environment="live", broker_name="sandbox_main", action=CHANGE.action,
+            target=CHANGE.target, before=CHANGE.before, after=CHANGE.after, reason="r",
+        )  # fmt: skip
+        entry = journal.complete(journal.begin(draft), "ok")
+    finally:
+        journal.close()
+    assert team.bob.people_of(entry.id) is None
+    team.anna.record_journal_entry(approval, entry.id)
+    assert team.bob.people_of(entry.id) == (team.anna_name, team.bob_name)
+    with pytest.raises(DatabaseError, match="already recorded"):
+        team.anna.record_journal_entry(approval, entry.id)
     with pytest.raises(ApprovalRefused, match=f"already applied by {team.anna_name}"):
         team.bob.check_before_apply(approval, CHANGE.canonical())
     # a racing second apply that passed the check is refused by the database itself
