@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import re
+from dataclasses import asdict
 from typing import Any
 
 from ctrader_admin.cli_commands.context import EXIT_OK, CliError
@@ -16,7 +17,7 @@ from ctrader_admin.services.approvals import Approvals, ChangeBody, PlanBody
 from ctrader_admin.services.errors import InvalidInput
 from ctrader_admin.services.validation import environment_of
 from ctrader_admin.store.paths import AppPaths
-from ctrader_admin.store.pg.approvals import ApprovalRecord, ApprovalStore
+from ctrader_admin.store.pg.approvals import ApprovalRecord, ApprovalStore, TeamPolicy
 from ctrader_admin.store.pg.team_config import load_team_settings
 from ctrader_admin.store.profiles import SANDBOX_PROFILE_ID, Profile, ProfileStore
 from ctrader_admin.store.tokens import TokenStore
@@ -60,6 +61,66 @@ def _run(args: argparse.Namespace, out: Output) -> int:
     out.document(as_document(record))
     out.line(describe(record))
     return EXIT_OK
+
+
+async def policy_command(args: argparse.Namespace, out: Output) -> int:
+    return await asyncio.to_thread(_policy, args, out)
+
+
+def _policy(args: argparse.Namespace, out: Output) -> int:
+    """``team policy PROFILE_ID [--set …]``: the database refuses ``--set`` to agents."""
+    paths = AppPaths.from_environment()
+    settings = load_team_settings(paths)
+    if settings is None:
+        raise CliError("No team database is set up here: run `ctrader-admin team connect` first.")
+    with agent_database(settings, TokenStore()) as db:
+        store = ApprovalStore(db)
+        if args.set:
+            store.set_policy(
+                TeamPolicy(
+                    args.profile_id, read_only=args.read_only, budget_per_hour=args.budget,
+                    require_reason=not args.no_reason, require_ticket=args.require_ticket,
+                    approve_writes="writes" in args.approve,
+                    approve_plans="plans" in args.approve,
+                    approve_plans_over=args.approve_plans_over,
+                    approve_wl_moves="wl-moves" in args.approve,
+                    approve_live_only=args.live_only,
+                )
+            )  # fmt: skip
+        policy = store.policy(args.profile_id)
+    out.document(
+        {"profile_id": args.profile_id, "policy": None if policy is None else asdict(policy)}
+    )
+    out.line(describe_policy(args.profile_id, policy))
+    return EXIT_OK
+
+
+def describe_policy(profile_id: str, policy: TeamPolicy | None) -> str:
+    if policy is None:
+        return f"No team policy for {profile_id!r}: the workstation's profile settings apply."
+    rules = ["read-only" if policy.read_only else "writes allowed"]
+    if policy.budget_per_hour is not None:
+        rules.append(f"at most {policy.budget_per_hour:,} writes per hour")
+    rules += [
+        "reason required" if policy.require_reason else "reason optional",
+        "ticket required" if policy.require_ticket else "ticket optional",
+    ]
+    needs = [
+        what
+        for what, on in (
+            ("every write", policy.approve_writes),
+            ("bulk plans", policy.approve_plans),
+            (f"plans over {policy.approve_plans_over} rows", policy.approve_plans_over is not None),
+            ("White Label moves", policy.approve_wl_moves),
+        )
+        if on
+    ]
+    if needs:
+        live = " (live profiles only)" if policy.approve_live_only else ""
+        rules.append("approval needed for " + ", ".join(needs) + live)
+    else:
+        rules.append("no approval needed")
+    return f"Team policy for {profile_id!r}: " + "; ".join(rules) + "."
 
 
 def _profile(paths: AppPaths, wanted: str | None) -> Profile:

@@ -71,3 +71,46 @@ def add_approvals_parser(commands: argparse._SubParsersAction[argparse.ArgumentP
             required=name == "reject",
             help="what the submitter reads" + (" (required: why)" if name == "reject" else ""),
         )
+
+
+def _count(text: str) -> int:
+    if not text.isdigit():
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number (0, 1, 2, …)")
+    return int(text)
+
+
+def add_policy_parser(
+    actions: argparse._SubParsersAction[argparse.ArgumentParser],
+    json_option: argparse.ArgumentParser,
+) -> None:
+    """``team policy PROFILE``: show a profile's team policy, or (an administrator) set it."""
+    p = actions.add_parser(
+        "policy",
+        parents=[json_option],
+        help="show a profile's team policy; with options, set it (team administrators only; a "
+        "workstation can make it stricter, never looser)",
+    )
+    p.add_argument("profile_id", metavar="PROFILE_ID", help="the connection profile's id")
+    p.add_argument("--set", action="store_true", help="replace the policy with these options")
+    p.add_argument("--read-only", action="store_true", help="no write on this profile")
+    p.add_argument(
+        "--budget", type=_count, metavar="N", help="at most N writes per hour (team-wide)"
+    )
+    p.add_argument("--no-reason", action="store_true", help="do not require a reason")
+    p.add_argument("--require-ticket", action="store_true", help="require a ticket")
+    p.add_argument(
+        "--approve",
+        action="append",
+        choices=("writes", "plans", "wl-moves"),
+        default=[],
+        help="changes that need a second person's approval (repeat for several)",
+    )
+    p.add_argument(
+        "--approve-plans-over",
+        type=_count,
+        metavar="N",
+        help="plans of more than N rows need approval",
+    )
+    p.add_argument(
+        "--live-only", action="store_true", help="approval rules apply to live profiles only"
+    )

@@ -100,6 +100,8 @@ def _handler(args: argparse.Namespace) -> Handler:
         return journal.verify_command if args.action == "verify" else journal.export_command
     if args.command == "partner" and args.action == "register":
         return partner_register.register_command
+    if args.command == "team" and args.action == "policy":
+        return approvals.policy_command
     return _HANDLERS[args.command]
 
 

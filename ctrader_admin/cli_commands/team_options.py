@@ -53,3 +53,6 @@ def add_team_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser
     actions.add_parser(
         "status", parents=[json_option], help="the team journal, sessions and write budget"
     )
+    from ctrader_admin.cli_commands.approvals_options import add_policy_parser  # imports this
+
+    add_policy_parser(actions, json_option)

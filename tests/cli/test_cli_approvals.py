@@ -124,3 +124,41 @@ def test_without_a_team_database_it_says_how_to_connect(cli: Cli) -> None:
     done = cli.run("approvals", "list")
     assert done.returncode == 2
     assert "run `ctrader-admin team connect` first" in done.stderr
+
+
+def test_the_administrator_sets_a_policy_an_agent_only_reads_it(
+    cli: Cli, pg_server: PgServer, tmp_path: Path
+) -> None:
+    admin = new_team_database(pg_server)
+    anna = agent_settings(pg_server, admin, f"anna_{uuid.uuid4().hex[:6]}")
+    admin_home = tmp_path / "admin"
+    admin_home.mkdir()
+    _connect(cli, admin_home, admin)
+    _connect(cli, cli.home, anna)
+
+    done = _run(cli, cli.home, "team", "policy", PROFILE)
+    assert done.returncode == 0, done.stderr
+    assert "No team policy for 'loop'" in done.stdout
+    done = _run(cli, admin_home, "team", "policy", PROFILE, "--set", "--require-ticket",
+                "--budget", "200", "--approve", "plans", "--approve", "wl-moves",
+                "--live-only")  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    said = (
+        "Team policy for 'loop': writes allowed; at most 200 writes per hour; reason required; "
+        "ticket required; approval needed for bulk plans, White Label moves (live profiles only)."
+    )
+    assert done.stdout.strip() == said
+
+    done = _run(cli, cli.home, "team", "policy", PROFILE, "--set", "--no-reason")
+    assert done.returncode == 2
+    assert "has not granted it to this user" in done.stderr
+    assert "Traceback" not in done.stderr
+    done = _run(cli, cli.home, "team", "policy", PROFILE, "--json")
+    assert json.loads(done.stdout)["policy"]["require_ticket"] is True
+
+    # the team's rule holds on the workstation whose own profile does not ask for a ticket
+    done = _run(cli, cli.home, "approvals", "submit", "--target", f"user:{DANIEL}",
+                "--action", "set_partner", "--to", "IB-1", "--environment", "live",
+                "--reason", "r")  # fmt: skip
+    assert done.returncode == 2
+    assert "Ticket: is required on this connection" in done.stderr
