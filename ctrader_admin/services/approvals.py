@@ -30,6 +30,7 @@ from ctrader_admin.store.pg.approvals import (
     Decision,
     TeamPolicy,
 )
+from ctrader_admin.store.pg.watch import ChannelWatcher
 from ctrader_admin.store.profiles import Profile
 
 MOVE_WL_ACTION = "move_wl"  # the journal's action name for a White Label move
@@ -180,6 +181,10 @@ class Approvals:
 
     def policy(self, profile_id: str) -> TeamPolicy | None:
         return self._store.policy(profile_id)
+
+    def watch(self) -> ChannelWatcher:
+        """For a view's live refresh: wakes (``fileno``) when anyone submits or decides."""
+        return self._store.watch()
 
     def submit(
         self,

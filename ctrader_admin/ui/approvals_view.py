@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSocketNotifier, Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 from ctrader_admin.errors import ExpectedError
 from ctrader_admin.services.approvals import Approvals
 from ctrader_admin.store.pg.approvals import ApprovalRecord, ApprovalState
+from ctrader_admin.store.pg.watch import ChannelWatcher
 from ctrader_admin.ui.slots import async_slot
 from ctrader_admin.ui.widgets import heading, hint, plural
 
@@ -105,11 +106,39 @@ class ApprovalsView(QWidget):
         decide.addWidget(self.approve_button)
         decide.addWidget(self.reject_button)
         layout.addLayout(decide)
+        self._watcher: ChannelWatcher | None = None
+        self._notifier: QSocketNotifier | None = None
         self.status_line = QLabel()
         self.status_line.setWordWrap(True)
         self.status_line.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         layout.addWidget(self.status_line)
         self._selection_changed()
+
+    def start_live_updates(self) -> None:
+        """Refresh whenever anyone submits or decides (LISTEN/NOTIFY; no polling): Qt wakes on
+        the watcher's socket."""
+        if self._approvals is None or self._watcher is not None:
+            return
+        try:
+            self._watcher = self._approvals.watch()
+        except ExpectedError as exc:
+            self.status_line.setText(f"✖ Live updates are off: {exc.message}")
+            return
+        self._notifier = QSocketNotifier(self._watcher.fileno(), QSocketNotifier.Type.Read, self)
+        self._notifier.activated.connect(self._told)
+        self.destroyed.connect(self._watcher.close)
+
+    def stop_live_updates(self) -> None:
+        if self._notifier is not None:
+            self._notifier.setEnabled(False)
+            self._notifier = None
+        if self._watcher is not None:
+            self._watcher.close()
+            self._watcher = None
+
+    def _told(self) -> None:
+        if self._watcher is not None and self._watcher.drain():
+            self.refresh()
 
     @property
     def state(self) -> ApprovalState:

@@ -53,8 +53,12 @@ def _view(qtbot: QtBot, approvals: Approvals) -> ApprovalsView:
 
 
 def _refreshed(qtbot: QtBot, view: ApprovalsView, rows: int) -> None:
+    view.count_label.clear()
     view.refresh()
-    qtbot.waitUntil(lambda: view.table.rowCount() == rows, timeout=10_000)
+    # The count is written when the read has come back (an empty table is no proof of that).
+    said = f"{rows} approval" + ("" if rows == 1 else "s")
+    qtbot.waitUntil(lambda: view.count_label.text() == said, timeout=10_000)
+    assert view.table.rowCount() == rows
 
 
 def test_anna_submits_bob_approves_and_anna_cannot_decide_her_own(
@@ -122,3 +126,18 @@ def test_a_rejection_without_a_comment_is_refused_in_words(
     qtbot.waitUntil(lambda: view.status_line.text().startswith("✖"), timeout=10_000)
     assert "Comment: say why the change is rejected" in view.status_line.text()
     assert agents.anna.list("pending")[0].state == "pending"
+
+
+def test_another_agents_submission_appears_without_a_refresh(
+    qtbot: QtBot, event_loop: object, agents: Agents
+) -> None:
+    view = _view(qtbot, agents.bob)
+    _refreshed(qtbot, view, 0)
+    view.start_live_updates()
+    try:
+        agents.anna.submit(CHANGE, reason="r", ticket="", profile=PROFILE)
+        # Told by the server (LISTEN/NOTIFY): no click, no timer.
+        qtbot.waitUntil(lambda: view.table.rowCount() == 1, timeout=10_000)
+        assert view.table.item(0, 4).text().startswith(agents.anna_name)
+    finally:
+        view.stop_live_updates()

@@ -13,7 +13,10 @@ from datetime import datetime
 from typing import Any, Literal
 
 from ctrader_admin.store.pg.database import PgDatabase
+from ctrader_admin.store.pg.watch import ChannelWatcher
 
+# What every change to the approvals notifies (the trigger in store/pg/migrations.py, step 2).
+APPROVALS_CHANNEL = "ctrader_approvals"
 ApprovalKind = Literal["write", "plan"]
 Decision = Literal["approved", "rejected"]
 ApprovalState = Literal["pending", "decided", "all"]
@@ -91,6 +94,10 @@ def _record(row: Any) -> ApprovalRecord:
 class ApprovalStore:
     def __init__(self, database: PgDatabase) -> None:
         self._db = database
+
+    def watch(self) -> ChannelWatcher:
+        """Told (on a connection of its own) whenever any approval is submitted or decided."""
+        return ChannelWatcher(self._db, APPROVALS_CHANNEL)
 
     def me(self) -> str:
         """This connection's login role: the name the triggers record."""

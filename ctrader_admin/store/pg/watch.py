@@ -1,6 +1,6 @@
-"""Live updates from the team journal: another workstation's appends, told by the server
-(LISTEN/NOTIFY) instead of polled. The foundation of the Journal view's live refresh (not wired
-to a view yet: docs/team-mode.md).
+"""Live updates from the team database: another workstation's journal appends and approvals,
+told by the server (LISTEN/NOTIFY) instead of polled. The Approvals view listens; the Journal
+view does not yet (docs/team-mode.md).
 
 Each append transaction notifies ``JOURNAL_CHANNEL`` with its last id when it commits (a rolled
 back append tells nothing); a watcher holds its own connection, so waiting never blocks the
@@ -20,15 +20,39 @@ if TYPE_CHECKING:
     from ctrader_admin.store.pg.database import PgDatabase
 
 
-class JournalWatcher:
-    def __init__(self, database: PgDatabase) -> None:
+class ChannelWatcher:
+    """LISTEN on one channel, on a connection of its own. ``fileno`` lets an event loop (Qt's
+    socket notifier) wake up when the server speaks; ``drain`` then takes what arrived."""
+
+    def __init__(self, database: PgDatabase, channel: str) -> None:
         self._conn: psycopg.Connection[Any] = database.connect()
         self._lock = threading.Lock()
         try:
-            self._conn.execute(f"LISTEN {JOURNAL_CHANNEL}")
+            self._conn.execute(f"LISTEN {channel}")
         except BaseException:
             self._conn.close()
             raise
+
+    def fileno(self) -> int:
+        return self._conn.fileno()
+
+    def drain(self) -> int:
+        """How many notifications arrived (without waiting); 0 once the connection is gone."""
+        import psycopg
+
+        with self._lock:
+            try:
+                return sum(1 for _ in self._conn.notifies(timeout=0))
+            except psycopg.Error:
+                return 0
+
+    def close(self) -> None:
+        self._conn.close()
+
+
+class JournalWatcher(ChannelWatcher):
+    def __init__(self, database: PgDatabase) -> None:
+        super().__init__(database, JOURNAL_CHANNEL)
 
     def wait(self, timeout: float) -> int | None:
         """The highest entry id announced within ``timeout`` seconds of the first announcement
@@ -43,6 +67,3 @@ class JournalWatcher:
             for notice in self._conn.notifies(timeout=0):
                 newest = max(newest, int(notice.payload))
             return newest
-
-    def close(self) -> None:
-        self._conn.close()
