@@ -18,6 +18,7 @@ from ctrader_admin.services.errors import InvalidInput
 from ctrader_admin.services.validation import environment_of
 from ctrader_admin.store.paths import AppPaths
 from ctrader_admin.store.pg.approvals import ApprovalRecord, ApprovalStore, TeamPolicy
+from ctrader_admin.store.pg.database import PgDatabase
 from ctrader_admin.store.pg.team_config import load_team_settings
 from ctrader_admin.store.profiles import SANDBOX_PROFILE_ID, Profile, ProfileStore
 from ctrader_admin.store.tokens import TokenStore
@@ -29,13 +30,18 @@ async def approvals_command(args: argparse.Namespace, out: Output) -> int:
     return await asyncio.to_thread(_run, args, out)
 
 
-def _run(args: argparse.Namespace, out: Output) -> int:
-    paths = AppPaths.from_environment()
+def _team_database(paths: AppPaths) -> PgDatabase:
     settings = load_team_settings(paths)
     if settings is None:
         raise CliError("No team database is set up here: run `ctrader-admin team connect` first.")
+    return agent_database(settings, TokenStore())
+
+
+def _run(args: argparse.Namespace, out: Output) -> int:
+    paths = AppPaths.from_environment()
+    # What is submitted is checked before the team database is asked anything.
     change = _change(args, paths) if args.action == "submit" else None
-    with agent_database(settings, TokenStore()) as db:
+    with _team_database(paths) as db:
         approvals = Approvals(ApprovalStore(db))
         if args.action == "list":
             records = approvals.list(args.state)
@@ -69,11 +75,11 @@ async def policy_command(args: argparse.Namespace, out: Output) -> int:
 
 def _policy(args: argparse.Namespace, out: Output) -> int:
     """``team policy PROFILE_ID [--set …]``: the database refuses ``--set`` to agents."""
-    paths = AppPaths.from_environment()
-    settings = load_team_settings(paths)
-    if settings is None:
-        raise CliError("No team database is set up here: run `ctrader-admin team connect` first.")
-    with agent_database(settings, TokenStore()) as db:
+    given = (args.read_only, args.budget is not None, args.no_reason, args.require_ticket,
+             args.approve, args.approve_plans_over is not None, args.live_only)  # fmt: skip
+    if any(given) and not args.set:
+        raise CliError("Add --set to replace the policy with these options (nothing was changed).")
+    with _team_database(AppPaths.from_environment()) as db:
         store = ApprovalStore(db)
         if args.set:
             store.set_policy(

@@ -46,7 +46,12 @@ def add_approvals_parser(commands: argparse._SubParsersAction[argparse.ArgumentP
         metavar="ACTION",
         help="with --target: set_partner, move_wl, …",
     )
-    p.add_argument("--from", dest="before", metavar="VALUE", help="with --target: the value now")
+    p.add_argument(
+        "--from",
+        dest="before",
+        metavar="VALUE",
+        help="with --target: the value now (omitted: none); the apply refuses if it changed",
+    )
     p.add_argument("--to", dest="after", metavar="VALUE", help="with --target: the new value")
     p.add_argument("--environment", metavar="NAME", help="with --target: demo, live, …")
     p.add_argument("--reason", default="", help="why (shown to the approver, kept in the journal)")

@@ -149,6 +149,9 @@ def test_the_administrator_sets_a_policy_an_agent_only_reads_it(
     )
     assert done.stdout.strip() == said
 
+    done = _run(cli, admin_home, "team", "policy", PROFILE, "--read-only")
+    assert done.returncode == 2
+    assert "Add --set to replace the policy" in done.stderr
     done = _run(cli, cli.home, "team", "policy", PROFILE, "--set", "--no-reason")
     assert done.returncode == 2
     assert "has not granted it to this user" in done.stderr
