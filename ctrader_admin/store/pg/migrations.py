@@ -121,7 +121,9 @@ _V1: tuple[str, ...] = (
 # --- step 2: the team's policies (set by the administrators) and four-eyes approvals ---------
 # Who submitted, decided or applied is the server's ``session_user`` (the login role), set by the
 # triggers whatever the statement said; the trigger functions run as their owner (SECURITY
-# DEFINER) so they can lock and read what an agent's own rights do not cover.
+# DEFINER) so they can lock and read what an agent's own rights do not cover. Their search_path
+# puts pg_temp last: agents may create temporary tables, and one named ``approvals`` must never
+# stand in for the real one inside these functions.
 
 _STAMP_PERSON = """
 CREATE FUNCTION ctrader_stamp_person() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -144,7 +146,7 @@ $$
 
 _LOCKED = """
 CREATE FUNCTION ctrader_approval_locked(wanted BIGINT, seen_hash TEXT) RETURNS approvals
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql SET search_path = public, pg_temp AS $$
 DECLARE
     asked approvals%ROWTYPE;
 BEGIN
@@ -166,7 +168,7 @@ $$
 
 _DECIDE = """
 CREATE FUNCTION ctrader_approval_decide() RETURNS trigger
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = public AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
 DECLARE
     asked approvals%ROWTYPE;
     earlier approval_decisions%ROWTYPE;
@@ -191,7 +193,7 @@ $$
 
 _USE = """
 CREATE FUNCTION ctrader_approval_use() RETURNS trigger
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = public AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
 DECLARE
     asked approvals%ROWTYPE;
     decided approval_decisions%ROWTYPE;

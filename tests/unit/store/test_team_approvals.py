@@ -183,3 +183,23 @@ def test_only_the_administrators_set_policies(
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
             _sql(anna, statement)
     assert _sql(anna, "SELECT read_only, written_by FROM team_policies") == [(True, admin.user)]
+
+
+def test_a_temporary_table_cannot_stand_in_for_the_approvals(
+    team: tuple[TeamSettings, TeamSettings, TeamSettings],
+) -> None:
+    # Agents may create temporary tables; the checks must still read the team's own rows.
+    _, anna, _ = team
+    approval = _submit(anna)
+    with psycopg.connect(**anna.connect_kwargs(), autocommit=True) as conn:
+        conn.execute("CREATE TEMP TABLE approvals AS SELECT * FROM public.approvals WITH NO DATA")
+        conn.execute(
+            "INSERT INTO pg_temp.approvals SELECT id, kind, profile_id, environment, summary, "
+            "body, body_hash, reason, ticket, 'someone_else', submitted_at FROM public.approvals"
+        )
+        with pytest.raises(psycopg.errors.RaiseException, match="another person must decide"):
+            conn.execute(
+                "INSERT INTO public.approval_decisions (approval_id, decision, body_hash) "
+                "VALUES (%s, 'approved', %s)",
+                (approval, HASH),
+            )
