@@ -41,6 +41,10 @@ class ApprovalRefused(ServiceError):
     """An approval step that cannot be done; nothing was changed."""
 
 
+class ApprovalRequired(ServiceError):
+    """The team's policy sends this change for a second person's approval; nothing was sent."""
+
+
 def body_hash(body: str) -> str:
     return hashlib.sha256(body.encode("utf-8")).hexdigest()
 
@@ -185,6 +189,21 @@ class Approvals:
     def watch(self) -> ChannelWatcher:
         """For a view's live refresh: wakes (``fileno``) when anyone submits or decides."""
         return self._store.watch()
+
+    def refuse_unapproved(
+        self, profile: Profile, *, kind: ApprovalKind, action: str, rows: int = 1
+    ) -> None:
+        """What the write path calls before a change that comes without an approval: refuse it,
+        in words, when the team's policy asks for one."""
+        why = approval_needed(
+            self._store.policy(profile.id), kind=kind, action=action, rows=rows, live=profile.live
+        )
+        if why is not None:
+            raise ApprovalRequired(
+                f"This change needs a second person's approval on {profile.name!r} ({why}); "
+                "nothing was sent. Submit it for approval (Approvals, or `ctrader-admin approvals "
+                "submit`) and apply it once approved."
+            )
 
     def submit(
         self,

@@ -14,6 +14,7 @@ from team_db import agent_settings, new_team_database
 
 from ctrader_admin.services.approvals import (
     ApprovalRefused,
+    ApprovalRequired,
     Approvals,
     ChangeBody,
     PlanBody,
@@ -224,3 +225,13 @@ def test_an_agent_cannot_set_a_policy_through_the_store(team: Team) -> None:
     with pytest.raises(DatabaseError, match="has not granted it"):
         team.anna_store.set_policy(TeamPolicy(PROFILE.id, require_reason=False))
     assert team.anna.policy(PROFILE.id) is None
+
+
+def test_an_unapproved_change_is_refused_in_words_when_the_policy_asks(team: Team) -> None:
+    live = PROFILE.model_copy(update={"live": True})
+    team.anna.refuse_unapproved(live, kind="write", action="move_wl")  # no policy: free
+    team.admin.set_policy(TeamPolicy(PROFILE.id, approve_wl_moves=True, approve_live_only=True))
+    team.anna.refuse_unapproved(PROFILE, kind="write", action="move_wl")  # not live
+    team.anna.refuse_unapproved(live, kind="write", action="set_partner")
+    with pytest.raises(ApprovalRequired, match="White Label moves on this connection need"):
+        team.anna.refuse_unapproved(live, kind="write", action="move_wl")
