@@ -27,7 +27,44 @@ _TARGET = re.compile(r"[a-z_]+:\S+")
 
 
 async def approvals_command(args: argparse.Namespace, out: Output) -> int:
+    if args.action == "apply":
+        return await _apply(args, out)
     return await asyncio.to_thread(_run, args, out)
+
+
+async def _apply(args: argparse.Namespace, out: Output) -> int:
+    """An approved single write, sent through the write model's gate on its own profile."""
+    from ctrader_admin.cli_commands.context import EXIT_ROWS, open_session, stores
+    from ctrader_admin.cli_commands.single import confirm_live
+    from ctrader_admin.services.approved_write import apply_approved
+    from ctrader_admin.services.writes import WriteDrift
+
+    with await asyncio.to_thread(_team_database, AppPaths.from_environment()) as db:
+        approvals = Approvals(ApprovalStore(db))
+        record = approvals.get(args.id)
+        # Pending, rejected or used: said before any connection is opened.
+        approvals.check_before_apply(args.id, record.body)
+        async with stores() as st:
+            session = await open_session(
+                st.office, getattr(args, "profile", None) or record.profile_id
+            )
+            await confirm_live(session, args, f"apply approval {args.id}: {record.summary}")
+            try:
+                applied = await apply_approved(session, approvals, args.id)
+            except WriteDrift as exc:
+                raise CliError(f"{exc.message} (journal #{exc.journal_id})", EXIT_ROWS) from None
+        record = approvals.get(args.id)
+    entry = applied.entry
+    outcome = "unchanged" if entry is None else entry.outcome
+    out.document({**as_document(record), "outcome": outcome})
+    if entry is None:
+        out.line(f"Approval {args.id}: nothing to send, the value was already as approved.")
+        return EXIT_OK
+    out.line(
+        f"Approval {args.id} applied: {record.summary} — {entry.outcome} (journal #{entry.id}, "
+        f"submitted by {record.submitted_by}, approved by {record.decided_by})."
+    )
+    return EXIT_OK if entry.outcome == "ok" else EXIT_ROWS
 
 
 def _team_database(paths: AppPaths) -> PgDatabase:

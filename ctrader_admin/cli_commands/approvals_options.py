@@ -65,6 +65,22 @@ def add_approvals_parser(commands: argparse._SubParsersAction[argparse.ArgumentP
         default="pending",
         help="which approvals: waiting for a decision, decided, or all",
     )
+    p = actions.add_parser(
+        "apply",
+        parents=[common],
+        help="send an approved single write (once), exactly as approved; the journal entry names "
+        "both people",
+    )
+    p.add_argument("id", type=_approval_id, help="the approval's number (from `list`)")
+    p.add_argument(
+        "--profile",
+        default=argparse.SUPPRESS,
+        metavar="ID_OR_NAME",
+        help="the connection to send it on (default: the approval's own)",
+    )
+    p.add_argument(
+        "--confirm-env", metavar="NAME", help="on a live connection: its environment name"
+    )
     for name, verb in (("approve", "approve"), ("reject", "reject")):
         p = actions.add_parser(
             name, parents=[common], help=f"{verb} another person's change (never your own)"

@@ -32,6 +32,7 @@ from ctrader_admin.store.pg.approvals import (
 )
 from ctrader_admin.store.pg.watch import ChannelWatcher
 from ctrader_admin.store.profiles import Profile
+from ctrader_admin.store.sql import Store
 
 MOVE_WL_ACTION = "move_wl"  # the journal's action name for a White Label move
 _MAX_COMMENT = 2000
@@ -297,6 +298,12 @@ class Approvals:
         """Use the approval (once) just before sending: a racing second apply is refused by the
         database. The write that follows must be journaled; ``record_journal_entry`` links it."""
         self._store.use(approved.approval_id, body_hash(approved.body))
+
+    def holds_journal(self, journal: Store) -> bool:
+        """Whether ``journal``'s entries live in this team database (only those can be linked;
+        until the app journals on the team database, entries stay on the workstation)."""
+        team = self._store.database
+        return journal.engine == team.engine and journal.path == team.path
 
     def record_journal_entry(self, approval_id: int, journal_id: int) -> None:
         self._store.record_journal_entry(approval_id, journal_id)

@@ -165,3 +165,58 @@ def test_the_administrator_sets_a_policy_an_agent_only_reads_it(
                 "--reason", "r")  # fmt: skip
     assert done.returncode == 2
     assert "Ticket: is required on this connection" in done.stderr
+
+
+def test_an_approved_write_is_applied_once_exactly_as_approved(
+    cli: Cli, agents: tuple[Path, Path, str, str]
+) -> None:
+    anna_home, bob_home, anna, bob = agents
+    done = cli.run("referral", "get", "--user", str(DANIEL), "--json")
+    assert done.returncode == 0, done.stderr
+    now = json.loads(done.stdout)["partnerId"]
+    submit = [
+        "approvals",
+        "submit",
+        "--target",
+        f"user:{DANIEL}",
+        "--action",
+        "set_partner",
+        "--to",
+        "IB-APPROVED",
+        "--environment",
+        "live",
+        "--reason",
+        "CRM fix",
+        "--json",
+    ]
+    if now is not None:
+        submit += ["--from", now]
+    number = json.loads(_run(cli, anna_home, *submit).stdout)["id"]
+    stale = json.loads(_run(cli, anna_home, *submit[:-1], "--to", "IB-STALE", "--json").stdout)
+
+    done = _run(cli, anna_home, "approvals", "apply", str(number), "--confirm-env", "live")
+    assert done.returncode == 2
+    assert f"Approval {number} is still pending: it cannot be applied." in done.stderr
+    for approval in (number, stale["id"]):
+        assert _run(cli, bob_home, "approvals", "approve", str(approval)).returncode == 0
+
+    done = _run(cli, anna_home, "approvals", "apply", str(number), "--confirm-env", "live")
+    assert done.returncode == 0, done.stderr
+    assert f"Approval {number} applied: set_partner user:{DANIEL}" in done.stdout
+    assert f"submitted by {anna}, approved by {bob}" in done.stdout
+    done = cli.run("referral", "get", "--user", str(DANIEL), "--json")
+    assert json.loads(done.stdout)["partnerId"] == "IB-APPROVED"
+    # the journal entry names both people
+    assert cli.run("journal", "export", "-o", "journal.csv").returncode == 0
+    exported = (cli.home / "journal.csv").read_text(encoding="utf-8")
+    assert f"CRM fix (approval {number}: submitted by {anna}, approved by {bob})" in exported
+
+    done = _run(cli, bob_home, "approvals", "apply", str(number), "--confirm-env", "live")
+    assert done.returncode == 2
+    assert f"already applied by {anna}" in done.stderr
+    # approved against a value the target no longer holds: refused, nothing sent
+    done = _run(cli, anna_home, "approvals", "apply", str(stale["id"]), "--confirm-env", "live")
+    assert done.returncode == 2
+    assert "holds IB-APPROVED now" in done.stderr
+    done = cli.run("referral", "get", "--user", str(DANIEL), "--json")
+    assert json.loads(done.stdout)["partnerId"] == "IB-APPROVED"

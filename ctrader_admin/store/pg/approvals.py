@@ -95,6 +95,10 @@ class ApprovalStore:
     def __init__(self, database: PgDatabase) -> None:
         self._db = database
 
+    @property
+    def database(self) -> PgDatabase:
+        return self._db
+
     def watch(self) -> ChannelWatcher:
         """Told (on a connection of its own) whenever any approval is submitted or decided."""
         return ChannelWatcher(self._db, APPROVALS_CHANNEL)

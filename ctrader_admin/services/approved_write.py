@@ -1,0 +1,107 @@
+"""Apply an approved single write (``ctrader-admin approvals apply ID``): prepare the change again,
+check that it is exactly the change approved (the same target, action, value now and new value —
+``Approvals.check_before_apply``), use the approval once, send it through the write model's
+gate, and link the journal entry to the approval when the journal is the team's (until the app
+journals on the team database, entries stay on the workstation). The entry's reason names both
+people either way.
+
+A plan is applied by ``apply`` of its file (not wired to approvals yet: docs/team-mode.md)."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from ctrader_admin.errors import ExpectedError
+from ctrader_admin.services import writes
+from ctrader_admin.services.approvals import ApprovalRefused, Approvals, ChangeBody
+from ctrader_admin.services.session import Session
+from ctrader_admin.services.writes import (
+    AccountTarget,
+    Action,
+    Applied,
+    Change,
+    LinkTarget,
+    PartnerCode,
+    Prepared,
+    UnknownTarget,
+    UserTarget,
+    WhiteLabel,
+    parse_target,
+    show,
+    target_key,
+)
+from ctrader_admin.store.pg.approvals import ApprovalRecord
+
+log = logging.getLogger(__name__)
+
+
+def change_of(record: ApprovalRecord) -> Change:
+    """The write model's change for an approved single write."""
+    if record.kind != "write":
+        raise ApprovalRefused(
+            f"Approval {record.id} is for a plan: apply the plan file itself (not wired to "
+            "approvals yet)."
+        )
+    body = json.loads(record.body)
+    try:
+        target = parse_target(str(body["target"]))
+    except UnknownTarget as exc:
+        raise ApprovalRefused(f"Approval {record.id}: {exc.message}") from None
+    action, after = body["action"], body["after"]
+    if action in (Action.SET_PARTNER, Action.DELETE_PARTNER) and isinstance(
+        target, UserTarget | LinkTarget
+    ):
+        return PartnerCode(target, after if action == Action.SET_PARTNER else None)
+    if action == Action.MOVE_WL and isinstance(target, AccountTarget) and after:
+        return WhiteLabel(target, str(after))
+    raise ApprovalRefused(
+        f"Approval {record.id} ({record.summary}) cannot be applied from here: only partner "
+        "codes and White Label moves are."
+    )
+
+
+def body_of(prepared: Prepared, profile_id: str, environment: str) -> ChangeBody:
+    """The change as prepared now, in the form an approval binds."""
+    return ChangeBody(
+        target_key(prepared.target),
+        prepared.action.value,
+        prepared.current,
+        prepared.proposed,
+        profile_id,
+        prepared.environment or environment,
+    )
+
+
+async def apply_approved(session: Session, approvals: Approvals, approval_id: int) -> Applied:
+    record = approvals.get(approval_id)
+    if record.profile_id != session.profile.id:
+        raise ApprovalRefused(
+            f"Approval {approval_id} is for the connection {record.profile_id!r}, not "
+            f"{session.profile.id!r}: nothing was sent."
+        )
+    prepared = await writes.prepare(session, change_of(record))
+    prepared.check()
+    approved_before = json.loads(record.body)["before"]
+    if prepared.current != approved_before:
+        raise ApprovalRefused(
+            f"Not sent: {prepared.target.describe()} holds {show(prepared.current)} now, and "
+            f"approval {approval_id} was given for a change from {show(approved_before)}. "
+            "Submit the change again."
+        )
+    body = body_of(prepared, session.profile.id, record.environment).canonical()
+    approved = approvals.check_before_apply(approval_id, body)
+    # Used before sending: a second apply (here or on another workstation) is refused by the
+    # database, so an approved change is never sent twice.
+    approvals.mark_applied(approved)
+    people = f"approval {approval_id}: submitted by {approved.submitted_by}, approved by "
+    reason = f"{record.reason} ({people}{approved.approved_by})".strip()
+    applied = await writes.apply(session, prepared, reason=reason, ticket=record.ticket)
+    if applied.entry is not None and approvals.holds_journal(session.journal.store):
+        try:
+            approvals.record_journal_entry(approval_id, applied.entry.id)
+        except ExpectedError as exc:
+            # The write went out and its entry names both people: a missing link is no failure.
+            log.warning("Approval %s: journal entry %s not linked: %s", approval_id,
+                        applied.entry.id, exc.message)  # fmt: skip
+    return applied
