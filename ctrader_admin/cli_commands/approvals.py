@@ -6,14 +6,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import re
 from dataclasses import asdict
 from typing import Any
 
 from ctrader_admin.cli_commands.context import EXIT_OK, CliError
 from ctrader_admin.cli_commands.output import Output
 from ctrader_admin.cli_commands.team import agent_database
-from ctrader_admin.services.approvals import Approvals, ChangeBody, PlanBody
+from ctrader_admin.services.approvals import Approvals, PlanBody
 from ctrader_admin.services.errors import InvalidInput
 from ctrader_admin.services.validation import environment_of
 from ctrader_admin.store.paths import AppPaths
@@ -23,13 +22,40 @@ from ctrader_admin.store.pg.team_config import load_team_settings
 from ctrader_admin.store.profiles import SANDBOX_PROFILE_ID, Profile, ProfileStore
 from ctrader_admin.store.tokens import TokenStore
 
-_TARGET = re.compile(r"[a-z_]+:\S+")
-
 
 async def approvals_command(args: argparse.Namespace, out: Output) -> int:
     if args.action == "apply":
         return await _apply(args, out)
+    if args.action == "submit" and args.plan is None:
+        return await _submit_write(args, out)
     return await asyncio.to_thread(_run, args, out)
+
+
+async def _submit_write(args: argparse.Namespace, out: Output) -> int:
+    """One change, prepared now (its value now read from the backend): what the approver sees
+    and the apply checks is exactly that."""
+    from ctrader_admin.cli_commands.context import open_session, stores
+    from ctrader_admin.services.approved_write import change_for, prepared_body
+
+    change = change_for(args.target or "", (args.change_action or "").strip(), args.after)
+    paths = AppPaths.from_environment()
+    profile = _profile(paths, getattr(args, "profile", None))
+    environment = environment_of(profile, args.environment) if args.environment else ""
+    with await asyncio.to_thread(_team_database, paths) as db:
+        approvals = Approvals(ApprovalStore(db))
+        approvals.check_submission(profile, reason=args.reason, ticket=args.ticket)
+        async with stores() as st:
+            session = await open_session(st.office, profile.id)
+            body = await prepared_body(session, change, environment)
+        number = approvals.submit(body, reason=args.reason, ticket=args.ticket, profile=profile)
+        return _submitted(out, approvals.get(number))
+
+
+def _submitted(out: Output, record: ApprovalRecord) -> int:
+    out.document(as_document(record))
+    out.line(f"Submitted as approval {record.id}: {record.summary}. Another person must "
+             f"approve it (`ctrader-admin approvals approve {record.id}`).")  # fmt: skip
+    return EXIT_OK
 
 
 async def _apply(args: argparse.Namespace, out: Output) -> int:
@@ -92,11 +118,7 @@ def _run(args: argparse.Namespace, out: Output) -> int:
             assert change is not None
             profile, body = change
             number = approvals.submit(body, reason=args.reason, ticket=args.ticket, profile=profile)
-            record = approvals.get(number)
-            out.document(as_document(record))
-            out.line(f"Submitted as approval {number}: {record.summary}. Another person must "
-                     f"approve it (`ctrader-admin approvals approve {number}`).")  # fmt: skip
-            return EXIT_OK
+            return _submitted(out, approvals.get(number))
         if args.action == "approve":
             record = approvals.approve(args.id, args.comment)
         else:
@@ -171,30 +193,16 @@ def _profile(paths: AppPaths, wanted: str | None) -> Profile:
     return settings.find(wanted or settings.last_profile_id or SANDBOX_PROFILE_ID)
 
 
-def _change(args: argparse.Namespace, paths: AppPaths) -> tuple[Profile, ChangeBody | PlanBody]:
-    """What is submitted, checked before the team database is asked anything."""
+def _change(args: argparse.Namespace, paths: AppPaths) -> tuple[Profile, PlanBody]:
+    """The plan submitted, checked before the team database is asked anything."""
     profile = _profile(paths, getattr(args, "profile", None))
-    if args.plan is not None:
-        if not args.plan.is_file():
-            raise InvalidInput({"Plan": f"{args.plan} is not a file"})
-        body = PlanBody.of_plan_file(args.plan)
-        if body.profile_id != profile.id:
-            hint = f"it was made for profile {body.profile_id!r}: add --profile {body.profile_id}"
-            raise InvalidInput({"Plan": hint})
-        return profile, body
-    problems: dict[str, str] = {}
-    if not _TARGET.fullmatch(args.target or ""):
-        problems["Target"] = "write it as the journal does: user:N, account:N, login:N@env"
-    if not (args.change_action or "").strip():
-        problems["Action"] = "say what the change does (set_partner, delete_partner, move_wl, …)"
-    if args.before is None and args.after is None:
-        problems["Value"] = "give --to (the new value) and/or --from (the value now)"
-    if problems:
-        raise InvalidInput(problems)
-    environment = environment_of(profile, args.environment or "")
-    return profile, ChangeBody(
-        args.target, args.change_action.strip(), args.before, args.after, profile.id, environment
-    )
+    if not args.plan.is_file():
+        raise InvalidInput({"Plan": f"{args.plan} is not a file"})
+    body = PlanBody.of_plan_file(args.plan)
+    if body.profile_id != profile.id:
+        hint = f"it was made for profile {body.profile_id!r}: add --profile {body.profile_id}"
+        raise InvalidInput({"Plan": hint})
+    return profile, body
 
 
 def describe(record: ApprovalRecord) -> str:

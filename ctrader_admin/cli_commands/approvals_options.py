@@ -47,13 +47,14 @@ def add_approvals_parser(commands: argparse._SubParsersAction[argparse.ArgumentP
         help="with --target: set_partner, move_wl, …",
     )
     p.add_argument(
-        "--from",
-        dest="before",
+        "--to",
+        dest="after",
         metavar="VALUE",
-        help="with --target: the value now (omitted: none); the apply refuses if it changed",
+        help="with --target: the new value (the value now is read when submitting)",
     )
-    p.add_argument("--to", dest="after", metavar="VALUE", help="with --target: the new value")
-    p.add_argument("--environment", metavar="NAME", help="with --target: demo, live, …")
+    p.add_argument(
+        "--environment", metavar="NAME", help="with --target: demo, live, … (shown to the approver)"
+    )
     p.add_argument("--reason", default="", help="why (shown to the approver, kept in the journal)")
     p.add_argument("--ticket", default="", help="support ticket or CRM reference")
     p = actions.add_parser(

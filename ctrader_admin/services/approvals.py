@@ -206,6 +206,13 @@ class Approvals:
                 "submit`) and apply it once approved."
             )
 
+    def check_submission(self, profile: Profile, *, reason: str, ticket: str) -> None:
+        """Reason and ticket as the team's policy (made stricter by the profile) asks."""
+        gate = effective_profile(profile, self._store.policy(profile.id))
+        problems = reason_ticket_problems(gate, reason, ticket)
+        if problems:
+            raise InvalidInput(problems)
+
     def submit(
         self,
         change: ChangeBody | PlanBody,
@@ -215,8 +222,8 @@ class Approvals:
         profile: Profile,
     ) -> int:
         """Submit a change for approval; its id. Reason and ticket as the policy asks."""
-        gate = effective_profile(profile, self._store.policy(profile.id))
-        problems = reason_ticket_problems(gate, reason, ticket)
+        self.check_submission(profile, reason=reason, ticket=ticket)
+        problems: dict[str, str] = {}
         if change.profile_id != profile.id:
             problems["Profile"] = f"the change is for {change.profile_id!r}, not {profile.id!r}"
         if problems:

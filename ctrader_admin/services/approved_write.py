@@ -15,6 +15,7 @@ import logging
 from ctrader_admin.errors import ExpectedError
 from ctrader_admin.services import writes
 from ctrader_admin.services.approvals import ApprovalRefused, Approvals, ChangeBody
+from ctrader_admin.services.errors import InvalidInput
 from ctrader_admin.services.session import Session
 from ctrader_admin.services.writes import (
     AccountTarget,
@@ -36,6 +37,31 @@ from ctrader_admin.store.pg.approvals import ApprovalRecord
 log = logging.getLogger(__name__)
 
 
+def change_for(target: str, action: str, after: str | None) -> Change:
+    """The write model's change for a single write named as the journal names it (target key,
+    action code, new value): partner codes and White Label moves."""
+    try:
+        parsed = parse_target(target)
+    except UnknownTarget as exc:
+        raise InvalidInput({"Target": exc.message}) from None
+    if action in (Action.SET_PARTNER, Action.DELETE_PARTNER) and isinstance(
+        parsed, UserTarget | LinkTarget
+    ):
+        if action == Action.SET_PARTNER and not after:
+            raise InvalidInput({"New value": "give the partner code to set"})
+        return PartnerCode(parsed, after if action == Action.SET_PARTNER else None)
+    if action == Action.MOVE_WL and isinstance(parsed, AccountTarget):
+        if not after:
+            raise InvalidInput({"New value": "give the White Label to move the account to"})
+        return WhiteLabel(parsed, after)
+    raise InvalidInput(
+        {
+            "Action": f"{action!r} on {target}: only set_partner/delete_partner on a user or "
+            "link, and move_wl on an account, can be submitted as single writes"
+        }
+    )
+
+
 def change_of(record: ApprovalRecord) -> Change:
     """The write model's change for an approved single write."""
     if record.kind != "write":
@@ -44,21 +70,19 @@ def change_of(record: ApprovalRecord) -> Change:
             "approvals yet)."
         )
     body = json.loads(record.body)
-    try:
-        target = parse_target(str(body["target"]))
-    except UnknownTarget as exc:
-        raise ApprovalRefused(f"Approval {record.id}: {exc.message}") from None
-    action, after = body["action"], body["after"]
-    if action in (Action.SET_PARTNER, Action.DELETE_PARTNER) and isinstance(
-        target, UserTarget | LinkTarget
-    ):
-        return PartnerCode(target, after if action == Action.SET_PARTNER else None)
-    if action == Action.MOVE_WL and isinstance(target, AccountTarget) and after:
-        return WhiteLabel(target, str(after))
-    raise ApprovalRefused(
-        f"Approval {record.id} ({record.summary}) cannot be applied from here: only partner "
-        "codes and White Label moves are."
-    )
+    return change_for(str(body["target"]), str(body["action"]), body["after"])
+
+
+async def prepared_body(session: Session, change: Change, environment: str) -> ChangeBody:
+    """What is submitted for a single write: the change prepared now (its value now read from
+    the backend), so the approver approves exactly that and the apply refuses any drift."""
+    prepared = await writes.prepare(session, change)
+    prepared.check()
+    if prepared.verdict == "skip":
+        raise InvalidInput(
+            {"New value": f"{prepared.target.describe()} already holds it: nothing to approve"}
+        )
+    return body_of(prepared, session.profile.id, environment)
 
 
 def body_of(prepared: Prepared, profile_id: str, environment: str) -> ChangeBody:

@@ -95,7 +95,7 @@ def test_refusals_in_words_and_nothing_submitted(
     anna_home, bob_home, _, _ = agents
     cases = [
         (("submit", "--target", "1000004", "--action", "set_partner", "--to", "IB-1",
-          "--environment", "live", "--reason", "r"), "Target: write it as the journal does"),
+          "--environment", "live", "--reason", "r"), "Target: This app does not know"),
         (("submit", "--target", "user:1000004", "--action", "set_partner", "--to", "IB-1",
           "--environment", "mars", "--reason", "r"), "Environment"),
         (("submit", "--target", "user:1000004", "--action", "set_partner", "--to", "IB-1",
@@ -117,7 +117,8 @@ def test_refusals_in_words_and_nothing_submitted(
                 "--action", "set_partner", "--to", "IB-1", "--environment", "live",
                 "--reason", "r")  # fmt: skip
     assert done.returncode == 0, done.stderr
-    assert "Submitted as approval 1: set_partner user:1000004: (none) → IB-1" in done.stdout
+    assert "Submitted as approval 1: set_partner user:1000004: " in done.stdout
+    assert " → IB-1. Another person must approve it" in done.stdout
 
 
 def test_without_a_team_database_it_says_how_to_connect(cli: Cli) -> None:
@@ -189,10 +190,10 @@ def test_an_approved_write_is_applied_once_exactly_as_approved(
         "CRM fix",
         "--json",
     ]
-    if now is not None:
-        submit += ["--from", now]
     number = json.loads(_run(cli, anna_home, *submit).stdout)["id"]
     stale = json.loads(_run(cli, anna_home, *submit[:-1], "--to", "IB-STALE", "--json").stdout)
+    # what was approved includes the value the target held when it was submitted
+    assert json.loads(stale["body"])["before"] == now
 
     done = _run(cli, anna_home, "approvals", "apply", str(number), "--confirm-env", "live")
     assert done.returncode == 2
