@@ -30,3 +30,15 @@ def agent_settings(server: PgServer, settings: TeamSettings, name: str) -> TeamS
     with PgDatabase(settings, None) as admin:
         add_member(admin, name, None)
     return team_settings(server, settings.database, name)
+
+
+def team_of_two(server: PgServer) -> tuple[TeamSettings, TeamSettings, TeamSettings]:
+    """A fresh team database with two agents (unique names anna_…, bob_…): (the superuser's
+    settings, anna's, bob's) — for the four-eyes tests."""
+    import uuid
+
+    admin = new_team_database(server)
+    anna, bob = (
+        agent_settings(server, admin, f"{name}_{uuid.uuid4().hex[:6]}") for name in ("anna", "bob")
+    )
+    return admin, anna, bob

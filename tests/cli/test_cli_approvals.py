@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import json
 import subprocess
-import uuid
 from pathlib import Path
 
 import pytest
 from cli_env import PROFILE, Cli
 from pg_cluster import PgServer
-from team_db import agent_settings, new_team_database
+from team_db import team_of_two
 
 from ctrader_admin.store.pg.settings import TeamSettings
 
@@ -36,9 +35,7 @@ def _run(cli: Cli, home: Path, *args: str) -> subprocess.CompletedProcess[str]:
 @pytest.fixture
 def agents(cli: Cli, pg_server: PgServer, tmp_path: Path) -> tuple[Path, Path, str, str]:
     """Anna works in the CLI fixture's home (its profile, its sandbox); Bob in his own."""
-    admin = new_team_database(pg_server)
-    anna = agent_settings(pg_server, admin, f"anna_{uuid.uuid4().hex[:6]}")
-    bob = agent_settings(pg_server, admin, f"bob_{uuid.uuid4().hex[:6]}")
+    _, anna, bob = team_of_two(pg_server)
     bob_home = tmp_path / "bob"
     bob_home.mkdir()
     _connect(cli, cli.home, anna)
@@ -130,8 +127,7 @@ def test_without_a_team_database_it_says_how_to_connect(cli: Cli) -> None:
 def test_the_administrator_sets_a_policy_an_agent_only_reads_it(
     cli: Cli, pg_server: PgServer, tmp_path: Path
 ) -> None:
-    admin = new_team_database(pg_server)
-    anna = agent_settings(pg_server, admin, f"anna_{uuid.uuid4().hex[:6]}")
+    admin, anna, _ = team_of_two(pg_server)
     admin_home = tmp_path / "admin"
     admin_home.mkdir()
     _connect(cli, admin_home, admin)

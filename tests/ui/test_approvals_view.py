@@ -4,14 +4,13 @@ decide her own; a decision on a stale screen is refused in words."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
 from pg_cluster import PgServer
 from pytestqt.qtbot import QtBot
-from team_db import agent_settings, new_team_database
+from team_db import team_of_two
 from ui_helpers import clipped
 
 from ctrader_admin.services.approvals import Approvals, ChangeBody
@@ -34,9 +33,9 @@ class Agents:
 
 @pytest.fixture
 def agents(pg_server: PgServer) -> Iterator[Agents]:
-    admin = new_team_database(pg_server)
-    names = (f"anna_{uuid.uuid4().hex[:6]}", f"bob_{uuid.uuid4().hex[:6]}")
-    databases = [PgDatabase(agent_settings(pg_server, admin, name), None) for name in names]
+    _, anna, bob = team_of_two(pg_server)
+    names = (anna.user, bob.user)
+    databases = [PgDatabase(each, None) for each in (anna, bob)]
     try:
         yield Agents(*(Approvals(ApprovalStore(db)) for db in databases), *names)
     finally:

@@ -3,14 +3,13 @@ as the write gate sees it (a workstation can only make it stricter)."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from pg_cluster import PgServer
-from team_db import agent_settings, new_team_database
+from team_db import team_of_two
 
 from ctrader_admin.services.approvals import (
     ApprovalRefused,
@@ -49,12 +48,9 @@ class Team:
 
 @pytest.fixture
 def team(pg_server: PgServer) -> Iterator[Team]:
-    admin_settings = new_team_database(pg_server)
-    names = (f"anna_{uuid.uuid4().hex[:6]}", f"bob_{uuid.uuid4().hex[:6]}")
-    databases = [
-        PgDatabase(admin_settings, None),
-        *(PgDatabase(agent_settings(pg_server, admin_settings, n), None) for n in names),
-    ]
+    settings = team_of_two(pg_server)
+    names = (settings[1].user, settings[2].user)
+    databases = [PgDatabase(each, None) for each in settings]
     anna_store = ApprovalStore(databases[1])
     try:
         yield Team(

@@ -5,12 +5,11 @@ apply, an agent editing a submitted body or setting a policy — all refused by 
 from __future__ import annotations
 
 import hashlib
-import uuid
 
 import psycopg
 import pytest
 from pg_cluster import PgServer
-from team_db import agent_settings, new_team_database
+from team_db import team_of_two
 
 from ctrader_admin.store.pg.settings import TeamSettings
 
@@ -21,10 +20,7 @@ HASH = hashlib.sha256(BODY.encode()).hexdigest()
 @pytest.fixture
 def team(pg_server: PgServer) -> tuple[TeamSettings, TeamSettings, TeamSettings]:
     """(administrator, agent A, agent B) on a fresh team database."""
-    admin = new_team_database(pg_server)
-    anna = agent_settings(pg_server, admin, f"anna_{uuid.uuid4().hex[:6]}")
-    bob = agent_settings(pg_server, admin, f"bob_{uuid.uuid4().hex[:6]}")
-    return admin, anna, bob
+    return team_of_two(pg_server)
 
 
 def _sql(settings: TeamSettings, statement: str, params: tuple[object, ...] = ()) -> list[tuple]:  # type: ignore[type-arg]
