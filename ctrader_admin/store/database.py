@@ -53,6 +53,16 @@ class DatabaseTooNewError(DatabaseError):
     pass
 
 
+class DatabaseClosedError(DatabaseError):
+    """The back office closed the database (the app or command is ending); late work that still
+    reaches for it (a tab's reload off the loop) gets this sentence, not sqlite3's own error."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "The local database is closed (the app is shutting down); nothing was read or saved."
+        )
+
+
 class DatabaseBusyError(DatabaseError):
     """Another process held the lock for longer than the busy timeout; nothing was changed."""
 
@@ -139,6 +149,7 @@ class Database(ClosedOnExit):
         if isinstance(self._path, Path):
             ensure_private_dir(self._path.parent)
         self._lock = threading.RLock()
+        self._closed = False
         with _in_words(self._path):
             self._conn = sqlite3.connect(
                 self._path, isolation_level=None, check_same_thread=False, timeout=busy_timeout
@@ -174,13 +185,13 @@ class Database(ClosedOnExit):
     def read(self) -> Iterator[sqlite3.Connection]:
         """Short reads on the shared connection."""
         with self._lock, _in_words(self._path):
-            yield self._conn
+            yield self._open_conn()
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
         """A write transaction; nested use joins the outer one."""
         with self._lock, _in_words(self._path):
-            if self._conn.in_transaction:
+            if self._open_conn().in_transaction:
                 yield self._conn
                 return
             # IMMEDIATE takes the write lock now, so read-then-write sequences cannot interleave
@@ -201,12 +212,14 @@ class Database(ClosedOnExit):
         second connection: there the shared one is used under the lock."""
         if not isinstance(self._path, Path):
             with self._lock, _in_words(self._path):
-                self._conn.execute("BEGIN")
+                self._open_conn().execute("BEGIN")
                 try:
                     yield self._conn
                 finally:
                     _rollback_if_open(self._conn)
             return
+        if self._closed:
+            raise DatabaseClosedError()
         with _in_words(self._path):
             conn = sqlite3.connect(self._path, isolation_level=None, timeout=self._busy_timeout)
             try:
@@ -233,6 +246,13 @@ class Database(ClosedOnExit):
                 )
             apply_migrations(conn, migrations, current)
 
+    def _open_conn(self) -> sqlite3.Connection:
+        """The shared connection; call with ``_lock`` held."""
+        if self._closed:
+            raise DatabaseClosedError()
+        return self._conn
+
     def close(self) -> None:
         with self._lock:
+            self._closed = True
             self._conn.close()

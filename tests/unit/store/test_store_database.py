@@ -6,7 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from ctrader_admin.store.database import MEMORY, Database, DatabaseTooNewError
+from ctrader_admin.errors import ExpectedError
+from ctrader_admin.store.database import (
+    MEMORY,
+    Database,
+    DatabaseClosedError,
+    DatabaseTooNewError,
+)
 from ctrader_admin.store.migrations import MIGRATIONS
 from ctrader_admin.store.paths import AppPaths
 
@@ -121,3 +127,18 @@ def test_snapshot_sees_a_consistent_view_while_writes_go_on(paths: AppPaths) -> 
             assert snap.execute("SELECT count(*) FROM directory_users").fetchone()[0] == 1
             with pytest.raises(Exception, match="readonly"):
                 snap.execute(insert, (3,))
+
+
+@pytest.mark.parametrize("where", [MEMORY, "file"])
+def test_work_that_reaches_a_closed_database_is_told_so_in_words(
+    paths: AppPaths, where: str
+) -> None:
+    # A tab's reload runs off the loop; it may reach the database after the back office closed
+    # it at exit: an operator's sentence, not sqlite3's "Cannot operate on a closed database".
+    db = Database(MEMORY) if where == MEMORY else Database.open(paths)
+    db.close()
+    for use in (db.read, db.transaction, db.snapshot):
+        with pytest.raises(DatabaseClosedError) as raised, use():
+            pass
+        assert isinstance(raised.value, ExpectedError)
+        assert "closed" in str(raised.value)
