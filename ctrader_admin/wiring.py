@@ -17,19 +17,21 @@ from pydantic import SecretStr
 
 from ctrader_admin.api import ApiClient, ApiError, ConnectionConfig, Proxy, RetryPolicy
 from ctrader_admin.api.retry import DEFAULT_POLICY
-from ctrader_admin.services.backoffice import Backoffice, ClientFactory, OnOpen
+from ctrader_admin.services.backoffice import Backoffice, BudgetWindows, ClientFactory, OnOpen
 from ctrader_admin.services.session import Session
 from ctrader_admin.store.database import Database
 from ctrader_admin.store.directory import Directory
 from ctrader_admin.store.journal import Journal
 from ctrader_admin.store.paths import AppPaths
 from ctrader_admin.store.profiles import SANDBOX_PROFILE_ID, Profile, ProfileError, ProfileStore
+from ctrader_admin.store.sql import Store
 from ctrader_admin.store.tokens import TokenStore
 
 if TYPE_CHECKING:
     import httpx
 
     from ctrader_admin.sandbox import Sandbox
+    from ctrader_admin.store.pg.database import PgDatabase
 
 log = logging.getLogger(__name__)
 
@@ -164,16 +166,29 @@ def compose_backoffice(
     on_open: OnOpen | None = None,
     login_hints: dict[str, str] | None = None,
     starting_cases: dict[str, tuple[tuple[str, str], ...]] | None = None,
+    team: PgDatabase | None = None,
 ) -> Backoffice:
     """The one way to put a back office together — for the app, the CLI, the tests and the
     benchmarks: its stores on ``database`` (which it then owns and closes), the profiles, and a
-    client factory (``clients``, or the app's own with ``transport`` and ``sleep``)."""
+    client factory (``clients``, or the app's own with ``transport`` and ``sleep``). ``team``:
+    the team database (owned and closed too), where the journal and the write budget then live;
+    the directory, the ledger and bulk checkpoints stay in ``database`` (not in team mode yet)."""
     tokens = tokens if tokens is not None else TokenStore()
+    journal_store: Store = database if team is None else team
+    try:
+        journal = Journal(journal_store)
+    except BaseException:
+        if team is not None:
+            team.close()
+        database.close()
+        raise
     return Backoffice(
         profiles=profiles,
         tokens=tokens,
-        journal=Journal(database),
+        journal=journal,
         directory=Directory(database),
+        local=database,
+        budget_windows=None if team is None else team_budget_windows(team),
         client_factory=clients or client_factory(tokens, transport=transport, sleep=sleep),
         workstation=workstation or socket.gethostname(),
         clock=clock,
@@ -183,6 +198,29 @@ def compose_backoffice(
     )
 
 
+def team_budget_windows(team: PgDatabase) -> BudgetWindows:
+    """One budget per broker connection for the whole team: the profile's server and manager
+    login name it, so every workstation's profile for that connection draws from it."""
+    from ctrader_admin.store.pg.budget import TeamBudgetWindow
+
+    return lambda profile: TeamBudgetWindow(team, f"{profile.base_url}#{profile.manager_login}")
+
+
+def open_team_database(paths: AppPaths, tokens: TokenStore) -> PgDatabase | None:
+    """The team database when this workstation has one (``ctrader-admin team connect``), its
+    password from the keyring; None: the local SQLite path. Unreachable, or its settings damaged:
+    a DatabaseError or TeamSettingsError in words — the back office is not built, so nothing is
+    ever written locally that the team would not see."""
+    from ctrader_admin.store.pg.team_config import load_team_settings
+
+    settings = load_team_settings(paths)
+    if settings is None:
+        return None
+    from ctrader_admin.store.pg.database import PgDatabase
+
+    return PgDatabase.open(settings, tokens)
+
+
 def sandbox_transport(sandbox: Sandbox) -> Transport:
     """Sandbox profiles reach ``sandbox`` in-process; every other profile the network."""
     return lambda profile: sandbox.transport() if profile.kind == "sandbox" else None
@@ -190,10 +228,21 @@ def sandbox_transport(sandbox: Sandbox) -> Transport:
 
 def build_backoffice(paths: AppPaths, sandbox: SandboxHost) -> Backoffice:
     """The desktop app's and the CLI's back office: the files under ``paths``, the embedded
-    sandbox started on first use."""
+    sandbox started on first use; the journal and the write budget in the team database when
+    one is configured."""
+    tokens = TokenStore()
+    team = open_team_database(paths, tokens)
+    try:
+        database = Database.open(paths)
+    except BaseException:
+        if team is not None:
+            team.close()
+        raise
     return compose_backoffice(
-        Database.open(paths),
+        database,
         ProfileStore(paths),
+        tokens=tokens,
+        team=team,
         transport=lambda profile: sandbox.get().transport() if profile.kind == "sandbox" else None,
         on_open=training_sandbox_opener(sandbox),
         login_hints={"sandbox": sandbox_hint()},

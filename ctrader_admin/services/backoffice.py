@@ -10,11 +10,13 @@ from datetime import UTC, datetime
 from pydantic import SecretStr
 
 from ctrader_admin.api import ApiClient
-from ctrader_admin.services.budget import WINDOW_SECONDS, WriteBudget
+from ctrader_admin.services.budget import WINDOW_SECONDS, Window, WriteBudget
 from ctrader_admin.services.connection_check import ConnectionVerdict, check_connection
+from ctrader_admin.services.journal_live import JournalUpdates
 from ctrader_admin.services.session import Session
 from ctrader_admin.store.attribution import AttributionLedger
 from ctrader_admin.store.checkpoints import CheckpointStore
+from ctrader_admin.store.database import Database
 from ctrader_admin.store.directory import Directory
 from ctrader_admin.store.journal import Journal, JournalFilter
 from ctrader_admin.store.profiles import Profile, ProfileStore, Settings
@@ -22,6 +24,8 @@ from ctrader_admin.store.tokens import TokenStore
 
 ClientFactory = Callable[[Profile], ApiClient]
 OnOpen = Callable[[Session], Awaitable[None]]
+# Where a profile's writes are counted in team mode (None: this process, seeded from the journal).
+BudgetWindows = Callable[[Profile], Window]
 
 
 class Backoffice:
@@ -39,7 +43,12 @@ class Backoffice:
         login_hints: dict[str, str] | None = None,
         starting_cases: dict[str, tuple[tuple[str, str], ...]] | None = None,
         checkpoints: CheckpointStore | None = None,
+        local: Database | None = None,
+        budget_windows: BudgetWindows | None = None,
     ) -> None:
+        """``local``: the database of this workstation (directory, ledger, checkpoints), by
+        default the journal's; in team mode the journal is the team's and this stays local.
+        ``budget_windows``: the team's write budget per profile (None: this process's)."""
         self.profiles = profiles
         self.tokens = tokens
         self.journal = journal
@@ -54,29 +63,36 @@ class Backoffice:
         self.starting_cases = dict(starting_cases or {})
         self._budgets: dict[str, WriteBudget] = {}
         self._checkpoints = checkpoints
+        self._local = local if local is not None else journal.database
+        self._budget_windows = budget_windows
+        self._live: list[JournalUpdates] = []
         self._ledger: AttributionLedger | None = None
         self.settings: Settings = profiles.load()
         self.session: Session | None = None
 
     @property
     def ledger(self) -> AttributionLedger:
-        """The attribution ledger and partner registry, in the journal's database."""
+        """The attribution ledger and partner registry, in this workstation's database."""
         if self._ledger is None:
-            self._ledger = AttributionLedger(self.journal.database)
+            self._ledger = AttributionLedger(self._local)
         return self._ledger
 
     @property
     def checkpoints(self) -> CheckpointStore:
-        """The bulk jobs' checkpoints: by default in the journal's database."""
+        """The bulk jobs' checkpoints: by default in this workstation's database."""
         if self._checkpoints is None:
-            self._checkpoints = CheckpointStore(self.journal.database)
+            self._checkpoints = CheckpointStore(self._local)
         return self._checkpoints
 
     def budget_for(self, profile: Profile) -> WriteBudget:
         """One budget per profile for the life of the process, seeded from the journal so that
-        a restart does not forget the writes of the last hour."""
+        a restart does not forget the writes of the last hour; in team mode the team's."""
         budget = self._budgets.get(profile.id)
-        if budget is None:
+        if budget is None and self._budget_windows is not None:
+            window = self._budget_windows(profile)
+            budget = WriteBudget(profile.write_budget_per_hour, clock=self._clock, window=window)
+            self._budgets[profile.id] = budget
+        elif budget is None:
             since = datetime.fromtimestamp(self._clock() - WINDOW_SECONDS, tz=UTC)
             entries = self.journal.iter_entries(JournalFilter(profile_id=profile.id, since=since))
             # A refused write was never sent: it spent no slot.
@@ -147,8 +163,31 @@ class Backoffice:
         await self.close()
         self.close_stores()
 
+    @property
+    def team(self) -> bool:
+        """True when the journal and the write budget are the team database's."""
+        return self.journal.store.engine == "postgresql"
+
+    def watch_journal(self, on_append: Callable[[int], None]) -> JournalUpdates | None:
+        """In team mode: ``on_append(last_id)`` (on a thread of its own) whenever anyone on the
+        team appends to the journal, until the stores close. None on the local journal, where
+        only this process writes (the views hear of its writes directly)."""
+        if not self.team:  # the local path never loads the PostgreSQL modules
+            return None
+        from ctrader_admin.store.pg.database import PgDatabase
+
+        store = self.journal.store
+        assert isinstance(store, PgDatabase)
+        updates = JournalUpdates(store, on_append)
+        self._live.append(updates)
+        return updates
+
     def close_stores(self) -> None:
         """The stores part of ``shutdown``, for callers without a running loop (the desktop
         app after Qt's loop has ended). Closing twice is harmless."""
+        while self._live:
+            self._live.pop().close()
         self.journal.close()
-        self.journal.database.close()
+        self.journal.store.close()
+        if self._local is not self.journal.store:
+            self._local.close()

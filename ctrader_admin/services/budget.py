@@ -8,7 +8,9 @@ allows no more writes per hour than the server accepted, and says why (``lowered
 
 Where the writes are counted is a ``Window``: this process's own (``LocalWindow``, the default),
 or, in team mode, the team database's reservations (store/pg/budget.py ``TeamBudgetWindow``),
-so every workstation on one broker connection draws from one budget."""
+so every workstation on one broker connection draws from one budget. A window whose calls are
+round trips to a server (``remote``) is called off the event loop by the ``*_async`` methods,
+which the write gate and the views use."""
 
 from __future__ import annotations
 
@@ -16,10 +18,15 @@ import asyncio
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Protocol, TypeVar
 
+from ctrader_admin.services.errors import ServiceError, WriteBudgetExhausted
 from ctrader_admin.store.budget_limit import ServerLimit
+from ctrader_admin.store.database import DatabaseError
+
+T = TypeVar("T")
 
 WINDOW_SECONDS = 3600.0
 
@@ -27,6 +34,10 @@ WINDOW_SECONDS = 3600.0
 class Window(Protocol):
     """The writes made in the last rolling hour, and the server's lowered limit, wherever they
     are kept."""
+
+    # True when every call is a round trip to a server (the team database): then the budget's
+    # async methods make it on a worker thread, never on the event loop.
+    remote: bool
 
     def count(self) -> int: ...
 
@@ -54,6 +65,8 @@ class Window(Protocol):
 
 class LocalWindow:
     """This process's writes, in memory."""
+
+    remote = False
 
     def __init__(self, clock: Callable[[], float], history: Iterable[float] = ()) -> None:
         self._clock = clock
@@ -101,6 +114,19 @@ class LocalWindow:
             accepted = min(accepted, current.accepted)
         now = self._clock()
         self._limit = ServerLimit(at=now, until=now + WINDOW_SECONDS, accepted=accepted)
+
+
+class BudgetUnavailable(ServiceError):
+    """The team database that keeps the write budget cannot be reached: nothing was sent."""
+
+
+@dataclass(frozen=True, slots=True)
+class BudgetFigures:
+    """What the status band shows, read at once."""
+
+    remaining: int
+    per_hour: int
+    lowered: str | None
 
 
 class WriteBudget:
@@ -180,8 +206,58 @@ class WriteBudget:
     async def acquire(self, *, poll: float = 1.0) -> None:
         """Wait until a slot is free and take it (for bulk jobs)."""
         # Polling, not an Event: slots free up by the clock, not by anything we could signal.
-        while not self.try_acquire():  # noqa: ASYNC110
-            await asyncio.sleep(min(poll, max(0.01, self.seconds_until_free())))
+        while not await self.try_acquire_async():
+            wait = await self._off_loop(self.seconds_until_free)
+            await asyncio.sleep(min(poll, max(0.01, wait)))
+
+    # --- the same, for the event loop: off it when the window is a server's ---------------
+
+    async def _off_loop(self, call: Callable[[], T]) -> T:
+        if self._window.remote:
+            return await asyncio.to_thread(call)
+        return call()
+
+    async def try_acquire_async(self) -> bool:
+        """``try_acquire``; a team budget that cannot be reached refuses the write, in words,
+        before anything is sent (a write the team's budget never counted is never made)."""
+        try:
+            return await self._off_loop(self.try_acquire)
+        except DatabaseError as exc:
+            raise BudgetUnavailable(
+                f"The write was not sent: the team's write budget could not be checked. {exc}"
+            ) from None
+
+    async def release_unused_async(self) -> None:
+        await self._off_loop(self.release_unused)
+
+    async def server_refused_async(self) -> str | None:
+        """``server_refused``, then why the budget is lowered now (for the log)."""
+
+        def refuse() -> str | None:
+            self.server_refused()
+            return self.lowered
+
+        return await self._off_loop(refuse)
+
+    async def exhausted(self) -> WriteBudgetExhausted:
+        """The refusal to raise when ``try_acquire_async`` found no slot free."""
+
+        def refusal() -> WriteBudgetExhausted:
+            return WriteBudgetExhausted(self.per_hour, self.seconds_until_free(), self.lowered)
+
+        return await self._off_loop(refusal)
+
+    @property
+    def remote(self) -> bool:
+        """True when reading the budget is a round trip (team mode): use ``figures()``."""
+        return self._window.remote
+
+    def figures_now(self) -> BudgetFigures:
+        limit = self.per_hour
+        return BudgetFigures(max(0, limit - self._window.count()), limit, self.lowered)
+
+    async def figures(self) -> BudgetFigures:
+        return await self._off_loop(self.figures_now)
 
     def set_rate(self, per_hour: int) -> None:
         if per_hour < 1:

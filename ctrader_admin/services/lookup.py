@@ -194,7 +194,7 @@ async def lookup(session: Session, text: str, kind: Kind | None = None) -> Looku
 async def _by_partner_code(session: Session, code: str, query: str) -> LookupResult:
     """The partner who carries ``code`` in the registry (cTrader's or the CRM's codes, as the
     ledger last read them): their case. The API cannot search codes; the ledger can."""
-    ledger = AttributionLedger(session.journal.database)
+    ledger = AttributionLedger(session.directory.database)
     case = await asyncio.to_thread(attribution.partner_case, ledger, session.profile.id, code=code)
     if case.partner_user_id is None:
         referrals = sum(case.counts.values())
@@ -404,7 +404,7 @@ def _attribution_notes(session: Session, user_id: int) -> tuple[list[str], bool]
     """From the ledger: who this user is attributed to, and, for a partner, their codes and
     referrals (and True). Nothing when the ledger knows nothing of them (it is filled on
     demand)."""
-    ledger = AttributionLedger(session.journal.database)
+    ledger = AttributionLedger(session.directory.database)
     profile = session.profile
     period = profile.attribution_period_days
     client = attribution.client_attribution(ledger, profile.id, user_id, period_days=period)

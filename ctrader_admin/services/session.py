@@ -22,7 +22,7 @@ from ctrader_admin.api import (
 )
 from ctrader_admin.redaction import redact
 from ctrader_admin.services.budget import WriteBudget
-from ctrader_admin.services.errors import InvalidInput, ReadOnlyProfile, WriteBudgetExhausted
+from ctrader_admin.services.errors import InvalidInput, ReadOnlyProfile
 from ctrader_admin.store.directory import Directory
 from ctrader_admin.store.journal import Journal, JournalDraft, JournalEntry
 from ctrader_admin.store.profiles import Profile
@@ -154,11 +154,8 @@ class Session:
             answer = exc.last_error if isinstance(exc, OutcomeUnknown) else exc
             if isinstance(answer, RateLimited):
                 # The server's hourly cap is lower than ours thinks: believe the server.
-                self.budget.server_refused()
-                log.warning(
-                    "%s",
-                    self.budget.lowered or "The server refused a write as over its hourly limit",
-                )
+                lowered = await self.budget.server_refused_async()
+                log.warning("%s", lowered or "The server refused a write as over its hourly limit")
             if exc.needs_login and self.client.token is not None:
                 self.token_refused = exc
                 log.info("The backend rejected the token of %s; it is forgotten", self.profile.id)
@@ -199,10 +196,8 @@ class Session:
             raise NotLoggedIn("Not logged in: log in to this connection first.")
         if wait_for_budget:
             await self.budget.acquire()
-        elif not self.budget.try_acquire():
-            raise WriteBudgetExhausted(
-                self.budget.per_hour, self.budget.seconds_until_free(), self.budget.lowered
-            )
+        elif not await self.budget.try_acquire_async():
+            raise await self.budget.exhausted()
         intent_id = await self.journal.begin_async(self._draft(intent))
         try:
             result = await self.guard(send())
@@ -223,7 +218,7 @@ class Session:
             raise verdict from None
         except ApiConnectionError as exc:
             # Nothing reached the backend: the slot is given back, the attempt still recorded.
-            self.budget.release_unused()
+            await self.budget.release_unused_async()
             exc.journal_id = (
                 await self.journal.complete_async(intent_id, "failed", error=exc.message)
             ).id

@@ -169,6 +169,11 @@ class Directory:
     def __init__(self, database: Database) -> None:
         self._db = database
 
+    @property
+    def database(self) -> Database:
+        """This workstation's database (the attribution ledger lives in it too)."""
+        return self._db
+
     # --- writes ----------------------------------------------------------------------------
 
     def upsert_user(

@@ -7,11 +7,12 @@ one shown, not with the window."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QWidget
 
 from ctrader_admin.ui.notify import MessageBar
@@ -42,6 +43,8 @@ class UiContext(QObject):
     # What one tab asks of another; the window shows the tab that does it.
     lookup_requested = Signal(str)  # show this id or email in the Lookup tab
     link_requested = Signal(LinkRequest)  # the Accounts tab's link form, filled in
+    # Someone on the team appended to the team journal (emitted on the listening thread).
+    team_journal_appended = Signal(int)
 
     def __init__(self, backoffice: Backoffice | None, window: QWidget) -> None:
         super().__init__(window)
@@ -50,10 +53,26 @@ class UiContext(QObject):
         # Made by the first open_session(): the first window is built before asyncio is imported.
         self._session_open: asyncio.Event | None = None
         self.session_changed.connect(self._note_session)
+        # Queued: the views reload on the GUI thread, whichever thread heard the server.
+        self.team_journal_appended.connect(self.data_changed, Qt.ConnectionType.QueuedConnection)
+        if backoffice is not None:
+            self._watch_team_journal(backoffice)
 
     def attach(self, backoffice: Backoffice) -> None:
         self._backoffice = backoffice
         self._note_session()
+        self._watch_team_journal(backoffice)
+
+    def _watch_team_journal(self, backoffice: Backoffice) -> None:
+        """In team mode, another workstation's write shows in the Journal tab and the band
+        within a second (the back office stops listening when its stores close)."""
+
+        def appended(last_id: int) -> None:
+            # The window may be gone while the back office still listens (closing the app).
+            with contextlib.suppress(RuntimeError):
+                self.team_journal_appended.emit(last_id)
+
+        backoffice.watch_journal(appended)
 
     @property
     def attached(self) -> bool:

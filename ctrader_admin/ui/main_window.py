@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from ctrader_admin import APP_NAME, __version__
+from ctrader_admin.errors import ExpectedError
 from ctrader_admin.ui import notify, table_state, theme
 from ctrader_admin.ui.context import LinkRequest, UiContext
 from ctrader_admin.ui.notify import Level, MessageBar
@@ -37,6 +38,7 @@ from ctrader_admin.ui.widgets import ElidedLabel
 
 if TYPE_CHECKING:
     from ctrader_admin.services.backoffice import Backoffice
+    from ctrader_admin.services.budget import BudgetFigures, WriteBudget
 
 
 class GlobalShortcutGuard(QObject):
@@ -300,6 +302,26 @@ class MainWindow(QMainWindow):
 
     # --- profile -------------------------------------------------------------------------------
 
+    @async_slot()
+    async def _show_team_budget(self, budget: WriteBudget) -> None:
+        try:
+            figures = await budget.figures()
+        except ExpectedError as exc:  # the team database is unreachable: say so, in the band
+            self.band.budget.setText("Writes left: unknown")
+            self.band.budget.setToolTip(str(exc))
+            return
+        self._show_budget(figures, team=True)
+
+    def _show_budget(self, figures: BudgetFigures, *, team: bool) -> None:
+        lowered = " ⚠ lowered" if figures.lowered else ""
+        self.band.budget.setText(f"Writes left: {figures.remaining} / {figures.per_hour}{lowered}")
+        shared = "every workstation of the team" if team else "every write of the app"
+        self.band.budget.setToolTip(
+            figures.lowered
+            or "Writes this connection may still send this hour (its budget: "
+            f"{figures.per_hour} per hour, shared by {shared})"
+        )
+
     def refresh_band(self) -> None:
         session = self.ctx.current_session
         band = self.band
@@ -329,14 +351,10 @@ class MainWindow(QMainWindow):
         )
         band.live.setVisible(profile.live)
         band.read_only.setVisible(profile.read_only)
-        budget = session.budget
-        lowered = " ⚠ lowered" if budget.lowered else ""
-        band.budget.setText(f"Writes left: {budget.remaining()} / {budget.per_hour}{lowered}")
-        band.budget.setToolTip(
-            budget.lowered
-            or f"Writes this connection may still send this hour (its budget: {budget.per_hour} "
-            "per hour, shared by every write of the app)"
-        )
+        if session.budget.remote:  # the team's budget: a round trip, made off the loop
+            self._show_team_budget(session.budget)
+        else:
+            self._show_budget(session.budget.figures_now(), team=False)
         if session.logged_in:
             band.login_state.setText(f"Manager {session.operator}")
             band.login_button.setText("Log out")

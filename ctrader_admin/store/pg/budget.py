@@ -28,6 +28,8 @@ class TeamBudgetWindow:
     """The writes of every workstation on one broker connection (``connection_key``: the base URL
     and the manager login, say) in the last hour."""
 
+    remote = True  # every call is a round trip: the budget makes it off the event loop
+
     def __init__(self, database: PgDatabase, connection_key: str) -> None:
         self._db = database
         self._key = connection_key

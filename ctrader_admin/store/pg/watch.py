@@ -12,6 +12,8 @@ from __future__ import annotations
 import threading
 from typing import TYPE_CHECKING, Any
 
+from ctrader_admin.store.database import DatabaseError
+from ctrader_admin.store.pg.database import _summary
 from ctrader_admin.store.pg.journal_engine import JOURNAL_CHANNEL
 
 if TYPE_CHECKING:
@@ -56,7 +58,19 @@ class JournalWatcher(ChannelWatcher):
 
     def wait(self, timeout: float) -> int | None:
         """The highest entry id announced within ``timeout`` seconds of the first announcement
-        (those queued already included); None when nothing was appended meanwhile."""
+        (those queued already included); None when nothing was appended meanwhile. A lost
+        connection: a DatabaseError (make a new watcher to listen again)."""
+        import psycopg
+
+        try:
+            return self._wait(timeout)
+        except psycopg.Error as exc:
+            raise DatabaseError(
+                f"The team database stopped telling this workstation about new journal entries "
+                f"({_summary(exc)})."
+            ) from None
+
+    def _wait(self, timeout: float) -> int | None:
         with self._lock:
             newest: int | None = None
             for notice in self._conn.notifies(timeout=timeout, stop_after=1):

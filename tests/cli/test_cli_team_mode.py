@@ -1,0 +1,155 @@
+"""The CLI on a team database (``team.json`` saved by ``ctrader-admin team connect``): its
+writes are journaled in the team's journal, not the local file, and counted in the team's write
+budget; with the team server unreachable, writes are refused in words and nothing is sent."""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from cli_env import MANAGER, Cli
+from pg_cluster import PgServer
+
+from ctrader_admin.services.budget import BudgetUnavailable
+from ctrader_admin.services.session import Session, WriteIntent
+from ctrader_admin.store.database import Database
+from ctrader_admin.store.journal import Journal, JournalFilter
+from ctrader_admin.store.pg.admin import add_member, init_team
+from ctrader_admin.store.pg.budget import TeamBudgetWindow
+from ctrader_admin.store.pg.database import PgDatabase
+from ctrader_admin.store.pg.settings import TeamSettings
+from ctrader_admin.store.pg.team_config import save_team_settings
+
+EMILY = 1000001
+PER_HOUR = 100_000  # cli_env's profile budget
+
+
+def _settings(server: PgServer, database: str, user: str) -> TeamSettings:
+    return TeamSettings(host=server.host, port=server.port, database=database, user=user, tls=False)
+
+
+def _join_team(cli: Cli, server: PgServer) -> tuple[TeamSettings, TeamSettings]:
+    """A team database set up by its administrator, and this workstation connected to it as an
+    agent (the test server trusts loopback: no password). The administrator's and the agent's
+    settings."""
+    database = server.create_database()
+    admin = _settings(server, database, server.superuser)
+    agent = f"agent_{uuid.uuid4().hex[:6]}"
+    with PgDatabase(admin, None) as db:
+        init_team(db)
+        add_member(db, agent, None)
+    mine = _settings(server, database, agent)
+    save_team_settings(cli.paths, mine)
+    return admin, mine
+
+
+def _local_entries(cli: Cli) -> int:
+    database = Database.open(cli.paths)
+    try:
+        journal = Journal(database)
+        try:
+            return journal.count()
+        finally:
+            journal.close()
+    finally:
+        database.close()
+
+
+def test_a_single_write_lands_in_the_team_journal_not_the_local_file(
+    cli: Cli, pg_server: PgServer
+) -> None:
+    admin, agent = _join_team(cli, pg_server)
+    done = cli.run("referral", "set", "--user", str(EMILY), "TEAM-1", "--reason", "team mode")
+    assert done.returncode == 0, done.stderr
+    assert cli.sandbox.referral(user_id=EMILY) == "TEAM-1"
+
+    with PgDatabase(admin, None) as db:
+        journal = Journal(db)
+        try:
+            [entry] = journal.iter_entries(JournalFilter(targets=(f"user:{EMILY}",)))
+            assert journal.verify().ok
+        finally:
+            journal.close()
+        with db.read() as conn:
+            written_by = conn.execute("SELECT written_by FROM journal").fetchone()[0]
+    assert (entry.outcome, entry.after, entry.reason) == ("ok", "TEAM-1", "team mode")
+    assert written_by == agent.user  # the agent's own database role wrote it
+    assert _local_entries(cli) == 0
+
+
+def test_the_write_budget_is_the_teams(cli: Cli, pg_server: PgServer) -> None:
+    admin, _agent = _join_team(cli, pg_server)
+    with PgDatabase(admin, None) as db:
+        # Another workstation on the same broker connection has written 7 times this hour.
+        other = TeamBudgetWindow(db, f"{cli.url}#{MANAGER.login}")
+        assert all(other.take(PER_HOUR) for _ in range(7))
+
+    async def writes_left(session: Session) -> tuple[int, int]:
+        before = (await session.budget.figures()).remaining
+        await session.write(
+            WriteIntent("set_partner", f"user:{EMILY}", None, "B-1", reason="r"), _sent
+        )
+        return before, (await session.budget.figures()).remaining
+
+    assert cli.in_session(writes_left) == (PER_HOUR - 7, PER_HOUR - 8)
+
+
+async def _sent() -> str:
+    return "sent"
+
+
+def test_an_unreachable_team_server_refuses_commands_in_words(cli: Cli) -> None:
+    with socket_bound() as dead_port:  # nothing listens there
+        save_team_settings(
+            cli.paths,
+            TeamSettings(host="127.0.0.1", port=dead_port, database="team", user="anna", tls=False),
+        )
+        done = cli.run("referral", "set", "--user", str(EMILY), "NOPE", "--reason", "r")
+    assert done.returncode == 2
+    assert f"The team database server 127.0.0.1:{dead_port} cannot be reached" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert cli.sandbox.referral(user_id=EMILY) != "NOPE"
+    assert cli.sandbox.request_log == []  # the broker was never contacted
+    assert _local_entries(cli) == 0  # nothing written locally that the team would not see
+
+
+def test_losing_the_team_server_mid_session_refuses_writes_before_sending(
+    cli: Cli, pg_server: PgServer
+) -> None:
+    admin, agent = _join_team(cli, pg_server)
+    sent: list[str] = []
+
+    async def send() -> str:
+        sent.append("sent")
+        return "sent"
+
+    async def write_after_the_server_is_gone(session: Session) -> str:
+        with PgDatabase(admin, None) as db, db.transaction() as conn:
+            # The agent can no longer connect, and every connection it had is cut.
+            conn.execute(f'ALTER ROLE "{agent.user}" NOLOGIN')
+            conn.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = ?",
+                (agent.user,),
+            )
+        with pytest.raises(BudgetUnavailable) as refused:
+            await session.write(
+                WriteIntent("set_partner", f"user:{EMILY}", None, "GONE", reason="r"), send
+            )
+        return str(refused.value)
+
+    message = cli.in_session(write_after_the_server_is_gone)
+    assert message.startswith("The write was not sent: the team's write budget could not be")
+    assert "team database" in message
+    assert sent == []
+    assert _local_entries(cli) == 0
+
+
+@contextlib.contextmanager
+def socket_bound() -> Iterator[int]:
+    """A loopback port bound and not listening: connecting to it is refused at once."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        yield int(sock.getsockname()[1])

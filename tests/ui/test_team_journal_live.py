@@ -1,0 +1,131 @@
+"""In team mode the Journal tab and the band show what another workstation wrote, told by the
+server (LISTEN/NOTIFY), without a refresh by the operator."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from pg_cluster import PgServer
+from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QWidget
+from pytestqt.qtbot import QtBot
+from ui_helpers import MANAGER, run_async
+
+from ctrader_admin.sandbox import Sandbox
+from ctrader_admin.services.backoffice import Backoffice
+from ctrader_admin.store.database import Database
+from ctrader_admin.store.journal import Journal, JournalDraft
+from ctrader_admin.store.paths import AppPaths
+from ctrader_admin.store.pg.admin import add_member, init_team
+from ctrader_admin.store.pg.database import PgDatabase
+from ctrader_admin.store.pg.settings import TeamSettings
+from ctrader_admin.store.profiles import ProfileStore
+from ctrader_admin.ui.context import UiContext
+from ctrader_admin.ui.journal_tab import JournalTab
+from ctrader_admin.ui.main_window import MainWindow
+from ctrader_admin.wiring import compose_backoffice, sandbox_transport
+
+
+@pytest.fixture
+def team(pg_server: PgServer) -> tuple[TeamSettings, TeamSettings]:
+    """A team database; the administrator's settings and an agent's."""
+    database = pg_server.create_database()
+
+    def settings(user: str) -> TeamSettings:
+        return TeamSettings(
+            host=pg_server.host, port=pg_server.port, database=database, user=user, tls=False
+        )
+
+    admin = settings(pg_server.superuser)
+    agent = f"desk1_{uuid.uuid4().hex[:6]}"
+    with PgDatabase(admin, None) as db:
+        init_team(db)
+        add_member(db, agent, None)
+    return admin, settings(agent)
+
+
+@pytest.fixture
+def team_office(
+    paths: AppPaths,
+    sandbox: Sandbox,
+    team: tuple[TeamSettings, TeamSettings],
+    event_loop: asyncio.AbstractEventLoop,
+    qtbot: QtBot,
+) -> Iterator[Backoffice]:
+    office = compose_backoffice(
+        Database.open(paths),
+        ProfileStore(paths),
+        transport=sandbox_transport(sandbox),
+        workstation="desk-1",
+        team=PgDatabase(team[1], None),
+    )
+    session = run_async(qtbot, office.open("sandbox"))
+    run_async(qtbot, session.login(MANAGER.login, MANAGER.password, remember=False))
+    yield office
+    run_async(qtbot, office.shutdown())
+
+
+def _another_workstation_writes(admin: TeamSettings, target: str) -> None:
+    """A second connection to the team database appends, as another workstation would."""
+    with PgDatabase(admin, None) as db:
+        journal = Journal(db)
+        try:
+            draft = JournalDraft(
+                operator="30017", profile_id="sandbox", profile_name="Sandbox",
+                environment="demo", broker_name="sandbox", action="set_partner",
+                target=target, after="DESK-2", reason="from desk 2", workstation="desk-2",
+            )  # fmt: skip
+            journal.complete(journal.begin(draft), "ok")
+        finally:
+            journal.close()
+
+
+def test_the_journal_tab_shows_another_workstations_write(
+    qtbot: QtBot,
+    team_office: Backoffice,
+    team: tuple[TeamSettings, TeamSettings],
+    window: QWidget,
+) -> None:
+    tab = JournalTab(UiContext(team_office, window))
+    qtbot.addWidget(tab)
+    with qtbot.waitSignal(tab.model.loaded, timeout=10_000):
+        tab.show()
+    assert tab.model.total == 0
+
+    _another_workstation_writes(team[0], "user:1000001")
+
+    def shown() -> bool:
+        entry = tab.model.entry_at(0)
+        return entry is not None and entry.workstation == "desk-2"
+
+    qtbot.waitUntil(shown, timeout=10_000)
+    assert tab.model.total == 1
+    assert tab.count_label.text() == "1 entry"
+
+
+def test_the_band_counts_the_teams_writes(
+    qtbot: QtBot,
+    team_office: Backoffice,
+    team: tuple[TeamSettings, TeamSettings],
+    qsettings: QSettings,
+) -> None:
+    main = MainWindow(team_office, qsettings)
+    qtbot.addWidget(main)
+    per_hour = team_office.profiles.get("sandbox").write_budget_per_hour
+    qtbot.waitUntil(lambda: main.band.budget.text() == f"Writes left: {per_hour} / {per_hour}")
+
+    session = team_office.session
+    assert session is not None
+    with PgDatabase(team[0], None) as db:  # another workstation reserves a slot and writes
+        from ctrader_admin.store.pg.budget import TeamBudgetWindow
+
+        TeamBudgetWindow(db, f"{session.profile.base_url}#{session.profile.manager_login}").take(
+            per_hour
+        )
+    _another_workstation_writes(team[0], "user:1000004")
+    expected = f"Writes left: {per_hour - 1} / {per_hour}"
+    qtbot.waitUntil(lambda: main.band.budget.text() == expected, timeout=10_000)
+    assert "every workstation of the team" in main.band.budget.toolTip()
