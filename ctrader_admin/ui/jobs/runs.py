@@ -148,10 +148,11 @@ class JobRunsTab(Tab):
         finally:
             dialog.deleteLater()
 
-    def _budget_line(self, writes: int) -> str:
-        budget = self.ctx.session.budget
-        left = budget.remaining()
-        line = f"{left:,} of {budget.per_hour:,} writes left this hour"
+    async def _budget_line(self, writes: int) -> str:
+        # In team mode the budget is the team database's: read off the event loop.
+        figures = await self.ctx.session.budget.figures()
+        left = figures.remaining
+        line = f"{left:,} of {figures.per_hour:,} writes left this hour"
         if writes > left:
             line += " — the job waits for the budget as the hour rolls on"
         return line
@@ -170,7 +171,7 @@ class JobRunsTab(Tab):
                 f"{counts['write']:,} to send · {counts['skip']:,} already equal · "
                 f"{counts['error']:,} with errors (not sent)",
             ),
-            ("Budget", self._budget_line(counts["write"])),
+            ("Budget", await self._budget_line(counts["write"])),
         ]
         if plan.reverts_batch:
             changes.insert(1, ("Reverts", f"batch {plan.reverts_batch}"))
@@ -218,7 +219,7 @@ class JobRunsTab(Tab):
                 [
                     ("Job", f"{job.id} · {summary.source} · started {local_time(job.created_at)}"),
                     ("Rows", f"{summary.done:,} of {summary.total:,} done; {left:,} to go"),
-                    ("Budget", self._budget_line(left)),
+                    ("Budget", await self._budget_line(left)),
                 ],
                 action_label="Resume",
                 job=job,
