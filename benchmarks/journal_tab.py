@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import random
 import shutil
@@ -32,6 +33,7 @@ import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
@@ -146,11 +148,21 @@ def rss_mb() -> float:
     return float("nan")
 
 
-def measure(path: Path) -> None:
+def measure(path: Path, figures: Path | None = None) -> None:
+    from ctrader_admin.store.database import Database
+
+    print(f"journal: {path} ({path.stat().st_size / 1e6:,.0f} MB)")
+    measure_office(lambda: Database(path), None, figures)
+
+
+def measure_office(
+    local: Callable[[], Any], team: Callable[[], Any] | None, figures: Path | None = None
+) -> None:
+    """The steps below on the back office the app would build: its journal in ``local()`` (a
+    Database), or in ``team()`` (a PgDatabase) when given. ``figures``: the rows as JSON too."""
     import qasync
     from PySide6.QtWidgets import QApplication, QMainWindow
 
-    from ctrader_admin.store.database import Database
     from ctrader_admin.store.paths import AppPaths
     from ctrader_admin.store.profiles import ProfileStore
     from ctrader_admin.ui.context import UiContext
@@ -162,8 +174,12 @@ def measure(path: Path) -> None:
     asyncio.set_event_loop(loop)
     home_dir = tempfile.TemporaryDirectory(prefix="journal-bench-home-")
     home = Path(home_dir.name)
+    paths = AppPaths.under(home)
     office = compose_backoffice(
-        Database(path), ProfileStore(AppPaths.under(home)), workstation="bench"
+        local(),
+        ProfileStore(paths),
+        workstation="bench",
+        team=team() if team is not None else None,
     )
     journal = office.journal
     pages: list[tuple[int, int]] = []
@@ -176,7 +192,7 @@ def measure(path: Path) -> None:
     journal.page = counted_page  # type: ignore[method-assign,assignment]
     window = QMainWindow()
     ctx = UiContext(office, window)
-    print(f"journal: {path} ({path.stat().st_size / 1e6:,.0f} MB), text index: "
+    print(f"journal engine: {journal.store.engine}, SQLite text index: "
           f"{journal.full_text_index}")  # fmt: skip
 
     async def run() -> None:
@@ -311,10 +327,14 @@ def measure(path: Path) -> None:
         print(f"journal.page calls in all: {len(pages)} (page size {tab.model.page_size}, "
               f"cache {tab.model.cache_pages} pages); pages cached now: "
               f"{len(tab.model.cached_pages)}")  # fmt: skip
+        measured.update({label: ms for label, ms, _note in rows})
 
+    measured: dict[str, float] = {}
     with loop:
         loop.run_until_complete(run())
     office.close_stores()
+    if figures is not None:
+        figures.write_text(json.dumps(measured))
     home_dir.cleanup()
 
 
@@ -323,9 +343,10 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=DEFAULT_COUNT)
     parser.add_argument("--db", type=Path, help="journal file to fill or reuse (kept)")
     parser.add_argument("--measure-only", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--figures", type=Path, help=argparse.SUPPRESS)  # the rows as JSON
     args = parser.parse_args()
     if args.measure_only:
-        measure(args.db)
+        measure(args.db, args.figures)
         return
     path = args.db or Path(tempfile.mkdtemp(prefix="journal-bench-")) / "journal.sqlite3"
     fill(path, args.count)

@@ -460,8 +460,9 @@ class Journal:
             clauses.insert(0, f"{index} MATCH ?")
             params.insert(0, journal_search.match_phrase(text))
         elif text:
-            clauses.append(self._engine.like_clause)
-            params.extend([journal_search.like_pattern(text)] * len(journal_search.TEXT_COLUMNS))
+            clause, like = self._engine.text_filter(journal_search.like_pattern(text))
+            clauses.append(clause)
+            params.extend(like)
         where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
         return source, where, params
 

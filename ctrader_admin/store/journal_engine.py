@@ -71,8 +71,10 @@ class JournalEngine(Protocol):
         """The highest id ever given to an entry (removed ones included)."""
         ...
 
-    @property
-    def like_clause(self) -> str: ...
+    def text_filter(self, pattern: str) -> tuple[str, list[Any]]:
+        """The WHERE clause (and its parameters) for a LIKE ``pattern`` over the text columns
+        (journal_search.TEXT_COLUMNS, the journal aliased ``j``)."""
+        ...
 
 
 def sessions_folder(database: Store) -> Path | None:
@@ -142,6 +144,5 @@ class SqliteJournalEngine:
         row = conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'journal'").fetchone()
         return None if row is None else int(row[0])
 
-    @property
-    def like_clause(self) -> str:
-        return journal_search.LIKE_CLAUSE
+    def text_filter(self, pattern: str) -> tuple[str, list[Any]]:
+        return journal_search.LIKE_CLAUSE, [pattern] * len(journal_search.TEXT_COLUMNS)

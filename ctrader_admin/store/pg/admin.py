@@ -78,6 +78,9 @@ def init_team(database: PgDatabase) -> int:
         conn.execute("REVOKE CREATE ON SCHEMA public FROM PUBLIC")
         conn.execute(f"GRANT USAGE, CREATE ON SCHEMA public TO {ADMINS_ROLE}")
         conn.execute(f"GRANT USAGE ON SCHEMA public TO {AGENTS_ROLE}")
+        # The text filter's trigram index needs it; creating it is the caller's right, not the
+        # administrators' group's (a trusted extension: the database owner may).
+        conn.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
         # Objects made from here on belong to the administrators' group, not to whoever ran it.
         conn.execute(f"SET LOCAL ROLE {ADMINS_ROLE}")
         version = database.migrate()  # joins this transaction

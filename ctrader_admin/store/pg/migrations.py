@@ -18,6 +18,7 @@ What differs from SQLite, and why:
 
 from __future__ import annotations
 
+from ctrader_admin.store.journal_search import TEXT_COLUMNS
 from ctrader_admin.store.migrations import JOURNAL_COLUMNS
 
 _REFUSE = """
@@ -322,4 +323,21 @@ _V2: tuple[str, ...] = (
     ),
 )
 
-PG_MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2)
+
+def search_text(alias: str = "") -> str:
+    """The journal's text columns as one text, for text filters and their trigram index (the
+    same expression in both, or the planner cannot use the index). The unit separator between
+    columns keeps a search from matching across two of them."""
+    return "(" + " || chr(31) || ".join(f"coalesce({alias}{c}, '')" for c in TEXT_COLUMNS) + ")"
+
+
+# A text filter on a million entries: a trigram index (pg_trgm, in PostgreSQL's contrib, which
+# Debian's server package includes) over the text columns, as SQLite has its FTS5 trigram index.
+# ``team init`` creates the extension as the superuser or database owner first (store/pg/admin.py):
+# IF NOT EXISTS then asks nothing more of the administrators' group, which owns the index.
+_V3: tuple[str, ...] = (
+    "CREATE EXTENSION IF NOT EXISTS pg_trgm",
+    f"CREATE INDEX journal_search ON journal USING gin ({search_text()} gin_trgm_ops)",
+)
+
+PG_MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3)
