@@ -4,6 +4,7 @@ server (LISTEN/NOTIFY), without a refresh by the operator."""
 from __future__ import annotations
 
 import asyncio
+import sys
 import uuid
 from collections.abc import Iterator
 
@@ -129,3 +130,37 @@ def test_the_band_counts_the_teams_writes(
     expected = f"Writes left: {per_hour - 1} / {per_hour}"
     qtbot.waitUntil(lambda: main.band.budget.text() == expected, timeout=10_000)
     assert "every workstation of the team" in main.band.budget.toolTip()
+
+
+def test_views_say_the_team_server_is_gone_in_words(
+    qtbot: QtBot,
+    team_office: Backoffice,
+    team: tuple[TeamSettings, TeamSettings],
+    qsettings: QSettings,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    crashes: list[BaseException] = []
+    monkeypatch.setattr(sys, "excepthook", lambda _t, exc, _tb: crashes.append(exc))
+    main = MainWindow(team_office, qsettings)
+    qtbot.addWidget(main)
+    main.show()
+    tab = main.show_tab("JournalTab")
+    assert isinstance(tab, JournalTab)
+    qtbot.waitUntil(lambda: tab.count_label.text() == "0 entries", timeout=10_000)
+
+    admin, agent = team
+    with PgDatabase(admin, None) as db, db.transaction() as conn:
+        # The agent can no longer connect, and every connection it had is cut.
+        conn.execute(f'ALTER ROLE "{agent.user}" NOLOGIN')
+        conn.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = ?",
+            (agent.user,),
+        )
+    tab.reload()
+    qtbot.waitUntil(lambda: "team database" in tab.bar.text(), timeout=10_000)
+    main.refresh_band()
+    qtbot.waitUntil(lambda: main.band.budget.text() == "Writes left: unknown", timeout=10_000)
+    assert "team database" in main.band.budget.toolTip()
+    assert crashes == []
+    with PgDatabase(admin, None) as db, db.transaction() as conn:
+        conn.execute(f'ALTER ROLE "{agent.user}" LOGIN')  # the fixture's shutdown reconnects
