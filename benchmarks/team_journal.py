@@ -19,17 +19,13 @@ import sys
 import tempfile
 import threading
 import time
-import uuid
 from collections import Counter
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-
-from pg_cluster import Cluster, bin_dir
+from team_server import team_server
 
 from ctrader_admin.store.database import Database
 from ctrader_admin.store.journal import Journal, JournalDraft
-from ctrader_admin.store.pg.admin import add_member, init_team
 from ctrader_admin.store.pg.database import PgDatabase
 from ctrader_admin.store.pg.settings import TeamSettings
 from ctrader_admin.store.sql import Store
@@ -113,20 +109,8 @@ def main() -> None:
     ):
         sqlite_seconds = _write(sqlite_db, "solo", total)
 
-    found = bin_dir()
-    if found is None:
-        sys.exit("PostgreSQL's server binaries are not installed (apt-get install postgresql).")
-    cluster = Cluster(found, durable=True)
-    try:
-        cluster.init()
-        port = cluster.start()
-        admin = TeamSettings(host="127.0.0.1", port=port, database="postgres",
-                             user=cluster.superuser, tls=False)  # fmt: skip
-        with PgDatabase(admin, None) as db:
-            init_team(db)
-            agents = [f"agent{i}_{uuid.uuid4().hex[:4]}" for i in range(args.processes)]
-            for agent in agents:
-                add_member(db, agent, None)
+    with team_server(args.processes) as server:
+        admin, agents, port = server.admin, server.agents, server.port
         procs = [
             subprocess.Popen(
                 [
@@ -163,14 +147,8 @@ def main() -> None:
             entries = list(journal.iter_entries())
             journal.close()
         latencies = _notice_latencies(
-            TeamSettings(host="127.0.0.1", port=port, database="postgres", user=agents[0],
-                         tls=False),
-            TeamSettings(host="127.0.0.1", port=port, database="postgres", user=agents[1],
-                         tls=False),
-            args.notices,
-        )  # fmt: skip
-    finally:
-        cluster.stop()
+            server.settings(agents[0]), server.settings(agents[1]), args.notices
+        )
 
     ids = [e.id for e in entries]
     seen = Counter((e.operator, e.target) for e in entries)

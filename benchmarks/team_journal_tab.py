@@ -29,17 +29,12 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
 from journal_tab import DEFAULT_COUNT, fill, measure_office
-from pg_cluster import Cluster, bin_dir
+from team_server import team_server
 
 from ctrader_admin.store.journal_engine import GENESIS_HASH
-from ctrader_admin.store.pg.admin import add_member, init_team
 from ctrader_admin.store.pg.database import PgDatabase
 from ctrader_admin.store.pg.migrations import search_text
 from ctrader_admin.store.pg.settings import TeamSettings
@@ -141,9 +136,6 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=DEFAULT_COUNT)
     args = parser.parse_args()
 
-    found = bin_dir()
-    if found is None:
-        sys.exit("PostgreSQL's server binaries are not installed (apt-get install postgresql).")
     here = Path(__file__).resolve()
     with tempfile.TemporaryDirectory(prefix="team-journal-tab-") as folder:
         sqlite_path = Path(folder) / "journal.sqlite3"
@@ -152,24 +144,14 @@ def main() -> None:
             [str(here.with_name("journal_tab.py")), "--measure-only", "--db", str(sqlite_path)]
         )
         sqlite_path.unlink()
-        cluster = Cluster(found, durable=True)
-        try:
-            cluster.init()
-            port = cluster.start()
-            admin = TeamSettings(host="127.0.0.1", port=port, database="postgres",
-                                 user=cluster.superuser, tls=False)  # fmt: skip
-            agent = f"agent_{uuid.uuid4().hex[:6]}"
-            with PgDatabase(admin, None) as db:
-                init_team(db)
-                add_member(db, agent, None)
-            seconds = fill_team(admin, args.count)
+        with team_server(1) as server:
+            seconds = fill_team(server.admin, args.count)
             print(f"fill (PostgreSQL, server-side): {args.count:,} entries and the trigram "
                   f"index in {seconds:,.1f} s")  # fmt: skip
             team = _measure_in_fresh_process(
-                [str(here), "--measure-team", "127.0.0.1", str(port), "postgres", agent]
-            )
-        finally:
-            cluster.stop()
+                [str(here), "--measure-team", "127.0.0.1", str(server.port), "postgres",
+                 server.agents[0]]
+            )  # fmt: skip
 
     print(f"\n{'step':<44} {'PostgreSQL':>10} {'SQLite':>8} {'÷ goal':>7} {'÷ SQLite':>9}")
     for label, ms in team.items():

@@ -23,15 +23,11 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-
-from pg_cluster import Cluster, bin_dir
+from team_server import team_server
 
 from ctrader_admin.store.journal import Journal, JournalDraft
-from ctrader_admin.store.pg.admin import add_member, init_team
 from ctrader_admin.store.pg.database import PgDatabase
 from ctrader_admin.store.pg.settings import TeamSettings
 
@@ -94,20 +90,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--writes", type=int, default=100)
     args = parser.parse_args()
-    found = bin_dir()
-    if found is None:
-        sys.exit("PostgreSQL's server binaries are not installed (apt-get install postgresql).")
-    cluster = Cluster(found, durable=True)
-    try:
-        cluster.init()
-        port = cluster.start()
-        admin = TeamSettings(host="127.0.0.1", port=port, database="postgres",
-                             user=cluster.superuser, tls=False)  # fmt: skip
-        writer_role, viewer_role = (f"{who}_{uuid.uuid4().hex[:6]}" for who in ("a", "b"))
-        with PgDatabase(admin, None) as db:
-            init_team(db)
-            add_member(db, writer_role, None)
-            add_member(db, viewer_role, None)
+    with team_server(2) as server:
+        port = server.port
+        writer_role, viewer_role = server.agents
         proc = subprocess.Popen(
             [sys.executable, __file__, "--viewer", "127.0.0.1", str(port), "postgres",
              viewer_role],
@@ -126,8 +111,7 @@ def main() -> None:
                     return float(at)
 
         seen_until(0)  # the empty journal is on screen
-        mine = TeamSettings(host="127.0.0.1", port=port, database="postgres", user=writer_role,
-                            tls=False)  # fmt: skip
+        mine = server.settings(writer_role)
         latencies: list[float] = []
         with PgDatabase(mine, None) as db:
             journal = Journal(db)
@@ -138,8 +122,6 @@ def main() -> None:
             journal.close()
         proc.stdin.close()
         proc.wait(timeout=30)
-    finally:
-        cluster.stop()
 
     latencies.sort()
     median = statistics.median(latencies)

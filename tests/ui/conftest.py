@@ -17,16 +17,13 @@ from pytestqt.qtbot import QtBot
 
 # Helpers live in a uniquely named module: with several conftest.py files in one run,
 # "from conftest import …" would resolve to whichever conftest was imported last.
-from ui_helpers import MANAGER, run_async
+from ui_helpers import open_sandbox_office, run_async
 
 from ctrader_admin.runtime import mark_running_loop
 from ctrader_admin.sandbox import Sandbox, SandboxConfig
 from ctrader_admin.services.backoffice import Backoffice
-from ctrader_admin.store.database import Database
 from ctrader_admin.store.paths import AppPaths
-from ctrader_admin.store.profiles import ProfileStore
 from ctrader_admin.ui.context import UiContext
-from ctrader_admin.wiring import compose_backoffice, sandbox_transport
 
 
 @pytest.fixture(scope="session")
@@ -72,16 +69,7 @@ def paths(app_home: Path) -> AppPaths:
 def backoffice(
     paths: AppPaths, sandbox: Sandbox, event_loop: asyncio.AbstractEventLoop, qtbot: QtBot
 ) -> Iterator[Backoffice]:
-    office = compose_backoffice(
-        Database.open(paths),
-        ProfileStore(paths),
-        transport=sandbox_transport(sandbox),
-        workstation="test-workstation",
-    )
-    run_async(qtbot, office.open("sandbox"))
-    session = office.session
-    assert session is not None
-    run_async(qtbot, session.login(MANAGER.login, MANAGER.password, remember=False))
+    office = open_sandbox_office(qtbot, paths, sandbox)
     yield office
     run_async(qtbot, office.shutdown())
 

@@ -9,25 +9,23 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
+from conftest import open_sandbox_office
 from pg_cluster import PgServer
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QWidget
 from pytestqt.qtbot import QtBot
-from ui_helpers import MANAGER, run_async
+from ui_helpers import run_async
 
 from ctrader_admin.sandbox import Sandbox
 from ctrader_admin.services.backoffice import Backoffice
-from ctrader_admin.store.database import Database
 from ctrader_admin.store.journal import Journal, JournalDraft
 from ctrader_admin.store.paths import AppPaths
 from ctrader_admin.store.pg.admin import add_member, init_team
 from ctrader_admin.store.pg.database import PgDatabase
 from ctrader_admin.store.pg.settings import TeamSettings
-from ctrader_admin.store.profiles import ProfileStore
 from ctrader_admin.ui.context import UiContext
 from ctrader_admin.ui.journal_tab import JournalTab
 from ctrader_admin.ui.main_window import MainWindow
-from ctrader_admin.wiring import compose_backoffice, sandbox_transport
 
 
 @pytest.fixture
@@ -56,15 +54,9 @@ def team_office(
     event_loop: asyncio.AbstractEventLoop,
     qtbot: QtBot,
 ) -> Iterator[Backoffice]:
-    office = compose_backoffice(
-        Database.open(paths),
-        ProfileStore(paths),
-        transport=sandbox_transport(sandbox),
-        workstation="desk-1",
-        team=PgDatabase(team[1], None),
+    office = open_sandbox_office(
+        qtbot, paths, sandbox, workstation="desk-1", team=PgDatabase(team[1], None)
     )
-    session = run_async(qtbot, office.open("sandbox"))
-    run_async(qtbot, session.login(MANAGER.login, MANAGER.password, remember=False))
     yield office
     run_async(qtbot, office.shutdown())
 

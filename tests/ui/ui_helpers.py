@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from PySide6.QtWidgets import (
     QAbstractSpinBox,
@@ -17,7 +17,15 @@ from PySide6.QtWidgets import (
 )
 from pytestqt.qtbot import QtBot
 
-from ctrader_admin.sandbox import TRAINING_MANAGERS
+from ctrader_admin.sandbox import TRAINING_MANAGERS, Sandbox
+from ctrader_admin.services.backoffice import Backoffice
+from ctrader_admin.store.database import Database
+from ctrader_admin.store.paths import AppPaths
+from ctrader_admin.store.profiles import ProfileStore
+from ctrader_admin.wiring import compose_backoffice, sandbox_transport
+
+if TYPE_CHECKING:
+    from ctrader_admin.store.pg.database import PgDatabase
 
 T = TypeVar("T")
 MANAGER = TRAINING_MANAGERS[0]
@@ -76,3 +84,25 @@ def clipped(dialog: QWidget) -> list[str]:
         if field.isVisibleTo(dialog) and field.height() < field.sizeHint().height():
             problems.append(f"{field.objectName()}: {field.height()} px high, squashed")
     return problems
+
+
+def open_sandbox_office(
+    qtbot: QtBot,
+    paths: AppPaths,
+    sandbox: Sandbox,
+    *,
+    workstation: str = "test-workstation",
+    team: PgDatabase | None = None,
+) -> Backoffice:
+    """A back office on the Sandbox profile, logged in as the training manager; its journal and
+    budget in ``team`` when given (the caller shuts it down)."""
+    office = compose_backoffice(
+        Database.open(paths),
+        ProfileStore(paths),
+        transport=sandbox_transport(sandbox),
+        workstation=workstation,
+        team=team,
+    )
+    session = run_async(qtbot, office.open("sandbox"))
+    run_async(qtbot, session.login(MANAGER.login, MANAGER.password, remember=False))
+    return office
