@@ -9,12 +9,11 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
-from conftest import open_sandbox_office
 from pg_cluster import PgServer
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QWidget
 from pytestqt.qtbot import QtBot
-from ui_helpers import run_async
+from ui_helpers import open_sandbox_office, run_async
 
 from ctrader_admin.sandbox import Sandbox
 from ctrader_admin.services.backoffice import Backoffice
