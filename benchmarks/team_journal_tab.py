@@ -47,11 +47,11 @@ FIRST = "construct tab + first screen"
 _FIELDS: tuple[tuple[str, str], ...] = (
     ("action", "(ARRAY['set_partner','set_partner','set_partner','delete_partner','move_wl'])"
                "[i % 5 + 1]"),
-    ("after", "CASE WHEN i % 5 = 3 THEN NULL ELSE 'IB-' || (i * 7919 % 4000) END"),
+    ("after", "CASE WHEN i % 5 = 3 THEN NULL ELSE 'IB-' || (i::bigint * 7919 % 4000) END"),
     ("at_utc", "to_char(timestamptz '2023-01-01 00:00:00+00' + make_interval(secs => 90 * i), "
                "'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"),
     ("batch_id", "CASE WHEN (i / 500) % 4 = 0 THEN 'batch-' || lpad((i / 500)::text, 5, '0') END"),
-    ("before", "CASE WHEN i % 5 <> 0 THEN 'IB-' || (i * 104729 % 4000) END"),
+    ("before", "CASE WHEN i % 5 <> 0 THEN 'IB-' || (i::bigint * 104729 % 4000) END"),
     ("broker_name", "(ARRAY['acme','acme_pro','acme_eu'])[i % 3 + 1]"),
     ("environment", "CASE WHEN i % 7 = 0 THEN 'demo' ELSE 'live' END"),
     ("error", "CASE WHEN i % 50 = 1 THEN 'NOT_ENOUGH_RIGHTS: no rights on this White Label' "
@@ -71,9 +71,9 @@ _FIELDS: tuple[tuple[str, str], ...] = (
                 "|| (2000000 + i % 600000) || '}'"),
     ("response", "CASE WHEN i % 50 <> 1 AND i % 500 <> 2 THEN '{}' END"),
     ("reverts_id", "NULL::bigint"),
-    ("target", "CASE WHEN i % 3 = 0 THEN 'account:' || (9000000 + i * 31 % 900000) "
-               "ELSE 'user:' || (2000000 + i * 17 % 600000) END"),
-    ("ticket", "'SUP-' || (i * 6151 % 100000)"),
+    ("target", "CASE WHEN i % 3 = 0 THEN 'account:' || (9000000 + i::bigint * 31 % 900000) "
+               "ELSE 'user:' || (2000000 + i::bigint * 17 % 600000) END"),
+    ("ticket", "'SUP-' || (i::bigint * 6151 % 100000)"),
     ("workstation", "'desk-' || lpad((i % 20)::text, 2, '0')"),
 )  # fmt: skip
 
@@ -134,16 +134,29 @@ def main() -> None:
         return
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--count", type=int, default=DEFAULT_COUNT)
+    parser.add_argument(
+        "--sqlite-figures",
+        type=Path,
+        help="keep the SQLite figures in this JSON file; when it exists, reuse them instead of "
+        "filling and measuring SQLite again (its fill alone takes minutes at 1M)",
+    )
     args = parser.parse_args()
 
     here = Path(__file__).resolve()
     with tempfile.TemporaryDirectory(prefix="team-journal-tab-") as folder:
-        sqlite_path = Path(folder) / "journal.sqlite3"
-        fill(sqlite_path, args.count)
-        sqlite = _measure_in_fresh_process(
-            [str(here.with_name("journal_tab.py")), "--measure-only", "--db", str(sqlite_path)]
-        )
-        sqlite_path.unlink()
+        kept: Path | None = args.sqlite_figures
+        if kept is not None and kept.exists():
+            sqlite = json.loads(kept.read_text())
+            print(f"SQLite figures: reused from {kept}")
+        else:
+            sqlite_path = Path(folder) / "journal.sqlite3"
+            fill(sqlite_path, args.count)
+            sqlite = _measure_in_fresh_process(
+                [str(here.with_name("journal_tab.py")), "--measure-only", "--db", str(sqlite_path)]
+            )
+            sqlite_path.unlink()
+            if kept is not None:
+                kept.write_text(json.dumps(sqlite))
         with team_server(1) as server:
             seconds = fill_team(server.admin, args.count)
             print(f"fill (PostgreSQL, server-side): {args.count:,} entries and the trigram "
