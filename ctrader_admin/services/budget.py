@@ -15,6 +15,7 @@ which the write gate and the views use."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
@@ -27,6 +28,7 @@ from ctrader_admin.store.budget_limit import ServerLimit
 from ctrader_admin.store.database import DatabaseError
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 WINDOW_SECONDS = 3600.0
 
@@ -237,7 +239,13 @@ class WriteBudget:
             self.server_refused()
             return self.lowered
 
-        return await self._off_loop(refuse)
+        try:
+            return await self._off_loop(refuse)
+        except DatabaseError as exc:
+            # The server's answer is what the caller must handle (its journal entry above all):
+            # a team database that cannot take the lowered limit now must not replace it.
+            log.warning("The team's budget could not be lowered: %s", exc)
+            return None
 
     async def exhausted(self) -> WriteBudgetExhausted:
         """The refusal to raise when ``try_acquire_async`` found no slot free."""
