@@ -1,6 +1,7 @@
 """The desktop app's start: the main window first, the back office behind it.
 
-The first window needs Qt only; asyncio (qasync, on Qt's loop) comes at its first event-loop turn.
+The first window needs Qt only; asyncio (qasync, on Qt's loop) comes once it has painted its
+first frame (Qt's first loop turn comes before that: work there keeps the window off screen).
 What is behind it (the HTTP client, pydantic, SQLite, the embedded sandbox: a few hundred ms of
 imports) is then imported on a worker thread while the window is on screen and answering; the
 back office is built on the GUI thread (``wiring``, the composition root) and handed to the
@@ -17,7 +18,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING
 
 from ctrader_admin.logs import choose_level, configure_logging, hold_early_records
-from ctrader_admin.runtime import detach_running_loop, settle_start_up_heap
+from ctrader_admin.runtime import after_first_paint, detach_running_loop, settle_start_up_heap
 from ctrader_admin.store.paths import AppPaths
 
 if TYPE_CHECKING:
@@ -71,13 +72,10 @@ class Started:
     asyncio on Qt's loop once ``finish_start`` is called; the back office (``back_office()``)
     once its modules are imported."""
 
-    def __init__(
-        self, app: QApplication, window: MainWindow, paths: AppPaths, style_sheet: str | None
-    ) -> None:
+    def __init__(self, app: QApplication, window: MainWindow, paths: AppPaths) -> None:
         self.app = app
         self.window = window
         self.paths = paths
-        self.style_sheet = style_sheet
         self.loop: QEventLoop | None = None  # qasync's: asyncio on Qt's event loop
         self.sandbox: SandboxHost | None = None
         self.backoffice: Backoffice | None = None
@@ -86,21 +84,16 @@ class Started:
     def finish_start(
         self, *, qt_running: bool, profile: str | None, log_level: int = logging.INFO
     ) -> QEventLoop:
-        """What the first window did without, once it is on screen: the log file, the style
-        sheet (the first window needs only the palette, and re-styling every widget of it
-        cost ~6 ms), asyncio on Qt's event loop, and the back office's modules
-        importing behind the window (for ``profile``, the one to open first; None: the last
-        used). ``qt_running``: Qt's loop already turns (the app); otherwise the caller runs it
-        through the returned loop (the smoke test)."""
+        """What the first window did without, once it is on screen: the log file, asyncio on
+        Qt's event loop, and the back office's modules importing behind the window (for
+        ``profile``, the one to open first; None: the last used). ``qt_running``: Qt's loop
+        already turns (the app); otherwise the caller runs it through the returned loop (the
+        smoke test)."""
         import asyncio
 
         import qasync
 
         configure_logging(self.paths, log_level)
-        if self.style_sheet is not None:
-            from ctrader_admin.ui import theme
-
-            theme.apply_style_sheet(self.app, self.style_sheet)
         self.loop = qasync.QEventLoop(self.app, already_running=qt_running)
         asyncio.set_event_loop(self.loop)
         self._imported = _import_on_worker(self.loop, self.paths, profile)
@@ -138,6 +131,7 @@ def start_window(paths: AppPaths, *, strict_branding: bool = False) -> Started:
     from PySide6.QtWidgets import QApplication
 
     from ctrader_admin import APP_NAME, __version__
+    from ctrader_admin.ui import theme
     from ctrader_admin.ui.main_window import MainWindow
 
     hold_early_records()
@@ -149,8 +143,12 @@ def start_window(paths: AppPaths, *, strict_branding: bool = False) -> Started:
     sys.excepthook = _report_uncaught
     settings = QSettings(str(paths.ensure_config_dir() / "window.ini"), QSettings.Format.IniFormat)
     window = MainWindow(None, settings)
+    if style_sheet is not None:
+        # Now, not before the window is built (each widget would be styled as it is made, some
+        # more than once) nor after its first paint (the layout would move under the mouse).
+        theme.apply_style_sheet(app, style_sheet)
     window.show()
-    return Started(app, window, paths, style_sheet)
+    return Started(app, window, paths)
 
 
 def run_gui(
@@ -160,12 +158,10 @@ def run_gui(
     on_shown: WindowHook | None = None,
     on_ready: WindowHook | None = None,
 ) -> int:
-    """The desktop app. ``on_shown`` runs at the first event-loop turn after the window is shown
-    (it is interactive from then on), ``on_ready`` once the first profile is open; both exist for
+    """The desktop app. ``on_shown`` runs as soon as the window is shown (before Qt's loop runs
+    and paints it), ``on_ready`` once the first profile is open; both exist for
     benchmarks/startup.py, which measures this very start path. ``log_level``: --log-level,
     else CTRADER_ADMIN_LOG_LEVEL, else info."""
-    from PySide6.QtCore import QTimer
-
     from ctrader_admin.ui.slots import report_failure
 
     level, level_problem = choose_level(log_level)
@@ -183,15 +179,15 @@ def run_gui(
 
     def first_turn() -> None:
         # The window is on screen and answering: now asyncio and, behind it, the back office.
-        if on_shown is not None:
-            on_shown(window)
         loop = started.finish_start(qt_running=True, profile=profile, log_level=level)
         if level_problem:
             log.warning("%s", level_problem)
         # A failure opens the crash dialog; the window stays, with what went wrong.
         loop.create_task(open_first_profile()).add_done_callback(report_failure)
 
-    QTimer.singleShot(0, first_turn)
+    after_first_paint(window, first_turn)
+    if on_shown is not None:  # its event filters run before ours (Qt calls the last one first)
+        on_shown(window)
     with closing_on_terminal_signals(window):
         started.app.exec()
     started.close()
@@ -265,10 +261,9 @@ def _report_uncaught(
 
 def brand_application(strict: bool = False) -> str | None:
     """Window icon and desktop-file name from ``resources/``, and the theme's palette (light or
-    dark, as the desktop is); returns the style sheet's template, which
-    ``Started.finish_start`` fills in and applies. A missing resource is logged and the app runs
-    on (unbranded) — except in the smoke test, which exists to catch exactly that in a built
-    artefact."""
+    dark, as the desktop is); returns the style sheet's template, which ``start_window`` applies
+    once the window is built. A missing resource is logged and the app runs on (unbranded) —
+    except in the smoke test, which exists to catch exactly that in a built artefact."""
     from PySide6.QtCore import QSize
     from PySide6.QtGui import QGuiApplication, QIcon
     from PySide6.QtWidgets import QApplication

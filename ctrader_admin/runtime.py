@@ -1,7 +1,9 @@
 """Interpreter and event-loop tuning for the desktop app, in one place.
 
-The window must answer within a frame while a bulk job runs and while the app starts, and two
-things of CPython's get in the way:
+The window must answer within a frame while a bulk job runs and while the app starts. At the
+start, Qt's first loop turn comes before the window is exposed and painted: what the app does
+there keeps the first frame off the screen, so start-up work waits for the first paint
+(``after_first_paint``). Then two things of CPython's get in the way:
 
 - the garbage collector's full passes walk every object alive (the app's modules, Qt's wrappers,
   a job's ten thousand rows): 40–150 ms on a slow workstation, every few seconds. Objects that
@@ -24,9 +26,48 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # the first window comes before asyncio is imported (app.py)
     import asyncio
+    from collections.abc import Callable
+
+    from PySide6.QtWidgets import QWidget
 
 _JOB_SWITCH_INTERVAL = 0.001
 _start_up_frozen = False
+
+
+def after_first_paint(
+    window: QWidget, then: Callable[[], None], *, at_latest_ms: int = 1000
+) -> None:
+    """Call ``then()`` once, at the first loop turn after ``window`` painted its first frame, or
+    after ``at_latest_ms`` if it is not painted by then (started minimised, on a hidden
+    workspace: nothing is drawn until it is looked at, and the start must go on)."""
+    from PySide6.QtCore import QEvent, QObject, QTimer
+
+    called = False
+
+    def once() -> None:
+        nonlocal called
+        if not called:
+            called = True
+            fallback.stop()
+            window.removeEventFilter(watcher)
+            watcher.deleteLater()
+            then()
+
+    class FirstPaint(QObject):
+        def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+            if event.type() == QEvent.Type.Paint:
+                window.removeEventFilter(self)
+                # The main window paints first, its children after it in the same frame: the
+                # next turn comes once the whole frame is drawn and on screen.
+                QTimer.singleShot(0, once)
+            return False
+
+    watcher = FirstPaint(window)
+    fallback = QTimer(watcher)
+    fallback.setSingleShot(True)
+    fallback.timeout.connect(once)
+    fallback.start(at_latest_ms)
+    window.installEventFilter(watcher)
 
 
 def settle_start_up_heap() -> None:

@@ -2,7 +2,7 @@
 
 Colours live here and nowhere else: the Qt palette (Fusion style) is built from them before the
 first window, the application style sheet (``resources/styles/app.qss``, a template with
-``$names``) is filled in from them after the first paint (app.py), and table models ask
+``$names``) is filled in from them before it is shown (app.py), and table models ask
 ``colours(tone)`` for their cell colours. The variant follows the operator's desktop (Qt's colour
 scheme, live: switching the desktop to dark re-colours the open window);
 ``CTRADER_ADMIN_THEME=light|dark`` overrides it.
@@ -215,7 +215,8 @@ def palette(values: Colours) -> QPalette:
 
 def use_theme(app: QApplication, template: str | None) -> None:
     """Before the first window: Fusion, the palette of the desktop's variant, and following the
-    desktop when it switches. ``template`` (app.qss) is applied later by ``apply_style_sheet``."""
+    desktop when it switches. ``template`` (app.qss) is applied by ``apply_style_sheet`` once
+    the first window is built, before it is shown: one pass over its widgets."""
     app.setStyle("Fusion")
     state = _state()
     state.template = template
@@ -238,7 +239,7 @@ def apply_variant(app: QApplication, *, dark: bool, style_sheet: bool = True) ->
 
 
 def apply_style_sheet(app: QApplication, template: str) -> None:
-    """After the first paint (app.py): the style sheet, filled in for the variant in use."""
+    """The style sheet, filled in for the variant in use."""
     _state().template = template
     app.setStyleSheet(render_style_sheet(template))
 

@@ -38,6 +38,44 @@ def test_the_first_window_needs_none_of_the_back_office() -> None:
     assert done.stdout.strip() == ""
 
 
+def test_the_first_frame_is_painted_before_any_start_up_work(tmp_path: Path) -> None:
+    """Qt's first loop turn comes before the window is exposed and painted: the log file,
+    asyncio and the back office's import thread wait for the first frame (runtime.py), and
+    the first frame already carries the style sheet (nothing moves when it comes)."""
+    code = (
+        "import sys, threading\n"
+        "from PySide6.QtCore import QEvent, QObject, QTimer\n"
+        "from PySide6.QtWidgets import QApplication\n"
+        "from ctrader_admin.app import run_gui\n"
+        "seen = []\n"
+        "class FirstPaint(QObject):\n"
+        "    def eventFilter(self, watched, event):\n"
+        "        if event.type() == QEvent.Type.Paint and not seen:\n"
+        "            threads = sorted(t.name for t in threading.enumerate())\n"
+        "            styled = 'QToolTip' in QApplication.instance().styleSheet()\n"
+        "            seen.append(('qasync' in sys.modules, threads, styled))\n"
+        "        return False\n"
+        "probe = FirstPaint()\n"
+        "def shown(window):\n"
+        "    window.installEventFilter(probe)\n"
+        "def ready(window):\n"
+        "    print('first paint:', seen[0], flush=True)\n"
+        "    QTimer.singleShot(0, QApplication.instance().quit)\n"
+        "raise SystemExit(run_gui('sandbox', on_shown=shown, on_ready=ready))\n"
+    )
+    env = {
+        **os.environ,
+        "QT_QPA_PLATFORM": "offscreen",
+        "CTRADER_ADMIN_HOME": str(tmp_path),
+        "PYTHON_KEYRING_BACKEND": "keyring.backends.null.Keyring",
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "first paint: (False, ['MainThread'], True)" in done.stdout
+
+
 def test_the_app_opens_on_the_sandbox_and_quits_cleanly(tmp_path: Path) -> None:
     """The app's own start path in a process of its own: the window, then the back office and
     the sandbox profile logged in; quitting ends with exit code 0 (Qt aborts the process when
