@@ -70,13 +70,19 @@ def after_first_paint(
     window.installEventFilter(watcher)
 
 
+def forget_module_sources() -> None:
+    """PySide6 reads the whole source of every module imported after it into linecache (to see
+    whether the module uses its ``__feature__`` switches): several MB of text nobody reads
+    again. Dropped after each batch of imports, that memory serves the next batch instead of
+    staying behind as holes in the heap."""
+    linecache.clearcache()
+
+
 def settle_start_up_heap() -> None:
     """Once the first profile is open: drop what start-up alone needed, and keep what lives as
     long as the app out of the collector's full passes."""
     global _start_up_frozen
-    # PySide6 reads the source of every module imported after it into linecache (to see whether
-    # the module uses PySide6 features): several MB of text nobody reads again.
-    linecache.clearcache()
+    forget_module_sources()
     gc.freeze()
     _start_up_frozen = True
 
