@@ -158,10 +158,15 @@ def start_window(paths: AppPaths, *, strict_branding: bool = False) -> Started:
 
     hold_early_records()
     existing = QApplication.instance()
-    app = existing if isinstance(existing, QApplication) else QApplication([APP_NAME])
+    if isinstance(existing, QApplication):
+        app, style_set = existing, False
+    else:
+        # The style by Qt's own -style argument: app.setStyle() would hand PySide6 a QStyle,
+        # whose enums it builds on first sight (~4 ms before the first frame).
+        app, style_set = QApplication([APP_NAME, "-style", theme.STYLE]), True
     app.setApplicationName(APP_NAME)
     app.setApplicationVersion(__version__)
-    style_sheet = brand_application(strict=strict_branding)
+    style_sheet = brand_application(strict=strict_branding, style_set=style_set)
     sys.excepthook = _report_uncaught
     settings = QSettings(str(paths.ensure_config_dir() / "window.ini"), QSettings.Format.IniFormat)
     window = MainWindow(None, settings)
@@ -199,18 +204,21 @@ def run_gui(
         if on_ready is not None:
             on_ready(window)
 
-    def first_turn() -> None:
-        # The window is on screen and answering: now asyncio and, behind it, the back office.
-        loop = started.finish_start(qt_running=True, profile=profile, log_level=level)
-        if level_problem:
-            log.warning("%s", level_problem)
-        # A failure opens the crash dialog; the window stays, with what went wrong.
-        loop.create_task(open_first_profile()).add_done_callback(report_failure)
+    with contextlib.ExitStack() as until_the_loop_ends:
 
-    after_first_paint(window, first_turn)
-    if on_shown is not None:  # its event filters run before ours (Qt calls the last one first)
-        on_shown(window)
-    with closing_on_terminal_signals(window):
+        def first_turn() -> None:
+            # The window is on screen and answering: now Ctrl+C, asyncio and, behind it, the
+            # back office.
+            until_the_loop_ends.enter_context(closing_on_terminal_signals(window))
+            loop = started.finish_start(qt_running=True, profile=profile, log_level=level)
+            if level_problem:
+                log.warning("%s", level_problem)
+            # A failure opens the crash dialog; the window stays, with what went wrong.
+            loop.create_task(open_first_profile()).add_done_callback(report_failure)
+
+        after_first_paint(window, first_turn)
+        if on_shown is not None:  # its event filters run before ours (Qt calls the last first)
+            on_shown(window)
         started.app.exec()
     started.close()
     return 0
@@ -281,10 +289,11 @@ def _report_uncaught(
     report_uncaught(exc_type, exc, tb)
 
 
-def brand_application(strict: bool = False) -> str | None:
-    """Window icon and desktop-file name from ``resources/``, and the theme's palette (light or
-    dark, as the desktop is); returns the style sheet's template, which ``start_window`` applies
-    once the window is built. A missing resource is logged and the app runs on (unbranded) —
+def brand_application(strict: bool = False, *, style_set: bool = False) -> str | None:
+    """Window icon and desktop-file name from ``resources/``, and the theme's style (unless the
+    application was made with it, ``style_set``) and palette (light or dark, as the desktop is);
+    returns the style sheet's template, which ``start_window`` applies once the window is
+    built. A missing resource is logged and the app runs on (unbranded) —
     except in the smoke test, which exists to catch exactly that in a built artefact."""
     from PySide6.QtCore import QSize
     from PySide6.QtGui import QGuiApplication, QIcon
@@ -308,5 +317,5 @@ def brand_application(strict: bool = False) -> str | None:
             raise
         log.warning("Running without the application icon and style sheet: %s", exc)
     if isinstance(app, QApplication):
-        theme.use_theme(app, template)
+        theme.use_theme(app, template, style_set=style_set)
     return template

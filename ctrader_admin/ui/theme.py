@@ -30,6 +30,8 @@ if TYPE_CHECKING:
 # comes with the first window, whose start-up time is measured (benchmarks/startup.py).
 
 THEME_ENV = "CTRADER_ADMIN_THEME"
+# Qt's own style, the same on every desktop, under the palette and style sheet built here.
+STYLE = "Fusion"
 
 # The spacing scale (pixels, scaled by Qt on high-DPI screens) and the corner radius.
 SPACE_XS = 2
@@ -213,11 +215,13 @@ def palette(values: Colours) -> QPalette:
     return pal
 
 
-def use_theme(app: QApplication, template: str | None) -> None:
-    """Before the first window: Fusion, the palette of the desktop's variant, and following the
-    desktop when it switches. ``template`` (app.qss) is applied by ``apply_style_sheet`` once
-    the first window is built, before it is shown: one pass over its widgets."""
-    app.setStyle("Fusion")
+def use_theme(app: QApplication, template: str | None, *, style_set: bool = False) -> None:
+    """Before the first window: the Fusion style (unless the application was made with it,
+    ``style_set``), the palette of the desktop's variant, and following the desktop when it
+    switches. ``template`` (app.qss) is applied by ``apply_style_sheet`` once the first window
+    is built, before it is shown: one pass over its widgets."""
+    if not style_set:
+        app.setStyle(STYLE)
     state = _state()
     state.template = template
     apply_variant(app, dark=desktop_wants_dark(), style_sheet=False)

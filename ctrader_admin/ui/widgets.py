@@ -69,16 +69,12 @@ class ElidedLabel(QLabel):
         rect = self.contentsRect()
         elide = Qt.TextElideMode.ElideRight
         shown = self.fontMetrics().elidedText(self.text(), elide, rect.width())
+        # What QStyle.drawItemText does for a label, without the style object: the band's
+        # labels are in the first frame, and PySide6 builds QStyle's enums (~4 ms) on its
+        # first use from Python.
         painter = QPainter(self)
-        self.style().drawItemText(
-            painter,
-            rect,
-            int(self.alignment()),
-            self.palette(),
-            self.isEnabled(),
-            shown,
-            QPalette.ColorRole.WindowText,
-        )
+        painter.setPen(self.palette().color(QPalette.ColorRole.WindowText))
+        painter.drawText(rect, int(self.alignment()), shown)
 
 
 def plural(count: int, one: str, many: str = "") -> str:

@@ -76,6 +76,30 @@ def test_the_first_frame_is_painted_before_any_start_up_work(tmp_path: Path) -> 
     assert "first paint: (False, ['MainThread'], True)" in done.stdout
 
 
+def test_the_app_is_in_qt_s_fusion_style_whatever_the_desktop_s(tmp_path: Path) -> None:
+    """The palette and the style sheet are made for Fusion: a desktop that asks for another
+    style (QT_STYLE_OVERRIDE, a platform theme) does not get it."""
+    code = (
+        "from ctrader_admin.app import start_window\n"
+        "from ctrader_admin.store.paths import AppPaths\n"
+        "started = start_window(AppPaths.from_environment())\n"
+        "started.app.setStyleSheet('')  # the style sheet's style wraps the one underneath\n"
+        "print('style:', started.app.style().name(), flush=True)\n"
+    )
+    env = {
+        **os.environ,
+        "QT_QPA_PLATFORM": "offscreen",
+        "QT_STYLE_OVERRIDE": "Windows",
+        "CTRADER_ADMIN_HOME": str(tmp_path),
+        "PYTHON_KEYRING_BACKEND": "keyring.backends.null.Keyring",
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "style: fusion" in done.stdout
+
+
 def test_the_app_opens_on_the_sandbox_and_quits_cleanly(tmp_path: Path) -> None:
     """The app's own start path in a process of its own: the window, then the back office and
     the sandbox profile logged in; quitting ends with exit code 0 (Qt aborts the process when
