@@ -43,10 +43,10 @@ log = logging.getLogger(__name__)
 
 # What the composition root (wiring) imports, in batches, each after what it builds on. Between
 # batches the module sources PySide6 has read are dropped (runtime.forget_module_sources): the
-# next batch reuses that memory (idle RSS -8 MB, benchmarks/startup.py).
+# next batch reuses that memory (benchmarks/startup.py). httpx comes with ctrader_admin.api,
+# which keeps httpx's command line (rich, click, pygments: ~12 MB) out.
 _BACK_OFFICE_BATCHES = (
     "pydantic",
-    "httpx",
     "ctrader_admin.api",
     "ctrader_admin.store.database",
     "ctrader_admin.services.backoffice",

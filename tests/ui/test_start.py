@@ -108,10 +108,14 @@ def test_the_app_opens_on_the_sandbox_and_quits_cleanly(tmp_path: Path) -> None:
         "from PySide6.QtCore import QTimer\n"
         "from PySide6.QtWidgets import QApplication\n"
         "from ctrader_admin.app import run_gui\n"
+        "import sys\n"
         "def ready(window):\n"
         "    session = window.ctx.session\n"
         "    styled = 'QToolTip' in QApplication.instance().styleSheet()\n"
         "    print('open:', window.band.name.text(), session.logged_in, styled, flush=True)\n"
+        "    cli = ('httpx._main', 'rich', 'click', 'pygments')\n"
+        "    unused = [m for m in cli if sys.modules.get(m)]\n"
+        "    print('never used:', unused, flush=True)\n"
         "    QTimer.singleShot(100, QApplication.instance().quit)\n"
         "raise SystemExit(run_gui('sandbox', on_ready=ready))\n"
     )
@@ -126,6 +130,7 @@ def test_the_app_opens_on_the_sandbox_and_quits_cleanly(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr[-3000:]
     assert "open: Sandbox True True" in done.stdout  # logged in, the style sheet applied
+    assert "never used: []" in done.stdout  # httpx's command line (~12 MB) stays out
     assert "QThread" not in done.stderr
     assert (tmp_path / "logs" / "ctrader-admin.log").is_file()
 
