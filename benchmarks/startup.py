@@ -63,6 +63,17 @@ def when_painted(window, then):
             return False
     marks["_probe"] = probe = FirstPaint(window)
     window.installEventFilter(probe)
+def mark_interactive():
+    marks["interactive_ms"] = since_start() * 1000
+    marks["interactive_cpu_ms"] = time.process_time() * 1000
+def measure_until_idle(app, window, then=lambda: None):
+    # Interactive at the first turn after window's first paint; then(); idle RSS 1.5 s later.
+    from PySide6.QtCore import QTimer
+    def shown():
+        mark_interactive()
+        then()
+        QTimer.singleShot(1500, lambda: report_and_quit(app))
+    when_painted(window, shown)
 def report_and_quit(app):
     marks.pop("_probe", None)
     marks["rss_mb"] = rss_mb()
@@ -79,11 +90,7 @@ app = QApplication(["bare"])
 window = QMainWindow()
 window.resize(1180, 760)
 window.show()
-def shown():
-    marks["interactive_ms"] = since_start() * 1000
-    marks["interactive_cpu_ms"] = time.process_time() * 1000
-    QTimer.singleShot(1500, lambda: report_and_quit(app))
-when_painted(window, shown)
+measure_until_idle(app, window)
 app.exec()
 """
 )
@@ -103,17 +110,14 @@ asyncio.set_event_loop(loop)
 window = QMainWindow()
 window.resize(1180, 760)
 window.show()
-def shown():
+def the_stack():
     import sqlite3, sys
-    marks["interactive_ms"] = since_start() * 1000
-    marks["interactive_cpu_ms"] = time.process_time() * 1000
     sys.modules.setdefault("httpx._main", None)
     import httpx, pydantic
     class Probe(pydantic.BaseModel):
         x: int
     Probe(x=1)
-    QTimer.singleShot(1500, lambda: report_and_quit(app))
-when_painted(window, shown)
+measure_until_idle(app, window, the_stack)
 with loop:
     loop.run_forever()
 """
@@ -177,11 +181,7 @@ column.addWidget(tabs, 1)
 window.setCentralWidget(central)
 window.resize(1180, 760)
 window.show()
-def shown():
-    marks["interactive_ms"] = since_start() * 1000
-    marks["interactive_cpu_ms"] = time.process_time() * 1000
-    QTimer.singleShot(1500, lambda: report_and_quit(app))
-when_painted(window, shown)
+measure_until_idle(app, window)
 app.exec()
 """
 )
@@ -200,8 +200,7 @@ def tick():
     probe["last"] = now
 def interactive(window):
     from PySide6.QtCore import Qt, QTimer
-    marks["interactive_ms"] = since_start() * 1000
-    marks["interactive_cpu_ms"] = time.process_time() * 1000
+    mark_interactive()
     timer = QTimer(window)
     timer.setTimerType(Qt.TimerType.PreciseTimer)
     timer.timeout.connect(tick)

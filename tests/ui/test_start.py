@@ -19,6 +19,30 @@ from ctrader_admin.ui.main_window import MainWindow
 SHOWCASE_USER = 1000001  # sandbox seed: IB-1042 at user level
 
 
+def app_env(home: Path, **extra: str) -> dict[str, str]:
+    """The environment of an app process of its own: offscreen, a throw-away home, no keyring."""
+    return {
+        **os.environ,
+        "QT_QPA_PLATFORM": "offscreen",
+        "CTRADER_ADMIN_HOME": str(home),
+        "PYTHON_KEYRING_BACKEND": "keyring.backends.null.Keyring",
+        **extra,
+    }
+
+
+def run_app(code: str, home: Path, **extra: str) -> subprocess.CompletedProcess[str]:
+    """Run ``code`` in a fresh process; it must exit 0."""
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        env=app_env(home, **extra),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    return done
+
+
 def test_the_first_window_needs_none_of_the_back_office() -> None:
     """What the first window imports: Qt and our UI — not asyncio and qasync (they come at its
     first event-loop turn), nor the HTTP client, pydantic, SQLite, the keyring or the sandbox
@@ -63,16 +87,7 @@ def test_the_first_frame_is_painted_before_any_start_up_work(tmp_path: Path) -> 
         "    QTimer.singleShot(0, QApplication.instance().quit)\n"
         "raise SystemExit(run_gui('sandbox', on_shown=shown, on_ready=ready))\n"
     )
-    env = {
-        **os.environ,
-        "QT_QPA_PLATFORM": "offscreen",
-        "CTRADER_ADMIN_HOME": str(tmp_path),
-        "PYTHON_KEYRING_BACKEND": "keyring.backends.null.Keyring",
-    }
-    done = subprocess.run(
-        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
+    done = run_app(code, tmp_path)
     assert "first paint: (False, ['MainThread'], True)" in done.stdout
 
 
@@ -86,17 +101,7 @@ def test_the_app_is_in_qt_s_fusion_style_whatever_the_desktop_s(tmp_path: Path) 
         "started.app.setStyleSheet('')  # the style sheet's style wraps the one underneath\n"
         "print('style:', started.app.style().name(), flush=True)\n"
     )
-    env = {
-        **os.environ,
-        "QT_QPA_PLATFORM": "offscreen",
-        "QT_STYLE_OVERRIDE": "Windows",
-        "CTRADER_ADMIN_HOME": str(tmp_path),
-        "PYTHON_KEYRING_BACKEND": "keyring.backends.null.Keyring",
-    }
-    done = subprocess.run(
-        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
+    done = run_app(code, tmp_path, QT_STYLE_OVERRIDE="Windows")
     assert "style: fusion" in done.stdout
 
 
@@ -119,16 +124,7 @@ def test_the_app_opens_on_the_sandbox_and_quits_cleanly(tmp_path: Path) -> None:
         "    QTimer.singleShot(100, QApplication.instance().quit)\n"
         "raise SystemExit(run_gui('sandbox', on_ready=ready))\n"
     )
-    env = {
-        **os.environ,
-        "QT_QPA_PLATFORM": "offscreen",
-        "CTRADER_ADMIN_HOME": str(tmp_path),
-        "PYTHON_KEYRING_BACKEND": "keyring.backends.null.Keyring",
-    }
-    done = subprocess.run(
-        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
+    done = run_app(code, tmp_path)
     assert "open: Sandbox True True" in done.stdout  # logged in, the style sheet applied
     assert "never used: []" in done.stdout  # httpx's command line (~12 MB) stays out
     assert "QThread" not in done.stderr
@@ -142,15 +138,9 @@ def test_ctrl_c_in_the_terminal_closes_the_app_like_quit(tmp_path: Path) -> None
         "from ctrader_admin.app import run_gui\n"
         "raise SystemExit(run_gui('sandbox', on_ready=lambda w: print('ready', flush=True)))\n"
     )
-    env = {
-        **os.environ,
-        "QT_QPA_PLATFORM": "offscreen",
-        "CTRADER_ADMIN_HOME": str(tmp_path),
-        "PYTHON_KEYRING_BACKEND": "keyring.backends.null.Keyring",
-    }
     with subprocess.Popen(
         [sys.executable, "-c", code],
-        env=env,
+        env=app_env(tmp_path),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
