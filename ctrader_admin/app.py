@@ -293,8 +293,8 @@ def brand_application(strict: bool = False, *, style_set: bool = False) -> str |
     """Window icon and desktop-file name from ``resources/``, and the theme's style (unless the
     application was made with it, ``style_set``) and palette (light or dark, as the desktop is);
     returns the style sheet's template, which ``start_window`` applies once the window is
-    built. A missing resource is logged and the app runs on (unbranded) —
-    except in the smoke test, which exists to catch exactly that in a built artefact."""
+    built. A missing resource is logged and the app runs on (unbranded) — except in the smoke
+    test, which exists to catch exactly that in a built artefact."""
     from PySide6.QtCore import QSize
     from PySide6.QtGui import QGuiApplication, QIcon
     from PySide6.QtWidgets import QApplication

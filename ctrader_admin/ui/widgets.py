@@ -69,12 +69,23 @@ class ElidedLabel(QLabel):
         rect = self.contentsRect()
         elide = Qt.TextElideMode.ElideRight
         shown = self.fontMetrics().elidedText(self.text(), elide, rect.width())
-        # What QStyle.drawItemText does for a label, without the style object: the band's
-        # labels are in the first frame, and PySide6 builds QStyle's enums (~4 ms) on its
-        # first use from Python.
         painter = QPainter(self)
-        painter.setPen(self.palette().color(QPalette.ColorRole.WindowText))
-        painter.drawText(rect, int(self.alignment()), shown)
+        if self.isEnabled():
+            # What QStyle.drawItemText does for an enabled label, without the style object: the
+            # band's labels are in the first frame, and PySide6 builds QStyle's enums (~4 ms) on
+            # its first use from Python.
+            painter.setPen(self.palette().color(QPalette.ColorRole.WindowText))
+            painter.drawText(rect, int(self.alignment()), shown)
+            return
+        self.style().drawItemText(  # disabled text is drawn the style's way (etched or not)
+            painter,
+            rect,
+            int(self.alignment()),
+            self.palette(),
+            False,
+            shown,
+            QPalette.ColorRole.WindowText,
+        )
 
 
 def plural(count: int, one: str, many: str = "") -> str:
