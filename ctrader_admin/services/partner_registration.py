@@ -385,15 +385,23 @@ async def execute(
         )
         prepared.check()
     # Not sent if the target changed since it was confirmed (WriteDrift, journaled "refused").
-    applied = await writes.apply(session, prepared, reason=reason, ticket=ticket)
+    # The read-back is recorded in the write's own journal entry (confirm), not as a write.
+    applied = await writes.apply(session, prepared, reason=reason, ticket=ticket, confirm=True)
     change = PartnerChange.of(applied)
     entry = change.journal_id
-    try:
-        read_back, error = await partners.read_partner(session, registration.target), None
-    except ApiError as exc:
-        if exc.needs_login:
-            raise
-        read_back, error = None, exc.message
+    read_back: str | None
+    error: str | None = None
+    if applied.check is not None:
+        read_back, error = applied.check.value, applied.check.error
+    elif applied.proof is not None:  # the answer was lost; the read that proved it applied
+        read_back = applied.proof.value
+    else:  # nothing was sent: the code was already there
+        try:
+            read_back = await partners.read_partner(session, registration.target)
+        except ApiError as exc:
+            if exc.needs_login:
+                raise
+            read_back, error = None, exc.message
     try:
         await attribution.refresh_registry(session, ledger, [person.user_id])
     except ApiError as exc:

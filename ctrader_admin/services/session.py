@@ -69,12 +69,40 @@ class ReadBackProof:
 
 
 @dataclass(frozen=True)
+class ReadBackCheck:
+    """What reading the target back just after an answered write showed. It is recorded in
+    that write's own journal entry (its response): the same write, not another one."""
+
+    intended: str | None
+    value: str | None = None
+    error: str | None = None  # the read itself failed
+
+    @property
+    def matches(self) -> bool:
+        return self.error is None and self.value == self.intended
+
+    def __str__(self) -> str:
+        if self.error is not None:
+            return f"Read back just after: the read failed ({self.error.rstrip('.')})."
+        shown = "(none)" if self.value is None else self.value
+        if self.matches:
+            return f"Read back just after: {shown}, the value set — it matches."
+        intended = "(none)" if self.intended is None else self.intended
+        return (
+            f"Read back just after: {shown}, NOT {intended} — the backend answered success but "
+            "does not hold the value set."
+        )
+
+
+@dataclass(frozen=True)
 class Written(Generic[T]):
     """A write that was sent and answered: its journal entry, and the answer (or, when the
-    answer was lost, the read-back that proved it applied)."""
+    answer was lost, the read-back that proved it applied); ``check``: the read-back after an
+    answered write, when the caller asked for one."""
 
     entry: JournalEntry
     result: T | ReadBackProof
+    check: ReadBackCheck | None = None
 
 
 class Session:
@@ -183,6 +211,7 @@ class Session:
         *,
         wait_for_budget: bool = False,
         read_back: ReadBack | None = None,
+        confirm: bool = False,
     ) -> Written[T]:
         """Send one write through the gate. The journal holds the attempt before it leaves, and
         its outcome after: ok, failed (an answer proved nothing was applied), or unknown (a try's
@@ -190,7 +219,9 @@ class Session:
         (the target's value now) settles an unknown outcome: the intended value there journals
         it ok, and the write returns a ReadBackProof. The entry comes back with the answer; a
         failure raised once the journal recorded it names its entry (``journal_id``). Journal
-        writes of concurrent calls share transactions (group commit, off the event loop)."""
+        writes of concurrent calls share transactions (group commit, off the event loop).
+        ``confirm``: after an answered write too, ``read_back`` once and record what it shows
+        in the entry's response (match or mismatch; the outcome stays the backend's answer)."""
         self.check_can_write(intent.reason, intent.ticket)
         if not self.logged_in:
             raise NotLoggedIn("Not logged in: log in to this connection first.")
@@ -233,8 +264,14 @@ class Session:
                 intent_id, "unknown", error="Cancelled by the operator while the request was out."
             )
             raise
-        entry = await self.journal.complete_async(intent_id, "ok", response_text=_summary(result))
-        return Written(entry, result)
+        check: ReadBackCheck | None = None
+        try:
+            if confirm and read_back is not None:
+                check = await self._confirm(read_back, intent.after)
+        finally:  # cancelled during the read: the answered write is still journaled ok
+            response = "\n".join(t for t in (_summary(result), str(check or "")) if t)
+            entry = await self.journal.complete_async(intent_id, "ok", response_text=response)
+        return Written(entry, result, check)
 
     async def refuse(self, intent: WriteIntent, why: str) -> JournalEntry:
         """Journal a write that a check just before sending refused: nothing was sent, and no
@@ -261,6 +298,12 @@ class Session:
             batch_id=intent.batch_id,
             reverts_id=intent.reverts_id,
         )
+
+    async def _confirm(self, read_back: ReadBack, intended: str | None) -> ReadBackCheck:
+        try:
+            return ReadBackCheck(intended, await self.guard(read_back()))
+        except ApiError as read_error:
+            return ReadBackCheck(intended, error=read_error.message)
 
     async def _read_back(
         self, unknown: OutcomeUnknown, read_back: ReadBack, intended: str | None

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import io
 from collections.abc import Awaitable, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -34,6 +35,7 @@ from ctrader_admin.store.database import Database
 from ctrader_admin.store.journal import Journal, JournalFilter
 from ctrader_admin.store.paths import AppPaths
 from ctrader_admin.store.profiles import Profile, ProfileStore
+from ctrader_admin.ui.journal_tab import details_text
 from ctrader_admin.wiring import compose_backoffice
 
 T = TypeVar("T")
@@ -145,6 +147,11 @@ def test_a_new_partner_gets_a_ctid_user_then_the_proposed_code_read_back(env: En
         ("set_partner", "ok", "CRM-1"),
     ]
     assert entries[1].id == done.journal_id
+    # The read-back is recorded in the write's own entry, in words (no entry of its own).
+    assert entries[1].response is not None
+    assert f"Read back just after: IB-{new_user}, the value set — it matches." in (
+        entries[1].response
+    )
     # The registry knows the new partner at once: the same code is now refused for others.
     registry = attribution.Registry(env.ledger.registry("loopback"))
     assert registry.owner(f"IB-{new_user}") == new_user
@@ -222,7 +229,17 @@ def test_a_code_that_does_not_read_back_is_said_to_differ(env: Env) -> None:
     assert "reading it back shows (none), NOT IB-LOST" in done.message()
     entry = env.journal.entry(done.journal_id or 0)
     assert entry is not None
-    assert entry.outcome == "ok"
+    assert entry.outcome == "ok"  # the backend answered success: the journal never lies
+    # The mismatch is in that entry, as the Journal tab and the journal's CSV export show it;
+    # it is not an entry of its own, so the budget's seeding counts one write.
+    mismatch = "Read back just after: (none), NOT IB-LOST"
+    assert entry.response is not None
+    assert mismatch in entry.response
+    assert mismatch in details_text(entry)
+    exported = io.StringIO()
+    env.journal.export_csv(JournalFilter(profile_id="loopback"), exported)
+    assert mismatch in exported.getvalue()
+    assert env.journal.count(JournalFilter(profile_id="loopback")) == 1
 
 
 def test_the_crm_code_is_proposed_when_the_registry_knows_one(env: Env) -> None:

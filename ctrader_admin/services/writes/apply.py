@@ -10,7 +10,13 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from ctrader_admin.services.errors import ServiceError
-from ctrader_admin.services.session import ReadBack, ReadBackProof, Session, WriteIntent
+from ctrader_admin.services.session import (
+    ReadBack,
+    ReadBackCheck,
+    ReadBackProof,
+    Session,
+    WriteIntent,
+)
 from ctrader_admin.services.writes.changes import LinkAccount
 from ctrader_admin.services.writes.prepared import Prepared, show
 from ctrader_admin.services.writes.reading import Current, read_current
@@ -41,6 +47,7 @@ class Applied:
     prepared: Prepared
     entry: JournalEntry | None  # None: nothing was sent (the value was already as asked)
     result: object = None  # the backend's answer, or the ReadBackProof of a lost one
+    check: ReadBackCheck | None = None  # the read-back after the answer (``confirm``)
 
     @property
     def sent(self) -> bool:
@@ -96,10 +103,12 @@ async def apply(
     wait_for_budget: bool = False,
     slot: Slot | None = None,
     checked: Current | None = None,
+    confirm: bool = False,
 ) -> Applied:
     """Send ``prepared`` if its target still has the value ``prepare`` read (re-read here, or
     ``checked``: a read the caller made just now). A bulk job waits for the budget
-    (``wait_for_budget``) and holds ``slot`` only while the request is out."""
+    (``wait_for_budget``) and holds ``slot`` only while the request is out. ``confirm``: read
+    the target back after the answer and record it in the write's journal entry."""
     prepared.check()
     session.check_can_write(reason, ticket)
     if prepared.verdict == "skip":
@@ -131,5 +140,6 @@ async def apply(
         lambda: _in_slot(lambda: send(session.client, request), slot),
         wait_for_budget=wait_for_budget,
         read_back=read_back,
+        confirm=confirm,
     )
-    return Applied(prepared, written.entry, written.result)
+    return Applied(prepared, written.entry, written.result, written.check)
