@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 from ctrader_admin.services.id_kinds import Kind
 from ctrader_admin.ui import table_state
 from ctrader_admin.ui.context import LinkRequest, UiContext
+from ctrader_admin.ui.evidence_export import export_evidence
 from ctrader_admin.ui.lookup_accounts import AccountsModel
 from ctrader_admin.ui.lookup_home import LookupHome, RecentCases
 from ctrader_admin.ui.notify import Level
@@ -121,11 +122,18 @@ class LookupTab(Tab):
             "Guided: choose the user level or one of the accounts, check the code, set it and "
             "read it back"
         )
+        self.evidence_button = QPushButton("&Evidence pack…")
+        self.evidence_button.setObjectName("caseEvidence")
+        self.evidence_button.setToolTip(
+            "PDF (and CSV) of this client's or partner's case: who it is attributed to, every "
+            "source row, the journal entries and the journal's verification"
+        )
         for button in (
             self.set_user_partner,
             self.delete_user_partner,
             self.link_more,
             self.register_partner,
+            self.evidence_button,
         ):
             user_buttons.addWidget(button)
         user_buttons.addStretch(1)
@@ -194,6 +202,7 @@ class LookupTab(Tab):
         self.delete_user_partner.clicked.connect(self._delete_user_partner)
         self.link_more.clicked.connect(self._link_more)
         self.register_partner.clicked.connect(self._register_partner)
+        self.evidence_button.clicked.connect(self._evidence)
         self.link_account.clicked.connect(self._link_unlinked)
         self.copy_login.clicked.connect(lambda: self._copy_selected(0))
         self.copy_ctid.clicked.connect(lambda: self._copy_selected(2))
@@ -396,6 +405,7 @@ class LookupTab(Tab):
             self.register_partner,
         ):
             button.setEnabled(write and has_user)
+        self.evidence_button.setEnabled(has_user)  # a read: read-only connections export too
         self.link_account.setEnabled(write and row is not None and row.login is not None)
         self.copy_login.setEnabled(row is not None and row.login is not None)
         self.copy_ctid.setEnabled(row is not None and row.linked)
@@ -510,6 +520,16 @@ class LookupTab(Tab):
         if done is not None:
             self.bar.show_message(Level.SUCCESS if done.matches else Level.WARNING, done.message())
             await self._reload_keeping_message()
+
+    @async_slot()
+    async def _evidence(self) -> None:
+        case = self.case
+        if case is None or case.user_id is None:
+            return
+        if case.is_partner:
+            await export_evidence(self, self, partner=case.user_id)
+        else:
+            await export_evidence(self, self, client=case.user_id)
 
     def _link_more(self) -> None:
         if self.case is None or self.case.user_id is None:

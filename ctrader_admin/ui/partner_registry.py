@@ -23,11 +23,10 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from ctrader_admin.services import attribution, evidence
+from ctrader_admin.services import attribution
 from ctrader_admin.services.attribution import Conflict, PartnerSummary
-from ctrader_admin.store.atomic import write_private_text
-from ctrader_admin.ui.dialogs import CSV_FILTER, choose_open_path, choose_save_path
-from ctrader_admin.ui.evidence_pdf import write_pdf
+from ctrader_admin.ui.dialogs import CSV_FILTER, choose_open_path
+from ctrader_admin.ui.evidence_export import export_evidence
 from ctrader_admin.ui.notify import Level, is_expected
 from ctrader_admin.ui.referrals_view import ReferralsView
 from ctrader_admin.ui.rows_model import Column, PagedRowsModel, RowsModel
@@ -294,8 +293,7 @@ class PartnerRegistryView(QGroupBox):
     async def _evidence(self) -> None:
         """The evidence pack of what is selected: the partner on the Partners page, the
         conflict's client (else its partner) on the Conflicts page."""
-        session = self.tab.ctx.backoffice.session
-        if session is None:
+        if self.tab.ctx.backoffice.session is None:
             return
         client = partner = None
         if self.pages.currentIndex() == 1:
@@ -308,33 +306,4 @@ class PartnerRegistryView(QGroupBox):
         if client is None and partner is None:
             self.tab.bar.show_message(Level.INFO, "Select a partner or a conflict first.")
             return
-        who = f"client-{client}" if client else f"partner-{partner}"
-        path = await choose_save_path(
-            self, "Save the evidence pack", f"evidence-{who}.pdf", "PDF files (*.pdf)"
-        )
-        if path is None:
-            return
-        office = self.tab.ctx.backoffice
-        pack = await asyncio.to_thread(
-            evidence.build_evidence, office, session.profile.id, client=client, partner=partner
-        )
-        target = Path(path)
-        rows_csv, journal_csv = target.with_suffix(".rows.csv"), target.with_suffix(".journal.csv")
-        try:
-            write_pdf(pack, target)  # Qt lays the text out on this thread
-            await asyncio.to_thread(
-                write_private_text, rows_csv, attribution.export_rows_csv(pack.rows)
-            )
-            await asyncio.to_thread(
-                write_private_text, journal_csv, evidence.journal_csv(pack.journal)
-            )
-        except OSError as exc:
-            self.tab.bar.show_message(Level.ERROR, f"Cannot write {path}: {exc.strerror or exc}.")
-            return
-        self.tab.bar.show_message(
-            Level.SUCCESS,
-            f"Evidence pack of {pack.title.lower()} written to {target.name} "
-            f"({plural(len(pack.rows), 'source row')}, "
-            f"{plural(len(pack.journal), 'journal entry', 'journal entries')}), "
-            f"with {rows_csv.name} and {journal_csv.name}.",
-        )
+        await export_evidence(self.tab, self, client=client, partner=partner)

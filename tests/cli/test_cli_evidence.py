@@ -4,21 +4,10 @@ them and the journal's verification — and no secret anywhere in the files."""
 
 from __future__ import annotations
 
-import hashlib
-import re
-import unicodedata
-from pathlib import Path
-
 from cli_env import MANAGER, Cli
-from pypdf import PdfReader
+from pdf_reading import manager_secrets, pdf_text
 
 EMILY, DANIEL = 1000001, 1000004
-
-
-def pdf_text(path: Path) -> str:
-    """The text of every page, as a reader would copy it (ligatures and tabs undone)."""
-    text = "\n".join(page.extract_text() or "" for page in PdfReader(path).pages)
-    return re.sub(r"\s+", " ", unicodedata.normalize("NFKC", text))
 
 
 def prepare(cli: Cli) -> None:
@@ -70,7 +59,7 @@ def test_no_secret_reaches_an_evidence_pack(cli: Cli) -> None:
     assert (
         cli.run("attribution", "export", "--partner", str(EMILY), "-o", str(target)).returncode == 0
     )
-    secrets = [MANAGER.token, MANAGER.password, hashlib.md5(MANAGER.password.encode()).hexdigest()]
+    secrets = manager_secrets(MANAGER)
     for path in cli.home.glob("emily*"):
         data = path.read_bytes() + (pdf_text(path).encode() if path.suffix == ".pdf" else b"")
         for secret in secrets:

@@ -93,7 +93,7 @@ def test_invite_not_enabled_is_said_in_words(
 def test_the_evidence_pack_of_a_partner_and_of_a_conflict_s_client(
     qtbot: QtBot, ctx: UiContext, sandbox: Sandbox, tmp_path: Path, monkeypatch: object
 ) -> None:
-    import ctrader_admin.ui.partner_registry as module
+    import ctrader_admin.ui.evidence_export as module
 
     tab = make_tab(qtbot, ctx)
     view = tab.registry
