@@ -1,7 +1,8 @@
 """The scripting subcommands (issue #4): bulk plans and jobs, the journal, single operations.
 
-Only argparse and the dependency-free id parser are imported here: ``ctrader-admin --help`` and
-the desktop app's start pay nothing for the commands; each imports its services when it runs.
+Only argparse, the dependency-free id parser and the attribution rules' names are imported
+here: ``ctrader-admin --help`` and the desktop app's start pay nothing for the commands; each
+imports its services when it runs.
 
 Exit codes: 0 everything ok; 1 it ran, but rows (or the operation) failed, drifted or are
 unknown; 2 it could not run (bad input, no auth, configuration).
@@ -15,6 +16,9 @@ from collections.abc import Awaitable, Callable
 from ctrader_admin.cli_commands.approvals_options import add_approvals_parser
 from ctrader_admin.cli_commands.team_options import add_team_parser
 from ctrader_admin.ids import NotAnId, parse_id
+
+# The one definition of the kinds and sources (dependency-free, like the id parser).
+from ctrader_admin.store.attribution_rules import CONFLICT_KINDS, CONFLICT_NAMES, SOURCE_NAMES
 
 COMMANDS = frozenset(
     {
@@ -251,16 +255,10 @@ def add_parsers(commands: _Sub[argparse.ArgumentParser]) -> None:
     )
     p.add_argument(
         "--kind",
-        choices=[
-            "sources_disagree",
-            "unknown_code",
-            "self_referral",
-            "shared_code",
-            "levels_differ",
-            "crm_differs",
-            "crm_only",
-        ],
-        help="only conflicts of this kind",
+        choices=CONFLICT_KINDS,
+        metavar="KIND",
+        help="only conflicts of this kind: "
+        + "; ".join(f"{kind} ({CONFLICT_NAMES[kind]})" for kind in CONFLICT_KINDS),
     )
     p = attribution_commands.add_parser(
         "export",
@@ -281,9 +279,7 @@ def add_parsers(commands: _Sub[argparse.ArgumentParser]) -> None:
         "show", parents=[common], help="a partner's codes and referrals, by userId or code"
     )
     p.add_argument("partner", metavar="USER_ID|CODE", help="the partner's cTID userId or code")
-    p.add_argument(
-        "--source", choices=["invite", "ib_label", "crm"], help="only referrals from this source"
-    )
+    p.add_argument("--source", choices=list(SOURCE_NAMES), help="only referrals from this source")
     p.add_argument("--limit", type=_whole_number, default=50, help="referrals listed (default 50)")
     p = partner_commands.add_parser(
         "register",

@@ -178,18 +178,10 @@ async def partner_show_command(args: argparse.Namespace, out: Output) -> int:
     if case.partner_user_id is None and not case.referrals:
         out.line(f"No partner {args.partner!r} is known here: pull and import first.")
     else:
-        who = f"user {case.partner_user_id}" if case.partner_user_id else f"code {code}"
-        out.line(f"Partner {who}")
-        for registered in case.codes:
-            where = (
-                "user level"
-                if registered.level == "user"
-                else f"account link {registered.ctid_trader_account_id}"
-            )
-            source = "cTrader" if registered.source == "ctrader" else "CRM"
-            out.line(f"  code {registered.code} at {where} ({source}, read {registered.read_at})")
-        counts = ", ".join(f"{attribution.SOURCE_NAMES[k]} {v:,}" for k, v in case.counts.items())
-        out.line(f"  referrals: {counts}")
+        # The words of the partner's case in Lookup and of the evidence pack.
+        title = attribution.partner_title(case, code)
+        for line in attribution.partner_summary(title, case):
+            out.line(line)
         for row in case.referrals:
             out.line(
                 f"  client {row.client_user_id or '?'}"

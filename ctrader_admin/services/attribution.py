@@ -416,17 +416,30 @@ def client_summary(case: ClientAttribution, period_days: int) -> list[str]:
     return lines
 
 
+def where_registered(registered: RegisteredCode) -> str:
+    """Where a partner code is registered and which source says so: the one wording of a case,
+    an evidence pack, ``partner show`` and a registration that finds the code taken."""
+    where = (
+        "at user level"
+        if registered.level == "user"
+        else f"on account link {registered.ctid_trader_account_id}"
+    )
+    source = "cTrader" if registered.source == "ctrader" else "the CRM"
+    return f"{where}, as {source} says it"
+
+
+def partner_title(case: PartnerCase, code: str | None) -> str:
+    """How a partner's case is named: by their user when one is known, else by the code."""
+    return (
+        f"Partner user {case.partner_user_id}" if case.partner_user_id else f"Partner code {code}"
+    )
+
+
 def partner_summary(title: str, case: PartnerCase) -> list[str]:
     """A partner's codes and referral counts in sentences."""
     lines = [f"{title}."]
     for registered in case.codes:
-        where = (
-            "at user level"
-            if registered.level == "user"
-            else f"on account link {registered.ctid_trader_account_id}"
-        )
-        source = "cTrader" if registered.source == "ctrader" else "the CRM"
-        lines.append(f"Code {registered.code} {where}, as {source} says it.")
+        lines.append(f"Code {registered.code} {where_registered(registered)}.")
     total = ", ".join(f"{SOURCE_NAMES[s]}: {n:,}" for s, n in case.counts.items())
     lines.append(f"Referrals by source — {total}.")
     return lines

@@ -66,7 +66,7 @@ def build_evidence(
         names = {c.code for c in codes} | ({code} if code else set())
         conflicts = [c for c in found if (who and c.partner_user_id == who) or c.code in names]
         people = {who} if who else set()
-        title = f"Partner user {who}" if who else f"Partner code {code}"
+        title = attribution.partner_title(partner_case, code)
         subject = "partner"
         summary = attribution.partner_summary(title, partner_case)
     targets = _targets(office, profile_id, people)

@@ -46,14 +46,9 @@ class CodeTaken(ServiceError):
 
 
 def _carrier(code: RegisteredCode) -> str:
-    where = (
-        "at user level"
-        if code.level == "user"
-        else f"on account link {code.ctid_trader_account_id}"
-    )
-    source = "cTrader" if code.source == "ctrader" else "the CRM"
     read = code.read_at[:16].replace("T", " ")
-    return f"partner user {code.partner_user_id} ({where}, as {source} says it, read {read})"
+    where = attribution.where_registered(code)
+    return f"partner user {code.partner_user_id} ({where}, read {read})"
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, get_args
 
 if TYPE_CHECKING:
     from ctrader_admin.store.attribution import Attribution, RegisteredCode, Source
@@ -42,6 +42,7 @@ CONFLICT_NAMES: dict[ConflictKind, str] = {
     "crm_differs": "cTrader's code differs from the CRM's",
     "crm_only": "Partner in the CRM with no code in cTrader",
 }
+CONFLICT_KINDS: tuple[ConflictKind, ...] = get_args(ConflictKind)
 
 Period = Literal["inside", "past"]
 

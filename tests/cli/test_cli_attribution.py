@@ -4,8 +4,13 @@ incrementally, import the CRM export, list conflicts, show a partner, export a c
 from __future__ import annotations
 
 import csv
+import re
 
-from cli_env import Cli
+from cli_env import PROFILE, Cli
+
+from ctrader_admin.services import attribution
+from ctrader_admin.store.attribution import AttributionLedger
+from ctrader_admin.store.database import Database
 
 EMILY, DANIEL = 1000001, 1000004
 
@@ -42,6 +47,32 @@ def test_pull_import_conflicts_show_and_export(cli: Cli) -> None:
     rows = list(csv.DictReader(target.read_text(encoding="utf-8").splitlines()))
     assert {r["source"] for r in rows} == {"cTrader Invite", "CRM export"}
     assert all(r["read at"] for r in rows)
+
+
+def test_partner_show_speaks_as_the_partner_s_case_and_conflicts_help_names_each_kind(
+    cli: Cli,
+) -> None:
+    assert cli.run("attribution", "pull", "--registry").returncode == 0
+    export = cli.write("crm.csv", cli.sandbox.crm_export_csv())
+    assert cli.run("attribution", "import", str(export)).returncode == 0
+
+    done = cli.run("partner", "show", "IB-1042")
+    assert done.returncode == 0, done.stderr
+    database = Database.open(cli.paths)
+    try:
+        case = attribution.partner_case(AttributionLedger(database), PROFILE, code="IB-1042")
+    finally:
+        database.close()
+    # The same sentences as the partner's case in Lookup and the evidence pack.
+    summary = attribution.partner_summary(f"Partner user {EMILY}", case)
+    assert "Code IB-1042 at user level, as cTrader says it." in summary
+    lines = done.stdout.splitlines()
+    assert lines[: len(summary)] == summary
+
+    # --kind takes the kinds the ledger defines, and its help says what each one means.
+    shown = re.sub(r"\s+", " ", cli.run("attribution", "conflicts", "--help").stdout)
+    for kind, name in attribution.CONFLICT_NAMES.items():
+        assert f"{kind} ({name})" in shown
 
 
 def test_a_crm_export_with_bad_lines_names_them_and_exits_1(cli: Cli) -> None:
