@@ -21,11 +21,11 @@ from ctrader_admin.api import (
     RetryPolicy,
     ServerError,
 )
-from ctrader_admin.services import journal_ops, partners
+from ctrader_admin.services import journal_ops, partners, writes
 from ctrader_admin.services.backoffice import Backoffice
 from ctrader_admin.services.errors import NotRevertible
-from ctrader_admin.services.session import Session
-from ctrader_admin.services.writes import UserTarget
+from ctrader_admin.services.session import Session, WriteIntent
+from ctrader_admin.services.writes import Applied, PartnerCode, UserTarget
 from ctrader_admin.store.journal import Journal, JournalEntry
 from ctrader_admin.store.tokens import TokenStore
 from ctrader_admin.wiring import client_factory
@@ -247,3 +247,40 @@ def test_a_retry_refused_as_over_the_limit_lowers_the_budget_even_when_settled(e
 
     assert lowered is not None
     assert "refused a write as over its hourly limit" in lowered
+
+
+def test_a_confirmed_write_whose_read_back_fails_is_still_ok_and_says_the_read_failed(
+    env: Env,
+) -> None:
+    env.backend.failing_reads_after_a_put = 3  # every try of the read-back
+
+    async def scenario(session: Session) -> Applied:
+        prepared = await writes.prepare(session, PartnerCode(UserTarget(USER), AFTER))
+        return await writes.apply(session, prepared, reason="claim", confirm=True)
+
+    applied = play(env, scenario)
+
+    assert applied.check is not None
+    assert not applied.check.matches
+    assert applied.entry is not None
+    assert applied.entry.outcome == "ok"  # the backend answered success
+    assert "Read back just after: the read failed" in (applied.entry.response or "")
+    assert env.journal.count() == 1  # the read-back is in the write's entry, not one of its own
+
+
+def test_a_write_cancelled_during_its_confirming_read_is_journaled_ok(env: Env) -> None:
+    async def answered() -> None:
+        return None
+
+    async def cancelled_read() -> str | None:
+        raise asyncio.CancelledError
+
+    async def scenario(session: Session) -> list[JournalEntry]:
+        intent = WriteIntent("set_partner", f"user:{USER}", BEFORE, AFTER, reason="claim")
+        with pytest.raises(asyncio.CancelledError):
+            await session.write(intent, answered, read_back=cancelled_read, confirm=True)
+        return list(session.journal.iter_entries())
+
+    entries = play(env, scenario)
+
+    assert [(e.action, e.outcome) for e in entries] == [("set_partner", "ok")]
