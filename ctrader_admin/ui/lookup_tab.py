@@ -25,7 +25,6 @@ from PySide6.QtWidgets import (
 from ctrader_admin.services.id_kinds import Kind
 from ctrader_admin.ui import table_state
 from ctrader_admin.ui.context import LinkRequest, UiContext
-from ctrader_admin.ui.evidence_export import export_evidence
 from ctrader_admin.ui.lookup_accounts import AccountsModel
 from ctrader_admin.ui.lookup_home import LookupHome, RecentCases
 from ctrader_admin.ui.notify import Level
@@ -523,6 +522,9 @@ class LookupTab(Tab):
 
     @async_slot()
     async def _evidence(self) -> None:
+        # Here, not at the top: the first window loads none of the services (tests/ui/test_start).
+        from ctrader_admin.ui.evidence_export import export_evidence
+
         case = self.case
         if case is None or case.user_id is None:
             return
