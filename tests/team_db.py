@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from pg_cluster import PgServer
 
 from ctrader_admin.store.pg.admin import add_member, init_team
@@ -42,3 +44,9 @@ def team_of_two(server: PgServer) -> tuple[TeamSettings, TeamSettings, TeamSetti
         agent_settings(server, admin, f"{name}_{uuid.uuid4().hex[:6]}") for name in ("anna", "bob")
     )
     return admin, anna, bob
+
+
+def agent_store(server: PgServer) -> PgDatabase:
+    """A team database set up by `team init`, opened as one agent (not its administrator)."""
+    settings = new_team_database(server)
+    return PgDatabase(agent_settings(server, settings, f"agent_{uuid.uuid4().hex[:8]}"), None)

@@ -13,8 +13,8 @@ from datetime import datetime
 from typing import Literal
 
 from ctrader_admin.ids import ID_MAX, ID_MAX_DIGITS
-from ctrader_admin.store.database import Database
 from ctrader_admin.store.directory_csv import ImportPreview, ImportRow, preview_csv
+from ctrader_admin.store.sql import Store
 from ctrader_admin.store.timestamps import utc_iso
 
 # Where a fact came from; free text so new sources need no migration.
@@ -87,15 +87,19 @@ _LINK_COLUMNS = ("user_id", "login", "environment", "broker_name")
 def _upsert_sql(table: str, keys: Sequence[str], values: Sequence[str]) -> str:
     """INSERT … ON CONFLICT that merges: newer non-null values win; null never erases."""
     columns = ["profile_id", *keys, *values, "source", "updated_at"]
+    # The stored row's columns are named with the table: PostgreSQL refuses them unqualified
+    # (ambiguous with ``excluded``), SQLite accepts both. CASE, not SQLite's max(): one spelling
+    # for both engines.
+    newer = f"excluded.updated_at >= {table}.updated_at"
     merged = [
-        f"{c} = CASE WHEN excluded.updated_at >= updated_at "
-        f"THEN coalesce(excluded.{c}, {c}) ELSE coalesce({c}, excluded.{c}) END"
+        f"{c} = CASE WHEN {newer} "
+        f"THEN coalesce(excluded.{c}, {table}.{c}) ELSE coalesce({table}.{c}, excluded.{c}) END"
         for c in values
     ]
+    merged.append(f"source = CASE WHEN {newer} THEN excluded.source ELSE {table}.source END")
     merged.append(
-        "source = CASE WHEN excluded.updated_at >= updated_at THEN excluded.source ELSE source END"
+        f"updated_at = CASE WHEN {newer} THEN excluded.updated_at ELSE {table}.updated_at END"
     )
-    merged.append("updated_at = max(updated_at, excluded.updated_at)")
     # Identifiers come from this module's constants, never from input.
     insert = f"INSERT INTO {table} ({', '.join(columns)}) "
     placeholders = f"VALUES ({', '.join('?' for _ in columns)}) "
@@ -164,9 +168,10 @@ def _ranges_sql(column: str, ranges: list[tuple[int, int]]) -> tuple[str, list[i
 
 
 class Directory:
-    """All methods take the profile id: each backend has its own directory."""
+    """All methods take the profile id: each backend has its own directory. The same SQL runs
+    on SQLite and on the team database (store/sql.py)."""
 
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: Store) -> None:
         self._db = database
 
     @property

@@ -10,6 +10,8 @@ Run once by a PostgreSQL superuser (or the database owner with CREATEROLE), thro
   journal's head (its trigger lets it only move forward onto an entry that exists) and reserve
   and give back write-budget slots. They read the profiles' policies (only administrators set
   them), submit changes for approval and decide other people's (the triggers refuse the rest).
+  They add and merge directory facts (INSERT, UPDATE; no DELETE). ``written_by`` is
+  never theirs to set: its default and a trigger fill it in.
 """
 
 from __future__ import annotations
@@ -23,6 +25,20 @@ from ctrader_admin.store.sql import Connection
 ADMINS_ROLE = "ctrader_admin_admins"
 AGENTS_ROLE = "ctrader_admin_agents"
 _ROLE_NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
+
+# The columns agents write in the directory: all but ``written_by`` (the server's).
+_DIRECTORY_USER = (
+    "profile_id, user_id, email, email_key, broker_name, preferred_language, created_ms, "
+    "source, updated_at"
+)
+_DIRECTORY_ACCOUNT = (
+    "profile_id, login, environment, broker_name, user_id, deposit_currency, group_name, "
+    "registered_ms, source, updated_at"
+)
+_DIRECTORY_LINK = (
+    "profile_id, ctid_trader_account_id, user_id, login, environment, broker_name, source, "
+    "updated_at"
+)
 
 # What an agent may do, table by table (the owner, the administrators' group, may do the rest).
 AGENT_GRANTS: tuple[str, ...] = (
@@ -42,6 +58,15 @@ AGENT_GRANTS: tuple[str, ...] = (
     f"ON approval_decisions TO {AGENTS_ROLE}",
     f"GRANT SELECT, INSERT (approval_id, body_hash), UPDATE (journal_id) "
     f"ON approval_uses TO {AGENTS_ROLE}",
+    # The directory is what the team learned: agents add and merge facts, never remove them.
+    *(
+        f"GRANT SELECT, INSERT ({columns}), UPDATE ({columns}) ON {table} TO {AGENTS_ROLE}"
+        for table, columns in (
+            ("directory_users", _DIRECTORY_USER),
+            ("directory_accounts", _DIRECTORY_ACCOUNT),
+            ("directory_links", _DIRECTORY_LINK),
+        )
+    ),
 )
 
 

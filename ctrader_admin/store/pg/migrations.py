@@ -340,4 +340,80 @@ _V3: tuple[str, ...] = (
     f"CREATE INDEX journal_search ON journal USING gin ({search_text()} gin_trgm_ops)",
 )
 
-PG_MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3)
+# Rows agents may change (directory, jobs, ledger) name the role that last wrote them: the
+# column's default on INSERT, this trigger on UPDATE (agents hold no right on the column itself).
+_WRITTEN_BY = """
+CREATE FUNCTION ctrader_written_by() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    NEW.written_by := current_user;
+    RETURN NEW;
+END
+$$
+"""
+
+
+def written_by(table: str) -> str:
+    return (
+        f"CREATE TRIGGER {table}_written_by BEFORE UPDATE ON {table} "
+        "FOR EACH ROW EXECUTE FUNCTION ctrader_written_by()"
+    )
+
+
+# The directory (store/directory.py), as SQLite's: ids are BIGINT (SQLite's INTEGER is 64-bit);
+# text keys compare byte by byte (COLLATE "C"), which the email prefix search and the
+# "newer updated_at wins" merge assume.
+_DIRECTORY: tuple[str, ...] = (
+    _WRITTEN_BY,
+    """
+    CREATE TABLE directory_users (
+        profile_id TEXT COLLATE "C" NOT NULL,
+        user_id BIGINT NOT NULL,
+        email TEXT,
+        email_key TEXT COLLATE "C",
+        broker_name TEXT,
+        preferred_language TEXT,
+        created_ms BIGINT,
+        source TEXT NOT NULL,
+        updated_at TEXT COLLATE "C" NOT NULL,
+        written_by TEXT NOT NULL DEFAULT current_user,
+        PRIMARY KEY (profile_id, user_id)
+    )
+    """,
+    "CREATE INDEX directory_users_email ON directory_users (profile_id, email_key)",
+    """
+    CREATE TABLE directory_accounts (
+        profile_id TEXT COLLATE "C" NOT NULL,
+        login BIGINT NOT NULL,
+        environment TEXT COLLATE "C" NOT NULL,
+        broker_name TEXT,
+        user_id BIGINT,
+        deposit_currency TEXT,
+        group_name TEXT,
+        registered_ms BIGINT,
+        source TEXT NOT NULL,
+        updated_at TEXT COLLATE "C" NOT NULL,
+        written_by TEXT NOT NULL DEFAULT current_user,
+        PRIMARY KEY (profile_id, login, environment)
+    )
+    """,
+    "CREATE INDEX directory_accounts_user ON directory_accounts (profile_id, user_id)",
+    """
+    CREATE TABLE directory_links (
+        profile_id TEXT COLLATE "C" NOT NULL,
+        ctid_trader_account_id BIGINT NOT NULL,
+        user_id BIGINT NOT NULL,
+        login BIGINT NOT NULL,
+        environment TEXT COLLATE "C",
+        broker_name TEXT,
+        source TEXT NOT NULL,
+        updated_at TEXT COLLATE "C" NOT NULL,
+        written_by TEXT NOT NULL DEFAULT current_user,
+        PRIMARY KEY (profile_id, ctid_trader_account_id)
+    )
+    """,
+    "CREATE INDEX directory_links_login ON directory_links (profile_id, login)",
+    "CREATE INDEX directory_links_user ON directory_links (profile_id, user_id)",
+    *(written_by(t) for t in ("directory_users", "directory_accounts", "directory_links")),
+)
+
+PG_MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3, _DIRECTORY)

@@ -1,4 +1,5 @@
-"""Every store test runs in its own app home and with an in-memory keyring (never a real one)."""
+"""Every store test runs in its own app home and with an in-memory keyring (never a real one);
+``store`` runs a test on each engine (SQLite, and a team database opened as an agent)."""
 
 from __future__ import annotations
 
@@ -8,8 +9,11 @@ from pathlib import Path
 import keyring
 import pytest
 from store_fakes import MemoryKeyring
+from team_db import agent_store
 
+from ctrader_admin.store.database import Database
 from ctrader_admin.store.paths import HOME_ENV_VAR, AppPaths
+from ctrader_admin.store.sql import Store
 
 
 @pytest.fixture(autouse=True)
@@ -33,3 +37,15 @@ def memory_keyring() -> Iterator[MemoryKeyring]:
         yield backend
     finally:
         keyring.set_keyring(previous)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store(request: pytest.FixtureRequest) -> Iterator[Store]:
+    """The tests that hold on both engines run on each."""
+    opened: Store = (
+        Database()
+        if request.param == "sqlite"
+        else agent_store(request.getfixturevalue("pg_server"))
+    )
+    yield opened
+    opened.close()

@@ -4,7 +4,6 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from ctrader_admin.store.database import Database
 from ctrader_admin.store.directory import (
     SOURCE_CREATED,
     SOURCE_LINKED,
@@ -13,14 +12,16 @@ from ctrader_admin.store.directory import (
     ImportCounts,
 )
 from ctrader_admin.store.directory_csv import ImportRow
+from ctrader_admin.store.sql import Store
 
 P = "acme-live"
 T0 = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def directory() -> Directory:
-    return Directory(Database())
+def directory(store: Store) -> Directory:
+    """Every directory test runs on SQLite and on the team database (conftest ``store``)."""
+    return Directory(store)
 
 
 def test_upsert_user_and_read_back(directory: Directory) -> None:

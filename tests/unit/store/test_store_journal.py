@@ -7,14 +7,13 @@ import io
 import json
 import re
 import sqlite3
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from store_fakes import journal_attempts, make_draft
-from team_db import agent_settings, new_team_database
+from team_db import agent_store
 
 from ctrader_admin.redaction import register_secret
 from ctrader_admin.store.database import Database
@@ -38,21 +37,6 @@ T0 = datetime(2024, 5, 1, 12, 0, 0, 123000, tzinfo=UTC)
 @pytest.fixture
 def db() -> Database:
     return Database()
-
-
-def _team_store(request: pytest.FixtureRequest) -> PgDatabase:
-    """A team database set up by `team init`, opened as one agent (not its administrator)."""
-    server = request.getfixturevalue("pg_server")
-    settings = new_team_database(server)
-    return PgDatabase(agent_settings(server, settings, f"agent_{uuid.uuid4().hex[:8]}"), None)
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def store(request: pytest.FixtureRequest) -> Iterator[Store]:
-    """The journal's tests that hold on both engines run on each."""
-    opened: Store = Database() if request.param == "sqlite" else _team_store(request)
-    yield opened
-    opened.close()
 
 
 @pytest.fixture
@@ -322,7 +306,7 @@ def filled(request: pytest.FixtureRequest) -> Iterator[Journal]:
     """500 entries, one minute apart from 2024-01-01; checked with and without SQLite's index,
     and in a team database. Shared by the module's read-only tests."""
     if request.param == "postgresql":
-        team = _team_store(request)
+        team = agent_store(request.getfixturevalue("pg_server"))
         Journal(team).append_many(journal_attempts(500))
         journal = Journal(team)
         yield journal

@@ -12,6 +12,7 @@ from pg_cluster import PgServer
 from store_fakes import journal_attempts, make_draft
 from team_db import agent_settings, new_team_database, team_settings
 
+from ctrader_admin.store.directory import SOURCE_CREATED, SOURCE_READ, Directory
 from ctrader_admin.store.journal import Journal
 from ctrader_admin.store.pg.admin import AGENTS_ROLE, TeamSetupError, add_member, init_team
 from ctrader_admin.store.pg.database import PgDatabase
@@ -148,3 +149,27 @@ def test_init_is_safe_to_run_again_and_names_are_checked(
     _sql(team_settings(pg_server, "postgres"), f"CREATE ROLE {stranger} LOGIN")
     with pytest.raises(psycopg.OperationalError, match="permission denied"):
         _sql(team_settings(pg_server, admin.database, stranger), "SELECT 1")
+
+
+def test_agents_merge_directory_facts_but_cannot_remove_them_nor_forge_the_writer(
+    pg_server: PgServer, team: tuple[TeamSettings, TeamSettings]
+) -> None:
+    admin, anna = team
+    bob = agent_settings(pg_server, admin, f"agent_{uuid.uuid4().hex[:8]}")
+    with PgDatabase(anna, None) as db:
+        Directory(db).upsert_user("p", 7, source=SOURCE_CREATED, email="a@x.io")
+    with PgDatabase(bob, None) as db:  # bob learns more about anna's user: one row, merged
+        merged = Directory(db).upsert_user("p", 7, source=SOURCE_READ, broker_name="acme")
+    assert (merged.email, merged.broker_name) == ("a@x.io", "acme")
+    for statement in (
+        "DELETE FROM directory_users",
+        "TRUNCATE directory_links",
+        "UPDATE directory_users SET written_by = 'someone_else'",
+        "INSERT INTO directory_accounts (profile_id, login, environment, source, updated_at, "
+        "written_by) VALUES ('p', 1, 'live', 'x', 'x', 'someone_else')",
+    ):
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            _sql(bob, statement)
+    with psycopg.connect(**admin.connect_kwargs()) as conn:
+        row = conn.execute("SELECT written_by FROM directory_users WHERE user_id = 7").fetchone()
+    assert row == (bob.user,)  # the last writer, named by the server
