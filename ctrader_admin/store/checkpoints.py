@@ -4,6 +4,11 @@ every row, so that a job stopped by a crash, a kill or a power cut can be resume
 The journal stays the record of what was sent; a checkpoint is what the job knew about a row when
 it last saved. Saving is batched by the caller, so a checkpoint may lag a little behind the
 journal: the resume path re-reads every row that is not final, which makes the lag harmless.
+
+The same SQL runs on SQLite and on the team database (store/sql.py). Who may run a job is where
+the engines differ: on SQLite (one computer) the runner's process id tells whether it is alive;
+on the team database a live runner holds the job's advisory lock (store/pg/jobs.py), which the
+server frees when the runner's connection ends, whatever its workstation.
 """
 
 from __future__ import annotations
@@ -12,11 +17,14 @@ import os
 import socket
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Literal, get_args
+from typing import TYPE_CHECKING, Literal, get_args
 
 from ctrader_admin.errors import ExpectedError
-from ctrader_admin.store.database import Database
+from ctrader_admin.store.sql import Store
 from ctrader_admin.store.timestamps import utc_iso
+
+if TYPE_CHECKING:
+    from ctrader_admin.store.pg.jobs import JobLocks
 
 RowState = Literal["pending", "in_flight", "ok", "skipped", "drift", "failed", "unknown"]
 ROW_STATES: tuple[RowState, ...] = get_args(RowState)
@@ -113,14 +121,28 @@ def runner_alive(runner: str | None) -> bool:
 
 
 class CheckpointStore:
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: Store) -> None:
         self._db = database
+        self._locks: JobLocks | None = None
+        if database.engine == "postgresql":
+            from ctrader_admin.store.pg.database import PgDatabase
+            from ctrader_admin.store.pg.jobs import JobLocks
+
+            assert isinstance(database, PgDatabase)
+            self._locks = JobLocks(database)
+
+    def close(self) -> None:
+        """Let go of the jobs this process runs (on the team database: their locks)."""
+        if self._locks is not None:
+            self._locks.close()
 
     # --- jobs --------------------------------------------------------------------------------
 
     def create_job(self, job: NewJob, rows: Iterable[RowCheckpoint]) -> JobRecord:
         """Record a new job, claimed by this process, with the initial state of every row."""
         now = utc_iso()
+        if self._locks is not None and not self._locks.hold(job.id):
+            raise CheckpointError(f"Job {job.id} is already being run by another workstation.")
         with self._db.transaction() as conn:
             conn.execute(
                 _INSERT_JOB,
@@ -194,7 +216,11 @@ class CheckpointStore:
             if row is None:
                 raise CheckpointError(f"There is no job {job_id}.")
             state, runner = row
-            if state == "running" and runner != me and runner_alive(runner):
+            if self._locks is not None:
+                busy = not self._locks.hold(job_id)
+            else:
+                busy = state == "running" and runner != me and runner_alive(runner)
+            if busy:
                 raise CheckpointError(
                     f"Job {job_id} is being run by another process ({runner}); "
                     "wait for it to finish or stop it first."
@@ -213,9 +239,11 @@ class CheckpointStore:
         with self._db.transaction() as conn:
             conn.execute(
                 "UPDATE bulk_jobs SET state = ?, message = ?, updated_at = ?, "
-                "finished_at = CASE WHEN ? = 'finished' THEN ? ELSE NULL END WHERE id = ?",
-                (state, message, now, state, now, job_id),
+                "finished_at = ? WHERE id = ?",
+                (state, message, now, now if state == "finished" else None, job_id),
             )
+        if state != "running" and self._locks is not None:
+            self._locks.release(job_id)
 
     # --- rows --------------------------------------------------------------------------------
 
@@ -241,6 +269,11 @@ class CheckpointStore:
 
     def save_rows(self, job_id: str, rows: Sequence[RowCheckpoint]) -> None:
         """Save row states in one transaction (the job's heartbeat moves with them)."""
+        if self._locks is not None and not self._locks.still_held(job_id):
+            raise CheckpointError(
+                f"Job {job_id} was taken over by another workstation while this one's "
+                "connection to the team database was lost; its progress is theirs to save."
+            )
         now = utc_iso()
         with self._db.transaction() as conn:
             conn.executemany(

@@ -10,8 +10,10 @@ Run once by a PostgreSQL superuser (or the database owner with CREATEROLE), thro
   journal's head (its trigger lets it only move forward onto an entry that exists) and reserve
   and give back write-budget slots. They read the profiles' policies (only administrators set
   them), submit changes for approval and decide other people's (the triggers refuse the rest).
-  They add and merge directory facts (INSERT, UPDATE; no DELETE). ``written_by`` is
-  never theirs to set: its default and a trigger fill it in.
+  They add and merge directory facts (INSERT, UPDATE; no DELETE), create bulk jobs and move
+  their state and checkpoints (never their plan, reason or ticket, nor delete them). They keep
+  the attribution ledger, a copy of what its sources say (a re-read replaces a source's rows).
+  ``written_by`` is never theirs to set: its default and a trigger fill it in.
 """
 
 from __future__ import annotations
@@ -67,6 +69,14 @@ AGENT_GRANTS: tuple[str, ...] = (
             ("directory_links", _DIRECTORY_LINK),
         )
     ),
+    # Bulk jobs: a job's plan, its hash, reason and ticket are fixed once it is created (no
+    # UPDATE right on them); its state, runner and rows' checkpoints move; nothing is deleted.
+    f"GRANT SELECT, INSERT (id, profile_id, plan_hash, plan, operator, reason, ticket, state, "
+    f"runner, message, created_at, updated_at, finished_at), "
+    f"UPDATE (state, runner, message, updated_at, finished_at) ON bulk_jobs TO {AGENTS_ROLE}",
+    f"GRANT SELECT, INSERT (job_id, row, state, error, journal_id, attempts, observed, "
+    f"updated_at), UPDATE (state, error, journal_id, attempts, observed, updated_at) "
+    f"ON bulk_job_rows TO {AGENTS_ROLE}",
 )
 
 

@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 
 JOURNAL_CHANNEL = "ctrader_journal"  # NOTIFY payload: the last id of the entries appended
 # A dead peer is noticed by the server within about idle + interval × count seconds.
-_KEEPALIVE = (
+KEEPALIVE = (
     "SET tcp_keepalives_idle = 30; SET tcp_keepalives_interval = 10; SET tcp_keepalives_count = 3"
 )
 
@@ -53,7 +53,7 @@ class PgSessionOwner:
     def _claim(self) -> psycopg.Connection[Any]:
         conn = self._database.connect()
         try:
-            conn.execute(_KEEPALIVE)
+            conn.execute(KEEPALIVE)
             conn.execute("SELECT pg_advisory_lock(%s)", (session_lock_key(self.session),))
         except BaseException:
             conn.close()

@@ -416,4 +416,47 @@ _DIRECTORY: tuple[str, ...] = (
     *(written_by(t) for t in ("directory_users", "directory_accounts", "directory_links")),
 )
 
-PG_MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3, _DIRECTORY)
+# Bulk jobs and their checkpoints (store/checkpoints.py). ``rowid``: SQLite's implicit insertion
+# order, which the newest-first list breaks ties with; here an identity column of that name, so
+# the query is the same on both engines. Who runs a job is an advisory lock (store/pg/jobs.py).
+_JOBS: tuple[str, ...] = (
+    """
+    CREATE TABLE bulk_jobs (
+        id TEXT COLLATE "C" PRIMARY KEY,
+        profile_id TEXT COLLATE "C" NOT NULL,
+        plan_hash TEXT COLLATE "C" NOT NULL,
+        plan TEXT NOT NULL CHECK (plan::jsonb IS NOT NULL),
+        operator TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        ticket TEXT NOT NULL,
+        state TEXT NOT NULL,
+        runner TEXT,
+        message TEXT,
+        created_at TEXT COLLATE "C" NOT NULL,
+        updated_at TEXT COLLATE "C" NOT NULL,
+        finished_at TEXT COLLATE "C",
+        rowid BIGINT GENERATED ALWAYS AS IDENTITY UNIQUE,
+        written_by TEXT NOT NULL DEFAULT current_user
+    )
+    """,
+    "CREATE INDEX bulk_jobs_profile ON bulk_jobs (profile_id, created_at)",
+    "CREATE INDEX bulk_jobs_plan ON bulk_jobs (plan_hash)",
+    """
+    CREATE TABLE bulk_job_rows (
+        job_id TEXT COLLATE "C" NOT NULL REFERENCES bulk_jobs (id) ON DELETE CASCADE,
+        row INTEGER NOT NULL,
+        state TEXT NOT NULL,
+        error TEXT,
+        journal_id BIGINT,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        observed TEXT,
+        updated_at TEXT COLLATE "C" NOT NULL,
+        written_by TEXT NOT NULL DEFAULT current_user,
+        PRIMARY KEY (job_id, row)
+    )
+    """,
+    written_by("bulk_jobs"),
+    written_by("bulk_job_rows"),
+)
+
+PG_MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3, _DIRECTORY, _JOBS)

@@ -1,0 +1,89 @@
+"""Who runs a bulk job, decided by the team database (store/checkpoints.py).
+
+On one computer a job's runner is a process id that can be checked; across workstations it
+cannot. So, as journal sessions do (store/pg/journal_engine.py), a process running a job holds a
+session-level advisory lock on a connection of its own: PostgreSQL releases it when that
+connection ends in any way (the app quits, crashes, is killed; TCP keepalives end the connection
+of a machine that vanished). "The lock can be taken" means exactly "no live session runs it".
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import TYPE_CHECKING, Any
+
+from ctrader_admin.store.pg.journal_engine import KEEPALIVE, session_lock_key
+
+if TYPE_CHECKING:
+    import psycopg
+
+    from ctrader_admin.store.pg.database import PgDatabase
+
+
+def job_lock_key(job_id: str) -> int:
+    # The journal sessions' lock space (one bigint): the prefix keeps a job's key apart from
+    # a session's (sessions are uuid hex strings).
+    return session_lock_key(f"bulk-job:{job_id}")
+
+
+class JobLocks:
+    """This process's hold on the jobs it runs: one connection, one lock per job."""
+
+    def __init__(self, database: PgDatabase) -> None:
+        self._database = database
+        self._lock = threading.Lock()
+        self._conn: psycopg.Connection[Any] | None = None
+        self._held: set[str] = set()
+
+    def _live(self) -> psycopg.Connection[Any]:
+        """The holding connection. One the server dropped (a restart, a network cut) took its
+        locks with it: a new one takes them again, and forgets the jobs another session took
+        meanwhile. Call with ``_lock`` held."""
+        import psycopg
+
+        if self._conn is not None:
+            try:
+                self._conn.execute("SELECT 1")
+                return self._conn
+            except psycopg.OperationalError:
+                self._conn.close()
+        self._conn = self._database.connect()
+        self._conn.execute(KEEPALIVE)
+        self._held = {job_id for job_id in self._held if self._take(self._conn, job_id)}
+        return self._conn
+
+    def _take(self, conn: psycopg.Connection[Any], job_id: str) -> bool:
+        row = conn.execute("SELECT pg_try_advisory_lock(%s)", (job_lock_key(job_id),)).fetchone()
+        return bool(row and row[0])
+
+    def hold(self, job_id: str) -> bool:
+        """Take (or keep) the job; False when a live session of any workstation holds it."""
+        with self._lock:
+            conn = self._live()
+            # A session-level lock counts its takes: a job already held is not taken twice.
+            if job_id not in self._held and self._take(conn, job_id):
+                self._held.add(job_id)
+            return job_id in self._held
+
+    def still_held(self, job_id: str) -> bool:
+        """Before saving the job's progress: this session still holds it (after a lost
+        connection: it took it again, nobody else had)."""
+        with self._lock:
+            self._live()
+            return job_id in self._held
+
+    def release(self, job_id: str) -> None:
+        with self._lock:
+            if job_id not in self._held:
+                return
+            self._held.discard(job_id)
+            conn = self._conn
+            if conn is not None and not conn.broken and not conn.closed:
+                conn.execute("SELECT pg_advisory_unlock(%s)", (job_lock_key(job_id),))
+
+    def close(self) -> None:
+        with self._lock:
+            conn, self._conn = self._conn, None
+            self._held.clear()
+        if conn is not None:
+            conn.close()
