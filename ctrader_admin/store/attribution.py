@@ -15,7 +15,6 @@ follows, so a pull stopped anywhere resumes without a gap or a duplicate.
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Collection, Iterable
 from dataclasses import astuple, dataclass, fields
 from itertools import groupby
@@ -31,7 +30,7 @@ from ctrader_admin.store.attribution_rules import (
     registry_conflicts,
 )
 from ctrader_admin.store.conflict_table import KeptConflict
-from ctrader_admin.store.database import Database
+from ctrader_admin.store.sql import Connection, Store
 from ctrader_admin.store.timestamps import utc_iso
 
 Source = Literal["invite", "ib_label", "crm"]
@@ -79,8 +78,10 @@ _UPSERT = (
     "attributed_at = excluded.attributed_at, read_at = excluded.read_at, detail = excluded.detail"
 )
 _REGISTRY_INSERT = (
-    f"INSERT OR REPLACE INTO partner_registry (profile_id, {_REGISTRY_COLUMNS}) "  # noqa: S608
-    "VALUES (?, ?, ?, ?, ?, ?, ?)"
+    f"INSERT INTO partner_registry (profile_id, {_REGISTRY_COLUMNS}) "  # noqa: S608
+    "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT "
+    "(profile_id, source, partner_user_id, level, ctid_trader_account_id) "
+    "DO UPDATE SET code = excluded.code, read_at = excluded.read_at"
 )
 _REGISTRY_SELECT = (
     f"SELECT {_REGISTRY_COLUMNS} FROM partner_registry WHERE profile_id = ? "  # noqa: S608
@@ -110,9 +111,19 @@ class AttributionLedger:
     the clients whose statements changed, or who name a code whose owner changed, are
     recomputed; the registry's own conflicts are recomputed with the registry."""
 
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: Store) -> None:
         self._db = database
         self._built: set[str] = set()  # profiles whose kept report is known to be complete
+
+    def _writing(self, conn: Connection, profile_id: str) -> None:
+        """At the start of every write transaction. The kept report is recomputed from what
+        the transaction reads, so writers of one profile must queue: SQLite's write
+        transactions do already (one writer at a time); on PostgreSQL (READ COMMITTED, many
+        workstations) they queue on a lock per profile, released with the transaction."""
+        if self._db.engine == "postgresql":
+            from ctrader_admin.store.pg.database import LOCK_LEDGER
+
+            conn.execute("SELECT pg_advisory_xact_lock(?, hashtext(?))", (LOCK_LEDGER, profile_id))
 
     # --- writing -----------------------------------------------------------------------------
 
@@ -127,6 +138,7 @@ class AttributionLedger:
         transaction. Returns the number of rows written."""
         rows = list(rows)
         with self._db.transaction() as conn:
+            self._writing(conn, profile_id)
             self._ensure_built(conn, profile_id)
             touched = self._upsert(conn, profile_id, rows)
             if cursor is not None:
@@ -144,6 +156,7 @@ class AttributionLedger:
         """A new export of a whole source (the CRM's) replaces the previous one."""
         rows = list(rows)
         with self._db.transaction() as conn:
+            self._writing(conn, profile_id)
             self._ensure_built(conn, profile_id)
             touched = {
                 int(client)
@@ -180,6 +193,7 @@ class AttributionLedger:
         their earlier rows of that source are replaced, so a code removed since disappears."""
         values = [(profile_id, *astuple(code)) for code in codes]
         with self._db.transaction() as conn:
+            self._writing(conn, profile_id)
             self._ensure_built(conn, profile_id)
             if partners is None:
                 old = conn.execute(
@@ -228,9 +242,7 @@ class AttributionLedger:
 
     # --- keeping the conflict report -------------------------------------------------------
 
-    def _upsert(
-        self, conn: sqlite3.Connection, profile_id: str, rows: list[Attribution]
-    ) -> set[int]:
+    def _upsert(self, conn: Connection, profile_id: str, rows: list[Attribution]) -> set[int]:
         """Write ``rows``; returns the clients whose statements changed (a re-read row may
         name another client than before, e.g. an account with a new owner)."""
         touched = {row.client_user_id for row in rows if row.client_user_id is not None}
@@ -252,9 +264,7 @@ class AttributionLedger:
         conn.executemany(_UPSERT, [(profile_id, *_values(row)) for row in rows])
         return touched
 
-    def _refresh_clients(
-        self, conn: sqlite3.Connection, profile_id: str, clients: Collection[int]
-    ) -> None:
+    def _refresh_clients(self, conn: Connection, profile_id: str, clients: Collection[int]) -> None:
         for part in conflict_table.chunks(clients):
             marks = ", ".join("?" * len(part))
             rows = [
@@ -275,13 +285,13 @@ class AttributionLedger:
             )
 
     def _verdicts(
-        self, conn: sqlite3.Connection, profile_id: str, codes: Collection[str]
+        self, conn: Connection, profile_id: str, codes: Collection[str]
     ) -> dict[str, tuple[int | None, bool]]:
         registry = Registry(self._registry(conn, profile_id, codes))
         return {code: registry.verdict(code) for code in codes}
 
     def _registry(
-        self, conn: sqlite3.Connection, profile_id: str, codes: Collection[str] | None = None
+        self, conn: Connection, profile_id: str, codes: Collection[str] | None = None
     ) -> list[RegisteredCode]:
         """The whole registry, or the rows carrying one of ``codes``."""
         if codes is None:
@@ -298,7 +308,7 @@ class AttributionLedger:
             ]
         return found
 
-    def _ensure_built(self, conn: sqlite3.Connection, profile_id: str) -> None:
+    def _ensure_built(self, conn: Connection, profile_id: str) -> None:
         """A database from before the kept report (or a profile never written) gets it
         complete once, in the caller's transaction; from then on every write keeps it."""
         if profile_id in self._built or conflict_table.is_built(conn, profile_id):
@@ -310,7 +320,7 @@ class AttributionLedger:
         conflict_table.mark_built(conn, profile_id, utc_iso())
 
     def _compute(
-        self, conn: sqlite3.Connection, profile_id: str
+        self, conn: Connection, profile_id: str
     ) -> tuple[list[tuple[int, str | None, list[Conflict]]], list[Conflict]]:
         """The whole report from the rows, at read time: what the kept one must equal."""
         registry = Registry(self._registry(conn, profile_id))
@@ -359,6 +369,7 @@ class AttributionLedger:
     def _build_if_needed(self, profile_id: str) -> None:
         if profile_id not in self._built:
             with self._db.transaction() as conn:
+                self._writing(conn, profile_id)
                 self._ensure_built(conn, profile_id)
             # Remembered once committed: a build rolled back with its transaction is redone.
             self._built.add(profile_id)
@@ -418,9 +429,10 @@ class AttributionLedger:
                 query = (
                     f"SELECT a.id, {_ATTRIBUTION_COLUMNS} FROM attribution a "  # noqa: S608
                     f"WHERE a.profile_id = ? AND {name}{where} "
-                    # DESC puts NULLs (IB labels have no date) last in SQLite; PostgreSQL
-                    # would want NULLS LAST spelled out here and in _referral_filter's keyset.
-                    "ORDER BY a.attributed_at DESC, a.id DESC LIMIT ?"
+                    # Undated rows (IB labels) last: SQLite's DESC does so anyway (the same
+                    # plan, along the index); PostgreSQL's needs NULLS LAST, and its indexes
+                    # are built for this order (store/pg/migrations.py).
+                    "ORDER BY a.attributed_at DESC NULLS LAST, a.id DESC LIMIT ?"
                 )
                 for row_id, *row in conn.execute(query, (profile_id, value, *params, limit + 1)):
                     found[row_id] = ((row[6], row_id), Attribution(*row))

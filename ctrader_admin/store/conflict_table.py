@@ -12,12 +12,12 @@ yield them (``scope``, ``subject``, ``ordinal``), which is also the keyset for p
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import astuple, dataclass
 from typing import TypeVar
 
 from ctrader_admin.store.attribution_rules import Conflict, ConflictKind
+from ctrader_admin.store.sql import Connection
 
 CLIENT, REGISTRY = 0, 1  # scope: a client's conflicts come before the registry's
 
@@ -47,14 +47,14 @@ def chunks(values: Collection[T]) -> Iterable[list[T]]:
         yield ordered[start : start + _CHUNK]
 
 
-def is_built(conn: sqlite3.Connection, profile_id: str) -> bool:
+def is_built(conn: Connection, profile_id: str) -> bool:
     found = conn.execute(
         "SELECT 1 FROM attribution_conflict_built WHERE profile_id = ?", (profile_id,)
     ).fetchone()
     return found is not None
 
 
-def mark_built(conn: sqlite3.Connection, profile_id: str, at: str) -> None:
+def mark_built(conn: Connection, profile_id: str, at: str) -> None:
     conn.execute(
         "INSERT INTO attribution_conflict_built (profile_id, built_at) VALUES (?, ?) "
         "ON CONFLICT (profile_id) DO UPDATE SET built_at = excluded.built_at",
@@ -62,12 +62,12 @@ def mark_built(conn: sqlite3.Connection, profile_id: str, at: str) -> None:
     )
 
 
-def clear(conn: sqlite3.Connection, profile_id: str) -> None:
+def clear(conn: Connection, profile_id: str) -> None:
     conn.execute("DELETE FROM attribution_conflict WHERE profile_id = ?", (profile_id,))
 
 
 def replace_clients(
-    conn: sqlite3.Connection,
+    conn: Connection,
     profile_id: str,
     clients: Collection[int],
     found: Iterable[tuple[int, str | None, Sequence[Conflict]]],
@@ -90,9 +90,7 @@ def replace_clients(
     )
 
 
-def replace_registry(
-    conn: sqlite3.Connection, profile_id: str, conflicts: Iterable[Conflict]
-) -> None:
+def replace_registry(conn: Connection, profile_id: str, conflicts: Iterable[Conflict]) -> None:
     conn.execute(
         "DELETE FROM attribution_conflict WHERE profile_id = ? AND scope = ?",
         (profile_id, REGISTRY),
@@ -112,7 +110,7 @@ def _fields(conflict: Conflict) -> tuple[object, ...]:
 
 
 def page(
-    conn: sqlite3.Connection,
+    conn: Connection,
     profile_id: str,
     *,
     kind: ConflictKind | None = None,
@@ -143,7 +141,7 @@ def page(
     ]
 
 
-def counts(conn: sqlite3.Connection, profile_id: str) -> dict[ConflictKind, int]:
+def counts(conn: Connection, profile_id: str) -> dict[ConflictKind, int]:
     rows = conn.execute(
         "SELECT kind, count(*) FROM attribution_conflict WHERE profile_id = ? GROUP BY kind",
         (profile_id,),

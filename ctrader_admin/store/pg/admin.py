@@ -42,6 +42,13 @@ _DIRECTORY_LINK = (
     "updated_at"
 )
 
+# The ledger's columns agents write: all but ``id`` (the server's sequence) and ``written_by``.
+_LEDGER_ROW = (
+    "profile_id, source, source_key, client_user_id, client_login, partner_code, "
+    "partner_user_id, attributed_at, read_at, detail"
+)
+_REGISTRY_ROW = "profile_id, source, partner_user_id, level, ctid_trader_account_id, code, read_at"
+
 # What an agent may do, table by table (the owner, the administrators' group, may do the rest).
 AGENT_GRANTS: tuple[str, ...] = (
     f"GRANT SELECT ON schema_version TO {AGENTS_ROLE}",
@@ -77,6 +84,15 @@ AGENT_GRANTS: tuple[str, ...] = (
     f"GRANT SELECT, INSERT (job_id, row, state, error, journal_id, attempts, observed, "
     f"updated_at), UPDATE (state, error, journal_id, attempts, observed, updated_at) "
     f"ON bulk_job_rows TO {AGENTS_ROLE}",
+    # The ledger is a copy of what the sources say: a re-read replaces a source's rows, so
+    # agents may delete there (the journal, not the ledger, is the record of what was done).
+    f"GRANT SELECT, INSERT ({_LEDGER_ROW}), UPDATE ({_LEDGER_ROW}), DELETE "
+    f"ON attribution TO {AGENTS_ROLE}",
+    f"GRANT SELECT, INSERT ({_REGISTRY_ROW}), UPDATE ({_REGISTRY_ROW}), DELETE "
+    f"ON partner_registry TO {AGENTS_ROLE}",
+    f"GRANT SELECT, INSERT, UPDATE ON attribution_cursor, attribution_conflict_built "
+    f"TO {AGENTS_ROLE}",
+    f"GRANT SELECT, INSERT, DELETE ON attribution_conflict TO {AGENTS_ROLE}",
 )
 
 

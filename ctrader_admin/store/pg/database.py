@@ -37,6 +37,7 @@ if TYPE_CHECKING:
 # which PostgreSQL keeps apart from these.
 LOCK_CLASS = 0x63_74_61_64  # "ctad"
 LOCK_MIGRATIONS = 1
+LOCK_LEDGER = LOCK_CLASS + 2  # the attribution ledger's writers, per profile (its key)
 _STREAM_ROWS = 2000
 _cursor_names = itertools.count(1)
 

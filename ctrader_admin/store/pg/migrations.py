@@ -459,4 +459,83 @@ _JOBS: tuple[str, ...] = (
     written_by("bulk_job_rows"),
 )
 
-PG_MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3, _DIRECTORY, _JOBS)
+# The attribution ledger, its partner registry and kept conflict report (store/attribution.py,
+# store/conflict_table.py): SQLite's steps 3 and 4 in one. The referral indexes end with the row
+# id (SQLite's indexes end with the rowid by themselves) and keep undated rows first, so that a
+# backward scan gives "attributed_at DESC NULLS LAST, id DESC", the referrals' order.
+_LEDGER: tuple[str, ...] = (
+    """
+    CREATE TABLE attribution (
+        id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        profile_id TEXT COLLATE "C" NOT NULL,
+        source TEXT COLLATE "C" NOT NULL CHECK (source IN ('invite', 'ib_label', 'crm')),
+        source_key TEXT COLLATE "C" NOT NULL,
+        client_user_id BIGINT,
+        client_login BIGINT,
+        partner_code TEXT COLLATE "C",
+        partner_user_id BIGINT,
+        attributed_at TEXT COLLATE "C",
+        read_at TEXT COLLATE "C" NOT NULL,
+        detail TEXT NOT NULL DEFAULT '',
+        written_by TEXT NOT NULL DEFAULT current_user,
+        UNIQUE (profile_id, source, source_key)
+    )
+    """,
+    "CREATE INDEX attribution_client ON attribution (profile_id, client_user_id)",
+    "CREATE INDEX attribution_code "
+    "ON attribution (profile_id, partner_code, attributed_at NULLS FIRST, id)",
+    "CREATE INDEX attribution_partner "
+    "ON attribution (profile_id, partner_user_id, attributed_at NULLS FIRST, id)",
+    "CREATE INDEX attribution_partner_source ON attribution (profile_id, partner_user_id, source)",
+    "CREATE INDEX attribution_code_source "
+    "ON attribution (profile_id, partner_code, source, partner_user_id)",
+    """
+    CREATE TABLE attribution_cursor (
+        profile_id TEXT COLLATE "C" NOT NULL,
+        source TEXT COLLATE "C" NOT NULL,
+        position TEXT NOT NULL,
+        PRIMARY KEY (profile_id, source)
+    )
+    """,
+    """
+    CREATE TABLE partner_registry (
+        profile_id TEXT COLLATE "C" NOT NULL,
+        source TEXT COLLATE "C" NOT NULL CHECK (source IN ('ctrader', 'crm')),
+        partner_user_id BIGINT NOT NULL,
+        level TEXT COLLATE "C" NOT NULL CHECK (level IN ('user', 'account')),
+        ctid_trader_account_id BIGINT NOT NULL,
+        code TEXT COLLATE "C" NOT NULL,
+        read_at TEXT COLLATE "C" NOT NULL,
+        written_by TEXT NOT NULL DEFAULT current_user,
+        PRIMARY KEY (profile_id, source, partner_user_id, level, ctid_trader_account_id)
+    )
+    """,
+    "CREATE INDEX partner_registry_code ON partner_registry (profile_id, code)",
+    """
+    CREATE TABLE attribution_conflict (
+        profile_id TEXT COLLATE "C" NOT NULL,
+        scope INTEGER NOT NULL,
+        subject BIGINT NOT NULL,
+        ordinal INTEGER NOT NULL,
+        period_from TEXT COLLATE "C",
+        kind TEXT COLLATE "C" NOT NULL,
+        detail TEXT NOT NULL,
+        client_user_id BIGINT,
+        partner_user_id BIGINT,
+        code TEXT COLLATE "C",
+        PRIMARY KEY (profile_id, scope, subject, ordinal)
+    )
+    """,
+    "CREATE INDEX attribution_conflict_kind "
+    "ON attribution_conflict (profile_id, kind, scope, subject, ordinal)",
+    """
+    CREATE TABLE attribution_conflict_built (
+        profile_id TEXT COLLATE "C" PRIMARY KEY,
+        built_at TEXT NOT NULL
+    )
+    """,
+    written_by("attribution"),
+    written_by("partner_registry"),
+)
+
+PG_MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3, _DIRECTORY, _JOBS, _LEDGER)
