@@ -6,15 +6,21 @@ of changes (Hypothesis)."""
 from __future__ import annotations
 
 import sqlite3
+import threading
+import time
 import uuid
 from pathlib import Path
 
+import psycopg
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from pg_cluster import PgServer
+from team_db import agent_settings, new_team_database
 
 from ctrader_admin.store.attribution import Attribution, AttributionLedger, RegisteredCode
 from ctrader_admin.store.database import Database
+from ctrader_admin.store.pg.database import PgDatabase
 from ctrader_admin.store.sql import Store
 
 
@@ -199,3 +205,43 @@ def test_any_sequence_of_changes_keeps_the_report_equal_to_the_computed_one(
                 mine = [c for c in mine if c.partner_user_id in partners]  # type: ignore[operator]
             ledger.set_registry(profile, source, mine, partners=partners)  # type: ignore[arg-type]
         kept_equals_computed(ledger, profile)
+
+
+def test_team_writers_of_one_profile_queue_so_the_kept_report_sees_both(
+    pg_server: PgServer,
+) -> None:
+    """Two workstations write statements about one client at once (different rows, so no row
+    lock makes them wait): the second waits for the first to commit, then keeps a report that
+    sees both — without the queue it would miss that the sources disagree."""
+    admin = new_team_database(pg_server)
+    anna = agent_settings(pg_server, admin, f"anna_{uuid.uuid4().hex[:8]}")
+    bob = agent_settings(pg_server, admin, f"bob_{uuid.uuid4().hex[:8]}")
+    with PgDatabase(anna, None) as anna_db, PgDatabase(bob, None) as bob_db:
+        anna_ledger, bob_ledger = AttributionLedger(anna_db), AttributionLedger(bob_db)
+        anna_ledger.kept_conflicts("p")  # the (empty) report built before the race
+        failed: list[BaseException] = []
+
+        def bob_saves() -> None:
+            try:
+                bob_ledger.save_page("p", [_row("crm", "c1", 10, code="Y")])
+            except BaseException as exc:  # reported by the test below
+                failed.append(exc)
+
+        with anna_db.transaction():  # anna's write, not committed yet
+            anna_ledger.save_page("p", [_row("invite", "i1", 10, code="X")])
+            bob = threading.Thread(target=bob_saves)
+            bob.start()
+            with psycopg.connect(**admin.connect_kwargs(), autocommit=True) as conn:
+                for _ in range(200):  # bob's transaction is seen waiting on the ledger's lock
+                    waiting = conn.execute(
+                        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+                    ).fetchone()
+                    if waiting and waiting[0]:
+                        break
+                    time.sleep(0.05)
+                else:
+                    pytest.fail("the second writer did not queue behind the first")
+        bob.join(timeout=30)
+        assert failed == []
+        kinds = [getattr(c, "kind", "") for c in kept_equals_computed(anna_ledger, "p")]
+        assert "sources_disagree" in kinds
