@@ -10,9 +10,11 @@ of a machine that vanished). "The lock can be taken" means exactly "no live sess
 from __future__ import annotations
 
 import threading
+import zlib
 from typing import TYPE_CHECKING, Any
 
-from ctrader_admin.store.pg.journal_engine import KEEPALIVE, session_lock_key
+from ctrader_admin.store.pg.database import LOCK_CLASS
+from ctrader_admin.store.pg.journal_engine import KEEPALIVE, close_releasing_locks
 
 if TYPE_CHECKING:
     import psycopg
@@ -20,10 +22,13 @@ if TYPE_CHECKING:
     from ctrader_admin.store.pg.database import PgDatabase
 
 
+LOCK_JOBS = LOCK_CLASS + 3  # the two-int lock class of running jobs; the key: the job's
+
+
 def job_lock_key(job_id: str) -> int:
-    # The journal sessions' lock space (one bigint): the prefix keeps a job's key apart from
-    # a session's (sessions are uuid hex strings).
-    return session_lock_key(f"bulk-job:{job_id}")
+    """A 32-bit key: the one-bigint lock space is the journal sessions' (``team status`` counts
+    them). A collision would only refuse a second job while the first runs, never share one."""
+    return zlib.crc32(job_id.encode()) - 2**31
 
 
 class JobLocks:
@@ -53,7 +58,9 @@ class JobLocks:
         return self._conn
 
     def _take(self, conn: psycopg.Connection[Any], job_id: str) -> bool:
-        row = conn.execute("SELECT pg_try_advisory_lock(%s)", (job_lock_key(job_id),)).fetchone()
+        row = conn.execute(
+            "SELECT pg_try_advisory_lock(%s, %s)", (LOCK_JOBS, job_lock_key(job_id))
+        ).fetchone()
         return bool(row and row[0])
 
     def hold(self, job_id: str) -> bool:
@@ -79,11 +86,11 @@ class JobLocks:
             self._held.discard(job_id)
             conn = self._conn
             if conn is not None and not conn.broken and not conn.closed:
-                conn.execute("SELECT pg_advisory_unlock(%s)", (job_lock_key(job_id),))
+                conn.execute("SELECT pg_advisory_unlock(%s, %s)", (LOCK_JOBS, job_lock_key(job_id)))
 
     def close(self) -> None:
         with self._lock:
             conn, self._conn = self._conn, None
             self._held.clear()
         if conn is not None:
-            conn.close()
+            close_releasing_locks(conn)

@@ -41,6 +41,18 @@ def session_lock_key(session: str) -> int:
     return int.from_bytes(hashlib.sha256(session.encode()).digest()[:8], "big", signed=True)
 
 
+def close_releasing_locks(conn: psycopg.Connection[Any]) -> None:
+    """Close a connection that holds session locks, letting go of them first: the server frees
+    them only once the connection's backend has ended, a moment after ``close`` returns, so a
+    count of live sessions made right after would still see this one."""
+    import psycopg
+
+    with contextlib.suppress(psycopg.Error):
+        if not conn.closed and not conn.broken:
+            conn.execute("SELECT pg_advisory_unlock_all()")
+    conn.close()
+
+
 class PgSessionOwner:
     """A journal session: an advisory lock held on a connection of its own."""
 
@@ -108,11 +120,7 @@ class PgSessionOwner:
         with self._lock:
             conn, self._conn = self._conn, None
         if conn is not None:
-            # Unlocked before closing: the server ends a closed connection's backend (and its
-            # locks) a moment later, and a status read right after would count it still.
-            with contextlib.suppress(Exception):
-                conn.execute("SELECT pg_advisory_unlock_all()")
-            conn.close()
+            close_releasing_locks(conn)
 
     def __del__(self) -> None:
         # A session dropped without release (a stray Journal) ends with it, as with the process.

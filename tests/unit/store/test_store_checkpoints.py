@@ -149,6 +149,13 @@ def test_team_a_live_session_keeps_its_job_and_a_dead_ones_is_resumed_explicitly
     job = anna_jobs.create_job(new_job(), PENDING)
     with pytest.raises(CheckpointError, match="being run by another process"):
         bob_jobs.claim(job.id)
+    with anna_db.read() as conn:  # a running job is not a journal session (`team status`)
+        locks = conn.execute(
+            "SELECT objsubid, count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted "
+            "AND database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
+            "GROUP BY objsubid"
+        ).fetchall()
+    assert locks == [(2, 1)]  # the job's, in the two-int space; journal sessions use 1
     # Stopped by its runner: the job is free for anyone to resume.
     anna_jobs.set_state(job.id, "stopped", "cancelled")
     assert bob_jobs.claim(job.id).state == "running"
