@@ -16,7 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pg_cluster import PgServer
-from team_db import agent_settings, new_team_database
+from team_db import team_of_two
 
 from ctrader_admin.store.attribution import Attribution, AttributionLedger, RegisteredCode
 from ctrader_admin.store.database import Database
@@ -213,9 +213,7 @@ def test_team_writers_of_one_profile_queue_so_the_kept_report_sees_both(
     """Two workstations write statements about one client at once (different rows, so no row
     lock makes them wait): the second waits for the first to commit, then keeps a report that
     sees both — without the queue it would miss that the sources disagree."""
-    admin = new_team_database(pg_server)
-    anna = agent_settings(pg_server, admin, f"anna_{uuid.uuid4().hex[:8]}")
-    bob = agent_settings(pg_server, admin, f"bob_{uuid.uuid4().hex[:8]}")
+    admin, anna, bob = team_of_two(pg_server)
     with PgDatabase(anna, None) as anna_db, PgDatabase(bob, None) as bob_db:
         anna_ledger, bob_ledger = AttributionLedger(anna_db), AttributionLedger(bob_db)
         anna_ledger.kept_conflicts("p")  # the (empty) report built before the race

@@ -13,7 +13,7 @@ import uuid
 import psycopg
 import pytest
 from pg_cluster import PgServer
-from team_db import agent_settings, new_team_database
+from team_db import team_of_two
 
 from ctrader_admin.store.checkpoints import (
     CheckpointError,
@@ -132,12 +132,7 @@ def _workstation(settings: TeamSettings) -> tuple[PgDatabase, CheckpointStore]:
 @pytest.fixture
 def team(pg_server: PgServer) -> tuple[TeamSettings, TeamSettings, TeamSettings]:
     """(administrator, anna, bob) on a fresh team database."""
-    admin = new_team_database(pg_server)
-    return (
-        admin,
-        agent_settings(pg_server, admin, f"anna_{uuid.uuid4().hex[:8]}"),
-        agent_settings(pg_server, admin, f"bob_{uuid.uuid4().hex[:8]}"),
-    )
+    return team_of_two(pg_server)
 
 
 def test_team_a_live_session_keeps_its_job_and_a_dead_ones_is_resumed_explicitly(
