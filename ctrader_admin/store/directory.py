@@ -175,7 +175,7 @@ class Directory:
         self._db = database
 
     @property
-    def database(self) -> Database:
+    def database(self) -> Store:
         """This workstation's database (the attribution ledger lives in it too)."""
         return self._db
 
