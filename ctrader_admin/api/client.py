@@ -2,6 +2,10 @@
 
 One instance per connection owns the only ``httpx.AsyncClient``. The transport is injectable:
 the real network, the in-process sandbox, or respx in tests: all take the same code path.
+
+Size (~650 lines): one short method per endpoint of the broker API, so every call has one
+place; the transport, the retry rule and the error codes live apart (transport.py, retry.py,
+errors.py).
 """
 
 from __future__ import annotations

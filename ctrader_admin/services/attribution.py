@@ -5,6 +5,9 @@ belongs to comes from cTrader Invite, the accounts' IB labels and the broker's C
 kept as read in the ledger (store/attribution.py). This module fills the ledger and the
 registry from those sources and answers the support desk's questions from it: a client's
 partner, a partner's referrals, and the conflicts worth a look (docs/partners-and-attribution.md).
+
+Size (~550 lines): filling the ledger and answering from it are one service over one store; the
+conflict rules (store/attribution_rules.py) and evidence packs (evidence.py) already live apart.
 """
 
 from __future__ import annotations

@@ -16,6 +16,10 @@ writes another live process has in flight.
 Concurrent writers (a bulk job) use ``begin_async``/``complete_async``: the calls made while a
 transaction is being written are grouped into the next one, on a worker thread, so N writes in
 flight share one fsync instead of paying 2·N, and the event loop never waits for the disk.
+
+Size (~650 lines): append, complete, recover, verify and the group commit share one lock
+discipline and one hash rule, so they stay together; the filter query (journal_search.py) and
+what differs per engine (journal_engine.py, store/pg/journal_engine.py) live apart.
 """
 
 from __future__ import annotations
