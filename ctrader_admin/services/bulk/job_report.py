@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable, Iterator
 
 from ctrader_admin.services.bulk.clock import Clock
-from ctrader_admin.services.bulk.job_rows import Fatal, JobRow
+from ctrader_admin.services.bulk.job_rows import Fatal, JobRow, off_loop_to_the_end
 from ctrader_admin.services.bulk.jobs import ApplyOptions, JobResult
 from ctrader_admin.services.bulk.progress import EtaEstimator, Phase, Progress
 from ctrader_admin.services.session import Session
@@ -53,9 +53,18 @@ class JobReport:
             if time.monotonic() - last_save >= self.options.checkpoint_interval:
                 rows = self._take_dirty()
                 if rows:  # a commit with fsync: on a worker thread, one at a time
-                    await asyncio.to_thread(self.store.save_rows, self.job.id, rows)
+                    await self._save_to_the_end(rows)
                 last_save = time.monotonic()
             self._emit(self._phase())
+
+    async def _save_to_the_end(self, rows: list[RowCheckpoint]) -> None:
+        """Save ``rows``; cancelled meanwhile, the task still ends only once they are saved. The
+        job's final save comes after the ticker has ended: a save still running on its thread
+        then would land after it and put rows back to an older state (a finished job with a
+        row "pending" or "in_flight" that no resume would ever pick up)."""
+        _, interrupted = await off_loop_to_the_end(lambda: self.store.save_rows(self.job.id, rows))
+        if interrupted:
+            raise asyncio.CancelledError
 
     def _take_dirty(self) -> list[RowCheckpoint]:
         numbers, self._dirty = sorted(self._dirty), set()

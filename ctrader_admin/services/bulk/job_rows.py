@@ -6,12 +6,13 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
-from ctrader_admin.services.bulk.jobs import JobResult
 from ctrader_admin.services.bulk.model import PlanRow
 from ctrader_admin.services.writes import Target
 from ctrader_admin.store.checkpoints import RowState
+
+T = TypeVar("T")
 
 
 @dataclass(eq=False)
@@ -63,12 +64,11 @@ class RowTimers:
         return rows
 
 
-async def off_loop_to_the_end(
-    work: Callable[[BaseException | None], JobResult], failure: BaseException | None
-) -> tuple[JobResult, bool]:
+async def off_loop_to_the_end(work: Callable[[], T]) -> tuple[T, bool]:
     """``work`` on a worker thread, awaited to its end even if this task is cancelled meanwhile
-    (the job's last checkpoint must be saved); True with it if that happened."""
-    future = asyncio.ensure_future(asyncio.to_thread(work, failure))
+    (a thread cannot be stopped: a checkpoint save must land before anything saved after it);
+    True with it if that happened."""
+    future = asyncio.ensure_future(asyncio.to_thread(work))
     interrupted = False
     while True:
         try:

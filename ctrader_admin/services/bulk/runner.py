@@ -292,7 +292,7 @@ class JobRunner(JobReport, JobPacing):
             self._stop_event.set()
             self._timers.cancel()
             cancelled_again = await cancel_all([*workers, ticker, settled])
-            result, interrupted = await off_loop_to_the_end(self._finish, failure)
+            result, interrupted = await off_loop_to_the_end(lambda: self._finish(failure))
             self._emit("finished" if result.state == "finished" else "stopped")
             if cancelled_again or interrupted:
                 raise asyncio.CancelledError

@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import threading
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,7 +34,13 @@ from ctrader_admin.services.bulk import (
 )
 from ctrader_admin.services.errors import NotRevertible
 from ctrader_admin.services.session import Session
-from ctrader_admin.store.checkpoints import CheckpointStore
+from ctrader_admin.store.checkpoints import (
+    FINAL_STATES,
+    CheckpointStore,
+    JobState,
+    RowCheckpoint,
+)
+from ctrader_admin.store.database import Database
 from ctrader_admin.store.journal import Journal, JournalFilter
 
 T = TypeVar("T")
@@ -349,6 +356,52 @@ def test_cancel_stops_at_once_and_resume_rereads_the_rows_in_flight(env: Env) ->
     assert outcomes["ok"] + outcomes["unknown"] >= 20
     assert env.journal.pending_count() == 0
     assert env.journal.verify().ok
+
+
+class LateSaveStore(CheckpointStore):
+    """The first periodic save that holds a row not yet final is slow to reach the database
+    (a busy machine, the journal's commit holding the lock): it waits until the job is marked
+    finished. Released after a while anyway, so a runner that waits for that save goes on."""
+
+    def __init__(self, database: Database) -> None:
+        super().__init__(database)
+        self.finished = threading.Event()
+        self.held = False
+
+    def save_rows(self, job_id: str, rows: Sequence[RowCheckpoint]) -> None:
+        if not self.held and any(r.state not in FINAL_STATES for r in rows):
+            self.held = True
+            self.finished.wait(timeout=1.0)
+        super().save_rows(job_id, rows)
+
+    def set_state(self, job_id: str, state: JobState, message: str | None = None) -> None:
+        super().set_state(job_id, state, message)
+        if state == "finished":
+            self.finished.set()
+
+
+def test_a_checkpoint_save_late_to_the_database_never_overwrites_the_final_rows(env: Env) -> None:
+    # Seen under load in the crash-resume CLI test: the job was "finished" but a row's
+    # checkpoint read "pending", as the save the ticker had started landed after the final one.
+    env.sandbox.config.latency_ms = 20
+    users = user_rows(env, 12)
+    text = "\n".join([HEADER, *(f"user,{u},,LS-{n}" for n, u in enumerate(users))])
+    store = LateSaveStore(env.journal.database)
+    options = ApplyOptions(concurrency=2, progress_interval=0.005, checkpoint_interval=0.005)
+
+    async def scenario(session: Session) -> JobResult:
+        plan = await plan_csv(session, text, source="t.csv")
+        runner = JobRunner.start(
+            session, store, plan, reason="late save", ticket="SUP-1", options=options
+        )
+        return await runner.run()
+
+    result = play(env, scenario)
+    assert store.held  # the slow save did happen while rows were still open
+    assert result.state == "finished"
+    assert result.counts["ok"] == 12
+    assert store.counts(result.job_id)["ok"] == 12, store.counts(result.job_id)
+    assert {r.state for r in store.rows(result.job_id)} == {"ok"}
 
 
 @pytest.mark.parametrize("dialect", ["default", "variant"])
