@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     import httpx
 
     from ctrader_admin.sandbox import Sandbox
+    from ctrader_admin.services.approvals import Approvals
     from ctrader_admin.store.pg.database import PgDatabase
 
 log = logging.getLogger(__name__)
@@ -189,6 +190,7 @@ def compose_backoffice(
         directory=Directory(database),
         local=database,
         budget_windows=None if team is None else team_budget_windows(team),
+        approvals=None if team is None else team_approvals(team),
         client_factory=clients or client_factory(tokens, transport=transport, sleep=sleep),
         workstation=workstation or socket.gethostname(),
         clock=clock,
@@ -204,6 +206,14 @@ def team_budget_windows(team: PgDatabase) -> BudgetWindows:
     from ctrader_admin.store.pg.budget import TeamBudgetWindow
 
     return lambda profile: TeamBudgetWindow(team, f"{profile.base_url}#{profile.manager_login}")
+
+
+def team_approvals(team: PgDatabase) -> Approvals:
+    """The team's policies and approvals, which the write gate consults in team mode."""
+    from ctrader_admin.services.approvals import Approvals
+    from ctrader_admin.store.pg.approvals import ApprovalStore
+
+    return Approvals(ApprovalStore(team))
 
 
 def open_team_database(paths: AppPaths, tokens: TokenStore) -> PgDatabase | None:

@@ -22,6 +22,7 @@ from pathlib import Path
 from ctrader_admin.services.bulk.plan_file import load_plan
 from ctrader_admin.services.errors import InvalidInput, ServiceError
 from ctrader_admin.services.validation import reason_ticket_problems
+from ctrader_admin.store.database import DatabaseError
 from ctrader_admin.store.pg.approvals import (
     ApprovalKind,
     ApprovalRecord,
@@ -44,6 +45,10 @@ class ApprovalRefused(ServiceError):
 
 class ApprovalRequired(ServiceError):
     """The team's policy sends this change for a second person's approval; nothing was sent."""
+
+
+class PolicyUnavailable(ServiceError):
+    """The team database that keeps the policy cannot be reached: nothing was sent."""
 
 
 def body_hash(body: str) -> str:
@@ -195,10 +200,15 @@ class Approvals:
         self, profile: Profile, *, kind: ApprovalKind, action: str, rows: int = 1
     ) -> None:
         """What the write path calls before a change that comes without an approval: refuse it,
-        in words, when the team's policy asks for one."""
-        why = approval_needed(
-            self._store.policy(profile.id), kind=kind, action=action, rows=rows, live=profile.live
-        )
+        in words, when the team's policy asks for one (or cannot be read: no local fallback)."""
+        try:
+            policy = self._store.policy(profile.id)
+        except DatabaseError as exc:
+            raise PolicyUnavailable(
+                f"The write was not sent: the team's policy for {profile.name!r} could not be "
+                f"checked. {exc}"
+            ) from None
+        why = approval_needed(policy, kind=kind, action=action, rows=rows, live=profile.live)
         if why is not None:
             raise ApprovalRequired(
                 f"This change needs a second person's approval on {profile.name!r} ({why}); "

@@ -120,7 +120,9 @@ async def apply_approved(session: Session, approvals: Approvals, approval_id: in
     approvals.mark_applied(approved)
     people = f"approval {approval_id}: submitted by {approved.submitted_by}, approved by "
     reason = f"{record.reason} ({people}{approved.approved_by})".strip()
-    applied = await writes.apply(session, prepared, reason=reason, ticket=record.ticket)
+    applied = await writes.apply(
+        session, prepared, reason=reason, ticket=record.ticket, approval_id=approval_id
+    )
     if applied.entry is not None and approvals.holds_journal(session.journal.store):
         try:
             approvals.record_journal_entry(approval_id, applied.entry.id)

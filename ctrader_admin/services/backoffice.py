@@ -6,6 +6,7 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from pydantic import SecretStr
 
@@ -21,6 +22,9 @@ from ctrader_admin.store.directory import Directory
 from ctrader_admin.store.journal import Journal, JournalFilter
 from ctrader_admin.store.profiles import Profile, ProfileStore, Settings
 from ctrader_admin.store.tokens import TokenStore
+
+if TYPE_CHECKING:  # the local path never loads the team database's modules
+    from ctrader_admin.services.approvals import Approvals
 
 ClientFactory = Callable[[Profile], ApiClient]
 OnOpen = Callable[[Session], Awaitable[None]]
@@ -45,10 +49,13 @@ class Backoffice:
         checkpoints: CheckpointStore | None = None,
         local: Database | None = None,
         budget_windows: BudgetWindows | None = None,
+        approvals: Approvals | None = None,
     ) -> None:
         """``local``: the database of this workstation (directory, ledger, checkpoints), by
         default the journal's; in team mode the journal is the team's and this stays local.
-        ``budget_windows``: the team's write budget per profile (None: this process's)."""
+        ``budget_windows``: the team's write budget per profile (None: this process's).
+        ``approvals``: the team database's policies and approvals (team mode), which make a
+        session's profile stricter and may send its writes for a second person's approval."""
         self.profiles = profiles
         self.tokens = tokens
         self.journal = journal
@@ -65,6 +72,7 @@ class Backoffice:
         self._checkpoints = checkpoints
         self._local = local if local is not None else journal.database
         self._budget_windows = budget_windows
+        self.approvals = approvals
         self._live: list[JournalUpdates] = []
         self._ledger: AttributionLedger | None = None
         self.settings: Settings = profiles.load()
@@ -111,8 +119,9 @@ class Backoffice:
         """Make ``profile_id`` the active connection, reusing a remembered token. ``remember``:
         it becomes the saved default (the app's own profile switches); a ``--profile`` given for
         one command or one start opens it without changing what later starts use."""
-        profile = self.profiles.get(profile_id)
+        saved = self.profiles.get(profile_id)
         await self.close()
+        profile = await self._as_the_team_allows(saved)
         await self._read_proxy_password(profile)
         session = Session(
             profile,
@@ -122,6 +131,7 @@ class Backoffice:
             directory=self.directory,
             budget=self.budget_for(profile),
             workstation=self.workstation,
+            approvals=self.approvals,
         )
         self.session = session
         if remember:
@@ -131,6 +141,16 @@ class Backoffice:
         if self._on_open is not None:
             await self._on_open(session)
         return session
+
+    async def _as_the_team_allows(self, profile: Profile) -> Profile:
+        """In team mode, the profile made stricter by the team's policy for it (read-only, the
+        lower budget, reason/ticket): a workstation can add rules, never remove the team's."""
+        if self.approvals is None:
+            return profile
+        from ctrader_admin.services.approvals import effective_profile
+
+        policy = await asyncio.to_thread(self.approvals.policy, profile.id)
+        return effective_profile(profile, policy)
 
     async def check_connection(
         self, profile: Profile, password: SecretStr | None = None

@@ -8,7 +8,7 @@ import json
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from pydantic import SecretStr
 
@@ -27,6 +27,9 @@ from ctrader_admin.store.directory import Directory
 from ctrader_admin.store.journal import Journal, JournalDraft, JournalEntry
 from ctrader_admin.store.profiles import Profile
 from ctrader_admin.store.tokens import TokenStore
+
+if TYPE_CHECKING:  # the local path never loads the team database's modules
+    from ctrader_admin.services.approvals import Approvals
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -47,6 +50,9 @@ class WriteIntent:
     request: dict[str, Any] | None = None
     batch_id: str | None = None
     reverts_id: int | None = None
+    # The approval this write applies (checked and used by services/approved_write.py): the
+    # team's policy does not send it for approval again.
+    approval_id: int | None = None
 
 
 ReadBack = Callable[[], Awaitable[str | None]]
@@ -116,7 +122,10 @@ class Session:
         directory: Directory,
         budget: WriteBudget,
         workstation: str,
+        approvals: Approvals | None = None,
     ) -> None:
+        """``approvals``: the team database's (team mode), whose policy may send a write for a
+        second person's approval; None on the local path."""
         self.profile = profile
         self.client = client
         self.tokens = tokens
@@ -124,6 +133,7 @@ class Session:
         self.directory = directory
         self.budget = budget
         self.workstation = workstation
+        self.approvals = approvals
         # Why the token was dropped, when the backend refused it: concurrent calls that then
         # find no token report this cause, not their own "not logged in".
         self.token_refused: ApiError | None = None
@@ -225,6 +235,7 @@ class Session:
         self.check_can_write(intent.reason, intent.ticket)
         if not self.logged_in:
             raise NotLoggedIn("Not logged in: log in to this connection first.")
+        await self.refuse_unapproved(intent)
         if wait_for_budget:
             await self.budget.acquire()
         elif not await self.budget.try_acquire_async():
@@ -272,6 +283,23 @@ class Session:
             response = "\n".join(t for t in (_summary(result), str(check or "")) if t)
             entry = await self.journal.complete_async(intent_id, "ok", response_text=response)
         return Written(entry, result, check)
+
+    async def refuse_unapproved(self, intent: WriteIntent) -> None:
+        """In team mode, refuse (ApprovalRequired, in words) a write that comes without an
+        approval when the team's policy asks for one: before the budget, journal or send. A bulk
+        job's rows were checked as a plan when it started (``refuse_unapproved_plan``)."""
+        if self.approvals is None or intent.approval_id is not None or intent.batch_id:
+            return
+        await asyncio.to_thread(
+            self.approvals.refuse_unapproved, self.profile, kind="write", action=intent.action
+        )
+
+    def refuse_unapproved_plan(self, action: str, rows: int) -> None:
+        """In team mode, refuse a bulk job of ``rows`` writes when the team's policy asks for an
+        approval (a plan is not applied under an approval yet): before anything is recorded. A
+        round trip, like the job's other start-up store work (callers keep it off the loop)."""
+        if self.approvals is not None:
+            self.approvals.refuse_unapproved(self.profile, kind="plan", action=action, rows=rows)
 
     async def refuse(self, intent: WriteIntent, why: str) -> JournalEntry:
         """Journal a write that a check just before sending refused: nothing was sent, and no

@@ -5,19 +5,25 @@ budget; with the team server unreachable, writes are refused in words and nothin
 from __future__ import annotations
 
 import contextlib
+import json
 import socket
+import subprocess
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
-from cli_env import MANAGER, Cli
+from cli_env import MANAGER, PROFILE, Cli
 from pg_cluster import PgServer
+from team_db import team_of_two
 
-from ctrader_admin.services.budget import BudgetUnavailable
+from ctrader_admin.services.approvals import PolicyUnavailable
 from ctrader_admin.services.session import Session, WriteIntent
 from ctrader_admin.store.database import Database
 from ctrader_admin.store.journal import Journal, JournalFilter
+from ctrader_admin.store.paths import AppPaths
 from ctrader_admin.store.pg.admin import add_member, init_team
+from ctrader_admin.store.pg.approvals import ApprovalStore, TeamPolicy
 from ctrader_admin.store.pg.budget import TeamBudgetWindow
 from ctrader_admin.store.pg.database import PgDatabase
 from ctrader_admin.store.pg.settings import TeamSettings
@@ -134,17 +140,110 @@ def test_losing_the_team_server_mid_session_refuses_writes_before_sending(
                 "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = ?",
                 (agent.user,),
             )
-        with pytest.raises(BudgetUnavailable) as refused:
+        # The team's policy is the gate's first round trip (then the budget): either way the
+        # write is refused in words before anything is journaled or sent.
+        with pytest.raises(PolicyUnavailable) as refused:
             await session.write(
                 WriteIntent("set_partner", f"user:{EMILY}", None, "GONE", reason="r"), send
             )
         return str(refused.value)
 
     message = cli.in_session(write_after_the_server_is_gone)
-    assert message.startswith("The write was not sent: the team's write budget could not be")
+    assert message.startswith(
+        "The write was not sent: the team's policy for 'Loopback sandbox' could not"
+    )
     assert "team database" in message
     assert sent == []
     assert _local_entries(cli) == 0
+
+
+def _set_policy(admin: TeamSettings, policy: TeamPolicy) -> None:
+    with PgDatabase(admin, None) as db:
+        ApprovalStore(db).set_policy(policy)
+
+
+def _referral_puts(cli: Cli) -> list[str]:
+    return [
+        f"{e.method} {e.path}"
+        for e in cli.sandbox.request_log
+        if e.method != "GET" and e.path.endswith("/referral")
+    ]
+
+
+def _run_in(cli: Cli, home: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """The CLI as another agent runs it on their own computer (their own home and role)."""
+    return subprocess.run(
+        cli.command(*args), env=cli.environ(CTRADER_ADMIN_HOME=str(home)), capture_output=True,
+        text=True, timeout=120, check=False, cwd=home, stdin=subprocess.DEVNULL,
+    )  # fmt: skip
+
+
+def test_a_write_the_team_sends_for_approval_is_refused_until_approved(
+    cli: Cli, pg_server: PgServer, tmp_path: Path
+) -> None:
+    admin, anna, bob = team_of_two(pg_server)
+    save_team_settings(cli.paths, anna)
+    bob_home = tmp_path / "bob"
+    bob_home.mkdir()
+    save_team_settings(AppPaths.under(bob_home), bob)
+    _set_policy(admin, TeamPolicy(PROFILE, approve_writes=True))
+    before = cli.sandbox.referral(user_id=EMILY)
+
+    done = cli.run("referral", "set", "--user", str(EMILY), "NEEDS-2", "--reason", "r")
+    assert done.returncode == 2
+    assert "This change needs a second person's approval on" in done.stderr
+    assert "every change on this connection needs approval" in done.stderr
+    assert "nothing was sent" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert cli.sandbox.referral(user_id=EMILY) == before
+    assert _referral_puts(cli) == []
+
+    submit = ("approvals", "submit", "--target", f"user:{EMILY}", "--action", "set_partner",
+              "--to", "NEEDS-2", "--reason", "r", "--json")  # fmt: skip
+    done = cli.run(*submit)
+    assert done.returncode == 0, done.stderr
+    number = json.loads(done.stdout)["id"]
+    done = _run_in(cli, bob_home, "approvals", "approve", str(number))
+    assert done.returncode == 0, done.stderr
+    done = cli.run("approvals", "apply", str(number), "--confirm-env", "live")
+    assert done.returncode == 0, done.stderr
+    assert f"submitted by {anna.user}, approved by {bob.user}" in done.stdout
+    assert cli.sandbox.referral(user_id=EMILY) == "NEEDS-2"
+    assert _referral_puts(cli) == ["PUT /cid/oauth2/ctid/referral"]
+
+
+def test_a_plan_the_team_sends_for_approval_is_not_started(cli: Cli, pg_server: PgServer) -> None:
+    admin, _agent = _join_team(cli, pg_server)
+    _set_policy(admin, TeamPolicy(PROFILE, approve_plans_over=0))
+    source = cli.write(
+        "fix.csv", f"level,userId,ctidTraderAccountId,partnerId\nuser,{EMILY},,IB-9\n"
+    )
+    assert cli.run("plan", str(source), "-o", "fix.plan.json").returncode == 0
+
+    done = cli.run("apply", "fix.plan.json", "--reason", "r", "--yes")
+    assert done.returncode == 2
+    assert "plans of more than 0 rows need approval" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert _referral_puts(cli) == []
+
+
+def test_a_read_only_team_policy_makes_the_workstation_read_only(
+    cli: Cli, pg_server: PgServer
+) -> None:
+    admin, _agent = _join_team(cli, pg_server)
+    _set_policy(admin, TeamPolicy(PROFILE, read_only=True, budget_per_hour=40))
+    before = cli.sandbox.referral(user_id=EMILY)
+
+    done = cli.run("referral", "set", "--user", str(EMILY), "RO-1", "--reason", "r")
+    assert done.returncode == 2
+    assert "is read-only: nothing was sent" in done.stderr
+    assert cli.sandbox.referral(user_id=EMILY) == before
+    assert _referral_puts(cli) == []
+
+    async def the_session_profile(session: Session) -> tuple[bool, int]:
+        return session.profile.read_only, session.profile.write_budget_per_hour
+
+    assert cli.in_session(the_session_profile) == (True, 40)  # the team's lower budget too
 
 
 @contextlib.contextmanager

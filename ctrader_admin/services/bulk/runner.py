@@ -183,6 +183,7 @@ class JobRunner(JobReport, JobPacing):
             raise PlanTampered("The plan was changed after it was made; it is refused.")
         check_profile(session, plan)
         session.check_can_write(reason, ticket)
+        session.refuse_unapproved_plan(plan.kind, plan.to_write)
         check_confirmation(session.profile, confirmation)
         running = store.unfinished_for_plan(session.profile.id, plan.content_hash)
         if running is not None:
@@ -226,6 +227,7 @@ class JobRunner(JobReport, JobPacing):
         plan = plan_from_json(job.plan_json, where=f"The plan of job {job.id}")
         check_profile(session, plan)
         session.check_can_write(job.reason, job.ticket)
+        session.refuse_unapproved_plan(plan.kind, plan.to_write)
         check_confirmation(session.profile, confirmation)
         try:
             job = store.claim(job.id)

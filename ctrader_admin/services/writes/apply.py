@@ -65,6 +65,7 @@ def intent_of(
     ticket: str,
     batch_id: str | None = None,
     reverts_id: int | None = None,
+    approval_id: int | None = None,
 ) -> WriteIntent:
     """What the journal records before the write leaves."""
     assert prepared.request is not None
@@ -80,6 +81,7 @@ def intent_of(
         request=prepared.request.wire(),
         batch_id=batch_id,
         reverts_id=reverts_id,
+        approval_id=approval_id,
     )
 
 
@@ -104,6 +106,7 @@ async def apply(
     slot: Slot | None = None,
     checked: Current | None = None,
     confirm: bool = False,
+    approval_id: int | None = None,
 ) -> Applied:
     """Send ``prepared`` if its target still has the value ``prepare`` read (re-read here, or
     ``checked``: a read the caller made just now). A bulk job waits for the budget
@@ -114,7 +117,12 @@ async def apply(
     if prepared.verdict == "skip":
         return Applied(prepared, None)
     intent = intent_of(
-        prepared, reason=reason, ticket=ticket, batch_id=batch_id, reverts_id=reverts_id
+        prepared,
+        reason=reason,
+        ticket=ticket,
+        batch_id=batch_id,
+        reverts_id=reverts_id,
+        approval_id=approval_id,
     )
     target = prepared.target
     read_back: ReadBack | None = None
