@@ -39,6 +39,7 @@ from ctrader_admin.ui.widgets import ElidedLabel
 if TYPE_CHECKING:
     from ctrader_admin.services.backoffice import Backoffice
     from ctrader_admin.services.budget import BudgetFigures, WriteBudget
+    from ctrader_admin.ui.approvals_view import ApprovalsView
 
 
 class GlobalShortcutGuard(QObject):
@@ -191,6 +192,9 @@ class MainWindow(QMainWindow):
             self.restoreGeometry(geometry)
         for control in self._back_office_controls:
             control.setEnabled(self.ctx.attached)
+        self.approvals_view: ApprovalsView | None = None
+        if backoffice is not None:
+            self._add_approvals_tab(backoffice)
         self.refresh_band()
         notify.route_unhandled(self.show_expected_error)
 
@@ -212,9 +216,23 @@ class MainWindow(QMainWindow):
         self.ctx.attach(backoffice)
         for control in self._back_office_controls:
             control.setEnabled(True)
+        self._add_approvals_tab(backoffice)
         self._build_current_tab()
         self.refresh_band()
         self._tell_settings_problems()
+
+    def _add_approvals_tab(self, backoffice: Backoffice) -> None:
+        """On the team database: the team's approvals, a last tab, live (the local path has no
+        approvals, and never loads their modules)."""
+        if backoffice.approvals is None or self.approvals_view is not None:
+            return
+        from ctrader_admin.ui.approvals_view import ApprovalsView
+
+        view = ApprovalsView(approvals=backoffice.approvals)
+        self.approvals_view = view
+        self.tabs.addTab(view, "Approvals")
+        view.start_live_updates()
+        view.refresh()
 
     def _tell_settings_problems(self) -> None:
         problems = self.backoffice.profiles.problems

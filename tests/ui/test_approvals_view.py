@@ -9,15 +9,19 @@ from dataclasses import dataclass
 
 import pytest
 from pg_cluster import PgServer
+from PySide6.QtCore import QSettings
 from pytestqt.qtbot import QtBot
 from team_db import team_of_two
-from ui_helpers import clipped
+from ui_helpers import clipped, open_sandbox_office, run_async
 
+from ctrader_admin.sandbox import Sandbox
 from ctrader_admin.services.approvals import Approvals, ChangeBody
+from ctrader_admin.store.paths import AppPaths
 from ctrader_admin.store.pg.approvals import ApprovalStore
 from ctrader_admin.store.pg.database import PgDatabase
 from ctrader_admin.store.profiles import builtin_sandbox_profile
 from ctrader_admin.ui.approvals_view import OWN_CHANGE, ApprovalsView
+from ctrader_admin.ui.main_window import MainWindow
 
 PROFILE = builtin_sandbox_profile()
 CHANGE = ChangeBody("account:5200005", "move_wl", "sandbox_main", "sandbox_eu", PROFILE.id, "live")
@@ -140,3 +144,48 @@ def test_another_agents_submission_appears_without_a_refresh(
         assert view.table.item(0, 4).text().startswith(agents.anna_name)
     finally:
         view.stop_live_updates()
+
+
+def _tab_titles(main: MainWindow) -> list[str]:
+    return [main.tabs.tabText(i) for i in range(main.tabs.count())]
+
+
+def test_the_main_window_on_the_team_database_has_a_live_approvals_tab(
+    qtbot: QtBot,
+    event_loop: object,
+    pg_server: PgServer,
+    paths: AppPaths,
+    sandbox: Sandbox,
+    qsettings: QSettings,
+) -> None:
+    _, anna, bob = team_of_two(pg_server)
+    office = open_sandbox_office(qtbot, paths, sandbox, team=PgDatabase(bob, None))
+    try:
+        main = MainWindow(office, qsettings)
+        qtbot.addWidget(main)
+        main.show()
+        assert _tab_titles(main)[-1] == "Approvals"
+        view = main.approvals_view
+        assert view is not None
+        main.tabs.setCurrentWidget(view)
+        with PgDatabase(anna, None) as db:
+            Approvals(ApprovalStore(db)).submit(CHANGE, reason="r", ticket="", profile=PROFILE)
+        # Told by the server: Bob's tab shows Anna's change without a click.
+        qtbot.waitUntil(lambda: view.table.rowCount() == 1, timeout=10_000)
+        assert view.table.item(0, 4).text().startswith(anna.user)
+        view.stop_live_updates()
+    finally:
+        run_async(qtbot, office.shutdown())
+
+
+def test_the_main_window_on_the_local_database_has_no_approvals_tab(
+    qtbot: QtBot, event_loop: object, paths: AppPaths, sandbox: Sandbox, qsettings: QSettings
+) -> None:
+    office = open_sandbox_office(qtbot, paths, sandbox)
+    try:
+        main = MainWindow(office, qsettings)
+        qtbot.addWidget(main)
+        assert "Approvals" not in _tab_titles(main)
+        assert main.approvals_view is None
+    finally:
+        run_async(qtbot, office.shutdown())
