@@ -172,23 +172,25 @@ def compose_backoffice(
     """The one way to put a back office together — for the app, the CLI, the tests and the
     benchmarks: its stores on ``database`` (which it then owns and closes), the profiles, and a
     client factory (``clients``, or the app's own with ``transport`` and ``sleep``). ``team``:
-    the team database (owned and closed too), where the journal and the write budget then live;
-    the directory, the ledger and bulk checkpoints stay in ``database`` (not in team mode yet)."""
+    the team database (owned and closed too), where every store then lives — journal,
+    directory, attribution ledger, bulk jobs and checkpoints, write budget, policies and
+    approvals — so what one agent learns or does, every agent sees; ``database`` (this
+    workstation's file) is then closed unused."""
     tokens = tokens if tokens is not None else TokenStore()
-    journal_store: Store = database if team is None else team
-    try:
-        journal = Journal(journal_store)
-    except BaseException:
-        if team is not None:
-            team.close()
+    stores: Store = database
+    if team is not None:
         database.close()
+        stores = team
+    try:
+        journal = Journal(stores)
+    except BaseException:
+        stores.close()
         raise
     return Backoffice(
         profiles=profiles,
         tokens=tokens,
         journal=journal,
-        directory=Directory(database),
-        local=database,
+        directory=Directory(stores),
         budget_windows=None if team is None else team_budget_windows(team),
         approvals=None if team is None else team_approvals(team),
         client_factory=clients or client_factory(tokens, transport=transport, sleep=sleep),

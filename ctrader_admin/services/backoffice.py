@@ -17,7 +17,6 @@ from ctrader_admin.services.journal_live import JournalUpdates
 from ctrader_admin.services.session import Session
 from ctrader_admin.store.attribution import AttributionLedger
 from ctrader_admin.store.checkpoints import CheckpointStore
-from ctrader_admin.store.database import Database
 from ctrader_admin.store.directory import Directory
 from ctrader_admin.store.journal import Journal, JournalFilter
 from ctrader_admin.store.profiles import Profile, ProfileStore, Settings
@@ -47,12 +46,10 @@ class Backoffice:
         login_hints: dict[str, str] | None = None,
         starting_cases: dict[str, tuple[tuple[str, str], ...]] | None = None,
         checkpoints: CheckpointStore | None = None,
-        local: Database | None = None,
         budget_windows: BudgetWindows | None = None,
         approvals: Approvals | None = None,
     ) -> None:
-        """``local``: the database of this workstation (directory, ledger, checkpoints), by
-        default the journal's; in team mode the journal is the team's and this stays local.
+        """Every store lives in the journal's database: this workstation's file, or the team's.
         ``budget_windows``: the team's write budget per profile (None: this process's).
         ``approvals``: the team database's policies and approvals (team mode), which make a
         session's profile stricter and may send its writes for a second person's approval."""
@@ -70,7 +67,6 @@ class Backoffice:
         self.starting_cases = dict(starting_cases or {})
         self._budgets: dict[str, WriteBudget] = {}
         self._checkpoints = checkpoints
-        self._local = local if local is not None else journal.database
         self._budget_windows = budget_windows
         self.approvals = approvals
         self._live: list[JournalUpdates] = []
@@ -80,16 +76,16 @@ class Backoffice:
 
     @property
     def ledger(self) -> AttributionLedger:
-        """The attribution ledger and partner registry, in this workstation's database."""
+        """The attribution ledger and partner registry, beside the journal (local or the team's)."""
         if self._ledger is None:
-            self._ledger = AttributionLedger(self._local)
+            self._ledger = AttributionLedger(self.journal.store)
         return self._ledger
 
     @property
     def checkpoints(self) -> CheckpointStore:
-        """The bulk jobs' checkpoints: by default in this workstation's database."""
+        """The bulk jobs' checkpoints, beside the journal (local or the team's)."""
         if self._checkpoints is None:
-            self._checkpoints = CheckpointStore(self._local)
+            self._checkpoints = CheckpointStore(self.journal.store)
         return self._checkpoints
 
     def budget_for(self, profile: Profile) -> WriteBudget:
@@ -208,6 +204,6 @@ class Backoffice:
         while self._live:
             self._live.pop().close()
         self.journal.close()
+        if self._checkpoints is not None:
+            self._checkpoints.close()  # on the team database: lets go of its jobs' locks
         self.journal.store.close()
-        if self._local is not self.journal.store:
-            self._local.close()

@@ -38,7 +38,6 @@ from typing import Any, Literal, TextIO
 from ctrader_admin.errors import ExpectedError
 from ctrader_admin.redaction import redact
 from ctrader_admin.store import journal_search
-from ctrader_admin.store.database import Database
 
 # GENESIS_HASH and sessions_folder are re-exported: where callers have always found them.
 from ctrader_admin.store.journal_engine import GENESIS_HASH as GENESIS_HASH
@@ -215,16 +214,6 @@ class Journal:
     @property
     def session(self) -> str:
         return self._session
-
-    @property
-    def database(self) -> Database:
-        """The database the journal lives in (bulk job checkpoints share it)."""
-        if not isinstance(self._db, Database):
-            raise JournalError(
-                "Bulk jobs, the directory and the attribution ledger do not live in the team "
-                "database yet (team mode is in progress: docs/team-mode.md)."
-            )
-        return self._db
 
     @property
     def store(self) -> Store:

@@ -252,3 +252,26 @@ def socket_bound() -> Iterator[int]:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         yield int(sock.getsockname()[1])
+
+
+def test_what_one_agent_learns_lands_in_the_team_database(cli: Cli, pg_server: PgServer) -> None:
+    # The ledger, the partner registry and the directory are the team's: another agent's app
+    # reads what this one pulled, and the workstation's own file learns nothing.
+    admin, _agent = _join_team(cli, pg_server)
+    done = cli.run("attribution", "pull", "--registry")
+    assert done.returncode == 0, done.stderr
+    shown = cli.run("partner", "show", "IB-1042")
+    assert shown.returncode == 0, shown.stderr
+
+    with PgDatabase(admin, None) as db, db.read() as conn:
+        ledger = conn.execute("SELECT count(*) FROM attribution").fetchone()[0]
+        registry = conn.execute("SELECT count(*) FROM partner_registry").fetchone()[0]
+    assert ledger > 0
+    assert registry > 0
+    local = Database.open(cli.paths)
+    try:
+        with local.read() as conn:
+            assert conn.execute("SELECT count(*) FROM attribution").fetchone()[0] == 0
+            assert conn.execute("SELECT count(*) FROM partner_registry").fetchone()[0] == 0
+    finally:
+        local.close()

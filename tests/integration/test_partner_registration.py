@@ -171,7 +171,7 @@ def test_an_email_that_already_has_a_ctid_user_is_said_plainly_and_used(env: Env
         and env.sandbox.referral(user_id=u) is None
     )
     email = str((env.sandbox.user(user) or {})["email"])
-    with env.journal.database.transaction() as conn:  # not known to this office yet
+    with env.journal.store.transaction() as conn:  # not known to this office yet
         conn.execute("DELETE FROM directory_users WHERE user_id = ?", (user,))
 
     ready, done = env.run(register(env, email, Kind.EMAIL, code="IB-NEW-3"))
@@ -294,7 +294,7 @@ def test_linking_an_account_linked_to_another_user_offers_a_work_order_and_sends
 
 
 def test_a_link_the_directory_did_not_know_is_turned_into_a_work_order_too(env: Env) -> None:
-    with env.office.journal.database.transaction() as conn:
+    with env.office.journal.store.transaction() as conn:
         conn.execute("DELETE FROM directory_links WHERE login = ?", (EMILY_LIVE,))
 
     with pytest.raises(AlreadyLinked) as refused:

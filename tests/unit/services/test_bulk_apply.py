@@ -386,7 +386,7 @@ def test_a_checkpoint_save_late_to_the_database_never_overwrites_the_final_rows(
     env.sandbox.config.latency_ms = 20
     users = user_rows(env, 12)
     text = "\n".join([HEADER, *(f"user,{u},,LS-{n}" for n, u in enumerate(users))])
-    store = LateSaveStore(env.journal.database)
+    store = LateSaveStore(env.journal.store)
     options = ApplyOptions(concurrency=2, progress_interval=0.005, checkpoint_interval=0.005)
 
     async def scenario(session: Session) -> JobResult:

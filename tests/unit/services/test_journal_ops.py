@@ -51,7 +51,7 @@ class Env:
 def env(make_office: MakeOffice) -> Iterator[Env]:
     sandbox = Sandbox(SandboxConfig(users=120))
     office = make_office(transport=lambda _profile: sandbox.transport())
-    yield Env(sandbox, office, office.journal, office.journal.database)
+    yield Env(sandbox, office, office.journal, office.journal.store)
     sandbox.close()
 
 
