@@ -21,7 +21,9 @@ from pathlib import Path
 
 from ctrader_admin.services.bulk.plan_file import load_plan
 from ctrader_admin.services.errors import InvalidInput, ServiceError
+from ctrader_admin.services.job_summary import PLAN_TITLES
 from ctrader_admin.services.validation import reason_ticket_problems
+from ctrader_admin.services.writes.targets import action_name
 from ctrader_admin.store.database import DatabaseError
 from ctrader_admin.store.pg.approvals import (
     ApprovalKind,
@@ -75,7 +77,9 @@ class ChangeBody:
         return _canonical({"kind": "write", **asdict(self)})
 
     def summary(self) -> str:
-        return f"{self.action} {self.target}: {_show(self.before)} → {_show(self.after)}"
+        return (
+            f"{action_name(self.action)} {self.target}: {_show(self.before)} → {_show(self.after)}"
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,7 +118,17 @@ class PlanBody:
 
     def summary(self) -> str:
         rows = f"{self.rows:,} row" + ("" if self.rows == 1 else "s")
-        return f"plan {self.file_name}: {rows} to write ({self.action})"
+        title = PLAN_TITLES.get(self.action, "Bulk change")
+        return f"{title}, plan {self.file_name}: {rows} to write"
+
+
+# An approval's state as the Approvals view and the CLI say it.
+STATE_WORDS: dict[str, str] = {
+    "pending": "Waiting for a decision",
+    "approved": "Approved",
+    "rejected": "Rejected",
+    "applied": "Applied",
+}
 
 
 def _show(value: str | None) -> str:

@@ -20,26 +20,13 @@ from ctrader_admin.services.accounts import WhiteLabelMove
 from ctrader_admin.services.errors import NotRevertible, ReadOnlyProfile, ServiceError
 from ctrader_admin.services.session import Session
 from ctrader_admin.services.writes import Action, Prepared, apply, inverse, lookup_query, prepare
+from ctrader_admin.services.writes.targets import ACTION_NAMES, action_name
 from ctrader_admin.store.journal import Journal, JournalEntry, JournalFilter
 
-__all__ = ["lookup_query"]  # the journal tab turns a target into a Lookup query with it
+# Re-exported for the Journal tab: a target as a Lookup query, an action in words.
+__all__ = ["ACTION_NAMES", "action_name", "lookup_query"]
 
 REVERTIBLE_ACTIONS = frozenset({Action.SET_PARTNER, Action.DELETE_PARTNER, Action.MOVE_WL})
-# What each journal action is called on screen. The journal and its CSV export keep the codes.
-ACTION_NAMES: dict[str, str] = {
-    Action.CREATE_USER: "Create user",
-    Action.LINK_ACCOUNT: "Link account",
-    Action.MOVE_WL: "Move to White Label",
-    Action.SET_PARTNER: "Set partnerId",
-    Action.DELETE_PARTNER: "Delete partnerId",
-}
-
-
-def action_name(action: str) -> str:
-    """The words for a journal action code (an unknown code is shown as it is)."""
-    return ACTION_NAMES.get(action, action)
-
-
 _PAGE = 200
 
 _NOT_REVERTIBLE: dict[str, str] = {

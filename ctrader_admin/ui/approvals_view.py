@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from ctrader_admin.errors import ExpectedError
-from ctrader_admin.services.approvals import Approvals
+from ctrader_admin.services.approvals import STATE_WORDS, Approvals
 from ctrader_admin.store.pg.approvals import ApprovalRecord, ApprovalState
 from ctrader_admin.store.pg.watch import ChannelWatcher
 from ctrader_admin.ui.slots import async_slot
@@ -44,7 +44,7 @@ def _cells(record: ApprovalRecord) -> tuple[str, ...]:
     where = record.profile_id + (f" / {record.environment}" if record.environment else "")
     return (
         str(record.id),
-        record.state,
+        STATE_WORDS.get(record.state, record.state),
         record.summary,
         where,
         f"{record.submitted_by}, {record.submitted_at:%Y-%m-%d %H:%M}",
@@ -212,5 +212,6 @@ class ApprovalsView(QWidget):
             self._selection_changed()
             return
         self.comment_edit.clear()
-        self.status_line.setText(f"✔ Approval {decided.id} {decided.state}: {decided.summary}.")
+        state = STATE_WORDS[decided.state].lower()
+        self.status_line.setText(f"✔ Approval {decided.id}: {state} — {decided.summary}.")
         await self.refresh()

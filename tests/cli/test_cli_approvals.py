@@ -63,7 +63,9 @@ def test_a_plan_is_submitted_approved_by_another_agent_never_by_its_author(
 
     done = _run(cli, bob_home, "approvals", "list")
     assert done.returncode == 0, done.stderr
-    assert f"#{number} pending: plan fix.plan.json: 1 row to write (partner)" in done.stdout
+    assert f"#{number} pending: Register partners in bulk, plan fix.plan.json: 1 row to write" in (
+        done.stdout
+    )
     assert f"submitted by {anna}" in done.stdout
 
     done = _run(cli, anna_home, "approvals", "approve", str(number))
@@ -114,7 +116,7 @@ def test_refusals_in_words_and_nothing_submitted(
                 "--action", "set_partner", "--to", "IB-1", "--environment", "live",
                 "--reason", "r")  # fmt: skip
     assert done.returncode == 0, done.stderr
-    assert "Submitted as approval 1: set_partner user:1000004: " in done.stdout
+    assert "Submitted as approval 1: Set partnerId user:1000004: " in done.stdout
     assert " → IB-1. Another person must approve it" in done.stdout
 
 
@@ -199,7 +201,7 @@ def test_an_approved_write_is_applied_once_exactly_as_approved(
 
     done = _run(cli, anna_home, "approvals", "apply", str(number), "--confirm-env", "live")
     assert done.returncode == 0, done.stderr
-    assert f"Approval {number} applied: set_partner user:{DANIEL}" in done.stdout
+    assert f"Approval {number} applied: Set partnerId user:{DANIEL}" in done.stdout
     assert f"submitted by {anna}, approved by {bob}" in done.stdout
     done = cli.run("referral", "get", "--user", str(DANIEL), "--json")
     assert json.loads(done.stdout)["partnerId"] == "IB-APPROVED"

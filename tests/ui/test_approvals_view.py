@@ -82,7 +82,8 @@ def test_anna_submits_bob_approves_and_anna_cannot_decide_her_own(
     bob_view.table.selectRow(0)
     row = [bob_view.table.item(0, c).text() for c in range(bob_view.table.columnCount())]
     assert row[:4] == [
-        str(number), "pending", "move_wl account:5200005: sandbox_main → sandbox_eu",
+        str(number), "Waiting for a decision",
+        "Move to White Label account:5200005: sandbox_main → sandbox_eu",
         f"{PROFILE.id} / live",
     ]  # fmt: skip
     assert row[4].startswith(agents.anna_name + ", ")
@@ -93,7 +94,8 @@ def test_anna_submits_bob_approves_and_anna_cannot_decide_her_own(
     bob_view.approve_button.click()
     qtbot.waitUntil(lambda: bob_view.status_line.text().startswith("✔"), timeout=10_000)
     assert bob_view.status_line.text() == (
-        f"✔ Approval {number} approved: move_wl account:5200005: sandbox_main → sandbox_eu."
+        f"✔ Approval {number}: approved — Move to White Label account:5200005: "
+        "sandbox_main → sandbox_eu."
     )
     qtbot.waitUntil(lambda: bob_view.table.rowCount() == 0, timeout=10_000)  # none pending
 
@@ -109,7 +111,7 @@ def test_anna_submits_bob_approves_and_anna_cannot_decide_her_own(
 
     anna_view.state_combo.setCurrentIndex(1)  # decided
     qtbot.waitUntil(
-        lambda: anna_view.table.rowCount() == 1 and anna_view.table.item(0, 1).text() == "approved",
+        lambda: anna_view.table.rowCount() == 1 and anna_view.table.item(0, 1).text() == "Approved",
         timeout=10_000,
     )
     assert anna_view.table.item(0, 6).text() == agents.bob_name

@@ -22,6 +22,21 @@ class Action(StrEnum):
     DELETE_PARTNER = "delete_partner"
 
 
+# What each action is called on screen; the journal and its exports keep the codes.
+ACTION_NAMES: dict[str, str] = {
+    Action.CREATE_USER: "Create user",
+    Action.LINK_ACCOUNT: "Link account",
+    Action.MOVE_WL: "Move to White Label",
+    Action.SET_PARTNER: "Set partnerId",
+    Action.DELETE_PARTNER: "Delete partnerId",
+}
+
+
+def action_name(action: str) -> str:
+    """The words for a journal action code (an unknown code is shown as it is)."""
+    return ACTION_NAMES.get(action, action)
+
+
 @dataclass(frozen=True)
 class UserTarget:
     """A cTID user, by userId (a user-level partnerId lives here)."""

@@ -76,7 +76,7 @@ def test_anna_submits_bob_approves_and_anna_applies_once(team: Team) -> None:
         team.anna_name,
         "pending",
     )
-    assert pending.summary == "set_partner user:1000004: (none) → IB-7"
+    assert pending.summary == "Set partnerId user:1000004: (none) → IB-7"
     assert pending.body_hash == body_hash(CHANGE.canonical())
 
     with pytest.raises(ApprovalRefused, match="another person must approve it"):
