@@ -4,29 +4,24 @@ memory for the request and the field is emptied each time Link is pressed: it is
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from pydantic import SecretStr
-from PySide6.QtWidgets import (
-    QComboBox,
-    QGroupBox,
-    QHBoxLayout,
-    QLabel,
-    QLineEdit,
-    QPushButton,
-    QWidget,
-)
+from PySide6.QtWidgets import QComboBox, QLabel, QLineEdit, QPushButton, QWidget
 
 from ctrader_admin.services import accounts, work_orders
 from ctrader_admin.services.accounts import LinkedAccount
 from ctrader_admin.services.errors import InvalidInput
 from ctrader_admin.services.validation import environment_of, parse_int, white_label_of
 from ctrader_admin.ui.context import LinkRequest, UiContext
+from ctrader_admin.ui.form_tab import FormTab, tab_order
 from ctrader_admin.ui.notify import Level
 from ctrader_admin.ui.slots import async_slot
-from ctrader_admin.ui.tab import Tab
-from ctrader_admin.ui.widgets import CopyableId, form, hint, mark_invalid
+from ctrader_admin.ui.widgets import CopyableId, hint, mark_invalid, refill
 
-FORM_WIDTH = 720
+if TYPE_CHECKING:
+    from ctrader_admin.store.profiles import Profile
+
 # Explicit lines: a word-wrapped label in a form row wraps far too narrow and gets clipped.
 HASHING_NOTE = (
     "Hashed (MD5) in memory and sent only as that hash; never stored or logged.\n"
@@ -42,21 +37,18 @@ class LinkInput:
     environment: str
 
 
-class AccountsTab(Tab):
+class AccountsTab(FormTab):
     title = "Accounts"
     help_text = (
         "Link a trading account to a cTID user. The server checks the account's password; "
         "the link is recorded in the local directory so Lookup finds it."
     )
+    read_only_text = "This connection is read-only: accounts cannot be linked here."
 
     def __init__(self, ctx: UiContext, parent: QWidget | None = None) -> None:
         super().__init__(ctx, parent)
-        self._profile_id: str | None = None
         self.result: LinkedAccount | None = None
 
-        box = QGroupBox("Link an account to a user")
-        box.setMaximumWidth(FORM_WIDTH)
-        fields = form()
         self.login = QLineEdit()
         self.login.setObjectName("linkLogin")
         self.login.setPlaceholderText("Trading account login, e.g. 5200001")
@@ -72,26 +64,24 @@ class AccountsTab(Tab):
         self.white_label.setToolTip("The White Label (brokerName) the account belongs to")
         self.environment = QComboBox()
         self.environment.setObjectName("linkEnvironment")
-        fields.addRow("&Login:", self.login)
-        fields.addRow("Account &password:", self.password)
         self.password_note = hint(HASHING_NOTE)
         self.password_note.setWordWrap(False)
         self.password_note.setObjectName("passwordNote")
-        fields.addRow("", self.password_note)
-        fields.addRow("&userId:", self.user_id)
-        fields.addRow("&White Label:", self.white_label)
-        fields.addRow("E&nvironment:", self.environment)
         self.link_button = QPushButton("Lin&k account…")
         self.link_button.setObjectName("linkButton")
         self.link_button.setToolTip("Asks for a reason before anything is sent (Enter)")
-        row = QHBoxLayout()
-        row.addWidget(self.link_button)
-        row.addStretch(1)
-        fields.addRow(row)
-        self.read_only_note = hint("This connection is read-only: accounts cannot be linked here.")
-        fields.addRow(self.read_only_note)
-        box.setLayout(fields)
-        self.body.addWidget(box)
+        self.add_form(
+            "Link an account to a user",
+            [
+                ("&Login:", self.login),
+                ("Account &password:", self.password),
+                ("", self.password_note),
+                ("&userId:", self.user_id),
+                ("&White Label:", self.white_label),
+                ("E&nvironment:", self.environment),
+            ],
+            [self.link_button],
+        )
         self.fields: dict[str, QWidget] = {
             "Login": self.login,
             "Account password": self.password,
@@ -100,40 +90,35 @@ class AccountsTab(Tab):
             "Environment": self.environment,
         }
 
-        self.result_box = QGroupBox("Linked")
-        self.result_box.setObjectName("linkResult")
-        self.result_box.setMaximumWidth(FORM_WIDTH)
-        result_form = form()
         self.ctid = CopyableId()
         self.ctid.setObjectName("linkCtid")
         self.summary = QLabel()
         self.summary.setObjectName("linkSummary")
-        result_form.addRow("ctidTraderAccountId:", self.ctid)
-        result_form.addRow("Account:", self.summary)
         self.recorded = QLabel()
         self.recorded.setObjectName("linkRecorded")
-        result_form.addRow("", self.recorded)
-        buttons = QHBoxLayout()
         self.open_lookup = QPushButton("Show the user in L&ookup")
         self.open_lookup.setObjectName("linkOpenLookup")
         self.open_lookup.setAutoDefault(True)
-        buttons.addWidget(self.open_lookup)
-        buttons.addStretch(1)
-        result_form.addRow(buttons)
-        self.result_box.setLayout(result_form)
-        self.result_box.hide()
-        self.body.addWidget(self.result_box)
+        self.result_box = self.add_shown(
+            "Linked",
+            "linkResult",
+            [
+                ("ctidTraderAccountId:", self.ctid),
+                ("Account:", self.summary),
+                ("", self.recorded),
+            ],
+            [self.open_lookup],
+        )
         self.body.addStretch(1)
-
-        for first, second in (
-            (self.login, self.password),
-            (self.password, self.user_id),
-            (self.user_id, self.white_label),
-            (self.white_label, self.environment),
-            (self.environment, self.link_button),
-            (self.link_button, self.open_lookup),
-        ):
-            QWidget.setTabOrder(first, second)
+        tab_order(
+            self.login,
+            self.password,
+            self.user_id,
+            self.white_label,
+            self.environment,
+            self.link_button,
+            self.open_lookup,
+        )
 
         for line in (self.login, self.password, self.user_id):
             line.returnPressed.connect(self._link)
@@ -164,21 +149,18 @@ class AccountsTab(Tab):
 
     # --- profile -------------------------------------------------------------------------------
 
-    def on_session_changed(self) -> None:
-        session = self.ctx.backoffice.session
-        _refill(self.white_label, list(session.profile.broker_names) if session else [])
-        _refill(self.environment, list(session.profile.environments) if session else [])
-        profile_id = session.profile.id if session else None
-        if profile_id != self._profile_id:
-            self._profile_id = profile_id
-            self.show_result(None)
-        self._refresh_controls()
+    def offer_choices(self, profile: Profile | None) -> None:
+        refill(self.white_label, list(profile.broker_names) if profile else [])
+        refill(self.environment, list(profile.environments) if profile else [])
+
+    def forget_shown(self) -> None:
+        self.show_result(None)
 
     def _refresh_controls(self) -> None:
+        super()._refresh_controls()
         write = self.writable()
         self.link_button.setEnabled(write and not self._working)
         self.password.setEnabled(write)
-        self.read_only_note.setVisible(self.ctx.backoffice.session is not None and not write)
 
     # --- link ----------------------------------------------------------------------------------
 
@@ -244,24 +226,8 @@ class AccountsTab(Tab):
             except work_orders.LinkedAlready as same:
                 self.bar.show_message(Level.INFO, same.message)
                 return
-            answer = await self.ctx.confirm(
-                "Link trading account",
-                [
-                    ("Account", f"login {given.login} ({given.environment}, {given.broker_name})"),
-                    ("cTID user", f"userId {given.user_id}"),
-                ],
-                action_label="Link",
-            )
-            if answer is None:
-                self.bar.show_message(
-                    Level.INFO,
-                    "Not linked: nothing was sent. The password was not kept; type it again.",
-                )
-                self.password.setFocus()
-                return
-            reason, ticket = answer
 
-            async def link() -> LinkedAccount | work_orders.AlreadyLinked:
+            async def link(reason: str, ticket: str) -> LinkedAccount | work_orders.AlreadyLinked:
                 try:
                     return await accounts.link_account(
                         session,
@@ -276,9 +242,20 @@ class AccountsTab(Tab):
                 except work_orders.AlreadyLinked as refused:  # the backend knew better
                     return refused
 
-            done = await self.runner.run("Linking the account", link, controls=[self.link_button])
-            self.ctx.wrote()
-            if done is None:
+            done = await self.ctx.confirm_and_send(
+                self.runner,
+                "Link trading account",
+                [
+                    ("Account", f"login {given.login} ({given.environment}, {given.broker_name})"),
+                    ("cTID user", f"userId {given.user_id}"),
+                ],
+                action_label="Link",
+                declined="Not linked: nothing was sent. The password was not kept; type it again.",
+                busy="Linking the account",
+                send=link,
+                controls=[self.link_button],
+            )
+            if done is None:  # declined or failed: the password is to be typed again
                 self.password.setFocus()
                 return
             if isinstance(done.value, work_orders.AlreadyLinked):
@@ -325,12 +302,3 @@ class AccountsTab(Tab):
     def _open_in_lookup(self) -> None:
         if self.result is not None:
             self.ctx.lookup_requested.emit(str(self.result.user_id))
-
-
-def _refill(combo: QComboBox, names: list[str]) -> None:
-    """New choices, keeping the operator's pick when it is still offered."""
-    chosen = combo.currentText()
-    combo.clear()
-    combo.addItems(names)
-    if chosen in names:
-        combo.setCurrentText(chosen)

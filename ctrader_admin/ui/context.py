@@ -8,15 +8,17 @@ one shown, not with the window."""
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QWidget
 
-from ctrader_admin.ui.notify import MessageBar
-from ctrader_admin.ui.runner import BusyPanel, Runner
+from ctrader_admin.ui.notify import Level, MessageBar
+from ctrader_admin.ui.runner import BusyPanel, Done, Runner
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -155,6 +157,31 @@ class UiContext(QObject):
         from ctrader_admin.ui.dialogs import confirm_write
 
         return await confirm_write(self.window, self.session.profile, title, changes, **options)
+
+    async def confirm_and_send(
+        self,
+        runner: Runner,
+        title: str,
+        changes: list[tuple[str, str]],
+        *,
+        busy: str,
+        send: Callable[[str, str], Awaitable[T]],
+        declined: str = "",
+        controls: Sequence[QWidget] = (),
+        **options: Any,
+    ) -> Done[T] | None:
+        """Confirm the changes (the operator gives a reason and a ticket), then ``send(reason,
+        ticket)`` behind the runner's busy panel. None when the operator declined (``declined``
+        is said on the runner's bar) or the write failed (the runner told why)."""
+        answer = await self.confirm(title, changes, **options)
+        if answer is None:
+            if declined:
+                runner.bar.show_message(Level.INFO, declined)
+            return None
+        reason, ticket = answer
+        done = await runner.run(busy, lambda: send(reason, ticket), controls=controls)
+        self.wrote()  # whatever the outcome: the attempt is journaled
+        return done
 
     def wrote(self) -> None:
         """Call after any write attempt, whatever its outcome."""

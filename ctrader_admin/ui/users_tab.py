@@ -3,16 +3,10 @@ says so plainly and offers that user in Lookup instead of pretending it was crea
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import QLocale
-from PySide6.QtWidgets import (
-    QComboBox,
-    QGroupBox,
-    QHBoxLayout,
-    QLabel,
-    QLineEdit,
-    QPushButton,
-    QWidget,
-)
+from PySide6.QtWidgets import QComboBox, QLabel, QLineEdit, QPushButton, QWidget
 
 from ctrader_admin.api import CreateCtidRequest
 from ctrader_admin.api.iso639 import ISO_639_1
@@ -23,10 +17,13 @@ from ctrader_admin.services.validation import white_label_of
 from ctrader_admin.services.writes import NewUser, new_user_request
 from ctrader_admin.ui import theme
 from ctrader_admin.ui.context import LinkRequest, UiContext
+from ctrader_admin.ui.form_tab import FormTab, tab_order
 from ctrader_admin.ui.notify import Level
 from ctrader_admin.ui.slots import async_slot
-from ctrader_admin.ui.tab import Tab
-from ctrader_admin.ui.widgets import CopyableId, form, hint, mark_invalid
+from ctrader_admin.ui.widgets import CopyableId, mark_invalid, refill
+
+if TYPE_CHECKING:
+    from ctrader_admin.store.profiles import Profile
 
 # The languages support agents meet most, first; then every other ISO 639-1 code.
 COMMON_LANGUAGES = (
@@ -34,7 +31,6 @@ COMMON_LANGUAGES = (
     "el", "hu", "ro", "uk", "vi", "th", "id", "ms", "he", "fa", "hi", "sv", "da", "no", "fi",
 )  # fmt: skip
 DEFAULT_LANGUAGE = "en"
-FORM_WIDTH = 720
 
 
 def language_item(code: str) -> str:
@@ -51,21 +47,18 @@ def language_code(text: str) -> str:
     return parts[0] if parts else ""
 
 
-class UsersTab(Tab):
+class UsersTab(FormTab):
     title = "Users"
     help_text = (
         "Create a cTID user (the client's cTrader ID). If the email is already registered, the "
         "server returns that user and nothing is created: the tab says so."
     )
+    read_only_text = "This connection is read-only: users cannot be created here."
 
     def __init__(self, ctx: UiContext, parent: QWidget | None = None) -> None:
         super().__init__(ctx, parent)
-        self._profile_id: str | None = None
         self.result: CreatedUser | None = None
 
-        box = QGroupBox("New cTID user")
-        box.setMaximumWidth(FORM_WIDTH)
-        fields = form()
         self.email = QLineEdit()
         self.email.setObjectName("userEmail")
         self.email.setPlaceholderText("client@example.com")
@@ -85,30 +78,24 @@ class UsersTab(Tab):
         for code in sorted(ISO_639_1 - set(COMMON_LANGUAGES)):
             self.language.addItem(language_item(code), code)
         self.language.setCurrentIndex(self.language.findData(DEFAULT_LANGUAGE))
-        fields.addRow("&Email:", self.email)
-        fields.addRow("&White Label:", self.white_label)
-        fields.addRow("Preferred &language:", self.language)
         self.create_button = QPushButton("Create &user…")
         self.create_button.setObjectName("createUserButton")
         self.create_button.setToolTip("Asks for a reason before anything is sent (Enter)")
-        actions_row = QHBoxLayout()
-        actions_row.addWidget(self.create_button)
-        actions_row.addStretch(1)
-        fields.addRow(actions_row)
-        self.read_only_note = hint("This connection is read-only: users cannot be created here.")
-        fields.addRow(self.read_only_note)
-        box.setLayout(fields)
-        self.body.addWidget(box)
+        self.add_form(
+            "New cTID user",
+            [
+                ("&Email:", self.email),
+                ("&White Label:", self.white_label),
+                ("Preferred &language:", self.language),
+            ],
+            [self.create_button],
+        )
         self.fields: dict[str, QWidget] = {
             "Email": self.email,
             "White Label": self.white_label,
             "Language": self.language,
         }
 
-        self.result_box = QGroupBox("Result")
-        self.result_box.setObjectName("userResult")
-        self.result_box.setMaximumWidth(FORM_WIDTH)
-        result_form = form()
         self.outcome = QLabel()
         self.outcome.setObjectName("userOutcome")
         font = self.outcome.font()
@@ -118,11 +105,6 @@ class UsersTab(Tab):
         self.user_id.setObjectName("userResultId")
         self.result_email = QLabel()
         self.result_wl = QLabel()
-        result_form.addRow("Outcome:", self.outcome)
-        result_form.addRow("userId:", self.user_id)
-        result_form.addRow("Email:", self.result_email)
-        result_form.addRow("White Label:", self.result_wl)
-        result_buttons = QHBoxLayout()
         self.open_lookup = QPushButton("Show in L&ookup")
         self.open_lookup.setObjectName("userOpenLookup")
         self.open_lookup.setAutoDefault(True)  # Enter on the focused button opens it
@@ -130,23 +112,26 @@ class UsersTab(Tab):
         self.link_account = QPushButton("Lin&k an account to this user…")
         self.link_account.setObjectName("userLinkAccount")
         self.link_account.setToolTip("Open the Accounts tab with this userId filled in")
-        result_buttons.addWidget(self.open_lookup)
-        result_buttons.addWidget(self.link_account)
-        result_buttons.addStretch(1)
-        result_form.addRow(result_buttons)
-        self.result_box.setLayout(result_form)
-        self.result_box.hide()
-        self.body.addWidget(self.result_box)
+        self.result_box = self.add_shown(
+            "Result",
+            "userResult",
+            [
+                ("Outcome:", self.outcome),
+                ("userId:", self.user_id),
+                ("Email:", self.result_email),
+                ("White Label:", self.result_wl),
+            ],
+            [self.open_lookup, self.link_account],
+        )
         self.body.addStretch(1)
-
-        for first, second in (
-            (self.email, self.white_label),
-            (self.white_label, self.language),
-            (self.language, self.create_button),
-            (self.create_button, self.open_lookup),
-            (self.open_lookup, self.link_account),
-        ):
-            QWidget.setTabOrder(first, second)
+        tab_order(
+            self.email,
+            self.white_label,
+            self.language,
+            self.create_button,
+            self.open_lookup,
+            self.link_account,
+        )
 
         self.email.returnPressed.connect(self._create)
         # A corrected field loses its outline and its part of the message as it is edited.
@@ -162,25 +147,17 @@ class UsersTab(Tab):
 
     # --- profile -------------------------------------------------------------------------------
 
-    def on_session_changed(self) -> None:
-        session = self.ctx.backoffice.session
-        names = list(session.profile.broker_names) if session else []
-        chosen = self.white_label.currentText()
-        self.white_label.clear()
-        self.white_label.addItems(names)
-        if chosen in names:
-            self.white_label.setCurrentText(chosen)
-        profile_id = session.profile.id if session else None
-        if profile_id != self._profile_id:  # another connection: the last result is not its own
-            self._profile_id = profile_id
-            self.show_result(None)
-        self._refresh_controls()
+    def offer_choices(self, profile: Profile | None) -> None:
+        refill(self.white_label, list(profile.broker_names) if profile else [])
+
+    def forget_shown(self) -> None:
+        self.show_result(None)
 
     def _refresh_controls(self) -> None:
+        super()._refresh_controls()
         write = self.writable()
         self.create_button.setEnabled(write and not self._working)
         self.link_account.setEnabled(write and self.result is not None)
-        self.read_only_note.setVisible(self.ctx.backoffice.session is not None and not write)
 
     # --- create --------------------------------------------------------------------------------
 
@@ -210,7 +187,9 @@ class UsersTab(Tab):
             return
         with self.working():
             language = request.preferred_language or DEFAULT_LANGUAGE
-            answer = await self.ctx.confirm(
+            session = self.ctx.session
+            done = await self.ctx.confirm_and_send(
+                self.runner,
                 "Create cTID user",
                 [
                     ("Email", request.email),
@@ -218,15 +197,9 @@ class UsersTab(Tab):
                     ("Language", language_item(language)),
                 ],
                 action_label="Create",
-            )
-            if answer is None:
-                self.bar.show_message(Level.INFO, "Not created: nothing was sent.")
-                return
-            reason, ticket = answer
-            session = self.ctx.session
-            done = await self.runner.run(
-                "Creating the user",
-                lambda: users.create_user(
+                declined="Not created: nothing was sent.",
+                busy="Creating the user",
+                send=lambda reason, ticket: users.create_user(
                     session,
                     email=request.email,
                     broker_name=request.broker_name,
@@ -236,7 +209,6 @@ class UsersTab(Tab):
                 ),
                 controls=[self.create_button],
             )
-            self.ctx.wrote()
             if done is None:
                 return
             self.show_result(done.value, request)

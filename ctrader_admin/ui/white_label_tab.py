@@ -5,17 +5,10 @@ no answer for this call — only the read-back says whether the White Label real
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (
-    QComboBox,
-    QGroupBox,
-    QHBoxLayout,
-    QLabel,
-    QLineEdit,
-    QPushButton,
-    QWidget,
-)
+from PySide6.QtWidgets import QComboBox, QLabel, QLineEdit, QPushButton, QWidget
 
 from ctrader_admin.api import Trader
 from ctrader_admin.services import accounts
@@ -24,31 +17,29 @@ from ctrader_admin.services.errors import InvalidInput
 from ctrader_admin.services.validation import environment_of, parse_int, white_label_of
 from ctrader_admin.ui import actions, theme
 from ctrader_admin.ui.context import UiContext
+from ctrader_admin.ui.form_tab import FORM_WIDTH, FormTab, tab_order
 from ctrader_admin.ui.notify import Level
 from ctrader_admin.ui.slots import async_slot
-from ctrader_admin.ui.tab import Tab
-from ctrader_admin.ui.widgets import CopyableId, form, hint, mark_invalid
+from ctrader_admin.ui.widgets import CopyableId, mark_invalid, refill
 
-FORM_WIDTH = 720
+if TYPE_CHECKING:
+    from ctrader_admin.store.profiles import Profile
 
 
-class WhiteLabelTab(Tab):
+class WhiteLabelTab(FormTab):
     title = "White Label"
     help_text = (
         "Move a trading account to another White Label (brokerName). Read the account first to "
         "see where it is; after the move the app reads it back to check that it really moved."
     )
+    read_only_text = "This connection is read-only: accounts can be read, not moved."
 
     def __init__(self, ctx: UiContext, parent: QWidget | None = None) -> None:
         super().__init__(ctx, parent)
-        self._profile_id: str | None = None
         self.account: Trader | None = None  # the last read, for the login it was read for
         self._known_environments: list[str] = []  # the directory's, for that login
         self.last_move: WhiteLabelMove | None = None
 
-        box = QGroupBox("Account to move")
-        box.setMaximumWidth(FORM_WIDTH)
-        fields = form()
         self.login = QLineEdit()
         self.login.setObjectName("wlLogin")
         self.login.setPlaceholderText("Trading account login, e.g. 5200001")
@@ -57,34 +48,27 @@ class WhiteLabelTab(Tab):
         self.target = QComboBox()
         self.target.setObjectName("wlTarget")
         self.target.setToolTip("The White Label (brokerName) to move the account to")
-        fields.addRow("&Login:", self.login)
-        fields.addRow("&Environment:", self.environment)
-        fields.addRow("&Target White Label:", self.target)
-        row = QHBoxLayout()
         self.read_button = QPushButton("&Read account")
         self.read_button.setObjectName("wlReadButton")
         self.read_button.setToolTip("Show where the account is now; changes nothing (Enter)")
         self.move_button = QPushButton("&Move…")
         self.move_button.setObjectName("wlMoveButton")
         self.move_button.setToolTip("Shows from → to and asks for a reason before anything is sent")
-        row.addWidget(self.read_button)
-        row.addWidget(self.move_button)
-        row.addStretch(1)
-        fields.addRow(row)
-        self.read_only_note = hint("This connection is read-only: accounts can be read, not moved.")
-        fields.addRow(self.read_only_note)
-        box.setLayout(fields)
-        self.body.addWidget(box)
+        self.add_form(
+            "Account to move",
+            [
+                ("&Login:", self.login),
+                ("&Environment:", self.environment),
+                ("&Target White Label:", self.target),
+            ],
+            [self.read_button, self.move_button],
+        )
         self.fields: dict[str, QWidget] = {
             "Login": self.login,
             "Environment": self.environment,
             "White Label": self.target,
         }
 
-        self.account_box = QGroupBox("Account")
-        self.account_box.setObjectName("wlAccount")
-        self.account_box.setMaximumWidth(FORM_WIDTH)
-        shown = form()
         self.shown_login = CopyableId()
         self.current_wl = QLabel()
         self.current_wl.setObjectName("wlCurrent")
@@ -101,16 +85,19 @@ class WhiteLabelTab(Tab):
         self.read_at.setObjectName("wlReadAt")
         self.shown_environment = QLabel()
         self.shown_environment.setObjectName("wlShownEnvironment")
-        shown.addRow("Login:", self.shown_login)
-        shown.addRow("Environment:", self.shown_environment)
-        shown.addRow("White Label now:", self.current_wl)
-        shown.addRow("Group:", self.group)
-        shown.addRow("Name:", self.name)
-        shown.addRow("Move:", self.plan)
-        shown.addRow("", self.read_at)
-        self.account_box.setLayout(shown)
-        self.account_box.hide()
-        self.body.addWidget(self.account_box)
+        self.account_box = self.add_shown(
+            "Account",
+            "wlAccount",
+            [
+                ("Login:", self.shown_login),
+                ("Environment:", self.shown_environment),
+                ("White Label now:", self.current_wl),
+                ("Group:", self.group),
+                ("Name:", self.name),
+                ("Move:", self.plan),
+                ("", self.read_at),
+            ],
+        )
 
         self.verdict = QLabel()
         self.verdict.setObjectName("wlVerdict")
@@ -125,13 +112,7 @@ class WhiteLabelTab(Tab):
         self.body.addWidget(self.verdict)
         self.body.addStretch(1)
 
-        for first, second in (
-            (self.login, self.environment),
-            (self.environment, self.target),
-            (self.target, self.read_button),
-            (self.read_button, self.move_button),
-        ):
-            QWidget.setTabOrder(first, second)
+        tab_order(self.login, self.environment, self.target, self.read_button, self.move_button)
 
         self.login.returnPressed.connect(self._read)
         self.login.textEdited.connect(lambda _text: self.field_edited(self.login))
@@ -147,22 +128,17 @@ class WhiteLabelTab(Tab):
 
     # --- profile -------------------------------------------------------------------------------
 
-    def on_session_changed(self) -> None:
-        session = self.ctx.backoffice.session
-        _refill(self.environment, list(session.profile.environments) if session else [])
-        _refill(self.target, list(session.profile.broker_names) if session else [])
-        profile_id = session.profile.id if session else None
-        if profile_id != self._profile_id:
-            self._profile_id = profile_id
-            self.show_account(None)
-        self._refresh_controls()
+    def offer_choices(self, profile: Profile | None) -> None:
+        refill(self.environment, list(profile.environments) if profile else [])
+        refill(self.target, list(profile.broker_names) if profile else [])
+
+    def forget_shown(self) -> None:
+        self.show_account(None)
 
     def _refresh_controls(self) -> None:
+        super()._refresh_controls()
         self.read_button.setEnabled(not self._working)
         self.move_button.setEnabled(self.writable() and not self._working)
-        self.read_only_note.setVisible(
-            self.ctx.backoffice.session is not None and not self.writable()
-        )
 
     # --- read ----------------------------------------------------------------------------------
 
@@ -321,11 +297,3 @@ class WhiteLabelTab(Tab):
 
 def _items(combo: QComboBox) -> list[str]:
     return [combo.itemText(index) for index in range(combo.count())]
-
-
-def _refill(combo: QComboBox, names: list[str]) -> None:
-    chosen = combo.currentText()
-    combo.clear()
-    combo.addItems(names)
-    if chosen in names:
-        combo.setCurrentText(chosen)

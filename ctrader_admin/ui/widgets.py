@@ -6,7 +6,7 @@ from collections.abc import Mapping
 
 from PySide6.QtCore import QEvent, QObject, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QGuiApplication, QPainter, QPaintEvent, QPalette, QPen
-from PySide6.QtWidgets import QFormLayout, QHBoxLayout, QLabel, QToolButton, QWidget
+from PySide6.QtWidgets import QComboBox, QFormLayout, QHBoxLayout, QLabel, QToolButton, QWidget
 
 from ctrader_admin.ui import theme
 
@@ -110,6 +110,15 @@ def hint(text: str) -> QLabel:
     # sheet, so it holds at the first paint and follows a switch between light and dark.
     label.setForegroundRole(QPalette.ColorRole.PlaceholderText)
     return label
+
+
+def refill(combo: QComboBox, names: list[str]) -> None:
+    """New choices, keeping the operator's pick when it is still offered."""
+    chosen = combo.currentText()
+    combo.clear()
+    combo.addItems(names)
+    if chosen in names:
+        combo.setCurrentText(chosen)
 
 
 def form() -> QFormLayout:
