@@ -35,6 +35,8 @@ class LinkRequest:
 if TYPE_CHECKING:
     import asyncio
 
+    from PySide6.QtCore import QSettings
+
     from ctrader_admin.services.backoffice import Backoffice
     from ctrader_admin.services.session import Session
 
@@ -48,10 +50,14 @@ class UiContext(QObject):
     # Someone on the team appended to the team journal (emitted on the listening thread).
     team_journal_appended = Signal(int)
 
-    def __init__(self, backoffice: Backoffice | None, window: QWidget) -> None:
+    def __init__(
+        self, backoffice: Backoffice | None, window: QWidget, settings: QSettings | None = None
+    ) -> None:
         super().__init__(window)
         self._backoffice = backoffice
         self.window = window
+        # The window's settings file (what survives a restart); None: kept for this run only.
+        self.settings = settings
         # Made by the first open_session(): the first window is built before asyncio is imported.
         self._session_open: asyncio.Event | None = None
         self.session_changed.connect(self._note_session)

@@ -58,7 +58,7 @@ class LookupTab(Tab):
         super().__init__(ctx, parent)
         self.case: Case | None = None
         self._detecting = True  # the last search left the kind to the Detect box
-        self.recent = RecentCases(getattr(ctx.window, "qsettings", None))
+        self.recent = RecentCases(ctx.settings)
         search_row = QHBoxLayout()
         self.search = QLineEdit()
         self.search.setObjectName("lookupSearch")

@@ -137,7 +137,7 @@ class MainWindow(QMainWindow):
         self.setObjectName("mainWindow")
         self.qsettings = settings
         table_state.use_settings(settings)
-        self.ctx = UiContext(backoffice, self)
+        self.ctx = UiContext(backoffice, self, settings)
         central = QWidget()
         layout = QVBoxLayout(central)
         layout.setContentsMargins(0, 0, 0, 0)

@@ -213,15 +213,10 @@ def test_the_white_label_of_a_user_does_not_depend_on_earlier_lookups(
 
 
 def test_an_empty_lookup_offers_recent_cases_tips_and_the_sandbox_cases(
-    qtbot: QtBot,
-    ctx: UiContext,
-    backoffice: Backoffice,
-    sandbox: Sandbox,
-    qsettings: QSettings,
-    window: QWidget,
+    qtbot: QtBot, backoffice: Backoffice, sandbox: Sandbox, qsettings: QSettings, window: QWidget
 ) -> None:
     backoffice.starting_cases = {"sandbox": SANDBOX_STARTING_CASES}
-    window.qsettings = qsettings  # type: ignore[attr-defined]  # as MainWindow has it
+    ctx = UiContext(backoffice, window, qsettings)  # as MainWindow makes it
     tab = make_tab(qtbot, ctx)
     tab.on_session_changed()
     assert tab.home.isVisible()

@@ -98,3 +98,15 @@ def test_tabs_are_built_on_first_use(
     for index, spec in enumerate(TABS):
         page = window.tab_pages[spec.name]
         assert (window.tabs.tabText(index), page.title) == (spec.title, spec.title)
+
+
+def test_the_lookup_tab_keeps_recent_cases_in_the_window_settings(
+    qtbot: QtBot, backoffice: Backoffice, qsettings: QSettings
+) -> None:
+    """The window hands its settings file to the tabs through the UI context: a case looked up
+    in one window is offered by the next one (the next start)."""
+    first = make_window(qtbot, backoffice, qsettings)
+    first.tab_pages["LookupTab"].recent.add("sandbox", "user:1000001", "Emily")  # type: ignore[attr-defined]
+    second = make_window(qtbot, backoffice, qsettings)
+    recent = second.tab_pages["LookupTab"].recent.entries("sandbox")  # type: ignore[attr-defined]
+    assert recent == [("user:1000001", "Emily")]
