@@ -117,6 +117,14 @@ class ValueDialog(FittedDialog):
         return self.editor.text()
 
 
+async def _asked(dialog: ValueDialog) -> str | None:
+    """The value the operator gave; None when the dialog was cancelled."""
+    try:
+        return dialog.value() if await ask(dialog) else None
+    finally:
+        dialog.deleteLater()
+
+
 async def _prepared(runner: Runner, what: str, preparing: Awaitable[Prepared]) -> Prepared | None:
     """Prepare a write; its refusal (a bad field, a target not found) goes to the message bar."""
 
@@ -141,15 +149,17 @@ async def _confirm_and_apply(
 ) -> T | None:
     """Show the prepared rows for confirmation, then apply: sent only if the target still has
     the value shown (else the drift is shown and nothing is sent)."""
-    answer = await ctx.confirm(title, prepared.rows(), **options)
-    if answer is None:
-        return None
-    reason, ticket = answer
     session = ctx.session
-    done = await runner.run(
-        busy, lambda: then(writes.apply(session, prepared, reason=reason, ticket=ticket))
+    done = await ctx.confirm_and_send(
+        runner,
+        title,
+        prepared.rows(),
+        busy=busy,
+        send=lambda reason, ticket: then(
+            writes.apply(session, prepared, reason=reason, ticket=ticket)
+        ),
+        **options,
     )
-    ctx.wrote()
     return None if done is None else done.value
 
 
@@ -168,19 +178,17 @@ async def set_partner(
         )
         if read is None:
             return None
-        dialog = ValueDialog(
-            ctx.window,
-            title=f"Set partnerId — {target.describe()}",
-            label="New partnerId",
-            current=read.value,
-            check=writes.validate_partner_id,
+        new_value = await _asked(
+            ValueDialog(
+                ctx.window,
+                title=f"Set partnerId — {target.describe()}",
+                label="New partnerId",
+                current=read.value,
+                check=writes.validate_partner_id,
+            )
         )
-        try:
-            if not await ask(dialog):
-                return None
-            new_value = dialog.value()
-        finally:
-            dialog.deleteLater()
+        if new_value is None:
+            return None
     prepared = await _prepared(
         runner,
         "Reading the current partnerId",
@@ -263,20 +271,18 @@ async def move_account(
         current = read.value.broker_name
         # Only the connection's White Labels: free text would spend a write on a refusal.
         choices = [wl for wl in session.profile.broker_names if wl != current]
-        dialog = ValueDialog(
-            ctx.window,
-            title=f"Move account {login} ({environment}) to another White Label",
-            label="Target White Label",
-            current=current,
-            choices=choices,
-            no_choice="This connection lists no other White Label to move the account to.",
+        target = await _asked(
+            ValueDialog(
+                ctx.window,
+                title=f"Move account {login} ({environment}) to another White Label",
+                label="Target White Label",
+                current=current,
+                choices=choices,
+                no_choice="This connection lists no other White Label to move the account to.",
+            )
         )
-        try:
-            if not await ask(dialog):
-                return None
-            target = dialog.value()
-        finally:
-            dialog.deleteLater()
+        if target is None:
+            return None
     change = writes.WhiteLabel(writes.AccountTarget(login, environment), target or "")
     prepared = await _prepared(runner, "Reading the account", writes.prepare(session, change))
     if prepared is None:
