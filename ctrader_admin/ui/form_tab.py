@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from itertools import pairwise
 from typing import TYPE_CHECKING
 
-from PySide6.QtWidgets import QFormLayout, QGroupBox, QHBoxLayout, QPushButton, QWidget
+from PySide6.QtWidgets import QFormLayout, QGroupBox, QHBoxLayout, QLayout, QPushButton, QWidget
 
 from ctrader_admin.ui.context import UiContext
 from ctrader_admin.ui.tab import Tab
@@ -19,7 +19,8 @@ if TYPE_CHECKING:
 
 FORM_WIDTH = 720
 
-Rows = Sequence[tuple[str, QWidget]]
+# A form's rows: (label, field); a label is text or a label of its own, a field a widget or a row.
+Rows = Sequence[tuple[str | QWidget, QWidget | QLayout]]
 
 
 class FormTab(Tab):

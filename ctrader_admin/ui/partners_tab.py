@@ -27,34 +27,30 @@ from ctrader_admin.services.validation import parse_int
 from ctrader_admin.services.writes import LinkTarget, PartnerTarget, UserTarget
 from ctrader_admin.ui import actions
 from ctrader_admin.ui.context import UiContext
+from ctrader_admin.ui.form_tab import FORM_WIDTH, FormTab, tab_order
 from ctrader_admin.ui.notify import Level
 from ctrader_admin.ui.partner_registry import PartnerRegistryView
 from ctrader_admin.ui.slots import async_slot
-from ctrader_admin.ui.tab import Tab
 from ctrader_admin.ui.widgets import form, hint, mark_invalid
 
-FORM_WIDTH = 720
 OWNER = "Owner userId"
 USER_ID_LABEL = "user&Id:"
 CTID_LABEL = "ctidTraderAccount&Id:"
 
 
-class PartnersTab(Tab):
+class PartnersTab(FormTab):
     title = "Partners"
     help_text = (
         "A partnerId is the partner code registered on a partner's own user or on one of their "
         "account links; the links they share carry it. Clients normally have none. Below: who "
         "each partner referred, from cTrader Invite, the IB labels and the CRM export."
     )
+    read_only_text = "This connection is read-only: partnerIds can be read, not changed."
 
     def __init__(self, ctx: UiContext, parent: QWidget | None = None) -> None:
         super().__init__(ctx, parent)
-        self._profile_id: str | None = None
         self.shown_target: PartnerTarget | None = None
 
-        box = QGroupBox("Partner code (partnerId)")
-        box.setMaximumWidth(FORM_WIDTH)
-        fields = form()
         self.user_level = QRadioButton("&User")
         self.user_level.setObjectName("partnerLevelUser")
         self.account_level = QRadioButton("&Account link")
@@ -68,24 +64,19 @@ class PartnersTab(Tab):
         level_row.addWidget(self.account_level)
         level_row.addStretch(1)
         self.level_label = QLabel("Level:")
-        fields.addRow(self.level_label, level_row)
         self.target_id = QLineEdit()
         self.target_id.setObjectName("partnerTargetId")
         self.id_label = QLabel()
         self.id_label.setBuddy(self.target_id)
-        fields.addRow(self.id_label, self.target_id)
         self.owner = QLineEdit()
         self.owner.setObjectName("partnerOwner")
         self.owner_label = QLabel("&Owner userId:")
         self.owner_label.setBuddy(self.owner)
-        fields.addRow(self.owner_label, self.owner)
         self.owner_note = hint(
             "Needed only to delete an account-level partnerId when the link is not in the\n"
             "local directory. Read fills it in when the server names the owner."
         )
         self.owner_note.setWordWrap(False)  # a wrapped label in a form row is cut short
-        fields.addRow("", self.owner_note)
-        row = QHBoxLayout()
         self.read_button = QPushButton("&Read")
         self.read_button.setObjectName("partnerReadButton")
         self.read_button.setToolTip("Show the current partnerId; changes nothing (Enter)")
@@ -95,16 +86,16 @@ class PartnersTab(Tab):
         self.delete_button = QPushButton("&Delete partnerId…")
         self.delete_button.setObjectName("partnerDeleteButton")
         self.delete_button.setToolTip("Shows the current value and asks before deleting it")
-        for button in (self.read_button, self.set_button, self.delete_button):
-            row.addWidget(button)
-        row.addStretch(1)
-        fields.addRow(row)
-        self.read_only_note = hint(
-            "This connection is read-only: partnerIds can be read, not changed."
+        self.add_form(
+            "Partner code (partnerId)",
+            [
+                (self.level_label, level_row),
+                (self.id_label, self.target_id),
+                (self.owner_label, self.owner),
+                ("", self.owner_note),
+            ],
+            [self.read_button, self.set_button, self.delete_button],
         )
-        fields.addRow(self.read_only_note)
-        box.setLayout(fields)
-        self.body.addWidget(box)
 
         self.current_box = QGroupBox("Current value")
         self.current_box.setObjectName("partnerCurrent")
@@ -145,15 +136,15 @@ class PartnersTab(Tab):
         self.registry = PartnerRegistryView(self)
         self.body.addWidget(self.registry, 1)
 
-        for first, second in (
-            (self.user_level, self.account_level),
-            (self.account_level, self.target_id),
-            (self.target_id, self.owner),
-            (self.owner, self.read_button),
-            (self.read_button, self.set_button),
-            (self.set_button, self.delete_button),
-        ):
-            QWidget.setTabOrder(first, second)
+        tab_order(
+            self.user_level,
+            self.account_level,
+            self.target_id,
+            self.owner,
+            self.read_button,
+            self.set_button,
+            self.delete_button,
+        )
 
         for line in (self.target_id, self.owner):
             line.returnPressed.connect(self._read)
@@ -172,7 +163,7 @@ class PartnersTab(Tab):
             widths.append(self.id_label.sizeHint().width())
         self.id_label.setMinimumWidth(max(widths))
         self.id_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        self.target_id.textChanged.connect(self._forget_shown)
+        self.target_id.textChanged.connect(self.forget_shown)
         self._level_changed()
         self.on_session_changed()
 
@@ -199,7 +190,7 @@ class PartnersTab(Tab):
         )
         for line in (self.target_id, self.owner):
             self.field_edited(line)  # another level: what was wrong with the last one goes
-        self._forget_shown()
+        self.forget_shown()
 
     def _target(self) -> PartnerTarget | None:
         """The target typed in the form, or None after showing what is wrong (nothing sent)."""
@@ -219,23 +210,16 @@ class PartnersTab(Tab):
     # --- profile -------------------------------------------------------------------------------
 
     def on_session_changed(self) -> None:
-        session = self.ctx.backoffice.session
-        profile_id = session.profile.id if session else None
-        if profile_id != self._profile_id:
-            self._profile_id = profile_id
-            self._forget_shown()
-        self._refresh_controls()
+        super().on_session_changed()
         self.registry.on_session_changed()
 
     def _refresh_controls(self) -> None:
+        super()._refresh_controls()
         write = self.writable() and not self._working
         self.read_button.setEnabled(not self._working)
         self.set_button.setEnabled(write)
         self.delete_button.setEnabled(write)
         self.register_button.setEnabled(write)
-        self.read_only_note.setVisible(
-            self.ctx.backoffice.session is not None and not self.writable()
-        )
 
     # --- read ----------------------------------------------------------------------------------
 
@@ -254,7 +238,7 @@ class PartnersTab(Tab):
                 controls=[self.read_button, self.set_button, self.delete_button],
             )
             if done is None:
-                self._forget_shown()
+                self.forget_shown()
                 return
             self.show_record(target, done.value)
 
@@ -287,7 +271,7 @@ class PartnersTab(Tab):
         self.shown_form.setRowVisible(self.shown_owner, isinstance(target, LinkTarget))
         self.read_at.setText(f"{how} at {datetime.now():%H:%M:%S}.")
 
-    def _forget_shown(self) -> None:
+    def forget_shown(self) -> None:
         self.shown_target = None
         self.current_box.hide()
 
