@@ -6,6 +6,7 @@ attribute a client."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 from PySide6.QtCore import Qt
@@ -23,6 +24,7 @@ from PySide6.QtWidgets import (
 from ctrader_admin.api import Referral
 from ctrader_admin.services import partners
 from ctrader_admin.services.errors import InvalidInput
+from ctrader_admin.services.partners import PartnerChange
 from ctrader_admin.services.validation import parse_int
 from ctrader_admin.services.writes import LinkTarget, PartnerTarget, UserTarget
 from ctrader_admin.ui import actions
@@ -30,6 +32,7 @@ from ctrader_admin.ui.context import UiContext
 from ctrader_admin.ui.form_tab import FORM_WIDTH, FormTab, tab_order
 from ctrader_admin.ui.notify import Level
 from ctrader_admin.ui.partner_registry import PartnerRegistryView
+from ctrader_admin.ui.runner import Runner
 from ctrader_admin.ui.slots import async_slot
 from ctrader_admin.ui.widgets import form, hint, mark_invalid
 
@@ -277,17 +280,28 @@ class PartnersTab(FormTab):
 
     # --- set / delete --------------------------------------------------------------------------
 
-    @async_slot()
-    async def _set(self) -> None:
+    async def _change(
+        self,
+        act: Callable[[UiContext, Runner, PartnerTarget], Awaitable[PartnerChange | None]],
+        show: Callable[[PartnerTarget, PartnerChange], None],
+    ) -> None:
+        """Set or delete the partnerId of the target typed in the form, and show the result."""
         if self._working or not self.writable():
             return
         target = self._target()
         if target is None:
             return
         with self.working():
-            change = await actions.set_partner(self.ctx, self.runner, target)
+            change = await act(self.ctx, self.runner, target)
             if change is not None:
-                self.show_value(target, change.after, how="Set")
+                show(target, change)
+
+    @async_slot()
+    async def _set(self) -> None:
+        await self._change(
+            actions.set_partner,
+            lambda target, change: self.show_value(target, change.after, how="Set"),
+        )
 
     @async_slot()
     async def _register(self) -> None:
@@ -301,15 +315,10 @@ class PartnersTab(FormTab):
 
     @async_slot()
     async def _delete(self) -> None:
-        if self._working or not self.writable():
-            return
-        target = self._target()
-        if target is None:
-            return
-        with self.working():
-            # The owner of a link (the delete needs it) is resolved when the change is prepared.
-            change = await actions.delete_partner(self.ctx, self.runner, target)
-            if change is not None:
-                if isinstance(change.target, LinkTarget) and change.target.owner is not None:
-                    self.owner.setText(str(change.target.owner))
-                self.show_value(change.target, None, how="Deleted")
+        await self._change(actions.delete_partner, self._show_deleted)
+
+    def _show_deleted(self, _typed: PartnerTarget, change: PartnerChange) -> None:
+        # The owner of a link (the delete needs it) is resolved when the change is prepared.
+        if isinstance(change.target, LinkTarget) and change.target.owner is not None:
+            self.owner.setText(str(change.target.owner))
+        self.show_value(change.target, None, how="Deleted")
