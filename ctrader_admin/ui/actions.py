@@ -24,7 +24,7 @@ from ctrader_admin.services.partners import PartnerChange
 from ctrader_admin.services.writes import Applied, PartnerTarget, Prepared
 from ctrader_admin.ui import theme
 from ctrader_admin.ui.context import UiContext
-from ctrader_admin.ui.dialogs import FittedDialog, ask
+from ctrader_admin.ui.dialogs import FittedDialog, answered
 from ctrader_admin.ui.notify import Level, MessageBar
 from ctrader_admin.ui.runner import Runner
 from ctrader_admin.ui.widgets import form
@@ -117,14 +117,6 @@ class ValueDialog(FittedDialog):
         return self.editor.text()
 
 
-async def _asked(dialog: ValueDialog) -> str | None:
-    """The value the operator gave; None when the dialog was cancelled."""
-    try:
-        return dialog.value() if await ask(dialog) else None
-    finally:
-        dialog.deleteLater()
-
-
 async def _prepared(runner: Runner, what: str, preparing: Awaitable[Prepared]) -> Prepared | None:
     """Prepare a write; its refusal (a bad field, a target not found) goes to the message bar."""
 
@@ -178,15 +170,14 @@ async def set_partner(
         )
         if read is None:
             return None
-        new_value = await _asked(
-            ValueDialog(
-                ctx.window,
-                title=f"Set partnerId — {target.describe()}",
-                label="New partnerId",
-                current=read.value,
-                check=writes.validate_partner_id,
-            )
+        dialog = ValueDialog(
+            ctx.window,
+            title=f"Set partnerId — {target.describe()}",
+            label="New partnerId",
+            current=read.value,
+            check=writes.validate_partner_id,
         )
+        new_value = await answered(dialog, dialog.value)
         if new_value is None:
             return None
     prepared = await _prepared(
@@ -271,16 +262,15 @@ async def move_account(
         current = read.value.broker_name
         # Only the connection's White Labels: free text would spend a write on a refusal.
         choices = [wl for wl in session.profile.broker_names if wl != current]
-        target = await _asked(
-            ValueDialog(
-                ctx.window,
-                title=f"Move account {login} ({environment}) to another White Label",
-                label="Target White Label",
-                current=current,
-                choices=choices,
-                no_choice="This connection lists no other White Label to move the account to.",
-            )
+        dialog = ValueDialog(
+            ctx.window,
+            title=f"Move account {login} ({environment}) to another White Label",
+            label="Target White Label",
+            current=current,
+            choices=choices,
+            no_choice="This connection lists no other White Label to move the account to.",
         )
+        target = await answered(dialog, dialog.value)
         if target is None:
             return None
     change = writes.WhiteLabel(writes.AccountTarget(login, environment), target or "")

@@ -4,8 +4,9 @@ future, never ``exec()``: a nested event loop inside a qasync slot stalls asynci
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QResizeEvent
@@ -30,6 +31,8 @@ if TYPE_CHECKING:
     from ctrader_admin.services.session import Session
     from ctrader_admin.store.profiles import Profile
 
+T = TypeVar("T")
+
 
 async def ask(dialog: QDialog) -> bool:
     """Show ``dialog`` window-modally and wait for it to close; True if accepted."""
@@ -46,6 +49,15 @@ async def ask(dialog: QDialog) -> bool:
         return await future
     finally:
         dialog.finished.disconnect(finished)
+
+
+async def answered(dialog: QDialog, answer: Callable[[], T]) -> T | None:
+    """Ask once: ``answer()`` read from the accepted dialog, None if it was cancelled; the dialog
+    is then deleted."""
+    try:
+        return answer() if await ask(dialog) else None
+    finally:
+        dialog.deleteLater()
 
 
 class FittedDialog(QDialog):
@@ -189,10 +201,7 @@ async def confirm_write(
 ) -> tuple[str, str] | None:
     """Ask before a write; the (reason, ticket) to journal, or None if the operator declined."""
     dialog = ConfirmWriteDialog(parent, profile=profile, title=title, changes=changes, **options)  # type: ignore[arg-type]
-    try:
-        return dialog.values() if await ask(dialog) else None
-    finally:
-        dialog.deleteLater()
+    return await answered(dialog, dialog.values)
 
 
 class LoginDialog(FittedDialog):
@@ -307,10 +316,5 @@ async def choose_save_path(
 
 
 async def _chosen_file(dialog: QFileDialog) -> str | None:
-    try:
-        if not await ask(dialog):
-            return None
-        files = dialog.selectedFiles()
-        return files[0] if files else None
-    finally:
-        dialog.deleteLater()
+    files = await answered(dialog, dialog.selectedFiles)
+    return files[0] if files else None

@@ -105,8 +105,10 @@ def test_the_lookup_tab_keeps_recent_cases_in_the_window_settings(
 ) -> None:
     """The window hands its settings file to the tabs through the UI context: a case looked up
     in one window is offered by the next one (the next start)."""
-    first = make_window(qtbot, backoffice, qsettings)
+    first = MainWindow(backoffice, qsettings)
+    qtbot.addWidget(first)
     first.tab_pages["LookupTab"].recent.add("sandbox", "user:1000001", "Emily")  # type: ignore[attr-defined]
-    second = make_window(qtbot, backoffice, qsettings)
+    second = MainWindow(backoffice, qsettings)
+    qtbot.addWidget(second)
     recent = second.tab_pages["LookupTab"].recent.entries("sandbox")  # type: ignore[attr-defined]
     assert recent == [("user:1000001", "Emily")]
