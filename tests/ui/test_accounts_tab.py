@@ -59,6 +59,24 @@ def link(qtbot: QtBot, tab: AccountsTab, **confirm_args: str) -> None:
         confirm(qtbot, **confirm_args)
 
 
+def test_declining_the_confirmation_links_nothing_and_asks_for_the_password_again(
+    qtbot: QtBot, ctx: UiContext, sandbox: Sandbox
+) -> None:
+    login = free_login(sandbox)
+    tab = make_tab(qtbot, ctx)
+    fill(tab, login=login, password=trading_password(login))
+    before = len(sandbox.request_log)
+    tab.password.returnPressed.emit()
+    wait_for_dialog(qtbot, "confirmWriteDialog").reject()
+    qtbot.waitUntil(lambda: "Not linked: nothing was sent" in tab.bar.text())
+    assert "type it again" in tab.bar.text()
+    assert len(sandbox.request_log) == before
+    assert sandbox.link(trader_login=login) is None
+    assert tab.password.text() == ""
+    assert tab.link_button.isEnabled()
+    assert not tab.result_box.isVisible()
+
+
 def test_link_shows_the_new_id_records_it_and_forgets_the_password(
     qtbot: QtBot, ctx: UiContext, backoffice: Backoffice, sandbox: Sandbox
 ) -> None:
