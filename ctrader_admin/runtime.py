@@ -7,8 +7,8 @@ there keeps the first frame off the screen, so start-up work waits for the first
 
 - the garbage collector's full passes walk every object alive (the app's modules, Qt's wrappers,
   a job's ten thousand rows): 40–150 ms on a slow workstation, every few seconds. Objects that
-  live as long as the app, or as long as a job, are therefore moved out of its sight
-  (``gc.freeze``); they are still freed by reference counting;
+  live as long as the app are therefore moved out of its sight once started (``gc.freeze``;
+  they are still freed by reference counting), and a job runs with no full pass at all;
 - a worker thread holds the GIL for up to the switch interval (5 ms) before the window's thread
   may run, several times per turn of Qt's loop: at a big job's start that adds up to visible
   stalls, so the interval is 1 ms while a job runs.
@@ -31,7 +31,7 @@ if TYPE_CHECKING:  # the first window comes before asyncio is imported (app.py)
     from PySide6.QtWidgets import QWidget
 
 _JOB_SWITCH_INTERVAL = 0.001
-_start_up_frozen = False
+_NO_FULL_PASS = 1 << 30  # gen-1 collections before a full pass: never, during a job
 
 
 def after_first_paint(
@@ -81,18 +81,23 @@ def forget_module_sources() -> None:
 def settle_start_up_heap() -> None:
     """Once the first profile is open: drop what start-up alone needed, and keep what lives as
     long as the app out of the collector's full passes."""
-    global _start_up_frozen
     forget_module_sources()
     gc.freeze()
-    _start_up_frozen = True
 
 
 class JobTuning:
-    """The tuning of one bulk job run from the window: ``start`` before it, ``rows_made`` once
-    its rows exist, ``end`` after it. ``end`` undoes exactly what ``start`` did."""
+    """The tuning of one bulk job run from the window: ``start`` before it, ``end`` after it.
+    ``end`` undoes exactly what ``start`` did.
+
+    During the job the collector makes no full pass (its third threshold is out of reach): the
+    young generations are still collected, so the job's short-lived cycles go as they come,
+    while its long-lived rows are never walked. At the end, one collection frees what the job
+    left; what start-up froze stays frozen, so that pass walks only what was made since start-up
+    (unfreezing the start-up heap to collect it cost a ~110 ms stall at every job's end)."""
 
     def __init__(self) -> None:
         self._previous_interval: float | None = None
+        self._previous_thresholds: tuple[int, int, int] | None = None
 
     @property
     def active(self) -> bool:
@@ -101,27 +106,19 @@ class JobTuning:
     def start(self) -> None:
         if self.active:
             return
-        gc.freeze()  # everything that existed before the job
+        self._previous_thresholds = gc.get_threshold()
+        young, middle, _full = self._previous_thresholds
+        gc.set_threshold(young, middle, _NO_FULL_PASS)
         self._previous_interval = sys.getswitchinterval()
         sys.setswitchinterval(min(self._previous_interval, _JOB_SWITCH_INTERVAL))
 
-    def rows_made(self) -> None:
-        """The job's own rows (tens of thousands of objects) join the frozen heap."""
-        if self.active:
-            gc.freeze()
-
     def end(self) -> None:
-        """Back to the state before the job. What the job left behind in reference cycles was
-        frozen with it: unfreeze, collect once (the one full pass of the job, at its end), and
-        freeze again what start-up had frozen and is still alive."""
-        if self._previous_interval is None:
+        if self._previous_interval is None or self._previous_thresholds is None:
             return
         sys.setswitchinterval(self._previous_interval)
-        self._previous_interval = None
-        gc.unfreeze()
+        gc.set_threshold(*self._previous_thresholds)
+        self._previous_interval = self._previous_thresholds = None
         gc.collect()
-        if _start_up_frozen:
-            gc.freeze()
 
 
 def mark_running_loop(loop: asyncio.AbstractEventLoop | None) -> None:

@@ -1,5 +1,6 @@
-"""The runtime tuning undoes exactly what it did: after a job, the switch interval is back and
-what the job left in reference cycles is collected, whether or not start-up had frozen the heap."""
+"""The runtime tuning undoes exactly what it did: after a job, the switch interval and the
+collector's thresholds are back and what the job left in reference cycles is collected, whether
+or not start-up had frozen the heap (which stays frozen)."""
 
 from __future__ import annotations
 
@@ -19,37 +20,41 @@ class Node:
 
 
 @pytest.fixture(autouse=True)
-def clean_heap(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    interval = sys.getswitchinterval()
+def clean_heap() -> Iterator[None]:
+    interval, thresholds = sys.getswitchinterval(), gc.get_threshold()
     yield
     gc.unfreeze()
+    gc.set_threshold(*thresholds)
     sys.setswitchinterval(interval)
 
 
 @pytest.mark.parametrize("start_up_frozen", [False, True])
-def test_a_job_s_cycles_are_collected_after_it(
-    start_up_frozen: bool, monkeypatch: pytest.MonkeyPatch
+def test_a_job_makes_no_full_pass_and_its_cycles_are_collected_after_it(
+    start_up_frozen: bool,
 ) -> None:
-    monkeypatch.setattr(runtime, "_start_up_frozen", start_up_frozen)
     if start_up_frozen:
         gc.freeze()
-    before = sys.getswitchinterval()
+    frozen = gc.get_freeze_count()
+    before = (sys.getswitchinterval(), gc.get_threshold())
     tuning = runtime.JobTuning()
     tuning.start()
     assert sys.getswitchinterval() <= 0.001
+    young, middle, full = gc.get_threshold()
+    assert (young, middle) == before[1][:2]  # young cycles still go as they come
+    assert full >= 1 << 30  # no full pass walks the job's rows
     garbage = weakref.ref(Node())  # made during the job, then dropped
-    tuning.rows_made()
-    assert garbage() is not None  # frozen with the job's rows: no full pass may free it
+    survivor = Node()
     tuning.end()
     assert garbage() is None
-    assert sys.getswitchinterval() == before
-    assert (gc.get_freeze_count() > 0) is start_up_frozen
+    assert survivor.me is survivor
+    assert (sys.getswitchinterval(), gc.get_threshold()) == before
+    assert gc.get_freeze_count() == frozen  # what start-up froze stays frozen: a cheap pass
     tuning.end()  # a second end changes nothing
-    assert sys.getswitchinterval() == before
+    assert (sys.getswitchinterval(), gc.get_threshold()) == before
 
 
 def test_a_job_that_never_started_ends_without_touching_anything() -> None:
-    before = sys.getswitchinterval()
+    before = (sys.getswitchinterval(), gc.get_threshold())
     runtime.JobTuning().end()
-    assert sys.getswitchinterval() == before
+    assert (sys.getswitchinterval(), gc.get_threshold()) == before
     assert gc.get_freeze_count() == 0

@@ -60,7 +60,6 @@ class JobRunsTab(Tab):
         self._shown: Progress | None = None
         self._jobs_stale = True
         self._tuning = JobTuning()  # heap freeze and quick GIL handoff while a job runs
-        self._rows_frozen = False  # the running job's own rows were frozen too
         self._view_timer = QTimer(self)
         self._view_timer.setInterval(VIEW_INTERVAL_MS)
         self._view_timer.timeout.connect(self._follow_job)
@@ -262,7 +261,6 @@ class JobRunsTab(Tab):
         """The job's handler: the same shape as ui/runner.py (controls off, expected errors in
         words, controls back on), with a determinate progress panel and a clean stop."""
         self.job_runner = runner
-        self._rows_frozen = False
         self._latest = self._shown = None
         self.last_result = None
         self.bar.hide()
@@ -381,11 +379,6 @@ class JobRunsTab(Tab):
             self.plan_view.progress.show_progress(latest)
             self.job_list.model.update_counts(latest.job_id, dict(latest.counts))
         runner = self.job_runner
-        if not self._rows_frozen and runner is not None and runner.row_state(1) is not None:
-            # The job has made its rows (tens of thousands of objects for a big job): into the
-            # frozen heap with them too, or each full collection pass walks them (15-20 ms).
-            self._tuning.rows_made()
-            self._rows_frozen = True
         if runner is not None and not force_view:
             self.plan_view.follow_rows(runner)
 
