@@ -261,12 +261,17 @@ def _approvals_view() -> Any:
     """The Approvals view as Bob sees the team's changes (no team database needed to draw it)."""
     from datetime import UTC, datetime
 
+    from ctrader_admin.services.approvals import ChangeBody, PlanBody
     from ctrader_admin.store.pg.approvals import ApprovalRecord
     from ctrader_admin.ui.approvals_view import ApprovalsView
 
     at = datetime(2026, 12, 6, 9, 41, tzinfo=UTC)
-    plan = ("plan", "sandbox", "live", "plan fixes.plan.json: 1,250 rows to write (partner)", "{}")
-    move = ("write", "sandbox", "live", "move_wl account:5200005: sandbox_main → sandbox_eu", "{}")
+    planned = PlanBody("0" * 64, "fixes.plan.json", 1250, "partner", "sandbox", "live")
+    moved = ChangeBody(
+        "account:5200005", "move_wl", "sandbox_main", "sandbox_eu", "sandbox", "live"
+    )
+    plan = ("plan", "sandbox", "live", planned.summary(), "{}")
+    move = ("write", "sandbox", "live", moved.summary(), "{}")
     records = [
         ApprovalRecord(3, *plan, "0" * 64, "CRM export 2026-11", "SUP-4711", "anna", at,
                        None, None, None, None, None, None, None),
