@@ -1,5 +1,9 @@
 """Lookup: one box → the whole case: the user, every known linked account with its live
-details, and the partnerId at user level and per account side by side, mismatches flagged."""
+details, and the partnerId at user level and per account side by side, mismatches flagged.
+
+Size (~550 lines): the search box, the case header and the case's actions share one case and
+one selection; the home page, the accounts table, the referrals and the evidence export already
+live apart (lookup_home.py, lookup_accounts.py, referrals_view.py, evidence_export.py)."""
 
 from __future__ import annotations
 
