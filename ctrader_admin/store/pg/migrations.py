@@ -538,4 +538,19 @@ _LEDGER: tuple[str, ...] = (
     written_by("partner_registry"),
 )
 
-PG_MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3, _DIRECTORY, _JOBS, _LEDGER)
+# Agents may create temporary tables, which the default search path reads first: the head's
+# check must read the team's journal, whatever table named journal an agent made (as the
+# approvals' functions do since step 2).
+_HEAD_CHECK_PATH: tuple[str, ...] = (
+    "ALTER FUNCTION ctrader_journal_head_forward() SET search_path = public, pg_temp",
+)
+
+PG_MIGRATIONS: tuple[tuple[str, ...], ...] = (
+    _V1,
+    _V2,
+    _V3,
+    _DIRECTORY,
+    _JOBS,
+    _LEDGER,
+    _HEAD_CHECK_PATH,
+)

@@ -113,6 +113,19 @@ def test_the_chain_head_only_moves_forward_onto_a_real_entry(
             _sql(agent, statement)
 
 
+def test_a_temporary_table_cannot_stand_in_for_the_journal_in_the_head_check(
+    team: tuple[TeamSettings, TeamSettings],
+) -> None:
+    # Agents may create temporary tables, which come first on the default search path: the
+    # head's check must still read the team's journal, not a made-up entry.
+    _, agent = team
+    with psycopg.connect(**agent.connect_kwargs(), autocommit=True) as conn:
+        conn.execute("CREATE TEMP TABLE journal (id BIGINT, hash TEXT)")
+        conn.execute("INSERT INTO journal VALUES (99, 'made-up')")
+        with pytest.raises(psycopg.errors.RaiseException, match="moves only forward"):
+            conn.execute("UPDATE journal_head SET last_id = 99, last_hash = 'made-up'")
+
+
 def test_generated_columns_cannot_be_edited_apart_from_the_hashed_body(
     team: tuple[TeamSettings, TeamSettings],
 ) -> None:
