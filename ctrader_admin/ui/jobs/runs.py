@@ -59,7 +59,7 @@ class JobRunsTab(Tab):
         self._latest: Progress | None = None
         self._shown: Progress | None = None
         self._jobs_stale = True
-        self._tuning = JobTuning()  # heap freeze and quick GIL handoff while a job runs
+        self._tuning = JobTuning()  # no full collector pass and quick GIL handoff while a job runs
         self._view_timer = QTimer(self)
         self._view_timer.setInterval(VIEW_INTERVAL_MS)
         self._view_timer.timeout.connect(self._follow_job)
