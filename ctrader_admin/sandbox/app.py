@@ -101,6 +101,10 @@ class Sandbox:
     def clear_log(self) -> None:
         self._log.clear()
 
+    def wait_until_idle(self, timeout: float = 30.0) -> bool:
+        """Wait until no request is being served (a stalled one is logged only when it ends)."""
+        return self._log.wait_until_idle(timeout)
+
     # --- scripted faults -----------------------------------------------------------------------
 
     def script_faults(self, *writes: ScriptedFault) -> None:

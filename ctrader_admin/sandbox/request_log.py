@@ -63,21 +63,31 @@ class RequestLog:
     def __init__(self, limit: int) -> None:
         self._entries: deque[LoggedRequest] = deque(maxlen=limit)
         self._seq = itertools.count(1)
-        self._lock = threading.Lock()
+        self._in_hand = 0  # numbered, not yet stored: still being served
+        self._changed = threading.Condition()
 
     def next_seq(self) -> int:
-        with self._lock:
+        with self._changed:
+            self._in_hand += 1
             return next(self._seq)
 
     def add(self, entry: LoggedRequest) -> None:
-        with self._lock:
+        with self._changed:
             self._entries.append(entry)
+            self._in_hand -= 1
+            self._changed.notify_all()
+
+    def wait_until_idle(self, timeout: float) -> bool:
+        """Wait until every request that arrived has been answered (or given up on); False if
+        some were still in hand after ``timeout`` seconds."""
+        with self._changed:
+            return self._changed.wait_for(lambda: self._in_hand == 0, timeout)
 
     def entries(self) -> list[LoggedRequest]:
         """A copy in arrival order (requests may complete out of order)."""
-        with self._lock:
+        with self._changed:
             return sorted(self._entries, key=lambda e: e.seq)
 
     def clear(self) -> None:
-        with self._lock:
+        with self._changed:
             self._entries.clear()

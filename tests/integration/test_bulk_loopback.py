@@ -205,7 +205,7 @@ def assert_state_is_the_plan(sandbox: Sandbox, plan: Plan) -> None:
 def drained_log(sandbox: Sandbox) -> list[LoggedRequest]:
     """The request log once the server has finished what it still had in hand: a request that
     stalls after applying its write is logged only when it answers, after the job is done."""
-    time.sleep(FAULTS.stall_seconds + 0.5)
+    assert sandbox.wait_until_idle(), "the sandbox still serves requests long after the job"
     return sandbox.request_log
 
 

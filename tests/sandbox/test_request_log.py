@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import threading
 
 from sandbox_helpers import MAIN_TOKEN, SHOWCASE_UNLINKED, SHOWCASE_USER, Api, FakeClock
 
 from ctrader_admin.sandbox import LoggedRequest, Sandbox, SandboxConfig, md5_hex
+from ctrader_admin.sandbox.request_log import RequestLog
 
 
 def _contains(entry: LoggedRequest, secret: str) -> bool:
@@ -95,3 +97,29 @@ def test_unknown_paths_are_logged_with_a_404(sandbox: Sandbox, api: Api) -> None
     assert response.status_code == 404
     entry = sandbox.request_log[-1]
     assert (entry.method, entry.status, entry.error_code) == ("PATCH", 404, "NOT_FOUND")
+
+
+def test_the_log_knows_when_no_request_is_still_being_served() -> None:
+    """A stalled request is logged only when it ends: tests wait for that, not for a guess."""
+    log = RequestLog(limit=10)
+    assert log.wait_until_idle(timeout=0)
+    seq = log.next_seq()
+    assert not log.wait_until_idle(timeout=0)
+    threading.Timer(0.05, log.add, args=[_entry(seq)]).start()
+    assert log.wait_until_idle(timeout=30)
+    assert [e.seq for e in log.entries()] == [seq]
+
+
+def _entry(seq: int) -> LoggedRequest:
+    return LoggedRequest(
+        seq=seq,
+        at=0.0,
+        method="PUT",
+        path="/cid/oauth2/ctid/referral",
+        query={},
+        body=None,
+        status=200,
+        error_code=None,
+        fault="stall_after",
+        applied=True,
+    )
