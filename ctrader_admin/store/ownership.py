@@ -25,6 +25,7 @@ import re
 import sys
 import threading
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 from ctrader_admin.store.paths import ensure_private_dir
@@ -53,6 +54,19 @@ def _try_lock(fd: int, *, wait: bool) -> bool:
     except BlockingIOError:
         return False
     return True
+
+
+@contextlib.contextmanager
+def exclusive(path: Path) -> Iterator[None]:
+    """Hold an exclusive lock on ``path`` (made if missing) for a short read-modify-write that
+    several processes share. The OS drops it if the process dies while holding it."""
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        if not _try_lock(fd, wait=True):  # Windows gives up after ~10 s
+            raise OSError(f"{path} stayed locked by another process")
+        yield
+    finally:
+        os.close(fd)  # closing drops the lock
 
 
 def _same_file(fd: int, path: Path) -> bool:

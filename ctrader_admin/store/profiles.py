@@ -14,6 +14,7 @@ import ipaddress
 import json
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,6 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from ctrader_admin.errors import ExpectedError
 from ctrader_admin.store.atomic import write_private_text
+from ctrader_admin.store.ownership import exclusive
 from ctrader_admin.store.paths import AppPaths
 
 log = logging.getLogger(__name__)
@@ -31,6 +33,7 @@ log = logging.getLogger(__name__)
 ProfileKind = Literal["sandbox", "remote"]
 
 SANDBOX_PROFILE_ID = "sandbox"
+_LOCK_NAME = "settings.json.lock"
 MAX_ID_LENGTH = 40
 MAX_NAME_LENGTH = 80
 
@@ -538,53 +541,66 @@ class ProfileStore:
         self._settings = settings
 
     def get(self, profile_id: str) -> Profile:
-        profile = self.settings.get(profile_id)
-        if profile is None:
-            raise ProfileNotFoundError(f"There is no profile with the id {profile_id!r}.")
-        return profile
+        return _existing(self.settings, profile_id)
 
     def add(self, profile: Profile) -> Profile:
-        current = self.settings
-        self._check_unique(profile, current.profiles)
-        self._replace(current, [*current.profiles, profile])
+        def edit(current: Settings) -> list[Profile]:
+            self._check_unique(profile, current.profiles)
+            return [*current.profiles, profile]
+
+        self._change_profiles(edit)
         return profile
 
     def update(self, profile: Profile) -> Profile:
         """Replace the profile with the same id."""
-        current = self.settings
-        old = self.get(profile.id)
-        if old.id == SANDBOX_PROFILE_ID and profile.kind != "sandbox":
+        if profile.id == SANDBOX_PROFILE_ID and profile.kind != "sandbox":
             raise ProfileError("The built-in sandbox profile must stay a sandbox profile.")
-        others = [p for p in current.profiles if p.id != profile.id]
-        self._check_unique(profile, others)
-        self._replace(current, [profile if p.id == profile.id else p for p in current.profiles])
+
+        def edit(current: Settings) -> list[Profile]:
+            _existing(current, profile.id)
+            others = [p for p in current.profiles if p.id != profile.id]
+            self._check_unique(profile, others)
+            return [profile if p.id == profile.id else p for p in current.profiles]
+
+        self._change_profiles(edit)
         return profile
 
     def duplicate(self, profile_id: str) -> Profile:
         """A copy with a new id and the name '… (copy)', added right after the original."""
-        current = self.settings
-        source = self.get(profile_id)
-        ids = {p.id for p in current.profiles}
-        names = {p.name for p in current.profiles}
-        copy_name = _copy_name(source.name, names)
-        copy = Profile.model_validate(
-            source.model_dump() | {"id": suggest_id(f"{source.id}-copy", ids), "name": copy_name}
-        )
-        index = current.profiles.index(source) + 1
-        self._replace(current, [*current.profiles[:index], copy, *current.profiles[index:]])
-        return copy
+        made: list[Profile] = []
+
+        def edit(current: Settings) -> list[Profile]:
+            source = _existing(current, profile_id)
+            ids = {p.id for p in current.profiles}
+            copy_name = _copy_name(source.name, {p.name for p in current.profiles})
+            copy = Profile.model_validate(
+                source.model_dump()
+                | {"id": suggest_id(f"{source.id}-copy", ids), "name": copy_name}
+            )
+            made.append(copy)
+            index = current.profiles.index(source) + 1
+            return [*current.profiles[:index], copy, *current.profiles[index:]]
+
+        self._change_profiles(edit)
+        return made[0]
 
     def delete(self, profile_id: str) -> None:
         if profile_id == SANDBOX_PROFILE_ID:
             raise ProfileError("The built-in sandbox profile cannot be deleted.")
-        current = self.settings
-        self.get(profile_id)
-        self._replace(current, [p for p in current.profiles if p.id != profile_id])
+
+        def edit(current: Settings) -> list[Profile]:
+            _existing(current, profile_id)
+            return [p for p in current.profiles if p.id != profile_id]
+
+        self._change_profiles(edit)
 
     def set_last_profile(self, profile_id: str | None) -> None:
-        if profile_id is not None:
-            self.get(profile_id)
-        self.save(self.settings.model_copy(update={"last_profile_id": profile_id}))
+        def edit(current: Settings) -> Settings:
+            if profile_id is not None:
+                _existing(current, profile_id)
+            return current.model_copy(update={"last_profile_id": profile_id})
+
+        self._change(edit)
 
     @staticmethod
     def _check_unique(profile: Profile, others: list[Profile]) -> None:
@@ -593,8 +609,31 @@ class ProfileStore:
         if any(p.name.casefold() == profile.name.casefold() for p in others):
             raise ProfileError(f"A profile named {profile.name!r} already exists.")
 
-    def _replace(self, current: Settings, profiles: list[Profile]) -> None:
-        self.save(Settings(profiles=profiles, last_profile_id=current.last_profile_id))
+    def _change_profiles(self, edit: Callable[[Settings], list[Profile]]) -> None:
+        self._change(
+            lambda current: Settings(
+                profiles=edit(current), last_profile_id=current.last_profile_id
+            )
+        )
+
+    def _change(self, edit: Callable[[Settings], Settings]) -> None:
+        """Read the file afresh, edit, save, all under the settings lock: what another process
+        saved meanwhile (a profile the CLI added while the app runs, its last profile) is kept
+        instead of being overwritten by this process's older copy."""
+        self._paths.ensure_config_dir()
+        told, recovered = self.problems, self.recovered_file  # not told yet, maybe
+        with exclusive(self._paths.settings_file.with_name(_LOCK_NAME)):
+            fresh = self.load()
+            self.problems = [*told, *self.problems]
+            self.recovered_file = self.recovered_file or recovered
+            self.save(edit(fresh))
+
+
+def _existing(settings: Settings, profile_id: str) -> Profile:
+    profile = settings.get(profile_id)
+    if profile is None:
+        raise ProfileNotFoundError(f"There is no profile with the id {profile_id!r}.")
+    return profile
 
 
 def _stamp() -> str:

@@ -3,6 +3,8 @@ from __future__ import annotations
 import json
 import re
 import stat
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -197,11 +199,53 @@ def test_add_save_and_reload(paths: AppPaths) -> None:
     assert [p.id for p in again.profiles] == [SANDBOX_PROFILE_ID, "acme-live"]
 
 
+def test_a_change_keeps_what_another_process_saved_meanwhile(paths: AppPaths) -> None:
+    """The app loaded its settings at start; the CLI then adds a profile. The app's next change
+    (here: remembering the last profile) must not write its older copy over the new profile."""
+    app = ProfileStore(paths)
+    app.load()
+    ProfileStore(paths).add(make_profile())
+
+    app.set_last_profile(SANDBOX_PROFILE_ID)
+    app.add(make_profile(id="acme-demo", name="Acme demo", live=False))
+    app.set_last_profile("acme-live")  # known from the file, not from what the app loaded
+
+    again = ProfileStore(paths)
+    assert [p.id for p in again.profiles] == [SANDBOX_PROFILE_ID, "acme-live", "acme-demo"]
+    assert again.settings.last_profile_id == "acme-live"
+
+
+_ADD_PROFILES = """
+import sys
+from ctrader_admin.store.paths import AppPaths
+from ctrader_admin.store.profiles import Profile, ProfileStore, builtin_sandbox_profile
+worker = sys.argv[1]
+store = ProfileStore(AppPaths.from_environment())
+store.load()
+for n in range(5):
+    fields = {"id": f"w{worker}-{n}", "name": f"Worker {worker} #{n}"}
+    store.add(Profile.model_validate(builtin_sandbox_profile().model_dump() | fields))
+    store.set_last_profile(f"w{worker}-{n}")
+"""
+
+
+def test_processes_adding_profiles_at_once_lose_none(paths: AppPaths) -> None:
+    workers = [subprocess.Popen([sys.executable, "-c", _ADD_PROFILES, str(w)]) for w in range(4)]
+    assert [w.wait(timeout=120) for w in workers] == [0, 0, 0, 0]
+    ids = {p.id for p in ProfileStore(paths).profiles}
+    assert ids == {SANDBOX_PROFILE_ID} | {f"w{w}-{n}" for w in range(4) for n in range(5)}
+
+
 def test_file_and_folder_are_private(paths: AppPaths) -> None:
     ProfileStore(paths).add(make_profile())
     assert stat.S_IMODE(paths.settings_file.stat().st_mode) == 0o600
     assert stat.S_IMODE(paths.config_dir.stat().st_mode) == 0o700
-    assert [f.name for f in paths.config_dir.iterdir()] == ["settings.json"]  # no temp left
+    # No temporary file left; the lock that serialises processes' changes stays, private.
+    assert sorted(f.name for f in paths.config_dir.iterdir()) == [
+        "settings.json",
+        "settings.json.lock",
+    ]
+    assert stat.S_IMODE((paths.config_dir / "settings.json.lock").stat().st_mode) == 0o600
 
 
 @pytest.mark.parametrize(
