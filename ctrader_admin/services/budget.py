@@ -31,6 +31,7 @@ T = TypeVar("T")
 log = logging.getLogger(__name__)
 
 WINDOW_SECONDS = 3600.0
+_RECHECK_AFTER = 0.01  # seconds: a slot seen free but taken by someone else meanwhile
 
 
 class Window(Protocol):
@@ -129,6 +130,15 @@ class BudgetFigures:
     remaining: int
     per_hour: int
     lowered: str | None
+    next_free_in: float = 0.0  # seconds until a write may go (0 while ``remaining``)
+
+
+@dataclass(slots=True)
+class Reservation:
+    """A slot a bulk job took while pacing its writes, before preparing one: the write gate
+    spends it instead of taking another; the job gives it back if no write came to spend it."""
+
+    spent: bool = False
 
 
 class WriteBudget:
@@ -205,12 +215,13 @@ class WriteBudget:
         """Give back the last slot taken, for a write that was never sent."""
         self._window.give_back()
 
-    async def acquire(self, *, poll: float = 1.0) -> None:
-        """Wait until a slot is free and take it (for bulk jobs)."""
-        # Polling, not an Event: slots free up by the clock, not by anything we could signal.
-        while not await self.try_acquire_async():
-            wait = await self._off_loop(self.seconds_until_free)
-            await asyncio.sleep(min(poll, max(0.01, wait)))
+    def take_or_wait(self) -> float:
+        """Take a slot now (0.0), else how long until one may be free (> 0): what a bulk job's
+        pacing needs, in one call."""
+        if self.try_acquire():
+            return 0.0
+        # Another workstation may have taken the slot seen free in between: ask again soon.
+        return max(_RECHECK_AFTER, self.seconds_until_free())
 
     # --- the same, for the event loop: off it when the window is a server's ---------------
 
@@ -219,18 +230,36 @@ class WriteBudget:
             return await asyncio.to_thread(call)
         return call()
 
-    async def try_acquire_async(self) -> bool:
-        """``try_acquire``; a team budget that cannot be reached refuses the write, in words,
-        before anything is sent (a write the team's budget never counted is never made)."""
+    async def _reserving(self, call: Callable[[], T]) -> T:
+        """A team budget that cannot be reached refuses the write, in words, before anything
+        is sent (a write the team's budget never counted is never made)."""
         try:
-            return await self._off_loop(self.try_acquire)
+            return await self._off_loop(call)
         except DatabaseError as exc:
             raise BudgetUnavailable(
                 f"The write was not sent: the team's write budget could not be checked. {exc}"
             ) from None
 
+    async def try_acquire_async(self) -> bool:
+        return await self._reserving(self.try_acquire)
+
+    async def take_or_wait_async(self) -> float:
+        return await self._reserving(self.take_or_wait)
+
     async def release_unused_async(self) -> None:
         await self._off_loop(self.release_unused)
+
+    async def give_back_unspent(self, reservation: Reservation) -> None:
+        """The slot of a ``reservation`` no write spent (skipped, refused, stopped) is free
+        again; a team database out of reach keeps it counted (the safe side) until the hour
+        ends."""
+        if reservation.spent:
+            return
+        reservation.spent = True
+        try:
+            await self.release_unused_async()
+        except DatabaseError as exc:
+            log.warning("An unused slot of the team's budget could not be given back: %s", exc)
 
     async def server_refused_async(self) -> str | None:
         """``server_refused``, then why the budget is lowered now (for the log)."""
@@ -262,7 +291,9 @@ class WriteBudget:
 
     def figures_now(self) -> BudgetFigures:
         limit = self.per_hour
-        return BudgetFigures(max(0, limit - self._window.count()), limit, self.lowered)
+        remaining = max(0, limit - self._window.count())
+        next_free_in = 0.0 if remaining else self.seconds_until_free()
+        return BudgetFigures(remaining, limit, self.lowered, next_free_in)
 
     async def figures(self) -> BudgetFigures:
         return await self._off_loop(self.figures_now)

@@ -21,7 +21,7 @@ from ctrader_admin.api import (
     RateLimited,
 )
 from ctrader_admin.redaction import redact
-from ctrader_admin.services.budget import WriteBudget
+from ctrader_admin.services.budget import Reservation, WriteBudget
 from ctrader_admin.services.errors import InvalidInput, ReadOnlyProfile
 from ctrader_admin.store.directory import Directory
 from ctrader_admin.store.journal import Journal, JournalDraft, JournalEntry
@@ -219,7 +219,7 @@ class Session:
         intent: WriteIntent,
         send: Callable[[], Awaitable[T]],
         *,
-        wait_for_budget: bool = False,
+        reserved: Reservation | None = None,
         read_back: ReadBack | None = None,
         confirm: bool = False,
     ) -> Written[T]:
@@ -231,13 +231,14 @@ class Session:
         failure raised once the journal recorded it names its entry (``journal_id``). Journal
         writes of concurrent calls share transactions (group commit, off the event loop).
         ``confirm``: after an answered write too, ``read_back`` once and record what it shows
-        in the entry's response (match or mismatch; the outcome stays the backend's answer)."""
+        in the entry's response (match or mismatch; the outcome stays the backend's answer).
+        ``reserved``: a slot the caller already took from the budget (a bulk job's pacing)."""
         self.check_can_write(intent.reason, intent.ticket)
         if not self.logged_in:
             raise NotLoggedIn("Not logged in: log in to this connection first.")
         await self.refuse_unapproved(intent)
-        if wait_for_budget:
-            await self.budget.acquire()
+        if reserved is not None:
+            reserved.spent = True  # a bulk job took this write's slot while pacing
         elif not await self.budget.try_acquire_async():
             raise await self.budget.exhausted()
         intent_id = await self.journal.begin_async(self._draft(intent))

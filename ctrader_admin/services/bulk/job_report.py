@@ -4,10 +4,12 @@ its progress (counts kept as rows move, ETA, budget, phase)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Callable, Iterator
 
+from ctrader_admin.services.budget import BudgetFigures
 from ctrader_admin.services.bulk.clock import Clock
 from ctrader_admin.services.bulk.job_rows import Fatal, JobRow, off_loop_to_the_end
 from ctrader_admin.services.bulk.jobs import ApplyOptions, JobResult
@@ -22,10 +24,14 @@ from ctrader_admin.store.checkpoints import (
     RowCheckpoint,
     RowState,
 )
+from ctrader_admin.store.database import DatabaseError
 
 log = logging.getLogger(__name__)
 
 ProgressCallback = Callable[[Progress], None]
+# Seconds between two reads of the team's budget for the progress report (queries on the server;
+# this process's own budget is read at every report).
+_TEAM_BUDGET_EVERY = 1.0
 
 
 class JobReport:
@@ -45,9 +51,10 @@ class JobReport:
     _waiting_budget: int
     _eta: EtaEstimator
     _message: str
+    _budget_seen: BudgetFigures  # read by the ticker, shown by ``progress``
 
     async def _ticker(self) -> None:
-        last_save = time.monotonic()
+        last_save = last_budget = time.monotonic()
         while True:
             await asyncio.sleep(self.options.progress_interval)
             if time.monotonic() - last_save >= self.options.checkpoint_interval:
@@ -55,7 +62,21 @@ class JobReport:
                 if rows:  # a commit with fsync: on a worker thread, one at a time
                     await self._save_to_the_end(rows)
                 last_save = time.monotonic()
+            if (
+                not self.session.budget.remote
+                or time.monotonic() - last_budget >= _TEAM_BUDGET_EVERY
+            ):
+                await self._read_budget()
+                last_budget = time.monotonic()
             self._emit(self._phase())
+
+    async def _read_budget(self) -> None:
+        """The budget's figures for the next reports: read here, off the event loop in team
+        mode (round trips), never by ``progress``."""
+        try:
+            self._budget_seen = await self.session.budget.figures()
+        except DatabaseError as exc:  # the last figures stay; the writes say what is wrong
+            log.warning("The team's write budget could not be read: %s", exc)
 
     async def _save_to_the_end(self, rows: list[RowCheckpoint]) -> None:
         """Save ``rows``; cancelled meanwhile, the task still ends only once they are saved. The
@@ -99,7 +120,7 @@ class JobReport:
         # Counts are kept as rows move, so a report costs the same for 100 rows or 100 000.
         counts = dict(self._counts)
         done = sum(counts[s] for s in FINAL_STATES)
-        budget = self.session.budget
+        budget = self._budget_seen
         self._eta.add(done)
         left = len(self._rows) - done
         writes_needed = counts["pending"] + counts["in_flight"]
@@ -111,11 +132,11 @@ class JobReport:
             eta_seconds=self._eta.eta(
                 left,
                 writes_needed,
-                budget.remaining(),
+                budget.remaining,
                 budget.per_hour,
-                budget.seconds_until_free(),
+                budget.next_free_in,
             ),
-            writes_left=budget.remaining(),
+            writes_left=budget.remaining,
             writes_per_hour=budget.per_hour,
             phase=phase or self._phase(),
             paused_seconds=max(0.0, self._paused_until - self.clock.now()),
@@ -135,6 +156,8 @@ class JobReport:
         rows = self._take_dirty()
         if rows:
             self.store.save_rows(self.job.id, rows)
+        with contextlib.suppress(DatabaseError):  # the last report's figures, as fresh as can be
+            self._budget_seen = self.session.budget.figures_now()
         counts: dict[RowState, int] = dict.fromkeys(ROW_STATES, 0)
         for row in self._rows:
             counts[row.state] += 1

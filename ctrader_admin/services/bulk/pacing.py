@@ -8,12 +8,16 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 
+from ctrader_admin.services.budget import Reservation
 from ctrader_admin.services.bulk.clock import Clock
 from ctrader_admin.services.bulk.jobs import ApplyOptions
 from ctrader_admin.services.session import Session
 from ctrader_admin.store.checkpoints import JobRecord
 
 log = logging.getLogger(__name__)
+
+# How often a job waiting for the team's budget asks again (one query, off the event loop).
+_TEAM_RECHECK_SECONDS = 2.0
 
 
 class JobPacing:
@@ -47,21 +51,31 @@ class JobPacing:
             self._message = "The backend's hourly write limit was reached: paused."
             log.info("Job %s paused for %.0f s (rate limit)", self.job.id, delay)
 
-    async def _wait_until_writable(self) -> None:
-        """Through the rate-limit pause and until the budget has a slot (without taking it)."""
+    async def _reserve(self) -> Reservation | None:
+        """Through the rate-limit pause, then a budget slot taken for the next write; None when
+        the job stops first. Taking the slot and learning how long to wait for one is one call,
+        off the event loop when the budget is the team's (a round trip to its database)."""
+        budget = self.session.budget
         while not self._stopping:
-            now = self.clock.now()
-            if self._paused_until > now:
+            if self._paused_until > self.clock.now():
                 await self._sleep_until(self._paused_until)
                 continue
-            wait = self.session.budget.seconds_until_free()
+            wait = await budget.take_or_wait_async()
             if wait <= 0:
-                return
+                reservation = Reservation()
+                if self._stop_event.is_set():  # stopped during the call: no write needs it
+                    await budget.give_back_unspent(reservation)
+                    return None
+                return reservation
+            if budget.remote:
+                # Another workstation may give a slot back before the oldest write leaves.
+                wait = min(wait, _TEAM_RECHECK_SECONDS)
             self._waiting_budget += 1
             try:
-                await self._sleep_until(now + wait)
+                await self._sleep_until(self.clock.now() + wait)
             finally:
                 self._waiting_budget -= 1
+        return None
 
     async def _sleep_until(self, moment: float) -> None:
         sleeper = asyncio.create_task(self.clock.sleep_until(moment))

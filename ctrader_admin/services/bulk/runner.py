@@ -40,6 +40,7 @@ from ctrader_admin.api import (
     ResponseValidationError,
     ServerError,
 )
+from ctrader_admin.services.budget import BudgetFigures, Reservation
 from ctrader_admin.services.bulk.calls import change_of, journal_drift, prepared_row
 from ctrader_admin.services.bulk.clock import Clock, SystemClock
 from ctrader_admin.services.bulk.errors import (
@@ -149,6 +150,8 @@ class JobRunner(JobReport, JobPacing):
         self._waiting_budget = 0
         self._timers = RowTimers()
         self._eta = EtaEstimator()
+        per_hour = session.budget.configured_per_hour
+        self._budget_seen = BudgetFigures(per_hour, per_hour, None)  # read in ``_prepare``
         self._message = ""
         self._slots_count = max(1, self.options.concurrency)
         self._slots = asyncio.Semaphore(self._slots_count)
@@ -310,6 +313,7 @@ class JobRunner(JobReport, JobPacing):
         # Intents a crashed run left behind become 'unknown' entries before anything is read.
         self.session.journal.recover()
         self._load()
+        self._budget_seen = self.session.budget.figures_now()
 
     def _load(self) -> None:
         checkpoints: dict[int, RowCheckpoint] = {}
@@ -414,12 +418,19 @@ class JobRunner(JobReport, JobPacing):
             await self._write_queue.put(row)
 
     async def _write(self, row: JobRow) -> None:
-        await self._wait_until_writable()
-        if self._stopping:
+        try:
+            reserved = await self._reserve()
+        except ServiceError as exc:  # the team's budget out of reach: nothing was sent
+            raise self._fatal(exc) from None
+        if reserved is None:  # stopping: the row stays as it is, for the next run
             self._park(row)
             return
-        # From here to the budget slot in session.write there is no await: the slot seen free
-        # above is the one taken.
+        try:
+            await self._send(row, reserved)
+        finally:  # a row skipped or refused before its write was journaled
+            await self.session.budget.give_back_unspent(reserved)
+
+    async def _send(self, row: JobRow, reserved: Reservation) -> None:
         self._move(row, "in_flight")
         row.attempts += 1
         row.attempted = True
@@ -435,7 +446,7 @@ class JobRunner(JobReport, JobPacing):
                 ticket=self.job.ticket,
                 batch_id=self.job.id,
                 reverts_id=row.plan.reverts_id,
-                wait_for_budget=True,  # a bulk job queues behind the hourly limit
+                reserved=reserved,  # taken while pacing: the job queues behind the limit
                 slot=self._network_slot,
                 checked=now,
             )

@@ -9,6 +9,7 @@ from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import TypeVar
 
+from ctrader_admin.services.budget import Reservation
 from ctrader_admin.services.errors import ServiceError
 from ctrader_admin.services.session import (
     ReadBack,
@@ -102,15 +103,16 @@ async def apply(
     ticket: str = "",
     batch_id: str | None = None,
     reverts_id: int | None = None,
-    wait_for_budget: bool = False,
+    reserved: Reservation | None = None,
     slot: Slot | None = None,
     checked: Current | None = None,
     confirm: bool = False,
     approval_id: int | None = None,
 ) -> Applied:
     """Send ``prepared`` if its target still has the value ``prepare`` read (re-read here, or
-    ``checked``: a read the caller made just now). A bulk job waits for the budget
-    (``wait_for_budget``) and holds ``slot`` only while the request is out. ``confirm``: read
+    ``checked``: a read the caller made just now). A bulk job brings the budget slot it took
+    (``reserved``: spent only if the write is journaled) and holds ``slot`` only while the
+    request is out. ``confirm``: read
     the target back after the answer and record it in the write's journal entry."""
     prepared.check()
     session.check_can_write(reason, ticket)
@@ -146,7 +148,7 @@ async def apply(
     written = await session.write(
         intent,
         lambda: _in_slot(lambda: send(session.client, request), slot),
-        wait_for_budget=wait_for_budget,
+        reserved=reserved,
         read_back=read_back,
         confirm=confirm,
     )

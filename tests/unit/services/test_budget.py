@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from ctrader_admin.services.budget import WINDOW_SECONDS, WriteBudget
+from ctrader_admin.services.budget import WINDOW_SECONDS, BudgetFigures, Reservation, WriteBudget
 
 
 class Clock:
@@ -51,19 +51,33 @@ def test_a_write_never_sent_gives_its_slot_back() -> None:
     assert budget.remaining() == 1
 
 
-def test_acquire_waits_for_a_free_slot() -> None:
+def test_take_or_wait_takes_a_free_slot_or_says_how_long_until_one() -> None:
     clock = Clock()
-    budget = WriteBudget(1, clock=clock)
-    budget.try_acquire()
+    budget = WriteBudget(2, clock=clock)
+    assert budget.take_or_wait() == 0.0
+    clock.now += 600
+    assert budget.take_or_wait() == 0.0
+    assert budget.remaining() == 0
+    assert budget.take_or_wait() == pytest.approx(WINDOW_SECONDS - 600)  # the first must leave
+    assert budget.remaining() == 0  # waiting took nothing
+    clock.now += WINDOW_SECONDS - 600
+    assert budget.take_or_wait() == 0.0
+    assert budget.figures_now() == BudgetFigures(0, 2, None, 600.0)
+
+
+def test_an_unspent_reservation_is_given_back_once() -> None:
+    budget = WriteBudget(1, clock=Clock())
+    assert budget.take_or_wait() == 0.0
+    reservation = Reservation()
 
     async def main() -> None:
-        waiter = asyncio.ensure_future(budget.acquire(poll=0.01))
-        await asyncio.sleep(0.05)
-        assert not waiter.done()
-        clock.now += WINDOW_SECONDS
-        await asyncio.wait_for(waiter, 1)
+        await budget.give_back_unspent(reservation)
+        await budget.give_back_unspent(reservation)
 
     asyncio.run(main())
+    assert budget.remaining() == 1
+    assert budget.take_or_wait() == 0.0
+    asyncio.run(budget.give_back_unspent(Reservation(spent=True)))  # a journaled write's slot
     assert budget.remaining() == 0
 
 

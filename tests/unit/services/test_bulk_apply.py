@@ -21,6 +21,7 @@ from office_helpers import MakeOffice
 from ctrader_admin.api import Unauthorized
 from ctrader_admin.sandbox import DIALECTS, TRAINING_MANAGERS, Sandbox, SandboxConfig
 from ctrader_admin.services.backoffice import Backoffice
+from ctrader_admin.services.budget import LocalWindow, WriteBudget
 from ctrader_admin.services.bulk import (
     ApplyOptions,
     JobResult,
@@ -34,6 +35,7 @@ from ctrader_admin.services.bulk import (
 )
 from ctrader_admin.services.errors import NotRevertible
 from ctrader_admin.services.session import Session
+from ctrader_admin.store.budget_limit import ServerLimit
 from ctrader_admin.store.checkpoints import (
     FINAL_STATES,
     CheckpointStore,
@@ -457,6 +459,58 @@ def test_the_budget_holds_the_job_within_its_hourly_rate(env: Env) -> None:
     waiting = [p for p in seen if p.phase == "waiting_for_budget"]
     assert any(p.writes_left == 0 for p in waiting)
     assert any((p.eta_seconds or 0) >= 3600 for p in waiting)
+
+
+class TeamLikeWindow(LocalWindow):
+    """A window whose every call would be a round trip to the team database: it notes the
+    thread each call runs on."""
+
+    remote = True
+
+    def __init__(self, clock: Callable[[], float]) -> None:
+        super().__init__(clock)
+        self.threads: list[int] = []
+
+    def count(self) -> int:
+        self.threads.append(threading.get_ident())
+        return super().count()
+
+    def take(self, allowed: int) -> bool:
+        self.threads.append(threading.get_ident())
+        return super().take(allowed)
+
+    def seconds_until_below(self, allowed: int) -> float:
+        self.threads.append(threading.get_ident())
+        return super().seconds_until_below(allowed)
+
+    def current_limit(self) -> ServerLimit | None:
+        self.threads.append(threading.get_ident())
+        return super().current_limit()
+
+
+def test_a_job_on_the_teams_budget_never_reads_it_on_the_event_loop(env: Env) -> None:
+    users = user_rows(env, 5)
+    text = "\n".join([HEADER, *(f"user,{u},,TB-{n}" for n, u in enumerate(users))])
+    window = TeamLikeWindow(env.clock)
+    seen: list[Progress] = []
+    loop_threads: list[int] = []
+
+    async def scenario(session: Session) -> JobResult:
+        loop_threads.append(threading.get_ident())
+        session.budget = WriteBudget(4, clock=env.clock, window=window)
+        plan = await plan_csv(session, text, source="t.csv")
+        return await start(env, session, plan, on_progress=seen.append).run()
+
+    result = play(env, scenario)
+    assert result.all_ok  # the fifth write waited an hour for the first slot to leave
+    stamps = sorted(e.at for e in writes(env))  # type: ignore[attr-defined]
+    assert len(stamps) == 5
+    assert stamps[4] >= START + 3600  # an hour after the first slot was taken, at the earliest
+    assert any(p.phase == "waiting_for_budget" for p in seen)
+    final = seen[-1]  # the budget as it stands at the end, read for the last report
+    assert (final.phase, final.writes_left) == ("finished", 4 - window.count())
+    assert window.threads  # the budget was read (taken, counted) …
+    assert loop_threads[0] not in window.threads  # … always on a worker thread
 
 
 @pytest.mark.parametrize("keyring_delay", [0.0, 0.3], ids=["quick keyring", "slow keyring"])
