@@ -513,6 +513,42 @@ def test_a_job_on_the_teams_budget_never_reads_it_on_the_event_loop(env: Env) ->
     assert loop_threads[0] not in window.threads  # … always on a worker thread
 
 
+class OthersWinWindow(LocalWindow):
+    """The team's budget as another workstation keeps it: each slot this job sees free is taken
+    by someone else before this job can take it."""
+
+    def seconds_until_below(self, allowed: int) -> float:
+        return 0.0
+
+    def take(self, allowed: int) -> bool:
+        return False
+
+
+def test_a_job_that_loses_the_free_slots_to_others_still_stops_with_its_rows_pending(
+    env: Env,
+) -> None:
+    users = user_rows(env, 2)
+    text = "\n".join([HEADER, *(f"user,{u},,LOST-{n}" for n, u in enumerate(users))])
+
+    async def scenario(session: Session) -> JobResult:
+        session.budget = WriteBudget(4, clock=env.clock, window=OthersWinWindow(env.clock))
+        plan = await plan_csv(session, text, source="t.csv")
+        reports: list[Progress] = []
+
+        def stop_after_a_few(progress: Progress) -> None:
+            reports.append(progress)
+            if len(reports) == 3:
+                runner.stop()
+
+        runner = start(env, session, plan, on_progress=stop_after_a_few)
+        return await asyncio.wait_for(runner.run(), 30)
+
+    result = play(env, scenario)
+    assert result.state == "stopped"
+    assert result.counts["pending"] == 2  # nothing sent, nothing in flight: resumable as is
+    assert writes(env) == []
+
+
 @pytest.mark.parametrize("keyring_delay", [0.0, 0.3], ids=["quick keyring", "slow keyring"])
 def test_a_refused_token_stops_the_job_and_it_can_be_resumed(
     env: Env, keyring_delay: float, monkeypatch: pytest.MonkeyPatch
