@@ -25,6 +25,7 @@ from ctrader_admin.store.timestamps import utc_iso
 
 if TYPE_CHECKING:
     from ctrader_admin.store.pg.jobs import JobLocks
+    from ctrader_admin.store.pg.watch import ChannelWatcher
 
 RowState = Literal["pending", "in_flight", "ok", "skipped", "drift", "failed", "unknown"]
 ROW_STATES: tuple[RowState, ...] = get_args(RowState)
@@ -130,6 +131,19 @@ class CheckpointStore:
 
             assert isinstance(database, PgDatabase)
             self._locks = JobLocks(database)
+
+    def watch(self) -> ChannelWatcher | None:
+        """On the team database, a listener told the id of every job anyone creates, advances
+        or ends (LISTEN/NOTIFY, on a connection of its own); None on the local file, where only
+        this process runs jobs."""
+        if self._locks is None:
+            return None
+        from ctrader_admin.store.pg.database import PgDatabase
+        from ctrader_admin.store.pg.jobs import JOBS_CHANNEL
+        from ctrader_admin.store.pg.watch import ChannelWatcher
+
+        assert isinstance(self._db, PgDatabase)
+        return ChannelWatcher(self._db, JOBS_CHANNEL)
 
     def close(self) -> None:
         """Let go of the jobs this process runs (on the team database: their locks)."""

@@ -22,6 +22,9 @@ if TYPE_CHECKING:
     from ctrader_admin.store.pg.database import PgDatabase
 
 
+# What every change to a job's record notifies, with the job's id as the payload (the trigger of
+# store/pg/migrations.py ``_JOBS_LIVE``).
+JOBS_CHANNEL = "ctrader_jobs"
 LOCK_JOBS = LOCK_CLASS + 3  # the two-int lock class of running jobs; the key: the job's
 
 

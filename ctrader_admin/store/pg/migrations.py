@@ -545,6 +545,23 @@ _HEAD_CHECK_PATH: tuple[str, ...] = (
     "ALTER FUNCTION ctrader_journal_head_forward() SET search_path = public, pg_temp",
 )
 
+# Live updates of the Jobs view: every change to a job's record tells the team, with the job's id.
+# A job's saved progress moves its record too (``save_rows`` sets ``updated_at`` in the same
+# transaction), so one notice per save and per state change: a few a second per running job at
+# most (the runner saves its checkpoints every 0.25 s), however many rows each save holds.
+_JOBS_LIVE: tuple[str, ...] = (
+    """
+    CREATE FUNCTION ctrader_notify_jobs() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        PERFORM pg_notify('ctrader_jobs', NEW.id);
+        RETURN NULL;
+    END
+    $$
+    """,
+    "CREATE TRIGGER bulk_jobs_notify AFTER INSERT OR UPDATE ON bulk_jobs "
+    "FOR EACH ROW EXECUTE FUNCTION ctrader_notify_jobs()",
+)
+
 PG_MIGRATIONS: tuple[tuple[str, ...], ...] = (
     _V1,
     _V2,
@@ -553,4 +570,5 @@ PG_MIGRATIONS: tuple[tuple[str, ...], ...] = (
     _JOBS,
     _LEDGER,
     _HEAD_CHECK_PATH,
+    _JOBS_LIVE,
 )

@@ -40,13 +40,18 @@ class ChannelWatcher:
 
     def drain(self) -> int:
         """How many notifications arrived (without waiting); 0 once the connection is gone."""
+        return len(self.drain_payloads() or ())
+
+    def drain_payloads(self) -> list[str] | None:
+        """The payloads of the notifications that arrived (without waiting); None once the
+        connection is gone (make a new watcher to listen again)."""
         import psycopg
 
         with self._lock:
             try:
-                return sum(1 for _ in self._conn.notifies(timeout=0))
+                return [notice.payload for notice in self._conn.notifies(timeout=0)]
             except psycopg.Error:
-                return 0
+                return None
 
     def close(self) -> None:
         self._conn.close()

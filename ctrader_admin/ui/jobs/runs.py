@@ -32,6 +32,7 @@ from ctrader_admin.store.checkpoints import CheckpointStore, JobRecord, RowState
 from ctrader_admin.ui.context import UiContext
 from ctrader_admin.ui.dialogs import ConfirmWriteDialog, ask
 from ctrader_admin.ui.jobs.job_list import JobList
+from ctrader_admin.ui.jobs.live import JobsLive
 from ctrader_admin.ui.jobs.plan_model import states_of
 from ctrader_admin.ui.jobs.plan_view import PlanView
 from ctrader_admin.ui.jobs.tables import size_columns
@@ -63,6 +64,10 @@ class JobRunsTab(Tab):
         self._view_timer = QTimer(self)
         self._view_timer.setInterval(VIEW_INTERVAL_MS)
         self._view_timer.timeout.connect(self._follow_job)
+        # Team mode: other agents' jobs, told by the team database (no polling).
+        self.live = JobsLive(lambda: self.job_runner.job_id if self.job_runner else None, self)
+        self.live.changed.connect(self._jobs_changed_elsewhere)
+        self.live.lost.connect(lambda why: self.bar.show_message(Level.WARNING, why))
 
     # --- state ---------------------------------------------------------------------------------
 
@@ -386,12 +391,20 @@ class JobRunsTab(Tab):
     async def reload_jobs(self) -> None:
         await self._reload_jobs()
 
+    def _jobs_changed_elsewhere(self, _jobs: frozenset[str]) -> None:
+        if self.isVisible():
+            self.reload_jobs()
+        else:  # read when the tab is shown
+            self._jobs_stale = True
+
     async def _reload_jobs(self) -> None:
         session = self.ctx.backoffice.session
         if session is None:
             self.job_list.model.set_rows([])
             return
         self._jobs_stale = False
+        if not self.live.listening:  # listening first: a change made after the read is told
+            await self.live.start(self.store)
         chosen = self.selected_job()
         running = self.job_runner.job_id if self.job_runner is not None else None
         jobs = await asyncio.to_thread(job_summaries, self.store, session.profile.id, running)
