@@ -57,8 +57,11 @@ AGENT_GRANTS: tuple[str, ...] = (
     f"GRANT SELECT, INSERT (session, fields) ON journal_intents TO {AGENTS_ROLE}",
     f"GRANT SELECT, UPDATE (last_id, last_hash) ON journal_head TO {AGENTS_ROLE}",
     f"GRANT SELECT, INSERT (connection_key), DELETE ON budget_reservations TO {AGENTS_ROLE}",
-    f"GRANT SELECT, INSERT (connection_key, accepted), UPDATE (accepted, at, until) "
-    f"ON budget_limits TO {AGENTS_ROLE}",
+    # A lowered limit moves only through the function that keeps its rules (schema step 9);
+    # the revoke takes back the column rights that earlier versions granted.
+    f"REVOKE INSERT, UPDATE, DELETE ON budget_limits FROM {AGENTS_ROLE}",
+    f"GRANT SELECT ON budget_limits TO {AGENTS_ROLE}",
+    f"GRANT EXECUTE ON FUNCTION ctrader_lower_budget_limit(TEXT, INTEGER) TO {AGENTS_ROLE}",
     # Policies are the administrators' alone; approvals: who and when are the server's.
     f"GRANT SELECT ON team_policies TO {AGENTS_ROLE}",
     f"GRANT SELECT, INSERT (kind, profile_id, environment, summary, body, body_hash, reason, "

@@ -83,18 +83,10 @@ class TeamBudgetWindow:
         return None if row is None else ServerLimit(float(row[0]), float(row[1]), int(row[2]))
 
     def set_limit(self, accepted: int) -> None:
-        # For the whole team; a lower limit still in force is never raised.
+        # For the whole team, by the database's rules (a lower limit in force is never raised;
+        # the hour restarts on the server's clock): schema step 9, ``ctrader_lower_budget_limit``.
         with self._db.transaction() as conn:
-            conn.execute(
-                "INSERT INTO budget_limits (connection_key, accepted) VALUES (?, ?) "
-                "ON CONFLICT (connection_key) DO UPDATE SET "
-                "accepted = CASE WHEN budget_limits.until > extract(epoch FROM clock_timestamp()) "
-                "THEN least(budget_limits.accepted, excluded.accepted) "
-                "ELSE excluded.accepted END, "
-                "at = extract(epoch FROM clock_timestamp()), "
-                "until = extract(epoch FROM clock_timestamp()) + ?",
-                (self._key, accepted, WINDOW_SECONDS),
-            )
+            conn.execute("SELECT ctrader_lower_budget_limit(?, ?)", (self._key, accepted))
 
     def seconds_until_below(self, allowed: int) -> float:
         if allowed <= 0:

@@ -562,6 +562,54 @@ _JOBS_LIVE: tuple[str, ...] = (
     "FOR EACH ROW EXECUTE FUNCTION ctrader_notify_jobs()",
 )
 
+# The team's write budget, kept honest by the database: an agent's raw SQL cannot lift or raise a
+# lowered limit early, nor free slots others took. The limit moves only through the function
+# (SECURITY DEFINER; agents hold no INSERT/UPDATE right on budget_limits, store/pg/admin.py):
+# while one is in force it only goes down, every refusal restarts its hour on the server's
+# clock, and a higher count starts a new limit only once the old one has lapsed. A reservation is
+# given back (deleted) only by the role that took it (or an administrator).
+_BUDGET_RULES: tuple[str, ...] = (
+    """
+    CREATE FUNCTION ctrader_lower_budget_limit(limit_key TEXT, accepted_now INTEGER)
+    RETURNS void LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
+    DECLARE
+        now_s DOUBLE PRECISION := extract(epoch FROM clock_timestamp());
+    BEGIN
+        IF accepted_now IS NULL OR accepted_now < 0 THEN
+            RAISE EXCEPTION 'a lowered write budget accepts 0 writes or more, not %',
+                accepted_now USING ERRCODE = 'P0001';
+        END IF;
+        INSERT INTO budget_limits AS kept (connection_key, accepted, at, until, written_by)
+        VALUES (limit_key, accepted_now, now_s, now_s + 3600, session_user)
+        ON CONFLICT (connection_key) DO UPDATE SET
+            accepted = CASE WHEN kept.until > now_s
+                THEN least(kept.accepted, excluded.accepted) ELSE excluded.accepted END,
+            at = now_s,
+            until = now_s + 3600,
+            written_by = session_user;
+    END
+    $$
+    """,
+    "REVOKE ALL ON FUNCTION ctrader_lower_budget_limit(TEXT, INTEGER) FROM PUBLIC",
+    """
+    CREATE FUNCTION ctrader_reservation_given_back() RETURNS trigger LANGUAGE plpgsql
+    SET search_path = public, pg_temp AS $$
+    BEGIN
+        IF OLD.written_by <> session_user THEN
+            IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'ctrader_admin_admins'
+                           AND pg_has_role(session_user, oid, 'MEMBER')) THEN
+                RAISE EXCEPTION 'write budget slot % was taken by %: only they may give it back',
+                    OLD.id, OLD.written_by USING ERRCODE = 'P0001';
+            END IF;
+        END IF;
+        RETURN OLD;
+    END
+    $$
+    """,
+    "CREATE TRIGGER budget_reservations_given_back BEFORE DELETE ON budget_reservations "
+    "FOR EACH ROW EXECUTE FUNCTION ctrader_reservation_given_back()",
+)
+
 PG_MIGRATIONS: tuple[tuple[str, ...], ...] = (
     _V1,
     _V2,
@@ -571,4 +619,5 @@ PG_MIGRATIONS: tuple[tuple[str, ...], ...] = (
     _LEDGER,
     _HEAD_CHECK_PATH,
     _JOBS_LIVE,
+    _BUDGET_RULES,
 )

@@ -186,3 +186,75 @@ def test_agents_merge_directory_facts_but_cannot_remove_them_nor_forge_the_write
     with psycopg.connect(**admin.connect_kwargs()) as conn:
         row = conn.execute("SELECT written_by FROM directory_users WHERE user_id = 7").fetchone()
     assert row == (bob.user,)  # the last writer, named by the server
+
+
+def _rows(settings: TeamSettings, statement: str) -> list[tuple[object, ...]]:
+    with psycopg.connect(**settings.connect_kwargs(), autocommit=True) as conn:
+        return conn.execute(statement).fetchall()  # type: ignore[arg-type]
+
+
+LOWER = "SELECT ctrader_lower_budget_limit('k', {})"
+LIMIT = (
+    "SELECT accepted, round(until - at), written_by FROM budget_limits WHERE connection_key = 'k'"
+)
+
+
+def test_a_lowered_budget_limit_moves_only_through_the_databases_rules(
+    pg_server: PgServer,
+) -> None:
+    admin = new_team_database(pg_server)
+    anna, bob = (
+        agent_settings(pg_server, admin, f"{n}_{uuid.uuid4().hex[:6]}") for n in ("anna", "bob")
+    )
+    _sql(anna, LOWER.format(5))  # the server refused a write after 5 accepted
+    assert _rows(bob, LIMIT) == [(5, 3600, anna.user)]
+    # Raw SQL cannot lift it early, raise it, forge it or remove it.
+    for statement in (
+        "UPDATE budget_limits SET until = 0",
+        "UPDATE budget_limits SET accepted = 1000",
+        "INSERT INTO budget_limits (connection_key, accepted) VALUES ('other', 1000)",
+        "DELETE FROM budget_limits",
+    ):
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            _sql(bob, statement)
+    _sql(bob, LOWER.format(50))  # a higher count while it is in force: still 5, a new hour
+    assert _rows(anna, LIMIT) == [(5, 3600, bob.user)]
+    _sql(bob, LOWER.format(3))
+    assert _rows(anna, LIMIT)[0][0] == 3
+    with pytest.raises(psycopg.errors.RaiseException, match="0 writes or more, not -1"):
+        _sql(anna, LOWER.format(-1))
+    # Once it has lapsed, the next refusal's count stands, whatever it is.
+    _sql(admin, "UPDATE budget_limits SET until = extract(epoch FROM clock_timestamp()) - 1")
+    _sql(anna, LOWER.format(50))
+    assert _rows(bob, LIMIT) == [(50, 3600, anna.user)]
+
+
+def test_an_upgrade_takes_back_the_agents_old_rights_on_budget_limits(
+    pg_server: PgServer,
+) -> None:
+    admin = new_team_database(pg_server)
+    agent = agent_settings(pg_server, admin, f"agent_{uuid.uuid4().hex[:8]}")
+    # What earlier versions granted, then `team init` run again after the upgrade.
+    _sql(admin, f"GRANT INSERT (connection_key, accepted), UPDATE (accepted, at, until) "
+                f"ON budget_limits TO {AGENTS_ROLE}")  # fmt: skip
+    with PgDatabase(admin, None) as db:
+        init_team(db)
+    _sql(agent, LOWER.format(5))
+    with pytest.raises(psycopg.errors.InsufficientPrivilege):
+        _sql(agent, "UPDATE budget_limits SET until = 0")
+
+
+def test_only_the_agent_who_took_a_budget_slot_may_give_it_back(pg_server: PgServer) -> None:
+    admin = new_team_database(pg_server)
+    anna, bob = (
+        agent_settings(pg_server, admin, f"{n}_{uuid.uuid4().hex[:6]}") for n in ("anna", "bob")
+    )
+    [(slot,)] = _rows(
+        anna, "INSERT INTO budget_reservations (connection_key) VALUES ('k') RETURNING id"
+    )
+    give_back = "DELETE FROM budget_reservations WHERE connection_key = 'k'"
+    with pytest.raises(psycopg.errors.RaiseException, match=f"slot {slot} was taken by anna_"):
+        _sql(bob, give_back)  # a free slot for bob's next write: refused
+    assert _rows(bob, "SELECT count(*) FROM budget_reservations") == [(1,)]
+    _sql(anna, give_back)  # anna's write was never sent: she gives her slot back
+    assert _rows(bob, "SELECT count(*) FROM budget_reservations") == [(0,)]
