@@ -403,8 +403,8 @@ class JobRunsTab(Tab):
             self.job_list.model.set_rows([])
             return
         self._jobs_stale = False
-        if not self.live.listening:  # listening first: a change made after the read is told
-            await self.live.start(self.store)
+        if self.ctx.backoffice.team and not self.live.listening:
+            await self.live.start(self.store)  # listening first: a change after the read is told
         chosen = self.selected_job()
         running = self.job_runner.job_id if self.job_runner is not None else None
         jobs = await asyncio.to_thread(job_summaries, self.store, session.profile.id, running)
