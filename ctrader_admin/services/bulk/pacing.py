@@ -16,8 +16,9 @@ from ctrader_admin.store.checkpoints import JobRecord
 
 log = logging.getLogger(__name__)
 
-# How often a job waiting for the team's budget asks again (one query, off the event loop).
-_TEAM_RECHECK_SECONDS = 2.0
+# How often each writer of a job waiting for the team's budget asks again (a few queries, off
+# the event loop): soon enough to use a slot another workstation gave back.
+_TEAM_RECHECK_SECONDS = 10.0
 
 
 class JobPacing:
