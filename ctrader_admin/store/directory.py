@@ -4,7 +4,7 @@ The backend cannot list a user's accounts nor return a user by id, so the app re
 arrive at different times and partially; merging follows two rules: a newer fact wins, and a
 missing value (None) never erases a known one.
 
-Size (~550 lines): one class, because the two merge rules apply to users, accounts and links in
+Size (~570 lines): one class, because the two merge rules apply to users, accounts and links in
 the same transaction; the CSV import/export already lives apart (directory_csv.py).
 """
 
@@ -559,3 +559,21 @@ class Directory:
                     )
                     links.add(row.ctid_trader_account_id)
         return ImportCounts(users=len(users), accounts=len(accounts), links=len(links))
+
+    def merge_from(self, source: Directory) -> ImportCounts:
+        """Every fact of another directory (a workstation's, into the team's), by the same merge
+        rules: the newer fact wins, a missing value never erases. Joins the caller's
+        transaction on this database, if any."""
+        counts = []
+        with self._db.transaction() as conn:
+            for table, keys, values, upsert in (
+                ("directory_users", ("user_id",), _USER_COLUMNS, _UPSERT_USER),
+                ("directory_accounts", ("login", "environment"), _ACCOUNT_COLUMNS, _UPSERT_ACCOUNT),
+                ("directory_links", ("ctid_trader_account_id",), _LINK_COLUMNS, _UPSERT_LINK),
+            ):
+                columns = ", ".join(["profile_id", *keys, *values, "source", "updated_at"])
+                with source.database.read() as theirs:
+                    rows = theirs.execute(f"SELECT {columns} FROM {table}").fetchall()  # noqa: S608
+                conn.executemany(upsert, [tuple(row) for row in rows])
+                counts.append(len(rows))
+        return ImportCounts(users=counts[0], accounts=counts[1], links=counts[2])

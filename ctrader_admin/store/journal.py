@@ -25,6 +25,7 @@ what differs per engine (journal_engine.py, store/pg/journal_engine.py) live apa
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import csv
 import hashlib
 import json
@@ -43,6 +44,7 @@ from ctrader_admin.store import journal_search
 from ctrader_admin.store.journal_engine import GENESIS_HASH as GENESIS_HASH
 from ctrader_admin.store.journal_engine import EntryRow, JournalEngine, SqliteJournalEngine
 from ctrader_admin.store.journal_engine import sessions_folder as sessions_folder
+from ctrader_admin.store.journal_origin import ImportOrigin, OriginCheck
 from ctrader_admin.store.spreadsheet import safe_cell
 from ctrader_admin.store.sql import Connection, Store
 from ctrader_admin.store.timestamps import utc_iso
@@ -107,9 +109,13 @@ class JournalEntry:
     reverts_id: int | None
     prev_hash: str
     hash: str
+    # Set on entries imported from a workstation's own journal (store/journal_origin.py).
+    origin: ImportOrigin | None = None
 
 
-ENTRY_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(JournalEntry))
+# The fields every entry has (the origin, only imported ones have, is exported as words).
+ENTRY_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(JournalEntry) if f.name != "origin")
+EXPORT_FIELDS: tuple[str, ...] = (*ENTRY_FIELDS, "imported_from")
 _DRAFT_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(JournalDraft))
 
 
@@ -164,7 +170,20 @@ def entry_hash(body: str) -> str:
 
 
 def _entry(body: str, stored_hash: str) -> JournalEntry:
-    return JournalEntry(**json.loads(body), hash=stored_hash)
+    return _entry_of(json.loads(body), stored_hash)
+
+
+def _entry_of(record: dict[str, Any], digest: str) -> JournalEntry:
+    origin = record.get("origin")
+    values = {key: value for key, value in record.items() if key != "origin"}
+    return JournalEntry(
+        **values, hash=digest, origin=None if origin is None else ImportOrigin.from_json(origin)
+    )
+
+
+def record_hash(record: dict[str, Any]) -> str:
+    """The hash of an entry's fields as the chain stores them."""
+    return entry_hash(canonical_body(record))
 
 
 def _draft_fields(draft: JournalDraft, at: datetime | None) -> dict[str, Any]:
@@ -358,8 +377,7 @@ class Journal:
         consumed in chunks, so it may be a generator of any length.
         """
         count = 0
-        with self._db.transaction() as conn:
-            chain = _Chain(self._engine, conn)
+        with self.appending() as chain:
             for attempt in attempts:
                 values = _draft_fields(attempt.draft, attempt.at)
                 if values["reverts_id"] is not None and values["reverts_id"] >= chain.next_id:
@@ -370,6 +388,15 @@ class Journal:
                     chain.flush()
             chain.flush()
         return count
+
+    @contextlib.contextmanager
+    def appending(self) -> Iterator[_Chain]:
+        """A transaction holding the chain's head, for appending whole records (imports): what
+        is appended is written when the block ends, all or nothing."""
+        with self._db.transaction() as conn:
+            chain = _Chain(self._engine, conn)
+            yield chain
+            chain.flush()
 
     @staticmethod
     def _check_reverts(conn: Connection, reverts_id: int | None) -> None:
@@ -419,10 +446,11 @@ class Journal:
         Cells that a spreadsheet would run as a formula (=, +, -, @ first) get a leading "'".
         """
         writer = csv.writer(file)
-        writer.writerow(ENTRY_FIELDS)
+        writer.writerow(EXPORT_FIELDS)
         count = 0
         for entry in self.iter_entries(flt):
-            writer.writerow(safe_cell(getattr(entry, name)) for name in ENTRY_FIELDS)
+            origin = entry.origin.describe() if entry.origin is not None else ""
+            writer.writerow([*(safe_cell(getattr(entry, name)) for name in ENTRY_FIELDS), origin])
             count += 1
         return count
 
@@ -466,6 +494,7 @@ class Journal:
         expected_id = 1
         prev_hash = GENESIS_HASH
         checked = 0
+        origins = OriginCheck(record_hash)
         with self._db.snapshot() as conn:
             cursor = self._engine.verify_rows(conn)
             for entry_id, body, stored_hash, body_id, body_prev in cursor:
@@ -484,6 +513,8 @@ class Journal:
                         f"Entry {entry_id} does not follow entry {entry_id - 1}: an earlier "
                         "entry was changed, removed or inserted."
                     )
+                else:
+                    problem = origins.problem(entry_id, body)
                 if problem is not None:
                     return VerifyReport(False, checked, entry_id, problem)
                 checked += 1
@@ -512,7 +543,7 @@ class _Chain:
 
     def __init__(self, engine: JournalEngine, conn: Connection) -> None:
         self._engine = engine
-        self._conn = conn
+        self.conn = conn
         self.next_id, self.prev_hash = engine.open_chain(conn)
         self.pending: list[EntryRow] = []
 
@@ -527,23 +558,22 @@ class _Chain:
         if outcome not in OUTCOMES:
             raise JournalError(f"Unknown outcome {outcome!r}.")
         record = {name: values[name] for name in (*_DRAFT_FIELDS, "at_utc")}
-        record.update(
-            id=self.next_id,
-            outcome=outcome,
-            response=_clean(response),
-            error=_clean(error),
-            prev_hash=self.prev_hash,
-        )
+        record.update(outcome=outcome, response=_clean(response), error=_clean(error))
+        return self.append_record(record, intent_id)
+
+    def append_record(self, record: dict[str, Any], intent_id: int | None = None) -> JournalEntry:
+        """Chain a whole record (its id and previous hash are set here)."""
+        record = {**record, "id": self.next_id, "prev_hash": self.prev_hash}
         body = canonical_body(record)
         digest = entry_hash(body)
         self.pending.append((self.next_id, body, digest, intent_id))
         self.next_id += 1
         self.prev_hash = digest
-        return JournalEntry(**record, hash=digest)
+        return _entry_of(record, digest)
 
     def flush(self) -> None:
         if self.pending:
-            self._engine.write_entries(self._conn, self.pending)
+            self._engine.write_entries(self.conn, self.pending)
             self.pending.clear()
 
 

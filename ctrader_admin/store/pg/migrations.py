@@ -610,6 +610,47 @@ _BUDGET_RULES: tuple[str, ...] = (
     "FOR EACH ROW EXECUTE FUNCTION ctrader_reservation_given_back()",
 )
 
+# --- step 10: a workstation's own history imported into the team chain (issue 13) -----------
+# An imported entry's hashed body carries ``origin`` (store/journal_origin.py). Only the
+# administrators' group may append one (agents may append entries, not vouch for history: an
+# imported entry names other operators and times the server never saw), and who imported it must
+# be the role that is logged in. The same original entry is imported once: unique by its
+# original hash, and by workstation + file + original id.
+_ORIGIN = "((body::jsonb) -> 'origin')"
+
+_IMPORT_CHECK = """
+CREATE FUNCTION ctrader_journal_import_check() RETURNS trigger
+LANGUAGE plpgsql SET search_path = public, pg_temp AS $$
+DECLARE
+    origin JSONB := (NEW.body::jsonb) -> 'origin';
+BEGIN
+    IF origin IS NULL THEN
+        RETURN NEW;
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'ctrader_admin_admins'
+                   AND pg_has_role(session_user, oid, 'MEMBER')) THEN
+        RAISE EXCEPTION 'only a team administrator may import a workstation''s history'
+            USING ERRCODE = 'P0001';
+    END IF;
+    IF origin ->> 'imported_by' IS DISTINCT FROM session_user THEN
+        RAISE EXCEPTION 'an imported entry must name who imports it (%)', session_user
+            USING ERRCODE = 'P0001';
+    END IF;
+    RETURN NEW;
+END
+$$
+"""
+
+_IMPORTS: tuple[str, ...] = (
+    _IMPORT_CHECK,
+    "CREATE TRIGGER journal_import_check BEFORE INSERT ON journal "
+    "FOR EACH ROW EXECUTE FUNCTION ctrader_journal_import_check()",
+    f"CREATE UNIQUE INDEX journal_origin_hash ON journal (({_ORIGIN} ->> 'hash')) "
+    f"WHERE {_ORIGIN} IS NOT NULL",
+    f"CREATE UNIQUE INDEX journal_origin_entry ON journal (({_ORIGIN} ->> 'workstation'), "
+    f"({_ORIGIN} ->> 'source'), (({_ORIGIN} ->> 'id')::bigint)) WHERE {_ORIGIN} IS NOT NULL",
+)
+
 PG_MIGRATIONS: tuple[tuple[str, ...], ...] = (
     _V1,
     _V2,
@@ -620,4 +661,5 @@ PG_MIGRATIONS: tuple[tuple[str, ...], ...] = (
     _HEAD_CHECK_PATH,
     _JOBS_LIVE,
     _BUDGET_RULES,
+    _IMPORTS,
 )

@@ -48,6 +48,13 @@ def main() -> None:
         budget = WriteBudget(per_hour, window=TeamBudgetWindow(db, args[0]))
         taken = sum(budget.try_acquire() for _ in range(tries))
         print(json.dumps({"taken": taken}), flush=True)
+    elif mode == "import":
+        from pathlib import Path
+
+        from ctrader_admin.services.history_import import import_history
+
+        result = import_history(Path(args[0]), journal)
+        print(json.dumps({"imported": result.imported}), flush=True)
     elif mode == "hold":
         intent = journal.begin(_draft(user, 0))
         owner = journal.owner

@@ -408,7 +408,8 @@ def test_export_csv_streams_matching_rows_oldest_first(filled: Journal) -> None:
     out = io.StringIO()
     assert filled.export_csv(JournalFilter(outcome="failed"), out) == 10
     rows = list(csv.DictReader(io.StringIO(out.getvalue())))
-    assert list(rows[0]) == list(ENTRY_FIELDS)
+    assert list(rows[0]) == [*ENTRY_FIELDS, "imported_from"]
+    assert {r["imported_from"] for r in rows} == {""}  # written here, not imported
     assert [int(r["id"]) for r in rows] == list(range(50, 501, 50))
     assert rows[0]["error"] == "Timeout talking to the server"
     assert rows[0]["batch_id"] == ""
