@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import getpass
 import os
 import sys
@@ -67,6 +68,8 @@ def _run(args: argparse.Namespace, out: Output) -> int:
         out.document({"server": settings.described, "member": name, "role": role})
         out.line(f"{name} can now connect to {settings.described} as a team {role}.")
         return EXIT_OK
+    if args.action == "import-history":
+        return _import_history(args, out, paths, settings, tokens)
     with agent_database(settings, tokens) as db:
         status = team_status(db)
     out.document(
@@ -83,6 +86,34 @@ def _run(args: argparse.Namespace, out: Output) -> int:
     for key, count in status.reserved_last_hour.items():
         out.line(f"  write budget used in the last hour on {key}: {count}")
     return EXIT_OK if status.chain_ok else EXIT_ROWS
+
+
+def _import_history(
+    args: argparse.Namespace,
+    out: Output,
+    paths: AppPaths,
+    settings: TeamSettings,
+    tokens: TokenStore,
+) -> int:
+    from ctrader_admin.services import history_import as history
+    from ctrader_admin.store.journal import Journal
+
+    file = args.from_file or (AppPaths.under(args.home) if args.home else paths).database_file
+    with agent_database(settings, tokens) as db:
+        journal = Journal(db)
+        try:
+            done = (
+                history.preview_import(file, journal)
+                if args.dry_run
+                else history.import_history(file, journal)
+            )
+        finally:
+            journal.close()
+    document = dataclasses.asdict(done)
+    out.document({**document, "file": str(done.file), "dry_run": args.dry_run})
+    for line in history.in_words(done):
+        out.line(line)
+    return EXIT_OK
 
 
 def agent_database(settings: TeamSettings, tokens: TokenStore) -> PgDatabase:

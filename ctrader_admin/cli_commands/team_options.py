@@ -53,6 +53,21 @@ def add_team_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser
     actions.add_parser(
         "status", parents=[json_option], help="the team journal, sessions and write budget"
     )
+    p = actions.add_parser(
+        "import-history",
+        parents=[json_option],
+        help="import this workstation's own journal (its chain verified first) and directory "
+        "into the team database (a team administrator)",
+    )
+    source = p.add_mutually_exclusive_group()
+    source.add_argument(
+        "--home", type=Path, help="the app folder whose journal to import (default: this one's)"
+    )
+    source.add_argument(
+        "--from", dest="from_file", type=Path, metavar="FILE",
+        help="a workstation's database file (ctrader-admin.sqlite3) copied here",
+    )  # fmt: skip
+    p.add_argument("--dry-run", action="store_true", help="say what would be imported, only")
     from ctrader_admin.cli_commands.approvals_options import add_policy_parser  # imports this
 
     add_policy_parser(actions, json_option)

@@ -232,6 +232,39 @@ def _with_origin(
     return record
 
 
+def in_words(done: ImportPreview | ImportResult) -> list[str]:
+    """What a dry run found or an import did, for the CLI and the Team dialog."""
+    directory = done.directory
+    facts = f"{directory.users:,} users, {directory.accounts:,} accounts, {directory.links:,} links"
+    if isinstance(done, ImportPreview):
+        lines = [
+            f"{done.file} (written on {done.workstation}): {done.entries:,} journal entries, "
+            "chain verified.",
+            f"{done.new:,} would be imported into the team journal; "
+            f"{done.entries - done.new:,} are there already.",
+        ]
+        if done.in_flight:
+            lines.append(
+                f"{done.in_flight:,} write(s) begun and not finished in that file: recorded "
+                '"unknown" first if their app is closed; while it runs the import is refused.'
+            )
+        lines += [f"Directory to merge (the newer fact wins): {facts}.", NOT_IMPORTED]
+        return [*lines, "Dry run: nothing was imported."]
+    if done.imported:
+        where = f"as team entries {done.first_id:,}–{done.last_id:,}"
+        lines = [f"Imported {done.imported:,} journal entries from {done.workstation} {where}."]
+    else:
+        lines = [f"No journal entry to import from {done.workstation}."]
+    if done.skipped:
+        lines.append(f"{done.skipped:,} entries were imported before: skipped, not duplicated.")
+    if done.recovered:
+        lines.append(
+            f'{done.recovered:,} write(s) left unfinished by a closed app were recorded "unknown" '
+            "(check them on the server)."
+        )
+    return [*lines, f"Directory merged (the newer fact wins): {facts}.", NOT_IMPORTED]
+
+
 def _directory_counts(database: Database) -> ImportCounts:
     with database.read() as conn:
         users, accounts, links = (
