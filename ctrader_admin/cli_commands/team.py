@@ -96,19 +96,10 @@ def _import_history(
     tokens: TokenStore,
 ) -> int:
     from ctrader_admin.services import history_import as history
-    from ctrader_admin.store.journal import Journal
 
     file = args.from_file or (AppPaths.under(args.home) if args.home else paths).database_file
     with agent_database(settings, tokens) as db:
-        journal = Journal(db)
-        try:
-            done = (
-                history.preview_import(file, journal)
-                if args.dry_run
-                else history.import_history(file, journal)
-            )
-        finally:
-            journal.close()
+        done = history.run_import(file, db, dry_run=args.dry_run)
     document = dataclasses.asdict(done)
     out.document({**document, "file": str(done.file), "dry_run": args.dry_run})
     for line in history.in_words(done):

@@ -30,7 +30,7 @@ from ctrader_admin.store.database import Database
 from ctrader_admin.store.directory import Directory, ImportCounts
 from ctrader_admin.store.journal import Journal, record_hash
 from ctrader_admin.store.journal_origin import ImportOrigin, original_record
-from ctrader_admin.store.sql import Connection
+from ctrader_admin.store.sql import Connection, Store
 from ctrader_admin.store.timestamps import utc_iso
 
 NOT_IMPORTED = (
@@ -230,6 +230,16 @@ def _with_origin(
             "Nothing was imported."
         )
     return record
+
+
+def run_import(file: Path, database: Store, *, dry_run: bool) -> ImportPreview | ImportResult:
+    """A dry run or an import on the team database, through a journal session of its own (the
+    CLI's command and the Team dialog's button)."""
+    journal = Journal(database)
+    try:
+        return preview_import(file, journal) if dry_run else import_history(file, journal)
+    finally:
+        journal.close()
 
 
 def in_words(done: ImportPreview | ImportResult) -> list[str]:

@@ -80,6 +80,12 @@ def details_text(entry: JournalEntry) -> str:
         lines.append(f"Batch:       {entry.batch_id}")
     if entry.reverts_id is not None:
         lines.append(f"Reverts:     entry #{entry.reverts_id}")
+    origin = entry.origin
+    if origin is not None:
+        lines += [
+            f"Imported:    from {origin.workstation}, #{origin.id} ({origin.source})",
+            f"             by {origin.imported_by} at {origin.imported_at} (UTC)",
+        ]
     refusal = journal_ops.static_refusal(entry)
     if refusal:
         lines.append(f"Revert:      not possible — {refusal}")
@@ -93,6 +99,8 @@ def details_text(entry: JournalEntry) -> str:
     if entry.error:
         lines += ["Error:", f"  {entry.error}"]
     lines += ["", f"Hash:        {entry.hash}", f"Previous:    {entry.prev_hash}"]
+    if origin is not None:
+        lines.append(f"Original:    {origin.hash} (#{origin.id} on {origin.workstation})")
     return "\n".join(lines)
 
 

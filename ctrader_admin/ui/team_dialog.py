@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QPushButton,
     QSizePolicy,
     QSpinBox,
@@ -24,12 +25,13 @@ from PySide6.QtWidgets import (
 )
 
 from ctrader_admin.errors import ExpectedError
+from ctrader_admin.services.history_import import ImportPreview, ImportResult, in_words, run_import
 from ctrader_admin.services.team import TeamStatus, open_team, team_status
 from ctrader_admin.store.paths import AppPaths
 from ctrader_admin.store.pg.settings import DEFAULT_PORT, TeamSettings
 from ctrader_admin.store.pg.team_config import load_team_settings, save_team_settings
 from ctrader_admin.store.tokens import TokenStore
-from ctrader_admin.ui.dialogs import FittedDialog
+from ctrader_admin.ui.dialogs import FittedDialog, ask
 from ctrader_admin.ui.slots import async_slot
 from ctrader_admin.ui.widgets import form, heading, hint, plural
 
@@ -100,6 +102,16 @@ class TeamDialog(FittedDialog):
         test_row.addWidget(self.test_button, 0, Qt.AlignmentFlag.AlignTop)
         test_row.addWidget(self.status_line, 1, Qt.AlignmentFlag.AlignTop)
         layout.addLayout(test_row)
+        self.import_button = QPushButton("Import this workstation's history…")
+        self.import_button.setToolTip(
+            "Copy this computer's own journal (verified first) and directory into the team "
+            "database; a team administrator's right"
+        )
+        self.import_button.clicked.connect(self._import_history)
+        import_row = QHBoxLayout()
+        import_row.addWidget(self.import_button)
+        import_row.addStretch(1)
+        layout.addLayout(import_row)
         layout.addStretch(1)
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
@@ -164,6 +176,65 @@ class TeamDialog(FittedDialog):
         finally:
             self.test_button.setEnabled(True)
         self.status_line.setText(describe_status(status))
+
+    @async_slot()
+    async def _import_history(self) -> None:
+        try:
+            settings = self.settings()
+        except ExpectedError as exc:
+            self.status_line.setText(f"✖ {exc.message}")
+            return
+        password = self.password_edit.text() or None
+        self.import_button.setEnabled(False)
+        self.status_line.setText("Checking this workstation's journal…")
+        try:
+            found = await asyncio.to_thread(self._history, settings, password, dry_run=True)
+            assert isinstance(found, ImportPreview)
+            if found.new == 0:
+                entries = plural(found.entries, "journal entry", "journal entries")
+                self.status_line.setText(
+                    f"✔ Nothing to import: this workstation's {entries} are in the team journal "
+                    "already."
+                )
+                return
+            if not await self._confirmed(found):
+                self.status_line.setText("Nothing was imported.")
+                return
+            self.status_line.setText("Importing…")
+            done = await asyncio.to_thread(self._history, settings, password, dry_run=False)
+        except ExpectedError as exc:
+            self.status_line.setText(f"✖ {exc.message}")
+            return
+        finally:
+            self.import_button.setEnabled(True)
+        assert isinstance(done, ImportResult)
+        self.status_line.setText("✔ " + " ".join(in_words(done)))
+
+    async def _confirmed(self, found: ImportPreview) -> bool:
+        box = QMessageBox(self)
+        box.setObjectName("importConfirm")
+        box.setIcon(QMessageBox.Icon.Question)
+        box.setWindowTitle("Import this workstation's history")
+        box.setText(
+            f"Import {plural(found.new, 'journal entry', 'journal entries')} from "
+            f"{found.workstation} into the team journal?"
+        )
+        # The dry run's findings, without its "nothing was imported" last line.
+        box.setInformativeText("\n\n".join(in_words(found)[:-1]))
+        accept = box.addButton("Import", QMessageBox.ButtonRole.AcceptRole)
+        box.addButton(QMessageBox.StandardButton.Cancel)
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+        try:
+            await ask(box)  # a message box's result code is not Accepted for its own buttons
+            return box.clickedButton() is accept
+        finally:
+            box.deleteLater()
+
+    def _history(
+        self, settings: TeamSettings, password: str | None, *, dry_run: bool
+    ) -> ImportPreview | ImportResult:
+        with open_team(settings, self._tokens, password) as database:
+            return run_import(self._paths.database_file, database, dry_run=dry_run)
 
     def _status(self, settings: TeamSettings, password: str | None) -> TeamStatus:
         with open_team(settings, self._tokens, password) as database:

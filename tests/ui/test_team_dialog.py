@@ -91,3 +91,79 @@ def test_save_keeps_the_password_in_the_keyring_only(
     again = _dialog(qtbot, paths)  # opens on what was saved
     assert (again.host_edit.text(), again.database_edit.text()) == (pg_server.host, "backoffice")
     assert again.ca_edit.text() == str(pg_server.ca_bundle)
+
+
+def _local_history(paths: AppPaths, count: int) -> None:
+    """This workstation's own journal, written before team mode."""
+    from ctrader_admin.store.database import Database
+    from ctrader_admin.store.journal import Journal, JournalAttempt, JournalDraft
+
+    with Database(paths.database_file) as db:
+        journal = Journal(db)
+        journal.append_many(
+            JournalAttempt(
+                JournalDraft(
+                    operator="30001", profile_id="sandbox", profile_name="Sandbox",
+                    environment="demo", broker_name="sandbox_main", action="set_partner",
+                    target=f"user:{1000000 + n}", after=f"IB-{n}", reason="before team mode",
+                    workstation="WS-3",
+                ),
+                "ok",
+            )
+            for n in range(count)
+        )  # fmt: skip
+        journal.close()
+
+
+def _answer_import(qtbot: QtBot, dialog: TeamDialog, button: str) -> str:
+    """Click Import, wait for the confirmation, answer it; the question it asked."""
+    from PySide6.QtWidgets import QMessageBox
+
+    def shown() -> list[QMessageBox]:
+        boxes = dialog.findChildren(QMessageBox, "importConfirm")
+        return [box for box in boxes if box.isVisible()]
+
+    dialog.import_button.click()
+    qtbot.waitUntil(lambda: len(shown()) == 1, timeout=20_000)
+    [box] = shown()
+    question = f"{box.text()}\n{box.informativeText()}"
+    [chosen] = [b for b in box.buttons() if b.text() == button]
+    chosen.click()
+    return question
+
+
+def test_import_this_workstations_history_confirms_the_count_and_says_the_result(
+    qtbot: QtBot, event_loop: object, paths: AppPaths, pg_server: PgServer, pg_database: str
+) -> None:
+    from ctrader_admin.store.journal import Journal
+
+    settings = TeamSettings(host=pg_server.host, port=pg_server.port, database=pg_database,
+                            user=pg_server.superuser, tls=False)  # fmt: skip
+    with PgDatabase(settings, None) as db:
+        init_team(db)
+    _local_history(paths, 3)
+    dialog = _dialog(qtbot, paths)
+    _fill(dialog, pg_server, pg_database, tls=False)
+
+    question = _answer_import(qtbot, dialog, "Cancel")
+    assert question.startswith("Import 3 journal entries from WS-3 into the team journal?")
+    assert "3 journal entries, chain verified." in question
+    qtbot.waitUntil(lambda: dialog.status_line.text() == "Nothing was imported.")
+
+    _answer_import(qtbot, dialog, "Import")
+    qtbot.waitUntil(lambda: dialog.status_line.text().startswith("✔"), timeout=20_000)
+    assert dialog.status_line.text().startswith(
+        "✔ Imported 3 journal entries from WS-3 as team entries 1–3."
+    )
+    assert clipped(dialog) == []
+    with PgDatabase(settings, None) as db:
+        journal = Journal(db)
+        assert [e.origin.id for e in journal.iter_entries()] == [1, 2, 3]  # type: ignore[union-attr]
+        assert journal.verify().ok
+        journal.close()
+
+    dialog.import_button.click()
+    qtbot.waitUntil(lambda: "Nothing to import" in dialog.status_line.text(), timeout=20_000)
+    assert dialog.status_line.text() == (
+        "✔ Nothing to import: this workstation's 3 journal entries are in the team journal already."
+    )

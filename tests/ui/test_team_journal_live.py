@@ -7,6 +7,7 @@ import asyncio
 import sys
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from pg_cluster import PgServer
@@ -17,6 +18,8 @@ from ui_helpers import open_sandbox_office, run_async
 
 from ctrader_admin.sandbox import Sandbox
 from ctrader_admin.services.backoffice import Backoffice
+from ctrader_admin.services.history_import import run_import
+from ctrader_admin.store.database import Database
 from ctrader_admin.store.journal import Journal, JournalDraft
 from ctrader_admin.store.paths import AppPaths
 from ctrader_admin.store.pg.admin import add_member, init_team
@@ -155,3 +158,35 @@ def test_views_say_the_team_server_is_gone_in_words(
     assert crashes == []
     with PgDatabase(admin, None) as db, db.transaction() as conn:
         conn.execute(f'ALTER ROLE "{agent.user}" LOGIN')  # the fixture's shutdown reconnects
+
+
+def test_an_imported_entry_shows_where_it_came_from(
+    qtbot: QtBot,
+    team_office: Backoffice,
+    team: tuple[TeamSettings, TeamSettings],
+    window: QWidget,
+    tmp_path: Path,
+) -> None:
+    workstation = tmp_path / "ctrader-admin.sqlite3"  # another computer's file, before team mode
+    with Database(workstation) as db:
+        local = Journal(db)
+        draft = JournalDraft(
+            operator="30005", profile_id="sandbox", profile_name="Sandbox", environment="demo",
+            broker_name="sandbox", action="set_partner", target="user:1000002", after="WS3-1",
+            reason="before team mode", workstation="WS-3",
+        )  # fmt: skip
+        original = local.complete(local.begin(draft), "ok")
+        local.close()
+    with PgDatabase(team[0], None) as db:
+        assert run_import(workstation, db, dry_run=False).imported == 1  # type: ignore[union-attr]
+    tab = JournalTab(UiContext(team_office, window))
+    qtbot.addWidget(tab)
+    with qtbot.waitSignal(tab.model.loaded, timeout=10_000):
+        tab.show()
+    tab.table.selectRow(0)
+    qtbot.waitUntil(lambda: "Imported:" in tab.details.toPlainText())
+    details = tab.details.toPlainText()
+    assert f"Imported:    from WS-3, #1 ({workstation})" in details
+    assert f"by {team[0].user} at " in details
+    assert f"Original:    {original.hash} (#1 on WS-3)" in details
+    assert "Operator:    30005 on WS-3" in details  # the original operator, not the importer
