@@ -157,15 +157,21 @@ class TeamDialog(FittedDialog):
         if chosen:
             self.ca_edit.setText(chosen)
 
-    @async_slot()
-    async def _test(self) -> None:
+    def _typed(self) -> tuple[TeamSettings, str | None] | None:
+        """The settings and password typed (the password used now, and kept in the keyring
+        once the server accepted it); None, said in the status line, when they cannot work."""
         try:
             settings = self.settings()
         except ExpectedError as exc:
             self.status_line.setText(f"✖ {exc.message}")
+            return None
+        return settings, self.password_edit.text() or None
+
+    @async_slot()
+    async def _test(self) -> None:
+        if (typed := self._typed()) is None:
             return
-        # Typed: used for this test (and kept in the keyring once the server accepted it).
-        password = self.password_edit.text() or None
+        settings, password = typed
         self.test_button.setEnabled(False)
         self.status_line.setText("Testing…")
         try:
@@ -179,12 +185,9 @@ class TeamDialog(FittedDialog):
 
     @async_slot()
     async def _import_history(self) -> None:
-        try:
-            settings = self.settings()
-        except ExpectedError as exc:
-            self.status_line.setText(f"✖ {exc.message}")
+        if (typed := self._typed()) is None:
             return
-        password = self.password_edit.text() or None
+        settings, password = typed
         self.import_button.setEnabled(False)
         self.status_line.setText("Checking this workstation's journal…")
         try:
