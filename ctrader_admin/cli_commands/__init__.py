@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Awaitable, Callable
 
-from ctrader_admin.cli_commands.approvals_options import add_approvals_parser
+from ctrader_admin.cli_commands.approvals_options import add_approvals_parser, approval_number
 from ctrader_admin.cli_commands.team_options import add_team_parser
 from ctrader_admin.ids import NotAnId, parse_id
 
@@ -97,6 +97,13 @@ def add_parsers(commands: _Sub[argparse.ArgumentParser]) -> None:
     )
     p = commands.add_parser("apply", parents=[common, writes, run], help="apply a plan file")
     p.add_argument("plan", metavar="PLAN.json", help="a plan file made by 'plan' or 'revert'")
+    p.add_argument(
+        "--approval",
+        type=approval_number,
+        metavar="N",
+        help="team mode: apply the plan under approval N (submitted by you, approved by "
+        "another person, for exactly this plan; used once)",
+    )
     p = commands.add_parser(
         "resume", parents=[common, writes, run], help="continue a stopped or crashed job"
     )

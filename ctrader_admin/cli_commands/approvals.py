@@ -12,7 +12,7 @@ from typing import Any
 from ctrader_admin.cli_commands.context import EXIT_OK, CliError
 from ctrader_admin.cli_commands.output import Output
 from ctrader_admin.cli_commands.team import agent_database
-from ctrader_admin.services.approvals import Approvals, PlanBody
+from ctrader_admin.services.approvals import STATE_WORDS, Approvals, PlanBody
 from ctrader_admin.services.errors import InvalidInput
 from ctrader_admin.services.validation import environment_of
 from ctrader_admin.store.paths import AppPaths
@@ -207,7 +207,7 @@ def _change(args: argparse.Namespace, paths: AppPaths) -> tuple[Profile, PlanBod
 
 def describe(record: ApprovalRecord) -> str:
     line = (
-        f"#{record.id} {record.state}: {record.summary} ({record.profile_id}"
+        f"#{record.id} {STATE_WORDS[record.state]}: {record.summary} ({record.profile_id}"
         f"{'/' + record.environment if record.environment else ''}), submitted by "
         f"{record.submitted_by} at {record.submitted_at:%Y-%m-%d %H:%M} UTC"
     )

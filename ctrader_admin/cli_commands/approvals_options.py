@@ -9,7 +9,7 @@ from pathlib import Path
 from ctrader_admin.cli_commands.team_options import PASSWORD_ENV_VAR
 
 
-def _approval_id(text: str) -> int:
+def approval_number(text: str) -> int:
     if not text.isdigit() or int(text) <= 0:
         raise argparse.ArgumentTypeError(f"{text!r} is not an approval number (1, 2, 3, …)")
     return int(text)
@@ -72,7 +72,7 @@ def add_approvals_parser(commands: argparse._SubParsersAction[argparse.ArgumentP
         help="send an approved single write (once), exactly as approved; the journal entry names "
         "both people",
     )
-    p.add_argument("id", type=_approval_id, help="the approval's number (from `list`)")
+    p.add_argument("id", type=approval_number, help="the approval's number (from `list`)")
     p.add_argument(
         "--profile",
         default=argparse.SUPPRESS,
@@ -86,7 +86,7 @@ def add_approvals_parser(commands: argparse._SubParsersAction[argparse.ArgumentP
         p = actions.add_parser(
             name, parents=[common], help=f"{verb} another person's change (never your own)"
         )
-        p.add_argument("id", type=_approval_id, help="the approval's number (from `list`)")
+        p.add_argument("id", type=approval_number, help="the approval's number (from `list`)")
         p.add_argument(
             "--comment",
             default="",

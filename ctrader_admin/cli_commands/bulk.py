@@ -160,6 +160,7 @@ async def apply_command(args: argparse.Namespace, out: Output) -> int:
             reason=args.reason or "",
             ticket=args.ticket or "",
             confirmation=confirmation,
+            approval_id=args.approval,
             options=_options(args),
             on_progress=view,
         )

@@ -19,7 +19,8 @@ import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from ctrader_admin.services.bulk.plan_file import load_plan
+from ctrader_admin.services.bulk.model import Plan
+from ctrader_admin.services.bulk.plan_file import content_hash, load_plan
 from ctrader_admin.services.errors import InvalidInput, ServiceError
 from ctrader_admin.services.job_summary import PLAN_TITLES
 from ctrader_admin.services.validation import reason_ticket_problems
@@ -84,7 +85,7 @@ class ChangeBody:
 
 @dataclass(frozen=True, slots=True)
 class PlanBody:
-    """A bulk plan file, bound by its SHA-256 (any edit of the file changes it)."""
+    """A bulk plan, bound by its seal (``Plan.content_hash``: any edit of the plan changes it)."""
 
     plan_sha256: str
     file_name: str
@@ -94,24 +95,29 @@ class PlanBody:
     environment: str
 
     @classmethod
-    def of_file(
-        cls, path: Path, *, rows: int, action: str, profile_id: str, environment: str
-    ) -> PlanBody:
-        digest = hashlib.sha256(path.read_bytes()).hexdigest()
-        return cls(digest, path.name, rows, action, profile_id, environment)
+    def of_plan(cls, plan: Plan, file_name: str) -> PlanBody:
+        """A sealed plan, bound by its seal: the SHA-256 over everything in it (rows, profile,
+        author, time), the hash its file carries and ``load_plan`` checks. Any edit changes it;
+        an edit that kept the old seal is refused when the file is read."""
+        if plan.content_hash != content_hash(plan):
+            raise ApprovalRefused(
+                f"The plan {file_name} was changed after it was made; it cannot be submitted "
+                "or applied. Make a new plan."
+            )
+        environments = sorted({row.environment for row in plan.rows if row.environment})
+        return cls(
+            plan.content_hash,
+            file_name,
+            plan.to_write,
+            plan.kind,
+            plan.profile_id,
+            ",".join(environments),
+        )
 
     @classmethod
     def of_plan_file(cls, path: Path) -> PlanBody:
         """A plan made by ``plan`` (its seal checked: an edited plan is refused here already)."""
-        plan = load_plan(path)
-        environments = sorted({row.environment for row in plan.rows if row.environment})
-        return cls.of_file(
-            path,
-            rows=plan.to_write,
-            action=plan.kind,
-            profile_id=plan.profile_id,
-            environment=",".join(environments),
-        )
+        return cls.of_plan(load_plan(path), path.name)
 
     def canonical(self) -> str:
         return _canonical({"kind": "plan", **asdict(self)})
@@ -189,6 +195,11 @@ class ApprovedChange:
     submitted_by: str
     approved_by: str
 
+    def with_people(self, reason: str) -> str:
+        """The journal's reason for a write applied under this approval: it names both people."""
+        people = f"approval {self.approval_id}: submitted by {self.submitted_by}, approved by "
+        return f"{reason} ({people}{self.approved_by})".strip()
+
 
 class Approvals:
     """Submit, list, decide and check approvals as the connected agent (the database's user)."""
@@ -223,12 +234,19 @@ class Approvals:
                 f"checked. {exc}"
             ) from None
         why = approval_needed(policy, kind=kind, action=action, rows=rows, live=profile.live)
-        if why is not None:
-            raise ApprovalRequired(
-                f"This change needs a second person's approval on {profile.name!r} ({why}); "
-                "nothing was sent. Submit it for approval (Approvals, or `ctrader-admin approvals "
-                "submit`) and apply it once approved."
-            )
+        if why is None:
+            return
+        if kind == "plan":
+            how = ("Submit the plan for approval (the Jobs tab's \"Submit for approval\", or "
+                   "`ctrader-admin approvals submit --plan FILE`) and apply it once approved "
+                   "(`ctrader-admin apply FILE --approval N`).")  # fmt: skip
+        else:
+            how = ("Submit it for approval (Approvals, or `ctrader-admin approvals submit`) and "
+                   "apply it once approved.")  # fmt: skip
+        raise ApprovalRequired(
+            f"This change needs a second person's approval on {profile.name!r} ({why}); "
+            f"nothing was sent. {how}"
+        )
 
     def check_submission(self, profile: Profile, *, reason: str, ticket: str) -> None:
         """Reason and ticket as the team's policy (made stricter by the profile) asks."""
@@ -323,7 +341,49 @@ class Approvals:
                 f"The change to apply is not the one approved in approval {approval_id}: "
                 "nothing was sent; submit it again."
             )
+        if record.submitted_by != self.me:
+            raise ApprovalRefused(
+                f"Approval {approval_id} was submitted by {record.submitted_by}: only they can "
+                "apply it."
+            )
         return ApprovedChange(approval_id, record.body, record.submitted_by, record.decided_by)
+
+    def why_not_apply(self, record: ApprovalRecord) -> str | None:
+        """Why this agent cannot apply ``record`` now, in words (None: they can). The checks of
+        ``check_before_apply`` that need no body, for a view's Apply button."""
+        if record.used_by is not None:
+            return f"Applied by {record.used_by}: an approval is used once."
+        if record.decision is None:
+            return "Waiting for a decision: it can be applied once approved."
+        if record.decision != "approved":
+            return "Rejected: it cannot be applied; submit the change again."
+        if record.submitted_by != self.me:
+            return f"Submitted by {record.submitted_by}: only they can apply it."
+        return None
+
+    def use_for_plan(self, approval_id: int, plan: Plan) -> ApprovedChange:
+        """Use an approval (once) to apply ``plan``: refused in words unless it is approved,
+        unused, submitted by this agent and for exactly this plan (its seal)."""
+        record = self.get(approval_id)
+        if record.kind != "plan":
+            raise ApprovalRefused(
+                f"Approval {approval_id} is for a single change, not a plan: apply it in the "
+                f"Approvals tab or with `ctrader-admin approvals apply {approval_id}`."
+            )
+        file_name = str(json.loads(record.body).get("file_name", ""))
+        body = PlanBody.of_plan(plan, file_name).canonical()
+        approved = self.check_before_apply(approval_id, body)
+        self.mark_applied(approved)
+        return approved
+
+    def plan_approved_for(self, plan: Plan) -> ApprovedChange | None:
+        """The approval a job of ``plan`` was started under (used, for this very seal), so that
+        resuming the job is not sent for approval again; None if there is none."""
+        for record in self._store.applied_plans(plan.profile_id, plan.content_hash):
+            if record.decided_by is not None and body_hash(record.body) == record.body_hash:
+                return ApprovedChange(record.id, record.body, record.submitted_by,
+                                      record.decided_by)  # fmt: skip
+        return None
 
     def mark_applied(self, approved: ApprovedChange) -> None:
         """Use the approval (once) just before sending: a racing second apply is refused by the

@@ -5,7 +5,8 @@ gate, and link the journal entry to the approval when the journal is the team's 
 journals on the team database, entries stay on the workstation). The entry's reason names both
 people either way.
 
-A plan is applied by ``apply`` of its file (not wired to approvals yet: docs/team-mode.md)."""
+A plan is applied by a bulk job started under its approval (``JobRunner.start``'s
+``approval_id``: services/bulk/jobs.py ``plan_approval``)."""
 
 from __future__ import annotations
 
@@ -66,8 +67,8 @@ def change_of(record: ApprovalRecord) -> Change:
     """The write model's change for an approved single write."""
     if record.kind != "write":
         raise ApprovalRefused(
-            f"Approval {record.id} is for a plan: apply the plan file itself (not wired to "
-            "approvals yet)."
+            f"Approval {record.id} is for a plan: apply the plan in the Jobs tab or with "
+            f"`ctrader-admin apply PLAN --approval {record.id}`."
         )
     body = json.loads(record.body)
     return change_for(str(body["target"]), str(body["action"]), body["after"])
@@ -118,10 +119,12 @@ async def apply_approved(session: Session, approvals: Approvals, approval_id: in
     # Used before sending: a second apply (here or on another workstation) is refused by the
     # database, so an approved change is never sent twice.
     approvals.mark_applied(approved)
-    people = f"approval {approval_id}: submitted by {approved.submitted_by}, approved by "
-    reason = f"{record.reason} ({people}{approved.approved_by})".strip()
     applied = await writes.apply(
-        session, prepared, reason=reason, ticket=record.ticket, approval_id=approval_id
+        session,
+        prepared,
+        reason=approved.with_people(record.reason),
+        ticket=record.ticket,
+        approval_id=approval_id,
     )
     if applied.entry is not None and approvals.holds_journal(session.journal.store):
         try:

@@ -296,9 +296,10 @@ class Session:
         )
 
     def refuse_unapproved_plan(self, action: str, rows: int) -> None:
-        """In team mode, refuse a bulk job of ``rows`` writes when the team's policy asks for an
-        approval (a plan is not applied under an approval yet): before anything is recorded. A
-        round trip, like the job's other start-up store work (callers keep it off the loop)."""
+        """In team mode, refuse a bulk job of ``rows`` writes that comes without an approval when
+        the team's policy asks for one (services/bulk/jobs.py ``plan_approval``): before anything
+        is recorded. A round trip, like the job's other start-up store work (callers keep it off
+        the loop)."""
         if self.approvals is not None:
             self.approvals.refuse_unapproved(self.profile, kind="plan", action=action, rows=rows)
 

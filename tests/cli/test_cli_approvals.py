@@ -3,6 +3,7 @@ their own database roles) against one team database and a loopback sandbox."""
 
 from __future__ import annotations
 
+import csv
 import json
 import subprocess
 from pathlib import Path
@@ -63,9 +64,8 @@ def test_a_plan_is_submitted_approved_by_another_agent_never_by_its_author(
 
     done = _run(cli, bob_home, "approvals", "list")
     assert done.returncode == 0, done.stderr
-    assert f"#{number} pending: Register partners in bulk, plan fix.plan.json: 1 row to write" in (
-        done.stdout
-    )
+    listed = "Waiting for a decision: Register partners in bulk, plan fix.plan.json: 1 row to write"
+    assert f"#{number} {listed}" in done.stdout
     assert f"submitted by {anna}" in done.stdout
 
     done = _run(cli, anna_home, "approvals", "approve", str(number))
@@ -84,7 +84,7 @@ def test_a_plan_is_submitted_approved_by_another_agent_never_by_its_author(
     done = _run(cli, anna_home, "approvals", "list", "--json")
     assert json.loads(done.stdout) == {"approvals": []}
     done = _run(cli, anna_home, "approvals", "list", "--state", "decided")
-    assert f"#{number} approved:" in done.stdout
+    assert f"#{number} Approved:" in done.stdout
     assert f"approved by {bob}: ok" in done.stdout
 
 
@@ -219,3 +219,76 @@ def test_an_approved_write_is_applied_once_exactly_as_approved(
     assert "holds IB-APPROVED now" in done.stderr
     done = cli.run("referral", "get", "--user", str(DANIEL), "--json")
     assert json.loads(done.stdout)["partnerId"] == "IB-APPROVED"
+
+
+def test_a_plan_the_policy_sends_for_approval_is_applied_once_under_it(
+    cli: Cli, pg_server: PgServer, tmp_path: Path
+) -> None:
+    admin, anna_settings, bob_settings = team_of_two(pg_server)
+    admin_home, bob_home = tmp_path / "admin", tmp_path / "bob"
+    for home, settings in ((admin_home, admin), (bob_home, bob_settings)):
+        home.mkdir()
+        _connect(cli, home, settings)
+    _connect(cli, cli.home, anna_settings)
+    anna, bob = anna_settings.user, bob_settings.user
+    done = _run(cli, admin_home, "team", "policy", PROFILE, "--set", "--approve", "plans")
+    assert done.returncode == 0, done.stderr
+    source = cli.write("fix.csv", f"{HEADER}\nuser,{DANIEL},,IB-PLAN\n")
+    assert cli.run("plan", str(source), "-o", "fix.plan.json").returncode == 0
+    other = cli.write("other.csv", f"{HEADER}\nuser,{DANIEL},,IB-OTHER\n")
+    assert cli.run("plan", str(other), "-o", "other.plan.json").returncode == 0
+    apply = ["apply", "fix.plan.json", "--reason", "CRM fix", "--yes"]
+
+    # without an approval: refused in words, saying how to submit it; nothing sent
+    done = _run(cli, cli.home, *apply)
+    assert done.returncode == 2
+    assert "needs a second person's approval on" in done.stderr
+    assert "`ctrader-admin approvals submit --plan FILE`" in done.stderr
+    assert "Traceback" not in done.stderr
+    done = _run(cli, cli.home, "approvals", "submit", "--plan", "fix.plan.json", "--reason",
+                "CRM export", "--json")  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    number = json.loads(done.stdout)["id"]
+    done = _run(cli, cli.home, *apply, "--approval", str(number))
+    assert done.returncode == 2
+    assert f"Approval {number} is still pending: it cannot be applied." in done.stderr
+    done = _run(cli, bob_home, "approvals", "approve", str(number), "--comment", "checked")
+    assert done.returncode == 0, done.stderr
+
+    # another plan (what an edited and re-made plan is) does not ride on this approval
+    done = _run(cli, cli.home, "apply", "other.plan.json", "--reason", "r", "--yes",
+                "--approval", str(number))  # fmt: skip
+    assert done.returncode == 2
+    assert f"not the one approved in approval {number}: nothing was sent" in done.stderr
+    # a plan file edited by hand: refused by its seal
+    plan_file = cli.home / "fix.plan.json"
+    text = plan_file.read_text(encoding="utf-8")
+    plan_file.write_text(text.replace("IB-PLAN", "IB-EVIL"), encoding="utf-8")
+    done = _run(cli, cli.home, *apply, "--approval", str(number))
+    assert done.returncode == 2
+    assert "was changed after it was made" in done.stderr
+    plan_file.write_text(text, encoding="utf-8")
+    done = cli.run("referral", "get", "--user", str(DANIEL), "--json")
+    assert json.loads(done.stdout)["partnerId"] not in ("IB-PLAN", "IB-OTHER", "IB-EVIL")
+
+    done = _run(cli, cli.home, *apply, "--approval", str(number), "--json")
+    assert done.returncode == 0, done.stderr
+    job = json.loads(done.stdout)
+    assert (job["state"], job["counts"]["ok"]) == ("finished", 1)
+    assert job["reason"] == f"CRM fix (approval {number}: submitted by {anna}, approved by {bob})"
+    done = cli.run("referral", "get", "--user", str(DANIEL), "--json")
+    assert json.loads(done.stdout)["partnerId"] == "IB-PLAN"
+    done = _run(cli, bob_home, "approvals", "list", "--state", "decided")
+    assert f"#{number} Applied: Register partners in bulk" in done.stdout
+    assert f"approved by {bob}: checked; applied by {anna}" in done.stdout
+
+    # used once: the same plan again is refused, and the write was sent once
+    done = _run(cli, cli.home, *apply, "--approval", str(number))
+    assert done.returncode == 2
+    assert f"already applied by {anna}" in done.stderr
+    assert cli.run("journal", "export", "-o", "journal.csv").returncode == 0
+    with (cli.home / "journal.csv").open(encoding="utf-8-sig", newline="") as exported:
+        sent = [e for e in csv.DictReader(exported) if e["after"] == "IB-PLAN"]
+    assert [(e["outcome"], e["reason"]) for e in sent] == [
+        ("ok", f"CRM fix (approval {number}: submitted by {anna}, approved by {bob})")
+    ]

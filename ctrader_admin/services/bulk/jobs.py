@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from ctrader_admin.services.bulk.errors import ConfirmationRequired, JobRefused, PlanRefused
 from ctrader_admin.services.bulk.model import Plan, PlanRow
@@ -16,6 +17,9 @@ from ctrader_admin.store.checkpoints import (
     RowState,
 )
 from ctrader_admin.store.profiles import Profile
+
+if TYPE_CHECKING:  # services.approvals reads plans: imported by name only (no import cycle)
+    from ctrader_admin.services.approvals import ApprovedChange
 
 
 @dataclass(frozen=True)
@@ -95,3 +99,23 @@ def initial_checkpoint(row: PlanRow) -> RowCheckpoint:
         return RowCheckpoint(row.n, "skipped", row.message or "already as proposed")
     problem = f"{row.problem}: " if row.problem else ""
     return RowCheckpoint(row.n, "failed", f"not sent — {problem}{row.message}")
+
+
+def use_plan_approval(session: Session, plan: Plan, approval_id: int) -> ApprovedChange:
+    """Use the approval a new job of ``plan`` is applied under (once: the last check before the
+    job is recorded). Refused in words: an approval that is not approved, used already,
+    someone else's, or for another plan (an edited plan's seal differs)."""
+    if session.approvals is None:
+        raise JobRefused(
+            "Approvals are kept in the team database, and this computer is not connected to "
+            "one: nothing was sent."
+        )
+    return session.approvals.use_for_plan(approval_id, plan)
+
+
+def check_resume_approval(session: Session, plan: Plan) -> None:
+    """A job resumed goes on under the approval it was started with; without one, the team's
+    policy is asked again as for a new job."""
+    approvals = session.approvals
+    if approvals is not None and approvals.plan_approved_for(plan) is None:
+        session.refuse_unapproved_plan(plan.kind, plan.to_write)

@@ -60,10 +60,12 @@ from ctrader_admin.services.bulk.jobs import (
     JobResult,
     check_confirmation,
     check_profile,
+    check_resume_approval,
     confirmation_word,
     find_job,
     initial_checkpoint,
     new_job_id,
+    use_plan_approval,
 )
 from ctrader_admin.services.bulk.model import Plan, show
 from ctrader_admin.services.bulk.pacing import JobPacing
@@ -175,18 +177,21 @@ class JobRunner(JobReport, JobPacing):
         reason: str,
         ticket: str,
         confirmation: str | None = None,
+        approval_id: int | None = None,
         options: ApplyOptions | None = None,
         clock: Clock | None = None,
         on_progress: ProgressCallback | None = None,
     ) -> Self:
         """A new job (= a new batch) for ``plan``. Refused before anything is recorded when the
-        plan is for another connection or was edited, when reason/ticket are missing, or when a
-        live connection's name was not typed."""
+        plan is for another connection or was edited, when reason/ticket are missing, when a
+        live connection's name was not typed, or (team mode) when the policy asks for an
+        approval and ``approval_id`` is not one for exactly this plan (``use_plan_approval``)."""
         if plan.content_hash != content_hash(plan):
             raise PlanTampered("The plan was changed after it was made; it is refused.")
         check_profile(session, plan)
         session.check_can_write(reason, ticket)
-        session.refuse_unapproved_plan(plan.kind, plan.to_write)
+        if approval_id is None:
+            session.refuse_unapproved_plan(plan.kind, plan.to_write)
         check_confirmation(session.profile, confirmation)
         running = store.unfinished_for_plan(session.profile.id, plan.content_hash)
         if running is not None:
@@ -194,6 +199,8 @@ class JobRunner(JobReport, JobPacing):
                 f"Job {running.id} of this plan has not finished; resume it instead "
                 "(a second job would re-check every row anyway)."
             )
+        if approval_id is not None:  # used once; every row's journal entry names both people
+            reason = use_plan_approval(session, plan, approval_id).with_people(reason)
         job = store.create_job(
             NewJob(
                 id=new_job_id(),
@@ -230,7 +237,7 @@ class JobRunner(JobReport, JobPacing):
         plan = plan_from_json(job.plan_json, where=f"The plan of job {job.id}")
         check_profile(session, plan)
         session.check_can_write(job.reason, job.ticket)
-        session.refuse_unapproved_plan(plan.kind, plan.to_write)
+        check_resume_approval(session, plan)
         check_confirmation(session.profile, confirmation)
         try:
             job = store.claim(job.id)

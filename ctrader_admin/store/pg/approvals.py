@@ -168,6 +168,16 @@ class ApprovalStore:
             row = conn.execute(_SELECT + "WHERE u.journal_id = ?", (journal_id,)).fetchone()
         return None if row is None else _record(row)
 
+    def applied_plans(self, profile_id: str, plan_sha256: str) -> tuple[ApprovalRecord, ...]:
+        """Approvals of this plan (by its seal) on this profile that were used to apply it."""
+        sql = (
+            _SELECT + "WHERE a.kind = 'plan' AND a.profile_id = ? AND u.approval_id IS NOT NULL "
+            "AND a.body::jsonb ->> 'plan_sha256' = ? ORDER BY a.id DESC"
+        )
+        with self._db.read() as conn:
+            rows = conn.execute(sql, (profile_id, plan_sha256)).fetchall()
+        return tuple(_record(row) for row in rows)
+
     def decide(self, approval_id: int, decision: Decision, comment: str, body_hash: str) -> None:
         with self._db.transaction() as conn:
             conn.execute(

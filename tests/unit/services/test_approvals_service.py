@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 from pg_cluster import PgServer
@@ -21,6 +20,7 @@ from ctrader_admin.services.approvals import (
     body_hash,
     effective_profile,
 )
+from ctrader_admin.services.bulk import Plan, PlanRow, seal
 from ctrader_admin.services.errors import InvalidInput
 from ctrader_admin.store.database import DatabaseError
 from ctrader_admin.store.journal import Journal, JournalDraft
@@ -134,21 +134,63 @@ def test_a_rejection_needs_a_comment_and_cannot_be_applied(team: Team) -> None:
         team.bob.approve(999)
 
 
-def test_a_plan_is_bound_by_its_files_hash(team: Team, tmp_path: Path) -> None:
-    plan = tmp_path / "fixes.plan.json"
-    plan.write_text('{"rows": []}')
-    body = PlanBody.of_file(
-        plan, rows=250, action="set_partner", profile_id=PROFILE.id, environment="live"
+def _plan(partner: str) -> Plan:
+    row = PlanRow(n=1, line=2, op="set_partner", target="user:1000004", level="user",
+                  user_id=1000004, environment="live", current=None, proposed=partner,
+                  status="write")  # fmt: skip
+    return seal(
+        Plan(
+            kind="partner",
+            profile_id=PROFILE.id,
+            profile_name=PROFILE.name,
+            broker_crm_name="sandbox_main",
+            created_by="30001",
+            created_at="2026-12-06T05:00:00Z",
+            workstation="pc-1",
+            source="fix.csv",
+            rows=[row],
+        )
     )
+
+
+def test_a_plan_is_bound_by_its_seal_and_used_once_by_its_submitter(team: Team) -> None:
+    plan = _plan("IB-7")
+    body = PlanBody.of_plan(plan, "fixes.plan.json")
+    assert (body.plan_sha256, body.rows, body.action) == (plan.content_hash, 1, "partner")
     approval = team.anna.submit(body, reason="CRM export", ticket="", profile=PROFILE)
+    assert team.anna.plan_approved_for(plan) is None
+    with pytest.raises(ApprovalRefused, match="still pending"):
+        team.anna.use_for_plan(approval, plan)
     team.bob.approve(approval)
-    plan.write_text('{"rows": [1]}')  # edited after approval
-    edited = PlanBody.of_file(
-        plan, rows=250, action="set_partner", profile_id=PROFILE.id, environment="live"
-    )
+
+    # edited after approval (and sealed again): another plan, refused
     with pytest.raises(ApprovalRefused, match="not the one approved"):
-        team.anna.check_before_apply(approval, edited.canonical())
-    assert team.anna.check_before_apply(approval, body.canonical()).approved_by == team.bob_name
+        team.anna.use_for_plan(approval, _plan("IB-666"))
+    # edited without a new seal: refused as changed
+    forged = plan.model_copy(update={"source": "other.csv"})
+    with pytest.raises(ApprovalRefused, match="changed after it was made"):
+        team.anna.use_for_plan(approval, forged)
+    # the approver (or anyone but the submitter) does not apply it
+    with pytest.raises(ApprovalRefused, match=f"submitted by {team.anna_name}: only they"):
+        team.bob.use_for_plan(approval, plan)
+    assert team.bob.why_not_apply(team.bob.get(approval)) == (
+        f"Submitted by {team.anna_name}: only they can apply it."
+    )
+    assert team.anna.why_not_apply(team.anna.get(approval)) is None
+
+    used = team.anna.use_for_plan(approval, plan)
+    assert (used.submitted_by, used.approved_by) == (team.anna_name, team.bob_name)
+    assert used.with_people("CRM export") == (
+        f"CRM export (approval {approval}: submitted by {team.anna_name}, approved by "
+        f"{team.bob_name})"
+    )
+    with pytest.raises(ApprovalRefused, match=f"already applied by {team.anna_name}"):
+        team.anna.use_for_plan(approval, plan)
+    # a job of this plan resumes under the approval it was started with
+    resumed = team.bob.plan_approved_for(plan)
+    assert resumed is not None
+    assert resumed.approval_id == approval
+    assert team.bob.plan_approved_for(_plan("IB-666")) is None
 
 
 def test_the_teams_policy_asks_for_reason_and_ticket_at_submission(team: Team) -> None:
