@@ -21,6 +21,7 @@ from pathlib import Path
 
 from ctrader_admin.services.bulk.model import Plan
 from ctrader_admin.services.bulk.plan_file import content_hash, load_plan
+from ctrader_admin.services.errors import ApprovalRequired as ApprovalRequired
 from ctrader_admin.services.errors import InvalidInput, ServiceError
 from ctrader_admin.services.job_summary import PLAN_TITLES
 from ctrader_admin.services.validation import reason_ticket_problems
@@ -44,10 +45,6 @@ _MAX_COMMENT = 2000
 
 class ApprovalRefused(ServiceError):
     """An approval step that cannot be done; nothing was changed."""
-
-
-class ApprovalRequired(ServiceError):
-    """The team's policy sends this change for a second person's approval; nothing was sent."""
 
 
 class PolicyUnavailable(ServiceError):
@@ -348,16 +345,17 @@ class Approvals:
             )
         return ApprovedChange(approval_id, record.body, record.submitted_by, record.decided_by)
 
-    def why_not_apply(self, record: ApprovalRecord) -> str | None:
-        """Why this agent cannot apply ``record`` now, in words (None: they can). The checks of
-        ``check_before_apply`` that need no body, for a view's Apply button."""
+    def why_not_apply(self, record: ApprovalRecord, *, me: str | None = None) -> str | None:
+        """Why this agent (``me``, already read: no round trip) cannot apply ``record`` now, in
+        words (None: they can). The checks of ``check_before_apply`` that need no body, for a
+        view's Apply button."""
         if record.used_by is not None:
             return f"Applied by {record.used_by}: an approval is used once."
         if record.decision is None:
             return "Waiting for a decision: it can be applied once approved."
         if record.decision != "approved":
             return "Rejected: it cannot be applied; submit the change again."
-        if record.submitted_by != self.me:
+        if record.submitted_by != (self.me if me is None else me):
             return f"Submitted by {record.submitted_by}: only they can apply it."
         return None
 

@@ -40,3 +40,11 @@ class WriteBudgetExhausted(ServiceError):
 
 class NotRevertible(ServiceError):
     pass
+
+
+class ApprovalRequired(ServiceError):
+    """The team's policy sends this change for a second person's approval; nothing was sent.
+    ``change``: the single write as prepared (a ``services.approvals.ChangeBody``), set by the
+    write model, so the operator can submit it as it is."""
+
+    change: object | None = None

@@ -1,14 +1,17 @@
 """The Approvals view (team mode, issue 13): the team's changes waiting for a second person, and
 the decided ones; approve or reject another person's change with a comment. Your own changes
 are shown but cannot be decided here (nor by the database, which refuses it whoever asks).
-Every refusal is the service's sentence on the status line."""
+Apply sends an approved change of yours, once: a single write through the same confirm → send
+path as the forms (the write model's drift check included); a plan opens in the Jobs tab ready
+to apply under its approval (``plan_apply_requested``, wired by the main window).
+Every refusal is the service's sentence on the status line (or the button's tooltip)."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
 
-from PySide6.QtCore import QSocketNotifier, Qt
+from PySide6.QtCore import QSocketNotifier, Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -27,7 +30,10 @@ from ctrader_admin.errors import ExpectedError
 from ctrader_admin.services.approvals import STATE_WORDS, Approvals
 from ctrader_admin.store.pg.approvals import ApprovalRecord, ApprovalState
 from ctrader_admin.store.pg.watch import ChannelWatcher
-from ctrader_admin.ui.slots import async_slot
+from ctrader_admin.ui.context import UiContext
+from ctrader_admin.ui.notify import MessageBar
+from ctrader_admin.ui.runner import BusyPanel
+from ctrader_admin.ui.slots import async_slot, cancel_on_destroy
 from ctrader_admin.ui.widgets import heading, hint, plural
 
 COLUMNS = ("#", "State", "Change", "Connection", "Submitted by", "Reason", "Decided by", "Comment")
@@ -55,10 +61,22 @@ def _cells(record: ApprovalRecord) -> tuple[str, ...]:
 
 
 class ApprovalsView(QWidget):
-    def __init__(self, parent: QWidget | None = None, *, approvals: Approvals | None) -> None:
+    # An approved plan of yours to apply: the main window opens it in the Jobs tab.
+    plan_apply_requested = Signal(object)
+
+    def __init__(
+        self,
+        parent: QWidget | None = None,
+        *,
+        approvals: Approvals | None,
+        ctx: UiContext | None = None,
+    ) -> None:
+        """``ctx``: the app's, to apply a single write (without it, Apply is not offered)."""
         super().__init__(parent)
+        cancel_on_destroy(self)  # a refresh still reading must not outlive the view
         self.setObjectName("approvalsView")
         self._approvals = approvals
+        self._ctx = ctx
         self._records: list[ApprovalRecord] = []
         self._me = ""
         layout = QVBoxLayout(self)
@@ -102,10 +120,20 @@ class ApprovalsView(QWidget):
         self.reject_button = QPushButton("Reject")
         self.approve_button.clicked.connect(self._approve)
         self.reject_button.clicked.connect(self._reject)
+        self.apply_button = QPushButton("Apply…")
+        self.apply_button.setObjectName("approvalsApply")
+        self.apply_button.clicked.connect(self._apply)
+        self.apply_button.setVisible(ctx is not None)
         decide.addWidget(self.comment_edit, 1)
         decide.addWidget(self.approve_button)
         decide.addWidget(self.reject_button)
+        decide.addWidget(self.apply_button)
         layout.addLayout(decide)
+        self.busy = BusyPanel()
+        self.bar = MessageBar()
+        layout.addWidget(self.busy)
+        layout.addWidget(self.bar)
+        self.runner = None if ctx is None else ctx.runner(self.bar, self.busy)
         self._watcher: ChannelWatcher | None = None
         self._notifier: QSocketNotifier | None = None
         self.status_line = QLabel()
@@ -167,14 +195,23 @@ class ApprovalsView(QWidget):
 
     def _selection_changed(self) -> None:
         record = self.selected()
-        decidable = (
-            record is not None and record.decision is None and record.submitted_by != self._me
-        )
+        own = record is not None and record.submitted_by == self._me
+        decidable = record is not None and record.decision is None and not own
         self.approve_button.setEnabled(decidable)
         self.reject_button.setEnabled(decidable)
         self.comment_edit.setEnabled(decidable)
-        if record is not None and record.decision is None and record.submitted_by == self._me:
+        for button in (self.approve_button, self.reject_button):
+            button.setToolTip(OWN_CHANGE if own and record and record.decision is None else "")
+        if record is not None and record.decision is None and own:
             self.status_line.setText(OWN_CHANGE)
+        why_not = "Select an approved change of yours." if record is None else self._why_not(record)
+        self.apply_button.setEnabled(why_not is None)
+        self.apply_button.setToolTip(why_not or "Send it once, exactly as approved")
+
+    def _why_not(self, record: ApprovalRecord) -> str | None:
+        if self._approvals is None:
+            return "No team database."
+        return self._approvals.why_not_apply(record, me=self._me)
 
     @async_slot()
     async def refresh(self) -> None:
@@ -214,4 +251,52 @@ class ApprovalsView(QWidget):
         self.comment_edit.clear()
         state = STATE_WORDS[decided.state].lower()
         self.status_line.setText(f"✔ Approval {decided.id}: {state} — {decided.summary}.")
+        await self.refresh()
+
+    @async_slot()
+    async def _apply(self) -> None:
+        record = self.selected()
+        if record is None or self._why_not(record) is not None:
+            return
+        if record.kind == "plan":
+            self.plan_apply_requested.emit(record)
+            return
+        await self._apply_write(record)
+
+    async def _apply_write(self, record: ApprovalRecord) -> None:
+        """An approved single write of yours, through the forms' confirm → send path: prepared
+        again, refused if the target drifted from the value approved, sent once."""
+        from ctrader_admin.services.approved_write import apply_approved
+
+        ctx, approvals, runner = self._ctx, self._approvals, self.runner
+        if ctx is None or approvals is None or runner is None:
+            return
+        self.apply_button.setEnabled(False)  # enabled again by the selection, once refreshed
+        session = ctx.session
+        if session.profile.id != record.profile_id:
+            self.status_line.setText(
+                f"✖ Approval {record.id} is for the connection {record.profile_id!r}: open it "
+                "first (Connection menu), then Apply."
+            )
+            return
+        done = await ctx.confirm_and_send(
+            runner,
+            f"Apply approval {record.id}",
+            [
+                ("Change", record.summary),
+                (
+                    "Approved",
+                    f"by {record.decided_by}" + (f": {record.comment}" if record.comment else ""),
+                ),
+                ("Then", "sent once; the journal names both people"),
+            ],
+            busy=f"Applying approval {record.id}",
+            send=lambda _reason, _ticket: apply_approved(session, approvals, record.id),
+            action_label="Apply",
+            given=(record.reason, record.ticket, "Given when the change was submitted"),
+        )
+        if done is not None:
+            entry = done.value.entry
+            said = "nothing to send: already as approved" if entry is None else entry.outcome
+            self.status_line.setText(f"✔ Approval {record.id} applied: {record.summary} — {said}.")
         await self.refresh()

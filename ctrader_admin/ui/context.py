@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QWidget
 
+from ctrader_admin.services.errors import ApprovalRequired
 from ctrader_admin.ui.notify import Level, MessageBar
 from ctrader_admin.ui.runner import BusyPanel, Done, Runner
 
@@ -185,9 +186,62 @@ class UiContext(QObject):
                 runner.bar.show_message(Level.INFO, declined)
             return None
         reason, ticket = answer
-        done = await runner.run(busy, lambda: send(reason, ticket), controls=controls)
+        refused: list[ApprovalRequired] = []
+
+        async def sending() -> T:
+            try:
+                return await send(reason, ticket)
+            except ApprovalRequired as exc:
+                refused.append(exc)
+                raise
+
+        done = await runner.run(busy, sending, controls=controls)
         self.wrote()  # whatever the outcome: the attempt is journaled
+        if refused:
+            await self.offer_approval(runner, refused[0], reason, ticket)
         return done
+
+    async def offer_approval(
+        self, runner: Runner, refused: ApprovalRequired, reason: str, ticket: str
+    ) -> None:
+        """A write the team's policy sends for approval (said on the runner's bar): offer to
+        submit it as prepared, with the reason and ticket given, for another person."""
+        import asyncio
+
+        from ctrader_admin.services.approvals import ChangeBody
+
+        change, approvals = refused.change, self.backoffice.approvals
+        if not isinstance(change, ChangeBody) or approvals is None:
+            return
+        session = self.session
+        answer = await self.confirm(
+            "Submit for approval",
+            [
+                ("Change", change.summary()),
+                (
+                    "Then",
+                    "another person approves or rejects it in their Approvals tab; you "
+                    "apply it there once approved",
+                ),
+            ],
+            action_label="Submit for approval",
+            given=(reason, ticket, "As given for the write"),
+        )
+        if answer is None:
+            return
+
+        async def submit() -> int:
+            return await asyncio.to_thread(
+                approvals.submit, change, reason=reason, ticket=ticket, profile=session.profile
+            )
+
+        done = await runner.run("Submitting for approval", submit)
+        if done is not None:
+            runner.bar.show_message(
+                Level.SUCCESS,
+                f"Submitted as approval {done.value}: {change.summary()}. Apply it from the "
+                "Approvals tab once another person approves it.",
+            )
 
     def wrote(self) -> None:
         """Call after any write attempt, whatever its outcome."""

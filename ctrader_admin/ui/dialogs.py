@@ -115,7 +115,10 @@ class ConfirmWriteDialog(FittedDialog):
         action_label: str = "Send",
         type_to_confirm: str | None = None,
         destructive: bool = False,
+        given: tuple[str, str, str] | None = None,
     ) -> None:
+        """``given``: (reason, ticket, why) already decided (a resumed job's, an approval's):
+        shown, not editable, ``why`` as their tooltip."""
         # Wide enough that a "from → to" value is read on one line, not wrapped mid-value.
         super().__init__(parent, min_width=460)
         self.setObjectName("confirmWriteDialog")
@@ -153,6 +156,11 @@ class ConfirmWriteDialog(FittedDialog):
         self.ticket.setPlaceholderText("Support ticket or CRM reference")
         fields.addRow("Reason" + (" *" if profile.require_reason else "") + ":", self.reason)
         fields.addRow("Ticket" + (" *" if profile.require_ticket else "") + ":", self.ticket)
+        if given is not None:
+            for field, value in ((self.reason, given[0]), (self.ticket, given[1])):
+                field.setText(value)
+                field.setReadOnly(True)
+                field.setToolTip(given[2])
         self.typed: QLineEdit | None = None
         if type_to_confirm:
             self.typed = QLineEdit()
@@ -291,6 +299,7 @@ class LoginDialog(FittedDialog):
 
 
 CSV_FILTER = "CSV files (*.csv *.txt);;All files (*)"
+PLAN_FILTER = "Plan files (*.json);;All files (*)"
 CSV_ONLY = "CSV files (*.csv)"
 
 

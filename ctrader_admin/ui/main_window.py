@@ -39,6 +39,7 @@ from ctrader_admin.ui.widgets import ElidedLabel
 if TYPE_CHECKING:
     from ctrader_admin.services.backoffice import Backoffice
     from ctrader_admin.services.budget import BudgetFigures, WriteBudget
+    from ctrader_admin.store.pg.approvals import ApprovalRecord
     from ctrader_admin.ui.approvals_view import ApprovalsView
 
 
@@ -228,11 +229,21 @@ class MainWindow(QMainWindow):
             return
         from ctrader_admin.ui.approvals_view import ApprovalsView
 
-        view = ApprovalsView(approvals=backoffice.approvals)
+        view = ApprovalsView(approvals=backoffice.approvals, ctx=self.ctx)
+        view.plan_apply_requested.connect(self._apply_approved_plan)
         self.approvals_view = view
         self.tabs.addTab(view, "Approvals")
         view.start_live_updates()
         view.refresh()
+
+    @async_slot(object)
+    async def _apply_approved_plan(self, record: ApprovalRecord) -> None:
+        """The Approvals view's Apply of a plan: the Jobs tab, the plan ready to apply under it."""
+        from ctrader_admin.ui.jobs.tab import JobsTab
+
+        page = self.show_tab("JobsTab")
+        assert isinstance(page, JobsTab)
+        await page.open_approved_plan(record)
 
     def _tell_settings_problems(self) -> None:
         problems = self.backoffice.profiles.problems

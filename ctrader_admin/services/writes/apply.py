@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from ctrader_admin.services.budget import Reservation
-from ctrader_admin.services.errors import ServiceError
+from ctrader_admin.services.errors import ApprovalRequired, ServiceError
 from ctrader_admin.services.session import (
     ReadBack,
     ReadBackCheck,
@@ -145,11 +145,18 @@ async def apply(
         read_back = read_value
     request = prepared.request
     assert request is not None
-    written = await session.write(
-        intent,
-        lambda: _in_slot(lambda: send(session.client, request), slot),
-        reserved=reserved,
-        read_back=read_back,
-        confirm=confirm,
-    )
+    try:
+        written = await session.write(
+            intent,
+            lambda: _in_slot(lambda: send(session.client, request), slot),
+            reserved=reserved,
+            read_back=read_back,
+            confirm=confirm,
+        )
+    except ApprovalRequired as exc:
+        # The change as prepared, so the operator can submit it for approval as it is.
+        from ctrader_admin.services.approved_write import body_of
+
+        exc.change = body_of(prepared, session.profile.id, "")
+        raise
     return Applied(prepared, written.entry, written.result, written.check)

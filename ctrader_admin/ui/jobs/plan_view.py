@@ -58,8 +58,16 @@ class PlanView:
         self.apply_button = QPushButton("Apply…")
         self.apply_button.setObjectName("jobsApply")
         self.apply_button.setToolTip("Send the planned writes (asks for the reason and ticket)")
+        # Team mode only (the tab shows it): the plan goes to a second person first.
+        self.submit_button = QPushButton("Submit for approval…")
+        self.submit_button.setObjectName("jobsSubmitForApproval")
+        self.submit_button.setToolTip(
+            "Send the plan to the team's Approvals: another person approves or rejects it"
+        )
+        self.submit_button.hide()
         actions.addWidget(self.save_button)
         actions.addStretch(1)
+        actions.addWidget(self.submit_button)
         actions.addWidget(self.apply_button)
         top_layout.addLayout(actions)
         self.progress = JobProgressPanel()

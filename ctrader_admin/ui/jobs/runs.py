@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from functools import partial
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QWidget
@@ -41,6 +42,9 @@ from ctrader_admin.ui.slots import async_slot
 from ctrader_admin.ui.tab import Tab
 from ctrader_admin.ui.widgets import plural
 
+if TYPE_CHECKING:  # the team's modules load only in team mode
+    from ctrader_admin.store.pg.approvals import ApprovalRecord
+
 VIEW_INTERVAL_MS = 100  # the progress view follows the job at most this often
 
 
@@ -53,6 +57,7 @@ class JobRunsTab(Tab):
         self.apply_options: ApplyOptions | None = None  # None: the engine's defaults
         self.plan: Plan | None = None
         self.shown_job: JobRecord | None = None  # the job whose rows the table shows
+        self.approval: ApprovalRecord | None = None  # team mode: the plan's, to apply under
         self.job_runner: JobRunner | None = None
         self.last_result: JobResult | None = None
         self._job_task: asyncio.Future[JobResult] | None = None
@@ -97,7 +102,16 @@ class JobRunsTab(Tab):
             view.apply_button.setToolTip("Nothing to write: every row is skipped or has an error")
         else:
             view.apply_button.setToolTip("Send the planned writes (asks for the reason and ticket)")
+        approval = self.approval
+        view.apply_button.setText(
+            "Apply…" if approval is None else f"Apply approval {approval.id}…"
+        )
+        view.submit_button.setVisible(self.ctx.backoffice.approvals is not None)
+        view.submit_button.setEnabled(write and idle and can_apply and approval is None)
         self.job_list.refresh_buttons(write=write, idle=idle)
+
+    def refresh_buttons(self) -> None:
+        self._refresh_buttons()
 
     def _begin(self) -> None:
         self.bar.hide()
@@ -110,10 +124,18 @@ class JobRunsTab(Tab):
 
     # --- the plan ------------------------------------------------------------------------------
 
-    def show_plan(self, plan: Plan | None, job: JobRecord | None = None) -> None:
-        """Show a plan's diff (or a job's rows, when ``job`` is given)."""
+    def show_plan(
+        self,
+        plan: Plan | None,
+        job: JobRecord | None = None,
+        *,
+        approval: ApprovalRecord | None = None,
+    ) -> None:
+        """Show a plan's diff (or a job's rows, when ``job`` is given); ``approval``: the
+        approval to apply it under (ui/jobs/approval.py)."""
         self.plan = plan
         self.shown_job = job
+        self.approval = approval
         self.plan_view.show(plan, job)
         self._refresh_buttons()
 
@@ -137,12 +159,10 @@ class JobRunsTab(Tab):
             changes=changes,
             action_label=action_label,
             type_to_confirm=confirmation_word(profile),
+            given=None
+            if job is None
+            else (job.reason, job.ticket, "The job's own, given when it was started"),
         )
-        if job is not None:
-            for field, value in ((dialog.reason, job.reason), (dialog.ticket, job.ticket)):
-                field.setText(value)
-                field.setReadOnly(True)
-                field.setToolTip("The job's own, given when it was started")
         try:
             if not await ask(dialog):
                 return None
@@ -179,6 +199,10 @@ class JobRunsTab(Tab):
         ]
         if plan.reverts_batch:
             changes.insert(1, ("Reverts", f"batch {plan.reverts_batch}"))
+        approval = self.approval
+        if approval is not None:
+            people = f"submitted by {approval.submitted_by}, approved by {approval.decided_by}"
+            changes.append(("Approval", f"{approval.id}: {people} (used once)"))
         self._begin()
         try:
             answer = await self._confirm_job(
@@ -198,12 +222,14 @@ class JobRunsTab(Tab):
                     reason=reason,
                     ticket=ticket,
                     confirmation=typed,
+                    approval_id=None if approval is None else approval.id,
                     options=self.apply_options,
                     on_progress=self._on_progress,
                 )
             )
             if runner is None:
                 return
+            self.approval = None  # used: the job is the plan's now
         finally:
             self._end()
         await self._run_job(runner, plan, f"Applying {plan.source}")

@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QShowEvent
@@ -42,10 +43,12 @@ from ctrader_admin.ui import theme
 from ctrader_admin.ui.context import UiContext
 from ctrader_admin.ui.dialogs import (
     CSV_FILTER,
+    PLAN_FILTER,
     ask,
     choose_open_path,
     choose_save_path,
 )
+from ctrader_admin.ui.jobs import approval
 from ctrader_admin.ui.jobs.job_list import JobList
 from ctrader_admin.ui.jobs.plan_view import PlanView
 from ctrader_admin.ui.jobs.revert_dialog import RevertDialog
@@ -54,10 +57,11 @@ from ctrader_admin.ui.notify import Level
 from ctrader_admin.ui.slots import async_slot
 from ctrader_admin.ui.widgets import plural
 
+if TYPE_CHECKING:  # the team's modules load only in team mode
+    from ctrader_admin.store.pg.approvals import ApprovalRecord
+
 ChooseOpenPath = Callable[[QWidget, str, str], Awaitable[str | None]]
 ChooseSavePath = Callable[[QWidget, str, str, str], Awaitable[str | None]]
-
-PLAN_FILTER = "Plan files (*.json);;All files (*)"
 
 
 def _job_rows(store: CheckpointStore, job: JobRecord) -> tuple[Plan, list[RowCheckpoint]]:
@@ -86,6 +90,7 @@ class JobsTab(JobRunsTab):
         view, jobs = self.plan_view, self.job_list
         view.save_button.clicked.connect(self._save_plan)
         view.apply_button.clicked.connect(self._apply)
+        view.submit_button.clicked.connect(self._submit_for_approval)
         view.progress.stop_button.clicked.connect(self.stop_job)
         view.table.selectionModel().selectionChanged.connect(self._refresh_buttons)
         jobs.show_button.clicked.connect(self._show_selected_job)
@@ -203,6 +208,14 @@ class JobsTab(JobRunsTab):
                 f"This plan was made for the connection {plan.profile_name!r}; the active one is "
                 f"{session.profile.name!r}. It cannot be applied here.",
             )
+
+    @async_slot()
+    async def _submit_for_approval(self) -> None:
+        await approval.submit_plan(self)
+
+    async def open_approved_plan(self, record: ApprovalRecord) -> None:
+        """The Approvals view's Apply of a plan: ready to apply under its approval."""
+        await approval.open_approved_plan(self, record)
 
     @async_slot()
     async def _save_plan(self) -> None:
