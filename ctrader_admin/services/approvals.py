@@ -79,6 +79,19 @@ class ChangeBody:
             f"{action_name(self.action)} {self.target}: {_show(self.before)} → {_show(self.after)}"
         )
 
+    def lines(self) -> list[tuple[str, str]]:
+        """The change as a confirmation dialog shows it: short lines, each read at a glance."""
+        return [
+            ("Change", f"{action_name(self.action)} {self.target}"),
+            ("Value", f"{_show(self.before)} → {_show(self.after)}"),
+        ]
+
+    @classmethod
+    def parse(cls, body: str) -> ChangeBody:
+        """A single write's approval body back (``canonical``'s text)."""
+        document = json.loads(body)
+        return cls(**{name: document[name] for name in cls.__dataclass_fields__})
+
 
 @dataclass(frozen=True, slots=True)
 class PlanBody:

@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from ctrader_admin.errors import ExpectedError
-from ctrader_admin.services.approvals import STATE_WORDS, Approvals
+from ctrader_admin.services.approvals import STATE_WORDS, Approvals, ChangeBody
 from ctrader_admin.store.pg.approvals import ApprovalRecord, ApprovalState
 from ctrader_admin.store.pg.watch import ChannelWatcher
 from ctrader_admin.ui.context import UiContext
@@ -107,9 +107,14 @@ class ApprovalsView(QWidget):
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().setVisible(False)
+        # One line per approval: a long change is elided (its tooltip has it all), not wrapped
+        # into a row too low to show the second line.
+        self.table.setWordWrap(False)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideRight)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        # The change is read whole (scrolled to in a narrow window); the comment takes the rest.
+        header.setStretchLastSection(True)
         self.table.itemSelectionChanged.connect(self._selection_changed)
         layout.addWidget(self.table, 1)
 
@@ -180,7 +185,7 @@ class ApprovalsView(QWidget):
         for row, record in enumerate(self._records):
             for column, text in enumerate(_cells(record)):
                 item = QTableWidgetItem(text)
-                item.setToolTip(record.body if column == 2 else text)
+                item.setToolTip(f"{text}\n\n{record.body}" if column == 2 else text)
                 self.table.setItem(row, column, item)
             if selected is not None and record.id == selected.id:
                 self.table.selectRow(row)
@@ -283,11 +288,8 @@ class ApprovalsView(QWidget):
             runner,
             f"Apply approval {record.id}",
             [
-                ("Change", record.summary),
-                (
-                    "Approved",
-                    f"by {record.decided_by}" + (f": {record.comment}" if record.comment else ""),
-                ),
+                *ChangeBody.parse(record.body).lines(),
+                ("Approved by", record.decided_by or ""),
                 ("Then", "sent once; the journal names both people"),
             ],
             busy=f"Applying approval {record.id}",

@@ -217,12 +217,8 @@ class UiContext(QObject):
         answer = await self.confirm(
             "Submit for approval",
             [
-                ("Change", change.summary()),
-                (
-                    "Then",
-                    "another person approves or rejects it in their Approvals tab; you "
-                    "apply it there once approved",
-                ),
+                *change.lines(),
+                ("Then", "another person decides; you apply it once approved"),
             ],
             action_label="Submit for approval",
             given=(reason, ticket, "As given for the write"),

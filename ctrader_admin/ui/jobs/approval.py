@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from ctrader_admin.services.bulk import Plan, load_plan
 from ctrader_admin.ui.dialogs import PLAN_FILTER
 from ctrader_admin.ui.notify import Level
+from ctrader_admin.ui.widgets import plural
 
 if TYPE_CHECKING:
     from ctrader_admin.services.approvals import Approvals
@@ -38,8 +39,12 @@ async def submit_plan(tab: JobsTab) -> None:
     answer = await tab.ctx.confirm(
         "Submit the plan for approval",
         [
-            ("Plan", f"{plan.to_write:,} writes · {len(plan.rows):,} rows from {plan.source}"),
-            ("Then", "another person approves or rejects it in their Approvals tab"),
+            (
+                "Plan",
+                f"{plural(plan.to_write, 'write')} · {plural(len(plan.rows), 'row')} from "
+                f"{plan.source}",
+            ),
+            ("Then", "another person decides; you apply it once approved"),
         ],
         action_label="Submit for approval",
     )
@@ -59,6 +64,8 @@ async def submit_plan(tab: JobsTab) -> None:
     done = await tab.runner.run("Submitting the plan for approval", submit, controls=[button])
     tab.refresh_buttons()
     if done is not None:
+        tab.submitted_plan = plan.content_hash  # not submitted twice by a second click
+        tab.refresh_buttons()
         tab.bar.show_message(
             Level.SUCCESS,
             f"Submitted as approval {done.value.id}: {done.value.summary}. Once another person "
@@ -101,6 +108,6 @@ async def open_approved_plan(tab: JobsTab, record: ApprovalRecord) -> None:
     tab.show_plan(plan, approval=record)
     tab.bar.show_message(
         Level.INFO,
-        f"Approval {record.id}: approved by {record.decided_by}. Press “Apply under approval "
+        f"Approval {record.id}: approved by {record.decided_by}. Press “Apply approval "
         f"{record.id}…” to send it (once).",
     )

@@ -58,6 +58,7 @@ class JobRunsTab(Tab):
         self.plan: Plan | None = None
         self.shown_job: JobRecord | None = None  # the job whose rows the table shows
         self.approval: ApprovalRecord | None = None  # team mode: the plan's, to apply under
+        self.submitted_plan: str | None = None  # the seal of the plan last submitted for approval
         self.job_runner: JobRunner | None = None
         self.last_result: JobResult | None = None
         self._job_task: asyncio.Future[JobResult] | None = None
@@ -107,7 +108,10 @@ class JobRunsTab(Tab):
             "Apply…" if approval is None else f"Apply approval {approval.id}…"
         )
         view.submit_button.setVisible(self.ctx.backoffice.approvals is not None)
-        view.submit_button.setEnabled(write and idle and can_apply and approval is None)
+        submitted = plan is not None and plan.content_hash == self.submitted_plan
+        view.submit_button.setEnabled(
+            write and idle and can_apply and not approval and not submitted
+        )
         self.job_list.refresh_buttons(write=write, idle=idle)
 
     def refresh_buttons(self) -> None:
