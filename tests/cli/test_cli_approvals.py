@@ -286,6 +286,9 @@ def test_a_plan_the_policy_sends_for_approval_is_applied_once_under_it(
     done = _run(cli, cli.home, *apply, "--approval", str(number))
     assert done.returncode == 2
     assert f"already applied by {anna}" in done.stderr
+    # its job resumed (as after a crash) goes on under the approval: not asked again, nothing resent
+    done = _run(cli, cli.home, "resume", job["job"], "--yes")
+    assert done.returncode == 0, done.stderr
     assert cli.run("journal", "export", "-o", "journal.csv").returncode == 0
     with (cli.home / "journal.csv").open(encoding="utf-8-sig", newline="") as exported:
         sent = [e for e in csv.DictReader(exported) if e["after"] == "IB-PLAN"]
