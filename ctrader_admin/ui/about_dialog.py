@@ -15,7 +15,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
-    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
@@ -23,7 +22,7 @@ from PySide6.QtWidgets import (
 from ctrader_admin import APP_NAME, __version__
 from ctrader_admin.store.paths import AppPaths, ensure_private_dir
 from ctrader_admin.ui.dialogs import FittedDialog
-from ctrader_admin.ui.widgets import form, heading, hint
+from ctrader_admin.ui.widgets import fill_width, form, heading, hint
 
 DESCRIPTION = "Back-office console for cTrader brokers."
 
@@ -69,8 +68,7 @@ class AboutDialog(FittedDialog):
         self.keyring = _selectable(keyring)
         self.keyring.setObjectName("aboutKeyring")
         self.keyring.setWordWrap(True)
-        # Take the row's width (a wrapped label otherwise keeps its narrow size hint).
-        self.keyring.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        fill_width(self.keyring)
         rows.addRow("Version:", self.version)
         rows.addRow("Licence:", self.licence)
         rows.addRow("Token keyring:", self.keyring)

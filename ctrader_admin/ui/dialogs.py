@@ -17,7 +17,6 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QLabel,
     QLineEdit,
-    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
@@ -25,7 +24,7 @@ from PySide6.QtWidgets import (
 from ctrader_admin.ids import NotAnId, parse_id
 from ctrader_admin.ui import theme
 from ctrader_admin.ui.notify import Level, MessageBar, is_expected
-from ctrader_admin.ui.widgets import form, hint
+from ctrader_admin.ui.widgets import fill_width, form, hint
 
 if TYPE_CHECKING:
     from ctrader_admin.services.session import Session
@@ -145,9 +144,7 @@ class ConfirmWriteDialog(FittedDialog):
             text = QLabel(value)
             text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             text.setWordWrap(True)
-            # Take the dialog's width (a wrapped label otherwise keeps its narrow size hint).
-            text.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
-            summary.addRow(f"{label}:", text)
+            summary.addRow(f"{label}:", fill_width(text))
         layout.addLayout(summary)
         fields = form()
         self.reason = QLineEdit()

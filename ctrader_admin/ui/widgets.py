@@ -6,7 +6,15 @@ from collections.abc import Mapping
 
 from PySide6.QtCore import QEvent, QObject, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QGuiApplication, QPainter, QPaintEvent, QPalette, QPen
-from PySide6.QtWidgets import QComboBox, QFormLayout, QHBoxLayout, QLabel, QToolButton, QWidget
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QSizePolicy,
+    QToolButton,
+    QWidget,
+)
 
 from ctrader_admin.ui import theme
 
@@ -119,6 +127,16 @@ def refill(combo: QComboBox, names: list[str]) -> None:
     combo.addItems(names)
     if chosen in names:
         combo.setCurrentText(chosen)
+
+
+def fill_width(label: QLabel) -> QLabel:
+    """Let a word-wrapped label take its row's width (it otherwise keeps its narrow size hint).
+    The label's own policy is widened, not replaced: a new QSizePolicy drops height-for-width,
+    and the layout then gives a wrapped text one line and cuts the rest."""
+    policy = label.sizePolicy()
+    policy.setHorizontalPolicy(QSizePolicy.Policy.Expanding)
+    label.setSizePolicy(policy)
+    return label
 
 
 def form() -> QFormLayout:

@@ -245,7 +245,9 @@ def test_the_move_prompt_offers_the_connections_white_labels_only(
     assert task.result() is None
 
 
-@pytest.mark.parametrize("name", ["confirm", "value", "revert", "import", "about", "crash"])
+@pytest.mark.parametrize(
+    "name", ["confirm", "confirm-long", "value", "revert", "import", "about", "crash"]
+)
 def test_no_dialog_clips_its_content_even_at_its_smallest(
     qtbot: QtBot, backoffice: Backoffice, window: QWidget, name: str
 ) -> None:
@@ -264,6 +266,21 @@ def test_no_dialog_clips_its_content_even_at_its_smallest(
             title="Set partnerId",
             changes=[("Target", "user 1000001"), ("partnerId", "IB-1042 → IB-2077 (overwrites)")],
             type_to_confirm="live",
+        ),
+        # A value that wraps onto several lines (an approval's change, a book of accounts).
+        "confirm-long": lambda: ConfirmWriteDialog(
+            window,
+            profile=builtin_sandbox_profile(),
+            title="Move to White Label",
+            changes=[
+                (
+                    "Change",
+                    "Move 7 accounts ("
+                    + ", ".join(map(str, range(5200001, 5200008)))
+                    + ") from acme-demo to acme-pro-demo-white-label",
+                ),
+                ("Account", "5200001 (demo)"),
+            ],
         ),
         "value": lambda: actions.ValueDialog(
             window, title="Set partnerId", label="New partnerId", current="IB-1042"
