@@ -12,13 +12,7 @@ from pathlib import Path
 
 from ctrader_admin.services.bulk import Plan, PlanRow, Progress
 from ctrader_admin.services.errors import InvalidInput
-from ctrader_admin.store.checkpoints import (
-    CheckpointStore,
-    JobRecord,
-    RowState,
-    runner_alive,
-    this_runner,
-)
+from ctrader_admin.store.checkpoints import CheckpointStore, JobRecord, RowState
 
 STATE_TEXT: dict[RowState, str] = {
     "pending": "pending",
@@ -153,16 +147,16 @@ def job_summaries(
     store: CheckpointStore, profile_id: str, running_id: str | None
 ) -> list[JobSummary]:
     """The jobs of a connection, newest first; ``running_id`` is the one this process runs."""
-    me = this_runner()
+    jobs = store.jobs(profile_id)
+    elsewhere = store.running_elsewhere(jobs)
     found: list[JobSummary] = []
-    for job in store.jobs(profile_id):
-        elsewhere = job.state == "running" and job.runner != me and runner_alive(job.runner)
+    for job in jobs:
         found.append(
             JobSummary(
                 job=job,
                 counts=store.counts(job.id),
                 source=plan_source(job.plan_json),
-                busy_elsewhere=elsewhere,
+                busy_elsewhere=job.id in elsewhere,
                 running_here=job.id == running_id,
             )
         )

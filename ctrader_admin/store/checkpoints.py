@@ -220,6 +220,16 @@ class CheckpointStore:
             ).fetchone()
         return JobRecord(*row) if row else None
 
+    def running_elsewhere(self, jobs: Iterable[JobRecord]) -> set[str]:
+        """The ids of the jobs that another live process runs now: on the team database, whose
+        session holds the job's lock (on any workstation); on this computer's file, whose
+        process is alive."""
+        running = [job for job in jobs if job.state == "running"]
+        if self._locks is not None:
+            return self._locks.held_elsewhere([job.id for job in running])
+        me = this_runner()
+        return {job.id for job in running if job.runner != me and runner_alive(job.runner)}
+
     def claim(self, job_id: str) -> JobRecord:
         """Mark the job as run by this process; refused while another live process runs it."""
         me = this_runner()

@@ -78,8 +78,8 @@ def test_another_agents_job_shows_in_the_jobs_list_as_it_starts_progresses_and_e
     plan = run_async(qtbot, plan_csv(session, text, source="live.csv"))
     runner = JobRunner.start(session, desk2.checkpoints, plan, reason="live list", ticket="T-1")
 
-    # Started on desk 2: desk 1 lists it, running. (Both desks are one process here, so the
-    # list cannot say "elsewhere": that is told by the runner's process id.)
+    # Started on desk 2: desk 1 lists it, running elsewhere (desk 2's session holds its lock;
+    # both desks are one process here, so a process id could not tell).
     def listed() -> bool:
         summary = _row(tab, runner.job_id)
         return summary is not None and summary.job.state == "running"
@@ -88,6 +88,8 @@ def test_another_agents_job_shows_in_the_jobs_list_as_it_starts_progresses_and_e
     started = _row(tab, runner.job_id)
     assert started is not None
     assert (started.done, started.total, started.job.reason) == (0, ROWS, "live list")
+    assert started.state_text == "running elsewhere"
+    assert not started.resumable
 
     # Part of the way: desk 2's budget lets 2 writes through, the job waits for more and is
     # stopped there; desk 1 shows how far it got.

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import threading
 import zlib
+from collections.abc import Collection
 from typing import TYPE_CHECKING, Any
 
 from ctrader_admin.store.pg.database import LOCK_CLASS
@@ -81,6 +82,24 @@ class JobLocks:
         with self._lock:
             self._live()
             return job_id in self._held
+
+    def held_elsewhere(self, job_ids: Collection[str]) -> set[str]:
+        """The jobs among ``job_ids`` that another live session holds, i.e. that another
+        workstation (or process) runs now. A crashed one's lock went with its session."""
+        with self._lock:
+            others = [job_id for job_id in job_ids if job_id not in self._held]
+        # pg_locks shows a two-int lock's second key as an oid: unsigned.
+        by_key = {job_lock_key(job_id) & 0xFFFFFFFF: job_id for job_id in others}
+        if not by_key:
+            return set()
+        with self._database.read() as conn:
+            rows = conn.execute(
+                "SELECT DISTINCT objid::bigint FROM pg_locks WHERE locktype = 'advisory' "
+                "AND objsubid = 2 AND classid = ? AND granted AND objid::bigint = ANY(?::bigint[]) "
+                "AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
+                (LOCK_JOBS, list(by_key)),
+            ).fetchall()
+        return {by_key[int(key)] for (key,) in rows}
 
     def release(self, job_id: str) -> None:
         with self._lock:

@@ -144,6 +144,9 @@ def test_team_a_live_session_keeps_its_job_and_a_dead_ones_is_resumed_explicitly
     job = anna_jobs.create_job(new_job(), PENDING)
     with pytest.raises(CheckpointError, match="being run by another process"):
         bob_jobs.claim(job.id)
+    # What the Jobs list says: bob sees anna's job running elsewhere, anna sees her own.
+    assert bob_jobs.running_elsewhere(bob_jobs.jobs(P)) == {job.id}
+    assert anna_jobs.running_elsewhere(anna_jobs.jobs(P)) == set()
     with anna_db.read() as conn:  # a running job is not a journal session (`team status`)
         locks = conn.execute(
             "SELECT objsubid, count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted "
@@ -160,13 +163,15 @@ def test_team_a_live_session_keeps_its_job_and_a_dead_ones_is_resumed_explicitly
     # Bob's workstation dies: the server ends its connections (as after a SIGKILL or a cut
     # cable). The job still says "running", yet anna may now resume it.
     with psycopg.connect(**admin.connect_kwargs(), autocommit=True) as conn:
-        conn.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = %s",
+        conn.execute(  # waits (up to 30 s) until each of bob's sessions has ended
+            "SELECT pg_terminate_backend(pid, 30000) FROM pg_stat_activity WHERE usename = %s",
             (bob.user,),
         )
     still = anna_jobs.job(job.id)
     assert still is not None
     assert still.state == "running"
+    # Its record still says "running", yet nobody runs it: the list offers to resume it.
+    assert anna_jobs.running_elsewhere([still]) == set()
     resumed = anna_jobs.claim(job.id)
     assert resumed.state == "running"
     anna_jobs.save_rows(job.id, [RowCheckpoint(row=1, state="ok")])
