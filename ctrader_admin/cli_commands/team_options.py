@@ -11,9 +11,7 @@ MEMBER_PASSWORD_ENV_VAR = "CTRADER_ADMIN_TEAM_MEMBER_PASSWORD"  # noqa: S105
 
 
 def add_team_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    team = commands.add_parser(
-        "team", help="the team database on PostgreSQL (docs/team-mode.md)"
-    )
+    team = commands.add_parser("team", help="the team database on PostgreSQL (docs/team-mode.md)")
     actions = team.add_subparsers(dest="action", metavar="ACTION", required=True, title="actions")
     json_option = argparse.ArgumentParser(add_help=False)
     json_option.add_argument("--json", action="store_true", help="print the result as JSON")
