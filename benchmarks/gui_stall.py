@@ -6,7 +6,9 @@ timer fires every --probe-ms on the Qt event loop and records when it actually r
 The longest gap between two probe ticks, less the probe's own interval, is the longest time the
 event loop could not turn: the longest the window would have been frozen (goal ≤ 16 ms, one
 frame at 60 Hz). Prints that, the p99 and p99.9 stall, the number of stalls over 16 ms, the five
-longest with where the job was, and the job's throughput.
+longest with where the job was, and the job's throughput. The probe goes on after the job until
+the full collection the job put off has run (once the window is left alone, as nobody touches
+it here), and that pass's stall is printed on its own line.
 
     .venv/bin/python benchmarks/gui_stall.py                    # 3 000 writes, ~1.5 min
     .venv/bin/python benchmarks/gui_stall.py --rows 10000       # ~4 min
@@ -71,6 +73,7 @@ GOAL_MS = 16.0
 BASELINE_S = 5.0
 START_TIMEOUT_S = 60.0
 STOP_TIMEOUT_S = 5.0
+AFTER_JOB_S = 90.0  # the app's at-latest for the put-off full collection is 60 s
 
 
 # --- the sandbox process -------------------------------------------------------------------------
@@ -172,13 +175,17 @@ class GcWatch:
 
     since: float = 0.0
     slow: list[tuple[float, int, float]] = field(default_factory=list)  # (ms, generation, s)
+    full_passes: int = 0
     _started: float = 0.0
 
     def _callback(self, phase: str, info: dict[str, int]) -> None:
         now = time.perf_counter()
         if phase == "start":
             self._started = now
-        elif (now - self._started) * 1000.0 >= 2.0:
+            return
+        if info["generation"] == 2:
+            self.full_passes += 1
+        if (now - self._started) * 1000.0 >= 2.0:
             self.slow.append(((now - self._started) * 1000.0, info["generation"], now - self.since))
 
     def start(self) -> None:
@@ -319,6 +326,8 @@ class Outcome:
     explain: Explainer | None
     baseline: list[tuple[float, float]]
     slow_gc: list[tuple[float, int, float]] = field(default_factory=list)
+    # After the job, until its put-off full collection ran: (stalls, seconds it waited or None)
+    after: tuple[list[tuple[float, float]], float | None] = ([], None)
 
 
 async def drive(
@@ -390,10 +399,13 @@ async def drive(
         _save(tab, screenshots / "jobs-3-running.png")
     await finished
     job_s = time.perf_counter() - job_started
-    gc_watch.stop()
-    probe.stop()
     if explainer is not None:
         explainer.stop()
+    job_ticks = len(probe.ticks)
+    after_s = await _full_pass_after_job(gc_watch, job_started + job_s)
+    gc_watch.stop()
+    probe.stop()
+    stalls = probe.stalls_ms()
     result = tab.last_result
     counts: dict[str, int] = {k: v for k, v in (result.counts if result else {}).items() if v}
     if screenshots is not None:
@@ -406,12 +418,25 @@ async def drive(
         plan_s,
         job_s,
         counts,
-        probe.stalls_ms(),
-        len(probe.ticks),
+        stalls[: job_ticks - 1],
+        job_ticks,
         explainer,
         baseline,
         gc_watch.slow,
+        (stalls[job_ticks - 1 :], after_s),
     )
+
+
+async def _full_pass_after_job(gc_watch: GcWatch, ended: float) -> float | None:
+    """Seconds from the job's end until the full collection it put off ran (None: not within
+    AFTER_JOB_S); the probe goes on meanwhile."""
+    seen = gc_watch.full_passes
+    while gc_watch.full_passes == seen:
+        if time.perf_counter() - ended > AFTER_JOB_S:
+            return None
+        await asyncio.sleep(0.05)
+    await asyncio.sleep(0.1)  # a few probe ticks after it
+    return time.perf_counter() - ended
 
 
 def _save(widget: Any, path: Path) -> None:
@@ -448,9 +473,19 @@ def report(outcome: Outcome, probe_ms: int) -> None:
     print(
         "longest stalls (ms @ s into the job): " + ", ".join(f"{s:.1f} @ {t:.2f}" for s, t in worst)
     )
+    after, waited = outcome.after
+    longest_after = max(after, default=(0.0, 0.0))
+    if waited is None:
+        print(f"no full collection within {AFTER_JOB_S:g} s of the job's end")
+    else:
+        print(
+            f"after the job, the window left alone: the put-off full collection ran "
+            f"{waited:.1f} s after its end; longest stall until then {longest_after[0]:.1f} ms "
+            f"@ {longest_after[1]:.2f} s (from the job's start)"
+        )
     slow_gc = sorted(outcome.slow_gc, reverse=True)
     print(
-        f"garbage collections of ≥ 2 ms during the job: {len(slow_gc)}"
+        f"garbage collections of ≥ 2 ms during the job and after it: {len(slow_gc)}"
         + (
             "; longest (ms gen N @ s): "
             + ", ".join(f"{ms:.1f} gen {gen} @ {at:.2f}" for ms, gen, at in slow_gc[:5])

@@ -8,7 +8,8 @@ there keeps the first frame off the screen, so start-up work waits for the first
 - the garbage collector's full passes walk every object alive (the app's modules, Qt's wrappers,
   a job's ten thousand rows): 40–150 ms on a slow workstation, every few seconds. Objects that
   live as long as the app are therefore moved out of its sight once started (``gc.freeze``;
-  they are still freed by reference counting), and a job runs with no full pass at all;
+  they are still freed by reference counting), and a job runs with no full pass at all: the
+  pass it owes runs once the operator leaves the window alone (``when_operator_idle``);
 - a worker thread holds the GIL for up to the switch interval (5 ms) before the window's thread
   may run, several times per turn of Qt's loop: at a big job's start that adds up to visible
   stalls, so the interval is 1 ms while a job runs.
@@ -22,11 +23,11 @@ from __future__ import annotations
 import gc
 import linecache
 import sys
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:  # the first window comes before asyncio is imported (app.py)
     import asyncio
-    from collections.abc import Callable
 
     from PySide6.QtWidgets import QWidget
 
@@ -85,39 +86,146 @@ def settle_start_up_heap() -> None:
     gc.freeze()
 
 
+class IdleWait(Protocol):
+    def cancel(self) -> None: ...
+
+
+# Given what to call, waits for the operator to leave the window alone and calls it.
+WhenIdle = Callable[[Callable[[], None]], IdleWait]
+
+_IDLE_MS = 2000  # no key or mouse input for this long: the operator is reading, not working
+_AT_LATEST_MS = 60_000  # an operator who never pauses gets the pass anyway, once
+
+
+def when_operator_idle(
+    then: Callable[[], None], *, idle_ms: int = _IDLE_MS, at_latest_ms: int = _AT_LATEST_MS
+) -> IdleWait:
+    """Call ``then()`` once, when neither the keyboard nor the mouse has been used in this
+    application for ``idle_ms`` (after ``at_latest_ms`` in any case). For work that freezes the
+    window for a few frames and can wait: a frame lost while nobody acts on the window is not
+    seen; one lost under the operator's hand is. ``cancel()`` on the answer: never called."""
+    from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, QTimer
+
+    found = QCoreApplication.instance()
+    if found is None:  # no window to keep answering
+        then()
+        return _Done()
+    app: QCoreApplication = found
+    input_events = {
+        QEvent.Type.KeyPress,
+        QEvent.Type.KeyRelease,
+        QEvent.Type.MouseButtonPress,
+        QEvent.Type.MouseButtonRelease,
+        QEvent.Type.MouseButtonDblClick,
+        QEvent.Type.MouseMove,
+        QEvent.Type.Wheel,
+        QEvent.Type.TouchBegin,
+        QEvent.Type.TouchUpdate,
+    }
+
+    class Wait(QObject):
+        def __init__(self) -> None:
+            super().__init__(app)  # kept by the application until it is done, not by the caller
+            self.quiet = QTimer(self)
+            self.quiet.setTimerType(Qt.TimerType.PreciseTimer)  # its time left is exact
+            self.quiet.setSingleShot(True)
+            self.quiet.setInterval(idle_ms)
+            self.quiet.timeout.connect(self._fire)
+            self.latest = QTimer(self)
+            self.latest.setSingleShot(True)
+            self.latest.setInterval(at_latest_ms)
+            self.latest.timeout.connect(self._fire)
+            self.waiting = True
+
+        def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+            if event.type() in input_events:
+                self.quiet.start()  # from the start again
+            return False
+
+        def cancel(self) -> None:
+            if self.waiting:
+                self.waiting = False
+                self.quiet.stop()
+                self.latest.stop()
+                app.removeEventFilter(self)
+                self.deleteLater()
+
+        def _fire(self) -> None:
+            if self.waiting:
+                self.cancel()
+                then()
+
+    wait = Wait()
+    app.installEventFilter(wait)
+    wait.quiet.start()
+    wait.latest.start()
+    return wait
+
+
+class _Done:
+    def cancel(self) -> None:
+        pass
+
+
 class JobTuning:
     """The tuning of one bulk job run from the window: ``start`` before it, ``end`` after it.
-    ``end`` undoes exactly what ``start`` did.
+    Once the full pass it put off has run, nothing of it is left.
 
     During the job the collector makes no full pass (its third threshold is out of reach): the
     young generations are still collected, so the job's short-lived cycles go as they come,
-    while its long-lived rows are never walked. At the end, one collection frees what the job
-    left; what start-up froze stays frozen, so that pass walks only what was made since start-up
-    (unfreezing the start-up heap to collect it cost a ~110 ms stall at every job's end)."""
+    while its long-lived rows are never walked. That full pass is owed, not skipped: ``end``
+    hands it to ``when_idle``, and it runs (with the thresholds restored) once the operator has
+    left the window alone. Even walking only what was made since start-up (what start-up froze
+    stays frozen: unfreezing it cost ~110 ms) it is one indivisible pass over the plan on
+    screen, 30–60 ms for 10 000 rows: at the job's last turn it was the window's longest freeze,
+    while nobody touching the window sees none. A job that starts before then owes it again."""
 
-    def __init__(self) -> None:
+    def __init__(self, when_idle: WhenIdle | None = None) -> None:
+        self._when_idle = when_idle or when_operator_idle
         self._previous_interval: float | None = None
         self._previous_thresholds: tuple[int, int, int] | None = None
+        self._pass: IdleWait | None = None
 
     @property
     def active(self) -> bool:
+        """A job runs under this tuning."""
         return self._previous_interval is not None
+
+    @property
+    def owed(self) -> bool:
+        """The full pass put off by a job has not run yet."""
+        return self._previous_thresholds is not None and not self.active
 
     def start(self) -> None:
         if self.active:
             return
-        self._previous_thresholds = gc.get_threshold()
-        young, middle, _full = self._previous_thresholds
-        gc.set_threshold(young, middle, _NO_FULL_PASS)
+        if self._pass is not None:  # the previous job's pass: this job's end owes it
+            self._pass.cancel()
+            self._pass = None
+        if self._previous_thresholds is None:
+            self._previous_thresholds = gc.get_threshold()
+            young, middle, _full = self._previous_thresholds
+            gc.set_threshold(young, middle, _NO_FULL_PASS)
         self._previous_interval = sys.getswitchinterval()
         sys.setswitchinterval(min(self._previous_interval, _JOB_SWITCH_INTERVAL))
 
     def end(self) -> None:
-        if self._previous_interval is None or self._previous_thresholds is None:
+        if self._previous_interval is None:
             return
         sys.setswitchinterval(self._previous_interval)
+        self._previous_interval = None
+        self._pass = self._when_idle(self.full_pass)
+
+    def full_pass(self) -> None:
+        """The full collection a job put off, and the thresholds back (at once, also when the
+        window is closing)."""
+        if self.active or self._previous_thresholds is None:
+            return
+        if self._pass is not None:
+            self._pass.cancel()
+            self._pass = None
         gc.set_threshold(*self._previous_thresholds)
-        self._previous_interval = self._previous_thresholds = None
+        self._previous_thresholds = None
         gc.collect()
 
 

@@ -420,3 +420,55 @@ def test_a_reload_still_reading_when_the_tab_is_destroyed_ends_quietly(
 
     assert reload.cancelled()
     assert exceptions == []
+
+
+class Cycle:
+    def __init__(self) -> None:
+        self.me = self  # only the collector frees it
+
+
+def test_jobs_in_a_row_leave_nothing_behind_once_the_window_is_left_alone(
+    qtbot: QtBot, ctx: UiContext, sandbox: Sandbox, tmp_path: Path
+) -> None:
+    """A job puts the collector's full pass off to when the operator leaves the window alone;
+    that pass comes, so what the job dropped (its rows, cycles made meanwhile) is freed, and
+    three jobs in a row leave no more behind than one."""
+    import gc
+    import weakref
+
+    from ctrader_admin.services.bulk.job_rows import JobRow
+    from ctrader_admin.services.bulk.model import PlanRow
+
+    users = reachable_users(sandbox, 6)
+    tab = make_tab(qtbot, ctx)
+    sandbox.config.latency_ms = 20  # the job lasts a few turns of the loop
+    left: list[tuple[int, int, int]] = []
+    for job in range(3):
+        source = tmp_path / f"job{job}.csv"
+        rows = [f"user,{user},,ROUND-{job}-{n}" for n, user in enumerate(users)]
+        source.write_text("\n".join([HEADER, *rows]) + "\n", encoding="utf-8")
+        plan_file(qtbot, tab, source)
+        with qtbot.waitSignal(tab.finished, timeout=20_000):
+            tab.plan_view.apply_button.click()
+            confirm(qtbot, tab)
+            qtbot.waitUntil(lambda: tab.running)
+            cycle = Cycle()
+            gc.collect(1)  # it outlives the young collections: only a full pass frees it
+            made_during_the_job = weakref.ref(cycle)
+            del cycle
+        result = tab.last_result
+        assert result is not None
+        assert result.counts["ok"] == len(users)
+        qtbot.waitUntil(lambda: not tab._tuning.owed, timeout=10_000)  # nobody touches it
+        assert made_during_the_job() is None
+        alive = gc.get_objects()
+        left.append(
+            (
+                sum(isinstance(obj, JobRow) for obj in alive),
+                sum(isinstance(obj, PlanRow) for obj in alive),
+                sum(isinstance(obj, Cycle) for obj in alive),
+            )
+        )
+        del alive
+    # No job's rows, only the plan on screen, no cycle: after every job alike.
+    assert left == [(0, len(users), 0)] * 3

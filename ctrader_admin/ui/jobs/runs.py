@@ -332,7 +332,8 @@ class JobRunsTab(Tab):
             await self._settle_view(runner)
         finally:
             self.job_runner = None
-            # After the final view: the one full collection pass happens here, not mid-job.
+            # After the final view; the full collection pass the job put off waits for the
+            # operator to leave the window alone (runtime.JobTuning).
             self._tuning.end()
             self.plan_view.progress.ended()
             self.ctx.wrote()
