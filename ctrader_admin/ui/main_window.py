@@ -370,10 +370,12 @@ class MainWindow(QMainWindow):
             return
         profile = session.profile
         colour = theme.LIVE_RED if profile.live else profile.color
-        band.setStyleSheet(
+        sheet = (
             f"#profileBand {{ background:{colour}; }} "
             f"#profileBand QLabel {{ color: {theme.ON_BAND}; }}"
         )
+        if band.styleSheet() != sheet:  # a new sheet restyles the band: ~15 ms after every write
+            band.setStyleSheet(sheet)
         band.name.setText(profile.name)
         band.details.setText(
             f"{', '.join(profile.environments)} · {', '.join(profile.broker_names)}"

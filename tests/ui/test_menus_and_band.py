@@ -117,3 +117,40 @@ def test_the_keyring_line_says_when_tokens_are_not_saved() -> None:
     shown = TokenStore(backend=null.Keyring()).backend_name
     assert "memory" in shown
     assert "null Keyring" in shown
+
+
+def test_a_write_refreshes_the_band_without_restyling_it(
+    qtbot: QtBot, backoffice: Backoffice, qsettings: QSettings
+) -> None:
+    """Every write refreshes the band (budget left); setting its colour's style sheet again
+    restyled the band and its labels each time, ~15 ms of a frozen window at a bulk job's end.
+    A change of colour (the profile becomes live) still restyles it."""
+    from PySide6.QtCore import QEvent, QObject
+
+    from ctrader_admin.ui import theme
+
+    window = make_window(qtbot, backoffice, qsettings)
+    band = window.band
+
+    class Restyles(QObject):
+        count = 0
+
+        def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+            if event.type() == QEvent.Type.StyleChange:
+                self.count += 1
+            return False
+
+    restyles = Restyles()
+    band.installEventFilter(restyles)
+    sheet = band.styleSheet()
+    window.ctx.wrote()
+    assert band.budget.text().startswith("Writes left:")
+    assert band.styleSheet() == sheet
+    assert restyles.count == 0
+    session = backoffice.session
+    assert session is not None
+    session.profile = session.profile.model_copy(update={"live": True})
+    window.refresh_band()
+    assert theme.LIVE_RED in band.styleSheet()
+    assert restyles.count > 0
+    band.removeEventFilter(restyles)
