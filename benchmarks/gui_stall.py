@@ -141,6 +141,9 @@ class Probe(QObject):
         super().__init__()
         self.interval_ms = interval_ms
         self.ticks: list[float] = []
+        # The window's thread's CPU time at each tick: on a busy machine a gap may be time the
+        # kernel gave to other processes, while the thread's own work is what the app costs.
+        self.cpu: list[float] = []
         self.last = time.perf_counter()
         self._timer = QTimer(self)
         self._timer.setTimerType(Qt.TimerType.PreciseTimer)
@@ -149,8 +152,10 @@ class Probe(QObject):
 
     def start(self) -> None:
         self.ticks.clear()
+        self.cpu.clear()
         self.last = time.perf_counter()
         self.ticks.append(self.last)
+        self.cpu.append(time.thread_time())
         self._timer.start()
 
     def stop(self) -> None:
@@ -159,6 +164,7 @@ class Probe(QObject):
     def _tick(self) -> None:
         self.last = time.perf_counter()
         self.ticks.append(self.last)
+        self.cpu.append(time.thread_time())
 
     def stalls_ms(self) -> list[tuple[float, float]]:
         """(stall in ms, seconds since the start) for every gap between ticks."""
@@ -168,6 +174,14 @@ class Probe(QObject):
             for a, b in zip(self.ticks, self.ticks[1:], strict=False)
         ]
 
+    def work_ms(self) -> list[tuple[float, float]]:
+        """(ms of the window's thread's CPU time, seconds since the start) between ticks."""
+        start = self.ticks[0] if self.ticks else 0.0
+        return [
+            ((b - a) * 1000.0, at - start)
+            for a, b, at in zip(self.cpu, self.cpu[1:], self.ticks, strict=False)
+        ]
+
 
 @dataclass
 class GcWatch:
@@ -175,16 +189,19 @@ class GcWatch:
 
     since: float = 0.0
     slow: list[tuple[float, int, float]] = field(default_factory=list)  # (ms, generation, s)
-    full_passes: int = 0
+    full: list[tuple[float, float, float]] = field(default_factory=list)  # (ms, CPU ms, s)
     _started: float = 0.0
+    _started_cpu: float = 0.0
 
     def _callback(self, phase: str, info: dict[str, int]) -> None:
         now = time.perf_counter()
         if phase == "start":
             self._started = now
+            self._started_cpu = time.thread_time()
             return
         if info["generation"] == 2:
-            self.full_passes += 1
+            cpu_ms = (time.thread_time() - self._started_cpu) * 1000.0
+            self.full.append(((now - self._started) * 1000.0, cpu_ms, now - self.since))
         if (now - self._started) * 1000.0 >= 2.0:
             self.slow.append(((now - self._started) * 1000.0, info["generation"], now - self.since))
 
@@ -328,6 +345,8 @@ class Outcome:
     slow_gc: list[tuple[float, int, float]] = field(default_factory=list)
     # After the job, until its put-off full collection ran: (stalls, seconds it waited or None)
     after: tuple[list[tuple[float, float]], float | None] = ([], None)
+    full_gc: list[tuple[float, float, float]] = field(default_factory=list)  # GcWatch.full
+    work: list[tuple[float, float]] = field(default_factory=list)  # the job's, as work_ms
 
 
 async def drive(
@@ -406,6 +425,7 @@ async def drive(
     gc_watch.stop()
     probe.stop()
     stalls = probe.stalls_ms()
+    work = probe.work_ms()
     result = tab.last_result
     counts: dict[str, int] = {k: v for k, v in (result.counts if result else {}).items() if v}
     if screenshots is not None:
@@ -424,14 +444,16 @@ async def drive(
         baseline,
         gc_watch.slow,
         (stalls[job_ticks - 1 :], after_s),
+        work[: job_ticks - 1],
+        gc_watch.full,
     )
 
 
 async def _full_pass_after_job(gc_watch: GcWatch, ended: float) -> float | None:
     """Seconds from the job's end until the full collection it put off ran (None: not within
     AFTER_JOB_S); the probe goes on meanwhile."""
-    seen = gc_watch.full_passes
-    while gc_watch.full_passes == seen:
+    seen = len(gc_watch.full)
+    while len(gc_watch.full) == seen:
         if time.perf_counter() - ended > AFTER_JOB_S:
             return None
         await asyncio.sleep(0.05)
@@ -473,6 +495,11 @@ def report(outcome: Outcome, probe_ms: int) -> None:
     print(
         "longest stalls (ms @ s into the job): " + ", ".join(f"{s:.1f} @ {t:.2f}" for s, t in worst)
     )
+    work = sorted(outcome.work, reverse=True)[:5]
+    print(
+        "the window's thread's own CPU time in the longest gaps (ms @ s; what the app costs "
+        "whatever the machine's load): " + ", ".join(f"{s:.1f} @ {t:.2f}" for s, t in work)
+    )
     after, waited = outcome.after
     longest_after = max(after, default=(0.0, 0.0))
     if waited is None:
@@ -483,6 +510,8 @@ def report(outcome: Outcome, probe_ms: int) -> None:
             f"{waited:.1f} s after its end; longest stall until then {longest_after[0]:.1f} ms "
             f"@ {longest_after[1]:.2f} s (from the job's start)"
         )
+    for ms, cpu_ms, at in outcome.full_gc:
+        print(f"full collection (gen 2) @ {at:.2f} s: {ms:.1f} ms, {cpu_ms:.1f} ms of CPU")
     slow_gc = sorted(outcome.slow_gc, reverse=True)
     print(
         f"garbage collections of ≥ 2 ms during the job and after it: {len(slow_gc)}"
