@@ -100,17 +100,25 @@ _AT_LATEST_MS = 60_000  # an operator who never pauses gets the pass anyway, onc
 def when_operator_idle(
     then: Callable[[], None], *, idle_ms: int = _IDLE_MS, at_latest_ms: int = _AT_LATEST_MS
 ) -> IdleWait:
-    """Call ``then()`` once, when neither the keyboard nor the mouse has been used in this
-    application for ``idle_ms`` (after ``at_latest_ms`` in any case). For work that freezes the
-    window for a few frames and can wait: a frame lost while nobody acts on the window is not
-    seen; one lost under the operator's hand is. ``cancel()`` on the answer: never called."""
-    from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, QTimer
+    """Call ``then()`` once, when neither the keyboard nor the mouse has been used in the
+    application's windows for ``idle_ms`` (after ``at_latest_ms`` in any case). For work that
+    freezes the window for a few frames and can wait: a frame lost while nobody acts on the
+    window is not seen; one lost under the operator's hand is. ``cancel()`` on the answer: never
+    called.
 
-    found = QCoreApplication.instance()
-    if found is None:  # no window to keep answering
+    The input is watched on the top-level windows (``QWindow``: every key and mouse event
+    reaches a window before its widgets), not on the whole application: a filter there hands
+    Python every event of every object, and PySide6 built ~70 enum classes (~12 ms) the first
+    time it saw some of them, in the very turn that this wait spares."""
+    from PySide6.QtCore import QEvent, QObject, Qt, QTimer
+    from PySide6.QtGui import QGuiApplication
+    from shiboken6 import isValid
+
+    app = QGuiApplication.instance()
+    windows = QGuiApplication.topLevelWindows() if isinstance(app, QGuiApplication) else []
+    if not windows:  # no window to keep answering
         then()
         return _Done()
-    app: QCoreApplication = found
     input_events = {
         QEvent.Type.KeyPress,
         QEvent.Type.KeyRelease,
@@ -147,7 +155,9 @@ def when_operator_idle(
                 self.waiting = False
                 self.quiet.stop()
                 self.latest.stop()
-                app.removeEventFilter(self)
+                for window in windows:
+                    if isValid(window):  # a dialog's window may be gone meanwhile
+                        window.removeEventFilter(self)
                 self.deleteLater()
 
         def _fire(self) -> None:
@@ -156,7 +166,8 @@ def when_operator_idle(
                 then()
 
     wait = Wait()
-    app.installEventFilter(wait)
+    for window in windows:
+        window.installEventFilter(wait)
     wait.quiet.start()
     wait.latest.start()
     return wait
