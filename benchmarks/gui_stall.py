@@ -443,9 +443,9 @@ async def drive(
         explainer,
         baseline,
         gc_watch.slow,
-        (stalls[job_ticks - 1 :], after_s),
-        work[: job_ticks - 1],
-        gc_watch.full,
+        after=(stalls[job_ticks - 1 :], after_s),
+        work=work[: job_ticks - 1],
+        full_gc=gc_watch.full,
     )
 
 

@@ -47,6 +47,10 @@ class PlanView:
         self.table.setModel(self.model)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.table.horizontalHeader().setStretchLastSection(True)
+        # PySide6 builds ~70 enum classes of QtWidgets the first time Python asks a scroll area
+        # for its viewport (~12 ms of CPU): paid here, with the tab, not by the window at a
+        # job's first tick (follow_rows).
+        self.table.viewport()
         self.top = QWidget()
         top_layout = QVBoxLayout(self.top)
         top_layout.setContentsMargins(0, 0, 0, 0)
