@@ -587,3 +587,25 @@ def test_a_refused_token_stops_the_job_and_it_can_be_resumed(
     result = play(env, scenario)
     assert result.all_ok
     assert [env.sandbox.referral(user_id=u) for u in users] == [f"T-{n}" for n in range(12)]
+
+
+def test_rows_queued_over_several_turns_are_each_written_once(
+    env: Env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A big job's rows reach the readers' queue a batch per turn of the loop (the window keeps
+    answering); the readers start on the first batch, and every row is written, once."""
+    from ctrader_admin.services.bulk import runner
+
+    monkeypatch.setattr(runner, "_QUEUED_PER_TURN", 3)
+    users = user_rows(env, 20)
+    text = "\n".join([HEADER, *(f"user,{u},,Q-{n}" for n, u in enumerate(users))])
+
+    async def scenario(session: Session) -> JobResult:
+        plan = await plan_csv(session, text, source="t.csv")
+        return await start(env, session, plan).run()
+
+    result = play(env, scenario)
+    assert result.state == "finished"
+    assert result.counts["ok"] == 20
+    assert [env.sandbox.referral(user_id=u) for u in users] == [f"Q-{n}" for n in range(20)]
+    assert Counter(e.body["userId"] for e in writes(env)) == dict.fromkeys(users, 1)  # type: ignore[attr-defined]
