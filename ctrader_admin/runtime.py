@@ -106,8 +106,9 @@ def when_operator_idle(
     window is not seen; one lost under the operator's hand is. ``cancel()`` on the answer: never
     called.
 
-    The input is watched on the top-level windows (``QWindow``: every key and mouse event
-    reaches a window before its widgets), not on the whole application: a filter there hands
+    The input is watched on the top-level windows open when the wait starts (``QWindow``:
+    every key and mouse event reaches a window before its widgets), not on the whole
+    application: a filter there hands
     Python every event of every object, and PySide6 built ~70 enum classes (~12 ms) the first
     time it saw some of them, in the very turn that this wait spares."""
     from PySide6.QtCore import QEvent, QObject, Qt, QTimer
