@@ -9,27 +9,20 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QGuiApplication, QKeySequence, QShortcut
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QComboBox,
     QGroupBox,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
     QPushButton,
-    QSplitter,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
 
 from ctrader_admin.services.id_kinds import Kind
-from ctrader_admin.ui import table_state
 from ctrader_admin.ui.context import LinkRequest, UiContext
-from ctrader_admin.ui.lookup_accounts import AccountsModel
 from ctrader_admin.ui.lookup_home import LookupHome, RecentCases
 from ctrader_admin.ui.notify import Level
 from ctrader_admin.ui.slots import async_slot
@@ -101,6 +94,28 @@ class LookupTab(Tab):
 
         self.home = LookupHome()
         self.body.addWidget(self.home, 1)
+
+        # The case area (user, accounts, referrals) is built at the first case: the first
+        # screen is the home page, and its Qt classes cost start-up time (benchmarks/startup.py).
+        self._case_area_built = False
+
+        self.search.returnPressed.connect(self._search)
+        self.search_button.clicked.connect(self._search)
+        self.home.chosen.connect(self.search_for)
+        self.show_case(None)
+
+    def _build_case_area(self) -> None:
+        """The user box, the accounts table and the referrals, once: at the first case."""
+        if self._case_area_built:
+            return
+        self._case_area_built = True
+        # Qt's item-view classes are set up by PySide at their first import: here, not at start.
+        from PySide6.QtCore import Qt
+        from PySide6.QtGui import QKeySequence, QShortcut
+        from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QSplitter, QTableView
+
+        from ctrader_admin.ui import table_state
+        from ctrader_admin.ui.lookup_accounts import AccountsModel
 
         self.user_box = QGroupBox("User")
         user_form = form()
@@ -198,9 +213,6 @@ class LookupTab(Tab):
         self.case_split.addWidget(self.referrals_box)
         self.body.addWidget(self.case_split, 1)
 
-        self.search.returnPressed.connect(self._search)
-        self.search_button.clicked.connect(self._search)
-        self.home.chosen.connect(self.search_for)
         self.set_user_partner.clicked.connect(self._set_user_partner)
         self.delete_user_partner.clicked.connect(self._delete_user_partner)
         self.link_more.clicked.connect(self._link_more)
@@ -215,7 +227,6 @@ class LookupTab(Tab):
         self.table.selectionModel().selectionChanged.connect(self._refresh_buttons)
         copy = QShortcut(QKeySequence.StandardKey.Copy, self.table)
         copy.activated.connect(self._copy_cell)
-        self.show_case(None)
 
     # --- entry points --------------------------------------------------------------------------
 
@@ -320,6 +331,10 @@ class LookupTab(Tab):
     def show_case(self, case: Case | None, *, keep: _RowKey | None = None) -> None:
         self.case = case
         self.home.setVisible(case is None)
+        if case is None and not self._case_area_built:
+            self._refresh_home()
+            return
+        self._build_case_area()
         self.user_box.setVisible(case is not None and case.user_id is not None)
         self.accounts_box.setVisible(case is not None)
         self.case_split.setVisible(case is not None)  # empty, it would take the home's room
@@ -392,12 +407,16 @@ class LookupTab(Tab):
             self.table.scrollTo(self.model.index(index, 0))
 
     def _selected(self) -> AccountRow | None:
+        if not self._case_area_built:
+            return None
         rows = self.table.selectionModel().selectedRows()
         if not rows:
             return None
         return self.model.rows[rows[0].row()]
 
     def _refresh_buttons(self) -> None:
+        if not self._case_area_built:
+            return
         row = self._selected()
         write = self.writable()
         has_user = self.case is not None and self.case.user_id is not None
@@ -426,7 +445,7 @@ class LookupTab(Tab):
     def _copy_selected(self, column: int) -> None:
         row = self._selected()
         if row is not None:
-            QGuiApplication.clipboard().setText(AccountsModel.text(row, column))
+            QGuiApplication.clipboard().setText(self.model.text(row, column))
 
     def _copy_cell(self) -> None:
         index = self.table.currentIndex()

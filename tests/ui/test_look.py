@@ -275,7 +275,7 @@ def test_a_message_says_its_level_in_words_colour_and_icon(
 
 def test_every_lookup_account_row_shows_live_or_demo_as_a_picture_too(qapp: QApplication) -> None:
     from ctrader_admin.services.lookup import AccountRow
-    from ctrader_admin.ui.lookup_tab import AccountsModel
+    from ctrader_admin.ui.lookup_accounts import AccountsModel
 
     model = AccountsModel()
     model.set_rows(

@@ -5,7 +5,7 @@ a client without a partnerId is normal)."""
 from __future__ import annotations
 
 from PySide6.QtCore import QSettings
-from PySide6.QtWidgets import QLabel, QWidget
+from PySide6.QtWidgets import QLabel, QTableView, QWidget
 from pytestqt.qtbot import QtBot
 from test_lookup_tab import make_tab, search
 from ui_helpers import answer, wait_for_dialog
@@ -16,6 +16,7 @@ from ctrader_admin.ui.context import UiContext
 from ctrader_admin.ui.lookup_tab import LookupTab
 from ctrader_admin.ui.main_window import MainWindow
 from ctrader_admin.ui.notify import Level
+from ctrader_admin.ui.tab_pages import LOOKUP
 from ctrader_admin.wiring import SANDBOX_STARTING_CASES
 
 EMILY = 1000001  # sandbox seed: IB-1042 at user level; live 5200001 (IB-2077), demo 3100001
@@ -145,6 +146,7 @@ def test_messages_appear_right_under_the_search_box(
     qtbot: QtBot, ctx: UiContext, sandbox: Sandbox
 ) -> None:
     tab = make_tab(qtbot, ctx)
+    search(qtbot, tab, f"user:{EMILY}")  # the case area is built with the first case
     search(qtbot, tab, "login:abc")
     assert tab.bar.isVisible()
     # The accounts (and a partner's referrals) share a splitter below the user.
@@ -241,6 +243,38 @@ def test_an_empty_lookup_offers_recent_cases_tips_and_the_sandbox_cases(
     assert selected_login(again) == UNLINKED
     # Per profile: another profile has its own (none yet).
     assert again.recent.entries("another-profile") == []
+
+
+def test_the_case_area_is_built_with_the_first_case_and_keeps_the_operator_s_columns(
+    qtbot: QtBot, backoffice: Backoffice, sandbox: Sandbox, qsettings: QSettings
+) -> None:
+    """The first screen is Lookup's home page: the case (its user, accounts table, referrals)
+    is built when the first case comes, and its table still has the columns as the operator
+    left them at the last start."""
+    import_crm_export(backoffice, sandbox)
+
+    def first_case_in_a_new_window() -> tuple[MainWindow, QTableView]:
+        window = MainWindow(backoffice, qsettings)
+        qtbot.addWidget(window)
+        window.show()
+        lookup = window.page(LOOKUP)
+        assert window.findChild(QTableView, "caseAccounts") is None
+        assert lookup.home.isVisible()
+        with qtbot.waitSignal(lookup.finished, timeout=10_000):
+            window.show_in_lookup(f"login:{LIVE}")
+        table = window.findChild(QTableView, "caseAccounts")
+        assert table is not None
+        assert table.isVisible()
+        assert not lookup.home.isVisible()
+        assert [row.login for row in lookup.model.rows] == [DEMO, LIVE]
+        assert selected_login(lookup) == LIVE
+        return window, table
+
+    first, table = first_case_in_a_new_window()
+    table.horizontalHeader().moveSection(3, 0)  # White Label first
+    first.close()
+    _second, again = first_case_in_a_new_window()
+    assert again.horizontalHeader().logicalIndex(0) == 3
 
 
 def test_a_move_never_guesses_the_environment_of_an_account(
