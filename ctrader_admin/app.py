@@ -22,6 +22,8 @@ from ctrader_admin.runtime import (
     after_first_paint,
     detach_running_loop,
     forget_module_sources,
+    pause_collector_for_start,
+    resume_collector,
     settle_start_up_heap,
 )
 from ctrader_admin.store.paths import AppPaths
@@ -115,6 +117,7 @@ class Started:
 
         import qasync
 
+        resume_collector()
         configure_logging(self.paths, log_level)
         self.loop = qasync.QEventLoop(self.app, already_running=qt_running)
         asyncio.set_event_loop(self.loop)
@@ -148,7 +151,9 @@ class Started:
 
 def start_window(paths: AppPaths, *, strict_branding: bool = False) -> Started:
     """Build and show the main window; the one start path of the app and of its smoke test.
-    Neither asyncio nor the back office is imported yet: the window comes first."""
+    Neither asyncio nor the back office is imported yet: the window comes first. The collector
+    makes no pass until ``finish_start`` (the first loop turn after the first frame)."""
+    pause_collector_for_start()
     from PySide6.QtCore import QSettings
     from PySide6.QtWidgets import QApplication
 

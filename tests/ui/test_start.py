@@ -65,9 +65,10 @@ def test_the_first_window_needs_none_of_the_back_office() -> None:
 def test_the_first_frame_is_painted_before_any_start_up_work(tmp_path: Path) -> None:
     """Qt's first loop turn comes before the window is exposed and painted: the log file,
     asyncio and the back office's import thread wait for the first frame (runtime.py), and
-    the first frame already carries the style sheet (nothing moves when it comes)."""
+    the first frame already carries the style sheet (nothing moves when it comes). The
+    collector makes no pass until then, and is back on after it."""
     code = (
-        "import sys, threading\n"
+        "import gc, sys, threading\n"
         "from PySide6.QtCore import QEvent, QObject, QTimer\n"
         "from PySide6.QtWidgets import QApplication\n"
         "from ctrader_admin.app import run_gui\n"
@@ -77,18 +78,18 @@ def test_the_first_frame_is_painted_before_any_start_up_work(tmp_path: Path) -> 
         "        if event.type() == QEvent.Type.Paint and not seen:\n"
         "            threads = sorted(t.name for t in threading.enumerate())\n"
         "            styled = 'QToolTip' in QApplication.instance().styleSheet()\n"
-        "            seen.append(('qasync' in sys.modules, threads, styled))\n"
+        "            seen.append(('qasync' in sys.modules, threads, styled, gc.isenabled()))\n"
         "        return False\n"
         "probe = FirstPaint()\n"
         "def shown(window):\n"
         "    window.installEventFilter(probe)\n"
         "def ready(window):\n"
-        "    print('first paint:', seen[0], flush=True)\n"
+        "    print('first paint:', seen[0], 'ready:', gc.isenabled(), flush=True)\n"
         "    QTimer.singleShot(0, QApplication.instance().quit)\n"
         "raise SystemExit(run_gui('sandbox', on_shown=shown, on_ready=ready))\n"
     )
     done = run_app(code, tmp_path)
-    assert "first paint: (False, ['MainThread'], True)" in done.stdout
+    assert "first paint: (False, ['MainThread'], True, False) ready: True" in done.stdout
 
 
 def test_the_app_is_in_qt_s_fusion_style_whatever_the_desktop_s(tmp_path: Path) -> None:
