@@ -3,7 +3,6 @@ per profile), a line of tips and, on the training sandbox, the cases to start wi
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 
 from PySide6.QtCore import QSettings, Signal
@@ -29,6 +28,8 @@ class RecentCases:
 
     def entries(self, profile_id: str) -> list[tuple[str, str]]:
         """(query, label) pairs."""
+        import json  # with the first profile, not with the first window
+
         if self._settings is None:
             return list(self._memory.get(profile_id, []))
         raw = self._settings.value(self._key(profile_id), "")
@@ -43,6 +44,8 @@ class RecentCases:
         ][: self.LIMIT]
 
     def add(self, profile_id: str, query: str, label: str) -> None:
+        import json
+
         kept = [entry for entry in self.entries(profile_id) if entry[0] != query]
         entries = [(query, label), *kept][: self.LIMIT]
         if self._settings is None:

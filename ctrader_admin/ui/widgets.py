@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QObject, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QGuiApplication, QPainter, QPaintEvent, QPalette, QPen
 from PySide6.QtWidgets import (
     QComboBox,
-    QFormLayout,
     QHBoxLayout,
     QLabel,
     QSizePolicy,
@@ -17,6 +17,9 @@ from PySide6.QtWidgets import (
 )
 
 from ctrader_admin.ui import theme
+
+if TYPE_CHECKING:
+    from PySide6.QtWidgets import QFormLayout
 
 
 class CopyableId(QWidget):
@@ -140,6 +143,8 @@ def fill_width(label: QLabel) -> QLabel:
 
 
 def form() -> QFormLayout:
+    from PySide6.QtWidgets import QFormLayout  # no form is on the first screen
+
     layout = QFormLayout()
     layout.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.ExpandingFieldsGrow)
     layout.setLabelAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
