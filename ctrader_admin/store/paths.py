@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import platformdirs
 
@@ -17,9 +17,9 @@ DATABASE_FILE_NAME = "ctrader-admin.sqlite3"
 PRIVATE_DIR_MODE = 0o700
 
 
-@dataclass(frozen=True)
-class AppPaths:
-    """The three folders the app writes to. Nothing is created until ``ensure_*`` is called."""
+class AppPaths(NamedTuple):
+    """The three folders the app writes to. Nothing is created until ``ensure_*`` is called.
+    (A NamedTuple: the first window imports no dataclasses, benchmarks/startup.py.)"""
 
     config_dir: Path
     data_dir: Path

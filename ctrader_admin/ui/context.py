@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QWidget
@@ -22,8 +21,7 @@ from ctrader_admin.ui.runner import BusyPanel, Done, Runner
 T = TypeVar("T")
 
 
-@dataclass(frozen=True)
-class LinkRequest:
+class LinkRequest(NamedTuple):
     """Link an account to a cTID user, with what is known: the userId (Lookup's "Link another
     account"), or an unlinked account's login, environment and White Label."""
 

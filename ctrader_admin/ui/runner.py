@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Generic, TypeVar
+from typing import TYPE_CHECKING, Generic, NamedTuple, TypeVar
 
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QWidget
@@ -23,8 +22,7 @@ T = TypeVar("T")
 LoginPrompt = Callable[[BaseException], Awaitable[bool]]  # the refusal → logged in?
 
 
-@dataclass(frozen=True)
-class Done(Generic[T]):
+class Done(NamedTuple, Generic[T]):
     value: T
 
 

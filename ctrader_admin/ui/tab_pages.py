@@ -5,8 +5,7 @@ tabs by name."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Generic, TypeVar
+from typing import TYPE_CHECKING, Generic, NamedTuple, TypeVar
 
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
@@ -20,8 +19,7 @@ if TYPE_CHECKING:
 T_co = TypeVar("T_co", bound=Tab, covariant=True)
 
 
-@dataclass(frozen=True)
-class TabSpec(Generic[T_co]):
+class TabSpec(NamedTuple, Generic[T_co]):
     """A tab: its class's name (how tests and tools ask for it), its title, and its class,
     imported by ``load`` the first time the tab is needed."""
 
