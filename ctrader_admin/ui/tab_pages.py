@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Generic, NamedTuple, TypeVar
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from ctrader_admin.ui.context import UiContext
@@ -103,7 +104,23 @@ class TabSlot(QWidget):
             layout = self.layout()
             assert layout is not None
             layout.addWidget(self.page)
+            if self.hasFocus():
+                self._focus_first_field(self.page)
         return self.page
+
+    def _focus_first_field(self, page: Tab) -> None:
+        """Shown before it was built (Alt+N), this page took the focus from the tab it replaced,
+        having nothing to give it to: it goes to the page's first field now, as Qt gives it to
+        the first field of a page that was built before it was shown."""
+        page.show()  # now, not at the next loop turn: a hidden widget takes no focus
+        tab_focus = Qt.FocusPolicy.TabFocus
+        widget = self.nextInFocusChain()
+        while widget is not None and widget is not self:
+            accepts = widget.focusPolicy() & tab_focus == tab_focus
+            if accepts and page.isAncestorOf(widget) and widget.isVisible() and widget.isEnabled():
+                widget.setFocus(Qt.FocusReason.TabFocusReason)
+                return
+            widget = widget.nextInFocusChain()
 
 
 class TabPages(Mapping[str, Tab]):

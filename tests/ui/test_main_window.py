@@ -112,3 +112,31 @@ def test_the_lookup_tab_keeps_recent_cases_in_the_window_settings(
     qtbot.addWidget(second)
     recent = second.tab_pages["LookupTab"].recent.entries("sandbox")  # type: ignore[attr-defined]
     assert recent == [("user:1000001", "Emily")]
+
+
+def test_a_tab_reached_by_its_shortcut_is_built_then_and_takes_the_keyboard(
+    qtbot: QtBot, backoffice: Backoffice, qsettings: QSettings
+) -> None:
+    """Tabs other than Lookup are built when first shown (start-up pays for none of them): Alt+N
+    from the keyboard builds the tab and puts the focus in it, as for a tab built earlier, so
+    what is typed next lands in its first field."""
+    window = make_window(qtbot, backoffice, qsettings)
+    qtbot.waitExposed(window)
+    window.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is window)
+    lookup = window.tab_pages["LookupTab"]
+    lookup.focus_search()  # type: ignore[attr-defined]
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is lookup.search)  # type: ignore[attr-defined]
+    for number, spec in enumerate(TABS, start=1):
+        if spec is TABS[0]:
+            continue
+        assert spec.name not in window.tab_pages.built()
+        qtbot.keyClick(window, Qt.Key(Qt.Key.Key_0 + number), Qt.KeyboardModifier.AltModifier)
+        page = window.current_tab()
+        assert page is not None
+        assert type(page).__name__ == spec.name
+        focused = QApplication.focusWidget()
+        assert focused is not None
+        assert page.isAncestorOf(focused), f"{spec.title}: the focus is on {focused!r}"
+        qtbot.keyClick(window, Qt.Key.Key_1, Qt.KeyboardModifier.AltModifier)
+        assert QApplication.focusWidget() is lookup.search  # type: ignore[attr-defined]
