@@ -133,7 +133,7 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QApplication, QComboBox, QFrame, QHBoxLayout, QLabel, QLineEdit, QMainWindow, QPushButton,
-    QTableView, QTabWidget, QVBoxLayout, QWidget,
+    QTabWidget, QVBoxLayout, QWidget,
 )
 app = QApplication(["qt-only"])
 dark = QGuiApplication.styleHints().colorScheme() == Qt.ColorScheme.Dark
@@ -170,9 +170,6 @@ form.addLayout(search)
 form.addWidget(QLabel("Tips: type an email, a userId, a login or a ctidTraderAccountId."))
 form.addWidget(QLabel("Recent cases on this profile"))
 form.addWidget(QLabel("No case looked up on this profile yet."))
-table = QTableView()
-table.hide()
-form.addWidget(table)
 form.addStretch(1)
 tabs.addTab(lookup, "Lookup")
 for title in ("Users", "Accounts", "White Label", "Partners", "Jobs", "Journal"):
