@@ -20,6 +20,9 @@ and a row already at its target is done, whatever the lost checkpoint said.
 Around this module: ``jobs`` (options, result, the checks before a start), ``job_rows`` (a
 row's state, timers, clean-up), ``pacing`` (rate-limit pause, budget wait, network slots) and
 ``job_report`` (checkpoints, progress).
+
+Size (~520 lines): the readers, the writers and the loop that hands rows between them share the
+job's row states and its stop; split further, each piece would need the others' internals.
 """
 
 from __future__ import annotations
