@@ -53,6 +53,12 @@ class DatabaseTooNewError(DatabaseError):
     pass
 
 
+class DatabaseUnreachable(DatabaseError):
+    """The (team) database server cannot be reached, or the connection to it was lost: nothing
+    is wrong with what was asked, and asking again later may work (the app then works read-only
+    from the last state it saw, services/team_link.py)."""
+
+
 class DatabaseClosedError(DatabaseError):
     """The back office closed the database (the app or command is ending); late work that still
     reaches for it (a tab's reload off the loop) gets this sentence, not sqlite3's own error."""

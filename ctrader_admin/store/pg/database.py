@@ -22,8 +22,9 @@ import threading
 from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
-from ctrader_admin.redaction import redact, register_secret
+from ctrader_admin.redaction import register_secret
 from ctrader_admin.store.database import DatabaseError, DatabaseTooNewError
+from ctrader_admin.store.pg.errors import connect_failure_in_words, failure_in_words
 from ctrader_admin.store.pg.migrations import PG_MIGRATIONS
 from ctrader_admin.store.pg.settings import TeamSettings
 from ctrader_admin.store.sql import ClosedOnExit, Cursor, Engine, apply_migrations
@@ -85,76 +86,6 @@ class PgConnection:
 def _query(sql: str, parameters: Sequence[Any]) -> tuple[str, Sequence[Any] | None]:
     # Without parameters psycopg sends the text as it is: no placeholder, no %% to undo.
     return (pg_sql(sql), parameters) if parameters else (sql, None)
-
-
-def _summary(exc: BaseException) -> str:
-    """The library's reason, first line, redacted (it may name hosts; never the password)."""
-    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
-    text = lines[0] if lines else type(exc).__name__
-    # libpq prefixes "connection failed: connection to server at "h" (a), port p failed: ".
-    text = text.rsplit(" failed: ", 1)[-1]
-    return redact(text)
-
-
-def connect_failure_in_words(exc: BaseException, settings: TeamSettings) -> DatabaseError:
-    """Why a connection to the team database could not be opened, for the operator."""
-    sqlstate = getattr(exc, "sqlstate", None)
-    text = str(exc)
-    lowered = text.lower()
-    where = f"{settings.host}:{settings.port}"
-    # Connection failures rarely carry a SQLSTATE: libpq's (English) text is what is left.
-    if "no password supplied" in lowered:
-        return DatabaseError(
-            f"The team database server {where} asks for the password of {settings.user!r} and "
-            "none is saved on this computer: enter it in the team settings (it is kept in the "
-            "system keyring)."
-        )
-    if sqlstate == "3D000" or ("does not exist" in lowered and 'database "' in lowered):
-        return DatabaseError(
-            f"The team database {settings.database!r} does not exist on {where}: check its name "
-            "or ask the team administrator."
-        )
-    if (
-        sqlstate in ("28P01", "28000")
-        or "authentication failed" in lowered
-        or ('role "' in lowered and "does not exist" in lowered)
-        or "pg_hba.conf" in lowered
-    ):
-        return DatabaseError(
-            f"The team database server {where} refused the log-in of {settings.user!r}: check "
-            "the user name and the password saved for it, or ask the team administrator to "
-            "allow this user from this computer."
-        )
-    if "ssl" in lowered or "certificate" in lowered or "tls" in lowered:
-        return DatabaseError(
-            f"The secure (TLS) connection to the team database server {where} failed "
-            f"({_summary(exc)}). If the server's certificate comes from a private authority, set "
-            "its CA bundle in the team settings; the connection is never made unverified."
-        )
-    return DatabaseError(
-        f"The team database server {where} cannot be reached ({_summary(exc)}). Check the "
-        "server name and port and that the server is running; nothing was written."
-    )
-
-
-def _failure_in_words(exc: BaseException, settings: TeamSettings) -> DatabaseError | None:
-    """The sentence for what the server refused while connected; None for a bug."""
-    import psycopg
-
-    if isinstance(exc, psycopg.errors.InsufficientPrivilege):
-        return DatabaseError(
-            f"The team database refused this to {settings.user!r} ({_summary(exc)}): the team "
-            "administrator has not granted it to this user."
-        )
-    if isinstance(exc, psycopg.errors.RaiseException):  # our triggers' refusals
-        return DatabaseError(f"The team database refused this: {_summary(exc)}.")
-    if isinstance(exc, psycopg.OperationalError | psycopg.InterfaceError):
-        return DatabaseError(
-            f"The connection to the team database server {settings.host}:{settings.port} was "
-            f"lost ({_summary(exc)}). A change being saved at that moment may or may not have "
-            "been stored; the app reconnects on the next action."
-        )
-    return None
 
 
 class PgDatabase(ClosedOnExit):
@@ -219,7 +150,7 @@ class PgDatabase(ClosedOnExit):
         try:
             yield
         except psycopg.Error as exc:
-            said = _failure_in_words(exc, self._settings)
+            said = failure_in_words(exc, self._settings)
             if said is None:
                 raise
             raise said from exc

@@ -12,8 +12,8 @@ from __future__ import annotations
 import threading
 from typing import TYPE_CHECKING, Any
 
-from ctrader_admin.store.database import DatabaseError
-from ctrader_admin.store.pg.database import _summary
+from ctrader_admin.store.database import DatabaseUnreachable
+from ctrader_admin.store.pg.errors import summary
 from ctrader_admin.store.pg.journal_engine import JOURNAL_CHANNEL
 
 if TYPE_CHECKING:
@@ -70,9 +70,9 @@ class JournalWatcher(ChannelWatcher):
         try:
             return self._wait(timeout)
         except psycopg.Error as exc:
-            raise DatabaseError(
+            raise DatabaseUnreachable(
                 f"The team database stopped telling this workstation about new journal entries "
-                f"({_summary(exc)})."
+                f"({summary(exc)})."
             ) from None
 
     def _wait(self, timeout: float) -> int | None:
