@@ -75,6 +75,36 @@ def check_keyring_bundle() -> str:
     return f"keyring backend {name} bundled"
 
 
+def check_team_driver() -> str:
+    """Team mode's driver works from this install: psycopg with the libpq of its binary wheel
+    (not a system libpq: the pinned ``psycopg[binary]`` brings its own, with OpenSSL), and a
+    real connection attempt through the app's own path — verified TLS, to a loopback port that
+    nothing listens on — ends in the app's "cannot be reached" sentence, not an ImportError or
+    libpq's "SSL support is not compiled in"."""
+    import socket
+
+    import psycopg
+
+    from ctrader_admin.store.database import DatabaseUnreachable
+    from ctrader_admin.store.pg.database import PgDatabase
+    from ctrader_admin.store.pg.settings import TeamSettings
+
+    if psycopg.pq.__impl__ != "binary":
+        raise SmokeTestError(f"psycopg uses its {psycopg.pq.__impl__} libpq, not the bundled one")
+    with socket.socket() as closed:  # bound, never listening: a refused connection
+        closed.bind(("127.0.0.1", 0))
+        port = int(closed.getsockname()[1])
+        settings = TeamSettings(host="127.0.0.1", port=port, database="smoke", user="smoke")
+        try:
+            PgDatabase(settings, None).close()
+        except DatabaseUnreachable:
+            pass
+        else:
+            raise SmokeTestError(f"a team database answered on closed port {port}")
+    libpq = psycopg.pq.version()
+    return f"psycopg {psycopg.__version__} (libpq {libpq // 10000}.{libpq % 10000}) bundled"
+
+
 def run_smoke_test() -> int:
     """``ctrader-admin --smoke-test``: build the real window on the embedded sandbox, look up
     user 1000001 through the real services, print one line, exit 0 (1 on failure, 3 on the
@@ -182,8 +212,11 @@ def _smoke_run(launched: float) -> str:
     finally:
         started.close()
         asyncio.set_event_loop(None)
+    # After the start is measured: the local path never imports the driver (docs/team-mode.md).
+    team_detail = check_team_driver()
     partner = case.partner_id or case.partner_error or "none"
     return (
         f"window shown in {shown_ms:.0f} ms, sandbox lookup user {SMOKE_USER_ID} → "
-        f"partnerId {partner}, {len(case.accounts)} account(s) known, {keyring_detail}"
+        f"partnerId {partner}, {len(case.accounts)} account(s) known, {keyring_detail}, "
+        f"{team_detail}"
     )

@@ -38,6 +38,9 @@ def test_smoke_test_prints_one_ok_line(app_home: Path) -> None:
     assert line.startswith(f"smoke-test ok: {APP_NAME} {__version__} (source), window shown in ")
     assert "sandbox lookup user 1000001 → partnerId IB-1042" in line
     assert "keyring backend" in line
+    # Team mode's driver and its libpq (with TLS) work from this install.
+    assert "psycopg 3." in line
+    assert "(libpq " in line
     # Everything it wrote went to the home it was given.
     assert (app_home / "logs" / "ctrader-admin.log").is_file()
     assert (app_home / "data" / "sandbox.sqlite3").is_file()
