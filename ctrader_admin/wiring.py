@@ -11,6 +11,7 @@ import logging
 import socket
 import time
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pydantic import SecretStr
@@ -19,6 +20,7 @@ from ctrader_admin.api import ApiClient, ApiError, ConnectionConfig, Proxy, Retr
 from ctrader_admin.api.retry import DEFAULT_POLICY
 from ctrader_admin.services.backoffice import Backoffice, BudgetWindows, ClientFactory, OnOpen
 from ctrader_admin.services.session import Session
+from ctrader_admin.services.team_link import TeamLink
 from ctrader_admin.store.database import Database
 from ctrader_admin.store.directory import Directory
 from ctrader_admin.store.journal import Journal
@@ -168,6 +170,7 @@ def compose_backoffice(
     login_hints: dict[str, str] | None = None,
     starting_cases: dict[str, tuple[tuple[str, str], ...]] | None = None,
     team: PgDatabase | None = None,
+    data_dir: Path | None = None,
 ) -> Backoffice:
     """The one way to put a back office together — for the app, the CLI, the tests and the
     benchmarks: its stores on ``database`` (which it then owns and closes), the profiles, and a
@@ -175,7 +178,8 @@ def compose_backoffice(
     the team database (owned and closed too), where every store then lives — journal,
     directory, attribution ledger, bulk jobs and checkpoints, write budget, policies and
     approvals — so what one agent learns or does, every agent sees; ``database`` (this
-    workstation's file) is then closed unused."""
+    workstation's file) is then closed unused. ``data_dir``: where the team's last state is
+    kept for when its server cannot be reached (services/team_link.py)."""
     tokens = tokens if tokens is not None else TokenStore()
     stores: Store = database
     if team is not None:
@@ -193,6 +197,7 @@ def compose_backoffice(
         directory=Directory(stores),
         budget_windows=None if team is None else team_budget_windows(team),
         approvals=None if team is None else team_approvals(team),
+        team_link=None if team is None else TeamLink(team, data_dir),
         client_factory=clients or client_factory(tokens, transport=transport, sleep=sleep),
         workstation=workstation or socket.gethostname(),
         clock=clock,
@@ -220,7 +225,9 @@ def team_approvals(team: PgDatabase) -> Approvals:
 
 def open_team_database(paths: AppPaths, tokens: TokenStore) -> PgDatabase | None:
     """The team database when this workstation has one (``ctrader-admin team connect``), its
-    password from the keyring; None: the local SQLite path. Unreachable, or its settings damaged:
+    password from the keyring; None: the local SQLite path. A server that cannot be reached is
+    opened without a connection (the back office then works read-only from the last state it
+    saw, services/team_link.py, until it answers); a log-in refused, or its settings damaged:
     a DatabaseError or TeamSettingsError in words — the back office is not built, so nothing is
     ever written locally that the team would not see."""
     from ctrader_admin.store.pg.team_config import load_team_settings
@@ -230,7 +237,7 @@ def open_team_database(paths: AppPaths, tokens: TokenStore) -> PgDatabase | None
         return None
     from ctrader_admin.store.pg.database import PgDatabase
 
-    return PgDatabase.open(settings, tokens)
+    return PgDatabase.open(settings, tokens, unreachable_ok=True)
 
 
 def sandbox_transport(sandbox: Sandbox) -> Transport:
@@ -255,6 +262,7 @@ def build_backoffice(paths: AppPaths, sandbox: SandboxHost) -> Backoffice:
         ProfileStore(paths),
         tokens=tokens,
         team=team,
+        data_dir=paths.ensure_data_dir(),
         transport=lambda profile: sandbox.get().transport() if profile.kind == "sandbox" else None,
         on_open=training_sandbox_opener(sandbox),
         login_hints={"sandbox": sandbox_hint()},

@@ -9,7 +9,7 @@ from pathlib import Path
 import keyring
 import pytest
 from keyring.backend import KeyringBackend
-from pg_cluster import pg_database, pg_server  # noqa: F401  (fixtures: the team database)
+from pg_cluster import pg_database, pg_outage, pg_server  # noqa: F401  (fixtures: the team database)
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 

@@ -132,11 +132,12 @@ class Cluster:
         # First match wins: this group's members need their password, everyone else is trusted.
         hba.write_text(f"host all +{PASSWORD_GROUP} {_HOST}/32 scram-sha-256\n{lines}")
 
-    def start(self) -> int:
+    def start(self, port: int | None = None) -> int:
+        """Start the server on ``port`` (again, after ``halt``), else on a free port."""
         # A port found free may be taken before the server binds it: then try another.
         last: subprocess.CompletedProcess[str] | None = None
-        for _ in range(5):
-            port = _free_port()
+        for _ in range(1 if port else 5):
+            port = port or _free_port()
             options = (
                 f"-c listen_addresses={_HOST} -c port={port} -c unix_socket_directories='' "
                 "-c max_connections=200 -c ssl=on "
@@ -157,6 +158,13 @@ class Cluster:
         self._check(last, "pg_ctl start")
         raise AssertionError("unreachable")
 
+    def halt(self) -> None:
+        """Stop the server as an outage would (its clients' connections end), keeping its data:
+        ``start(port)`` brings it back."""
+        self._check(
+            self._run("pg_ctl", "stop", "-w", "-m", "fast", "-D", str(self.data)), "pg_ctl stop"
+        )
+
     def stop(self) -> None:
         self._run("pg_ctl", "stop", "-w", "-m", "immediate", "-D", str(self.data))
         shutil.rmtree(self.root, ignore_errors=True)
@@ -173,6 +181,36 @@ def pg_server() -> Iterator[PgServer]:
         cluster.init()
         port = cluster.start()
         yield PgServer(_HOST, port, cluster.superuser, cluster.tls.ca)
+    finally:
+        with contextlib.suppress(Exception):
+            cluster.stop()
+
+
+@dataclass(frozen=True)
+class Outage:
+    """A PostgreSQL server of one test's own, which the test may stop and start again."""
+
+    server: PgServer
+    cluster: Cluster
+
+    def halt(self) -> None:
+        self.cluster.halt()
+
+    def resume(self) -> None:
+        self.cluster.start(self.server.port)
+
+
+@pytest.fixture
+def pg_outage() -> Iterator[Outage]:
+    """A throwaway server for one test (a few seconds to make): stop it to play an outage."""
+    found = bin_dir()
+    if found is None:
+        pytest.skip(_SKIP_REASON)
+    cluster = Cluster(found)
+    try:
+        cluster.init()
+        port = cluster.start()
+        yield Outage(PgServer(_HOST, port, cluster.superuser, cluster.tls.ca), cluster)
     finally:
         with contextlib.suppress(Exception):
             cluster.stop()

@@ -51,6 +51,9 @@ async def stores() -> AsyncIterator[Stores]:
     office = build_backoffice(paths, host)
     for problem in office.profiles.problems:  # the command still runs, with the other profiles
         print(f"ctrader-admin: {problem}", file=sys.stderr, flush=True)
+    offline = office.team_link.read_only_notice() if office.team_link is not None else None
+    if offline:  # reads go on; a write then stops with the sentence (exit 2)
+        print(f"ctrader-admin: warning: {offline}", file=sys.stderr, flush=True)
     try:
         yield Stores(paths, office, office.checkpoints)
     finally:

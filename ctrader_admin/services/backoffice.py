@@ -17,6 +17,7 @@ from ctrader_admin.services.journal_live import JournalUpdates
 from ctrader_admin.services.session import Session
 from ctrader_admin.store.attribution import AttributionLedger
 from ctrader_admin.store.checkpoints import CheckpointStore
+from ctrader_admin.store.database import Database, DatabaseUnreachable
 from ctrader_admin.store.directory import Directory
 from ctrader_admin.store.journal import Journal, JournalFilter
 from ctrader_admin.store.profiles import Profile, ProfileStore, Settings
@@ -24,6 +25,7 @@ from ctrader_admin.store.tokens import TokenStore
 
 if TYPE_CHECKING:  # the local path never loads the team database's modules
     from ctrader_admin.services.approvals import Approvals
+    from ctrader_admin.services.team_link import TeamLink
 
 ClientFactory = Callable[[Profile], ApiClient]
 OnOpen = Callable[[Session], Awaitable[None]]
@@ -48,6 +50,7 @@ class Backoffice:
         checkpoints: CheckpointStore | None = None,
         budget_windows: BudgetWindows | None = None,
         approvals: Approvals | None = None,
+        team_link: TeamLink | None = None,
     ) -> None:
         """Every store lives in the journal's database: this workstation's file, or the team's.
         ``budget_windows``: the team's write budget per profile (None: this process's).
@@ -69,6 +72,8 @@ class Backoffice:
         self._checkpoints = checkpoints
         self._budget_windows = budget_windows
         self.approvals = approvals
+        # Team mode: whether the team database answers, and the last state seen of it.
+        self.team_link = team_link
         self._live: list[JournalUpdates] = []
         self._ledger: AttributionLedger | None = None
         self.settings: Settings = profiles.load()
@@ -117,17 +122,21 @@ class Backoffice:
         one command or one start opens it without changing what later starts use."""
         saved = self.profiles.get(profile_id)
         await self.close()
-        profile = await self._as_the_team_allows(saved)
+        profile, offline = await self._as_the_team_allows(saved)
         await self._read_proxy_password(profile)
         session = Session(
             profile,
             self._client_factory(profile),
             tokens=self.tokens,
             journal=self.journal,
-            directory=self.directory,
+            # The team away: lookups learn into memory only, gone when the session ends —
+            # nothing is kept that the team would not see.
+            directory=Directory(Database()) if offline else self.directory,
             budget=self.budget_for(profile),
             workstation=self.workstation,
             approvals=self.approvals,
+            team_link=self.team_link,
+            opened_offline=offline,
         )
         self.session = session
         if remember:
@@ -138,15 +147,28 @@ class Backoffice:
             await self._on_open(session)
         return session
 
-    async def _as_the_team_allows(self, profile: Profile) -> Profile:
+    async def _as_the_team_allows(self, profile: Profile) -> tuple[Profile, bool]:
         """In team mode, the profile made stricter by the team's policy for it (read-only, the
-        lower budget, reason/ticket): a workstation can add rules, never remove the team's."""
+        lower budget, reason/ticket): a workstation can add rules, never remove the team's.
+        True with it: the team database could not be reached, the policy is unknown, and the
+        session opens read-only (``TeamLink``)."""
         if self.approvals is None:
-            return profile
+            return profile, False
         from ctrader_admin.services.approvals import effective_profile
 
-        policy = await asyncio.to_thread(self.approvals.policy, profile.id)
-        return effective_profile(profile, policy)
+        try:
+            policy = await asyncio.to_thread(self.approvals.policy, profile.id)
+        except DatabaseUnreachable:
+            return profile, True
+        return effective_profile(profile, policy), False
+
+    @property
+    def readable_journal(self) -> Journal:
+        """The journal the views read: the team's, or while it cannot be reached the last
+        state this workstation saw of it (read-only)."""
+        if self.team_link is None or self.team_link.up:
+            return self.journal
+        return self.team_link.last_state_journal()
 
     async def check_connection(
         self, profile: Profile, password: SecretStr | None = None
@@ -184,17 +206,33 @@ class Backoffice:
         """True when the journal and the write budget are the team database's."""
         return self.journal.store.engine == "postgresql"
 
-    def watch_journal(self, on_append: Callable[[int], None]) -> JournalUpdates | None:
+    def watch_journal(
+        self, on_append: Callable[[int], None], on_link: Callable[[bool], None] = lambda up: None
+    ) -> JournalUpdates | None:
         """In team mode: ``on_append(last_id)`` (on a thread of its own) whenever anyone on the
-        team appends to the journal, until the stores close. None on the local journal, where
-        only this process writes (the views hear of its writes directly)."""
+        team appends to the journal, and ``on_link(up)`` when the team database answers again
+        or goes away (reconnecting with a backoff), until the stores close; the last state is
+        kept meanwhile (``TeamLink``). None on the local journal, where only this process
+        writes (the views hear of its writes directly)."""
         if not self.team:  # the local path never loads the PostgreSQL modules
             return None
         from ctrader_admin.store.pg.database import PgDatabase
 
         store = self.journal.store
         assert isinstance(store, PgDatabase)
-        updates = JournalUpdates(store, on_append)
+        link, journal = self.team_link, self.journal
+
+        def appended(last_id: int) -> None:
+            if link is not None:
+                link.save_last_state(journal)
+            on_append(last_id)
+
+        def linked(up: bool) -> None:
+            if up and link is not None:
+                link.save_last_state(journal, now=True)
+            on_link(up)
+
+        updates = JournalUpdates(store, appended, linked)
         self._live.append(updates)
         return updates
 
@@ -203,6 +241,8 @@ class Backoffice:
         app after Qt's loop has ended). Closing twice is harmless."""
         while self._live:
             self._live.pop().close()
+        if self.team_link is not None:
+            self.team_link.close()
         self.journal.close()
         if self._checkpoints is not None:
             self._checkpoints.close()  # on the team database: lets go of its jobs' locks

@@ -22,16 +22,26 @@ log = logging.getLogger(__name__)
 
 # How long one wait for the server lasts: only how soon ``close`` is noticed (no query is made).
 WAIT_SECONDS = 0.25
-# After the connection is lost: how long before listening again.
+# After the connection is lost: how long before listening again, doubling up to the maximum
+# while the server stays away (one connection attempt per wait: no hard polling).
 RETRY_SECONDS = 5.0
+RETRY_MAX_SECONDS = 60.0
 
 
 class JournalUpdates:
-    """Calls ``on_append(last_id)`` after entries were appended by anyone on the team."""
+    """Calls ``on_append(last_id)`` after entries were appended by anyone on the team, and
+    ``on_link(True/False)`` when listening starts or the server goes away (``True`` also once
+    at the start, when the server answers)."""
 
-    def __init__(self, database: PgDatabase, on_append: Callable[[int], None]) -> None:
+    def __init__(
+        self,
+        database: PgDatabase,
+        on_append: Callable[[int], None],
+        on_link: Callable[[bool], None] = lambda up: None,
+    ) -> None:
         self._db = database
         self._on_append = on_append
+        self._on_link = on_link
         self._stop = threading.Event()
         # Listening before this returns: an append made after it is never missed.
         self._watcher: JournalWatcher | None = self._listen()
@@ -48,21 +58,34 @@ class JournalUpdates:
             return None
 
     def _run(self) -> None:
+        delay = RETRY_SECONDS
+        if self._watcher is not None:
+            self._on_link(True)
         while not self._stop.is_set():
             if self._watcher is None:
-                if self._stop.wait(RETRY_SECONDS):
+                if self._stop.wait(delay):
                     break
                 self._watcher = self._listen()
-                if self._watcher is not None:
-                    # Whatever was appended while we were deaf: the views read it again.
-                    self._on_append(0)
+                if self._watcher is None:
+                    delay = min(delay * 2, RETRY_MAX_SECONDS)
+                    continue
+                delay = RETRY_SECONDS
+                self._on_link(True)
+                # Whatever was appended while we were deaf: the views read it again.
+                self._on_append(0)
                 continue
             try:
                 newest = self._watcher.wait(WAIT_SECONDS)
             except DatabaseError as exc:
                 log.warning("Live journal updates lost their connection (%s); retrying.", exc)
                 self._watcher.close()
-                self._watcher = None
+                # At once: a server that is gone refuses the connection now, and the app says
+                # so (a server restarted meanwhile takes us back as quickly).
+                self._watcher = self._listen()
+                if self._watcher is None:
+                    self._on_link(False)
+                else:
+                    self._on_append(0)
                 continue
             if newest is not None:
                 self._on_append(newest)

@@ -30,6 +30,7 @@ from ctrader_admin.store.tokens import TokenStore
 
 if TYPE_CHECKING:  # the local path never loads the team database's modules
     from ctrader_admin.services.approvals import Approvals
+    from ctrader_admin.services.team_link import TeamLink
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -123,9 +124,13 @@ class Session:
         budget: WriteBudget,
         workstation: str,
         approvals: Approvals | None = None,
+        team_link: TeamLink | None = None,
+        opened_offline: bool = False,
     ) -> None:
         """``approvals``: the team database's (team mode), whose policy may send a write for a
-        second person's approval; None on the local path."""
+        second person's approval; None on the local path. ``team_link``: whether the team
+        database answers (team mode); ``opened_offline``: it did not when this session opened,
+        so the team's policy for the profile is unknown and the session stays read-only."""
         self.profile = profile
         self.client = client
         self.tokens = tokens
@@ -134,6 +139,8 @@ class Session:
         self.budget = budget
         self.workstation = workstation
         self.approvals = approvals
+        self.team_link = team_link
+        self.opened_offline = opened_offline
         # Why the token was dropped, when the backend refused it: concurrent calls that then
         # find no token report this cause, not their own "not logged in".
         self.token_refused: ApiError | None = None
@@ -204,6 +211,8 @@ class Session:
 
     def check_can_write(self, reason: str, ticket: str) -> None:
         """Everything that refuses a write before it is journaled or sent."""
+        if self.team_link is not None:
+            self.team_link.refuse_writes(opened_offline=self.opened_offline)
         if self.profile.read_only:
             raise ReadOnlyProfile(self.profile.name)
         problems: dict[str, str] = {}

@@ -39,6 +39,7 @@ from typing import Any, Literal, TextIO
 from ctrader_admin.errors import ExpectedError
 from ctrader_admin.redaction import redact
 from ctrader_admin.store import journal_search
+from ctrader_admin.store.database import DatabaseUnreachable
 
 # GENESIS_HASH and sessions_folder are re-exported: where callers have always found them.
 from ctrader_admin.store.journal_engine import GENESIS_HASH as GENESIS_HASH
@@ -221,6 +222,10 @@ class Journal:
         try:
             with database.transaction() as conn:
                 self._indexed = self._engine.ensure_index(conn, wanted=full_text)
+        except DatabaseUnreachable:
+            # Only the team database is ever unreachable, and its engine keeps no index to set
+            # up: the journal opens, read-only until the server answers (docs/team-mode.md).
+            self._indexed = False
         except BaseException:
             self._owner.release()
             raise

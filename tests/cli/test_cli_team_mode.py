@@ -107,7 +107,7 @@ async def _sent() -> str:
     return "sent"
 
 
-def test_an_unreachable_team_server_refuses_commands_in_words(cli: Cli) -> None:
+def test_an_unreachable_team_server_refuses_writes_in_words(cli: Cli) -> None:
     with socket_bound() as dead_port:  # nothing listens there
         save_team_settings(
             cli.paths,
@@ -115,11 +115,33 @@ def test_an_unreachable_team_server_refuses_commands_in_words(cli: Cli) -> None:
         )
         done = cli.run("referral", "set", "--user", str(EMILY), "NOPE", "--reason", "r")
     assert done.returncode == 2
-    assert f"The team database server 127.0.0.1:{dead_port} cannot be reached" in done.stderr
+    server = f"anna@127.0.0.1:{dead_port}/team"
+    assert f"ctrader-admin: warning: the team database ({server}) cannot be reached" in done.stderr
+    assert "every write is refused and none is kept to send later" in done.stderr
+    assert f"Nothing was sent: the team database ({server}) cannot be reached since" in done.stderr
     assert "Traceback" not in done.stderr
     assert cli.sandbox.referral(user_id=EMILY) != "NOPE"
-    assert cli.sandbox.request_log == []  # the broker was never contacted
+    # The broker saw the sandbox's log-in and no write at all.
+    assert not [r for r in cli.sandbox.request_log if r.method != "GET" and "login" not in r.path]
     assert _local_entries(cli) == 0  # nothing written locally that the team would not see
+
+
+def test_an_unreachable_team_server_leaves_reads_from_the_broker_working(cli: Cli) -> None:
+    with socket_bound() as dead_port:
+        save_team_settings(
+            cli.paths,
+            TeamSettings(host="127.0.0.1", port=dead_port, database="team", user="anna", tls=False),
+        )
+        done = cli.run("referral", "get", "--user", str(EMILY))
+        journal = cli.run("journal", "verify")
+    assert done.returncode == 0, done.stderr
+    assert "partnerId IB-1042" in done.stdout  # the sandbox's seed, read live
+    assert "warning: the team database (anna@127.0.0.1:" in done.stderr
+    # The team's journal itself is on the server: said, not guessed from a local copy.
+    assert journal.returncode == 2
+    assert "cannot be reached" in journal.stderr
+    assert "Traceback" not in done.stderr + journal.stderr
+    assert _local_entries(cli) == 0
 
 
 def test_losing_the_team_server_mid_session_refuses_writes_before_sending(

@@ -19,11 +19,12 @@ import contextlib
 import functools
 import itertools
 import threading
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ctrader_admin.redaction import register_secret
-from ctrader_admin.store.database import DatabaseError, DatabaseTooNewError
+from ctrader_admin.store.database import DatabaseError, DatabaseTooNewError, DatabaseUnreachable
 from ctrader_admin.store.pg.errors import connect_failure_in_words, failure_in_words
 from ctrader_admin.store.pg.migrations import PG_MIGRATIONS
 from ctrader_admin.store.pg.settings import TeamSettings
@@ -97,25 +98,49 @@ class PgDatabase(ClosedOnExit):
         password: str | None,
         *,
         migrations: Sequence[Sequence[str]] = PG_MIGRATIONS,
+        unreachable_ok: bool = False,
     ) -> None:
+        """``unreachable_ok``: a server that cannot be reached now is not an error — the
+        database opens without a connection (``unreachable_since`` says since when) and every
+        use tries again, raising ``DatabaseUnreachable`` until the server answers."""
         self._settings = settings
         self._password = password
         register_secret(password)
         self._migrations = migrations
         self._lock = threading.RLock()
         self._in_transaction = False
-        self._conn = self.connect()
+        # Opened while unreachable: the schema is checked on the first connection made.
+        self._check_schema_on_connect = False
+        # When the server last failed to answer (time.time()); None: the last attempt worked.
+        self.unreachable_since: float | None = None
+        self._conn: psycopg.Connection[Any] | None = None
+        try:
+            self._conn = self.connect()
+        except DatabaseUnreachable:
+            if not unreachable_ok:
+                raise
+            self._check_schema_on_connect = True
 
     @classmethod
-    def open(cls, settings: TeamSettings, tokens: TokenStore) -> PgDatabase:
-        """An agent's connection: the password from the keyring, the schema checked."""
-        database = cls(settings, tokens.get_team_password(settings.keyring_key))
+    def open(
+        cls, settings: TeamSettings, tokens: TokenStore, *, unreachable_ok: bool = False
+    ) -> PgDatabase:
+        """An agent's connection: the password from the keyring, the schema checked (now, or
+        with ``unreachable_ok`` once the server first answers)."""
+        password = tokens.get_team_password(settings.keyring_key)
+        database = cls(settings, password, unreachable_ok=unreachable_ok)
         try:
-            database.check_schema()
+            if database.reachable:
+                database.check_schema()
         except BaseException:
             database.close()
             raise
         return database
+
+    @property
+    def reachable(self) -> bool:
+        """The last attempt to reach the server worked (no round trip: what was last seen)."""
+        return self.unreachable_since is None
 
     @property
     def engine(self) -> Engine:
@@ -135,13 +160,21 @@ class PgDatabase(ClosedOnExit):
         import psycopg
 
         try:
-            return psycopg.connect(
+            conn = psycopg.connect(
                 **self._settings.connect_kwargs(),
                 password=self._password or "",
                 autocommit=autocommit,
             )
         except psycopg.Error as exc:
-            raise connect_failure_in_words(exc, self._settings) from None
+            said = connect_failure_in_words(exc, self._settings)
+            self._note(said)
+            raise said from None
+        self.unreachable_since = None
+        return conn
+
+    def _note(self, said: DatabaseError) -> None:
+        if isinstance(said, DatabaseUnreachable) and self.unreachable_since is None:
+            self.unreachable_since = time.time()
 
     @contextlib.contextmanager
     def _in_words(self) -> Iterator[None]:
@@ -153,11 +186,15 @@ class PgDatabase(ClosedOnExit):
             said = failure_in_words(exc, self._settings)
             if said is None:
                 raise
+            self._note(said)
             raise said from exc
 
     def _live(self) -> PgConnection:
-        if self._conn.closed or self._conn.broken:
+        if self._conn is None or self._conn.closed or self._conn.broken:
             self._conn = self.connect()
+            if self._check_schema_on_connect:
+                self.check_schema()  # its read finds this connection: no recursion
+                self._check_schema_on_connect = False
         return PgConnection(self._conn)
 
     @property
@@ -241,7 +278,8 @@ class PgDatabase(ClosedOnExit):
 
     def close(self) -> None:
         with self._lock:
-            self._conn.close()
+            if self._conn is not None:
+                self._conn.close()
 
 
 def _schema_version(conn: PgConnection) -> int:

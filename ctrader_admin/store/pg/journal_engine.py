@@ -20,6 +20,7 @@ import uuid
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from ctrader_admin.store.database import DatabaseUnreachable
 from ctrader_admin.store.journal_engine import EntryRow, Owner
 from ctrader_admin.store.pg.migrations import search_text
 from ctrader_admin.store.sql import Connection, Cursor
@@ -60,7 +61,11 @@ class PgSessionOwner:
         self.session = uuid.uuid4().hex
         self._database = database
         self._lock = threading.Lock()
-        self._conn: psycopg.Connection[Any] | None = self._claim()
+        self._released = False
+        self._conn: psycopg.Connection[Any] | None = None
+        # The team server away (read-only until it answers): claimed on first use instead.
+        with contextlib.suppress(DatabaseUnreachable):
+            self._conn = self._claim()
 
     def _claim(self) -> psycopg.Connection[Any]:
         conn = self._database.connect()
@@ -79,13 +84,15 @@ class PgSessionOwner:
         meanwhile stay recovered (``complete`` then says so). Call with ``_lock`` held."""
         import psycopg
 
-        if self._conn is None:
+        if self._released:
             raise RuntimeError("this journal session was closed")
-        try:
-            self._conn.execute("SELECT 1")
-            return self._conn
-        except psycopg.OperationalError:
-            self._conn.close()
+        if self._conn is not None:
+            try:
+                self._conn.execute("SELECT 1")
+                return self._conn
+            except psycopg.OperationalError:
+                self._conn.close()
+                self._conn = None
         self._conn = self._claim()
         return self._conn
 
@@ -118,6 +125,7 @@ class PgSessionOwner:
 
     def release(self) -> None:
         with self._lock:
+            self._released = True
             conn, self._conn = self._conn, None
         if conn is not None:
             close_releasing_locks(conn)
