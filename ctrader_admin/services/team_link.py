@@ -74,7 +74,8 @@ class TeamLink:
         self._file = None if data_dir is None else data_dir / LAST_STATE_FILE
         self._lock = threading.Lock()
         self._last_journal: Journal | None = None
-        self._saved_at = 0.0
+        self._saved_at = 0.0  # when this process last copied the state
+        self._kept_at: float | None = None  # the kept copy's time, once read or written
 
     @property
     def server(self) -> str:
@@ -134,18 +135,22 @@ class TeamLink:
         text = json.dumps(
             {
                 "server": self.server,
-                "saved_at": time.time(),
+                "saved_at": self._saved_at,
                 "entries": [asdict(entry) for entry in entries],
             },
             ensure_ascii=False,
         )
         with self._lock:
             write_private_text(self._file, text)
+            self._kept_at = self._saved_at
             self._drop_last_journal()
 
     def last_state_saved_at(self) -> float | None:
-        state = self._read()
-        return None if state is None else float(state["saved_at"])
+        """When the kept copy was made (read from the file once; the band asks often)."""
+        if self._kept_at is None:
+            state = self._read()
+            self._kept_at = None if state is None else float(state["saved_at"])
+        return self._kept_at
 
     def last_state_journal(self) -> Journal:
         """The last state's entries as a read-only journal in memory (the Journal view reads it

@@ -48,6 +48,8 @@ class UiContext(QObject):
     link_requested = Signal(LinkRequest)  # the Accounts tab's link form, filled in
     # Someone on the team appended to the team journal (emitted on the listening thread).
     team_journal_appended = Signal(int)
+    # The team database answers again (True) or went away (False); emitted on that thread too.
+    team_link_changed = Signal(bool)
 
     def __init__(
         self, backoffice: Backoffice | None, window: QWidget, settings: QSettings | None = None
@@ -79,7 +81,11 @@ class UiContext(QObject):
             with contextlib.suppress(RuntimeError):
                 self.team_journal_appended.emit(last_id)
 
-        backoffice.watch_journal(appended)
+        def linked(up: bool) -> None:
+            with contextlib.suppress(RuntimeError):
+                self.team_link_changed.emit(up)
+
+        backoffice.watch_journal(appended, linked)
 
     @property
     def attached(self) -> bool:

@@ -216,6 +216,10 @@ class JournalModel(QAbstractTableModel):
     def cached_pages(self) -> list[int]:
         return list(self._pages)
 
+    @property
+    def journal(self) -> Journal:
+        return self._journal
+
     def set_journal(self, journal: Journal) -> None:
         self._journal = journal
 

@@ -224,7 +224,7 @@ class JournalTab(Tab):
         return edit
 
     def _build_table(self) -> None:
-        self.model = JournalModel(self.ctx.backoffice.journal)
+        self.model = JournalModel(self.ctx.backoffice.readable_journal)
         self.table = QTableView()
         self.table.setObjectName("journalTable")
         self.table.setModel(self.model)
@@ -360,6 +360,10 @@ class JournalTab(Tab):
         """Count and show the entries matching the filters (on a worker thread)."""
         self._stale = False
         self.count_label.setText("Loading…")
+        # The team's journal, or while its server is away the last state this computer saw.
+        journal = self.ctx.backoffice.readable_journal
+        if journal is not self.model.journal:
+            self.model.set_journal(journal)
         await self.model.load(self.current_filter())
 
     def refresh(self) -> None:

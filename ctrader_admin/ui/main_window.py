@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QByteArray, QEvent, QObject, QSettings, QTimer
+from PySide6.QtCore import QByteArray, QEvent, QObject, QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QKeyEvent, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
@@ -156,6 +156,17 @@ class MainWindow(QMainWindow):
         for dismiss in self.notice.findChildren(QToolButton):
             dismiss.clicked.connect(self._notice_box.hide)
         layout.addWidget(self._notice_box)
+        # Team mode with the team database away: since when, what the views show, retrying.
+        self.team_status = MessageBar()
+        self.team_status.setObjectName("teamStatus")
+        self._team_box = QWidget()
+        team_layout = QVBoxLayout(self._team_box)
+        team_layout.setContentsMargins(8, 6, 8, 0)
+        team_layout.addWidget(self.team_status)
+        self._team_box.hide()
+        for dismiss in self.team_status.findChildren(QToolButton):
+            dismiss.clicked.connect(self._team_box.hide)
+        layout.addWidget(self._team_box)
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
         layout.addWidget(self.tabs, 1)
@@ -182,6 +193,10 @@ class MainWindow(QMainWindow):
         self.ctx.data_changed.connect(self.refresh_band)
         self.ctx.lookup_requested.connect(self.show_in_lookup)
         self.ctx.link_requested.connect(self.prefill_link)
+        # Queued: heard on the live-updates thread, handled on the GUI thread.
+        self.ctx.team_link_changed.connect(
+            self._team_link_changed, Qt.ConnectionType.QueuedConnection
+        )
         # The budget frees up as the hour rolls on, without any write.
         self._budget_timer = QTimer(self)
         self._budget_timer.setInterval(30_000)
@@ -351,7 +366,39 @@ class MainWindow(QMainWindow):
             f"{figures.per_hour} per hour, shared by {shared})"
         )
 
+    @async_slot(bool)
+    async def _team_link_changed(self, up: bool) -> None:
+        """The team database answers again: a profile opened without it is opened again (the
+        team's rules read now) and the views reload from the team. Gone: the band says so and
+        the views keep what they show."""
+        self.refresh_band()
+        if not up:
+            return
+        session = self.ctx.current_session
+        if session is not None and session.opened_offline:
+            await self.open_profile(session.profile.id, remember=False)
+        if self.approvals_view is not None:
+            self.approvals_view.start_live_updates()
+            self.approvals_view.refresh()
+        self.ctx.data_changed.emit()
+
+    def _show_team_status(self) -> None:
+        link = self.backoffice.team_link if self.ctx.attached else None
+        text = link.band_text() if link is not None else None
+        if text is None:
+            self._team_box.hide()
+            return
+        if self.team_status.label.text() != text or not self._team_box.isVisible():
+            self.team_status.show_message(Level.WARNING, text)
+            self.team_status.setToolTip(
+                "Reads from the broker go on. Every write and job start is refused until the "
+                "team database answers; nothing is kept to send later. The Journal shows the "
+                "newest entries this computer saw."
+            )
+            self._team_box.show()
+
     def refresh_band(self) -> None:
+        self._show_team_status()
         session = self.ctx.current_session
         band = self.band
         if self.ctx.attached:
