@@ -377,7 +377,8 @@ class MainWindow(QMainWindow):
         session = self.ctx.current_session
         if session is not None and session.opened_offline:
             await self.open_profile(session.profile.id, remember=False)
-        if self.approvals_view is not None:
+        if self.approvals_view is not None:  # its listening connection went with the server
+            self.approvals_view.stop_live_updates()
             self.approvals_view.start_live_updates()
             self.approvals_view.refresh()
         self.ctx.data_changed.emit()
@@ -428,7 +429,9 @@ class MainWindow(QMainWindow):
             f"{', '.join(profile.environments)} · {', '.join(profile.broker_names)}"
         )
         band.live.setVisible(profile.live)
-        band.read_only.setVisible(profile.read_only)
+        link = session.team_link
+        team_away = session.opened_offline or (link is not None and not link.up)
+        band.read_only.setVisible(profile.read_only or team_away)
         if session.budget.remote:  # the team's budget: a round trip, made off the loop
             self._show_team_budget(session.budget)
         else:

@@ -191,6 +191,9 @@ class PgDatabase(ClosedOnExit):
 
     def _live(self) -> PgConnection:
         if self._conn is None or self._conn.closed or self._conn.broken:
+            if self._conn is not None:
+                self._conn.close()  # a broken one still holds its socket until closed
+                self._conn = None
             self._conn = self.connect()
             if self._check_schema_on_connect:
                 self.check_schema()  # its read finds this connection: no recursion
