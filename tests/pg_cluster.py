@@ -170,9 +170,9 @@ class Cluster:
         shutil.rmtree(self.root, ignore_errors=True)
 
 
-@pytest.fixture(scope="session")
-def pg_server() -> Iterator[PgServer]:
-    """The session's PostgreSQL server; skips (with the reason) where none is installed."""
+@contextlib.contextmanager
+def _running_cluster() -> Iterator[tuple[Cluster, PgServer]]:
+    """A new cluster, started; stopped and removed after. Skips where none is installed."""
     found = bin_dir()
     if found is None:
         pytest.skip(_SKIP_REASON)
@@ -180,10 +180,17 @@ def pg_server() -> Iterator[PgServer]:
     try:
         cluster.init()
         port = cluster.start()
-        yield PgServer(_HOST, port, cluster.superuser, cluster.tls.ca)
+        yield cluster, PgServer(_HOST, port, cluster.superuser, cluster.tls.ca)
     finally:
         with contextlib.suppress(Exception):
             cluster.stop()
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[PgServer]:
+    """The session's PostgreSQL server; skips (with the reason) where none is installed."""
+    with _running_cluster() as (_, server):
+        yield server
 
 
 @dataclass(frozen=True)
@@ -203,17 +210,8 @@ class Outage:
 @pytest.fixture
 def pg_outage() -> Iterator[Outage]:
     """A throwaway server for one test (a few seconds to make): stop it to play an outage."""
-    found = bin_dir()
-    if found is None:
-        pytest.skip(_SKIP_REASON)
-    cluster = Cluster(found)
-    try:
-        cluster.init()
-        port = cluster.start()
-        yield Outage(PgServer(_HOST, port, cluster.superuser, cluster.tls.ca), cluster)
-    finally:
-        with contextlib.suppress(Exception):
-            cluster.stop()
+    with _running_cluster() as (cluster, server):
+        yield Outage(server, cluster)
 
 
 @pytest.fixture

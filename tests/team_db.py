@@ -50,3 +50,27 @@ def agent_store(server: PgServer) -> PgDatabase:
     """A team database set up by `team init`, opened as one agent (not its administrator)."""
     settings = new_team_database(server)
     return PgDatabase(agent_settings(server, settings, f"agent_{uuid.uuid4().hex[:8]}"), None)
+
+
+def desk_team(server: PgServer) -> tuple[TeamSettings, TeamSettings]:
+    """A fresh team database with one agent (desk1_…): the administrator's settings and the
+    agent's — for the views' tests."""
+    admin = new_team_database(server)
+    return admin, agent_settings(server, admin, f"desk1_{uuid.uuid4().hex[:6]}")
+
+
+def another_workstation_writes(admin: TeamSettings, target: str) -> None:
+    """A second connection to the team database appends, as another workstation would."""
+    from ctrader_admin.store.journal import Journal, JournalDraft
+
+    with PgDatabase(admin, None) as db:
+        journal = Journal(db)
+        try:
+            draft = JournalDraft(
+                operator="30017", profile_id="sandbox", profile_name="Sandbox",
+                environment="demo", broker_name="sandbox", action="set_partner",
+                target=target, after="DESK-2", reason="from desk 2", workstation="desk-2",
+            )  # fmt: skip
+            journal.complete(journal.begin(draft), "ok")
+        finally:
+            journal.close()

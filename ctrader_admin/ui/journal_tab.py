@@ -51,6 +51,10 @@ from ctrader_admin.ui.tab import Tab
 from ctrader_admin.ui.widgets import plural
 
 FILTER_DELAY_MS = 300
+LAST_STATE_SHOWN = (
+    "The team database cannot be reached: these are the newest entries this computer saw of "
+    "the team's journal (read-only). The live journal comes back with the server."
+)
 # Shorter text cannot use the trigram index: on a big journal it would scan every entry.
 MIN_SEARCH_CHARS = 3
 
@@ -361,9 +365,13 @@ class JournalTab(Tab):
         self._stale = False
         self.count_label.setText("Loading…")
         # The team's journal, or while its server is away the last state this computer saw.
-        journal = self.ctx.backoffice.readable_journal
+        backoffice = self.ctx.backoffice
+        journal = backoffice.readable_journal
         if journal is not self.model.journal:
             self.model.set_journal(journal)
+            self.bar.hide()
+        if journal is not backoffice.journal:
+            self.bar.show_message(Level.WARNING, LAST_STATE_SHOWN)
         await self.model.load(self.current_filter())
 
     def refresh(self) -> None:

@@ -132,6 +132,18 @@ class ProfileBand(QFrame):
         layout.addWidget(self.manage)
 
 
+def _window_message_box(bar: MessageBar) -> QWidget:
+    """A message under the band, in margins of its own that hide with it (dismissed too)."""
+    box = QWidget()
+    layout = QVBoxLayout(box)
+    layout.setContentsMargins(8, 6, 8, 0)
+    layout.addWidget(bar)
+    box.hide()
+    for dismiss in bar.findChildren(QToolButton):
+        dismiss.clicked.connect(box.hide)
+    return box
+
+
 class MainWindow(QMainWindow):
     def __init__(self, backoffice: Backoffice | None, settings: QSettings) -> None:
         super().__init__()
@@ -148,24 +160,12 @@ class MainWindow(QMainWindow):
         # What the window must tell before any tab does: profiles the settings file could not
         # give (set aside at start-up, or when the Profiles dialog reloads the file).
         self.notice = MessageBar()
-        self._notice_box = QWidget()  # the notice's margins, hidden with it
-        notice_layout = QVBoxLayout(self._notice_box)
-        notice_layout.setContentsMargins(8, 6, 8, 0)
-        notice_layout.addWidget(self.notice)
-        self._notice_box.hide()
-        for dismiss in self.notice.findChildren(QToolButton):
-            dismiss.clicked.connect(self._notice_box.hide)
+        self._notice_box = _window_message_box(self.notice)
         layout.addWidget(self._notice_box)
         # Team mode with the team database away: since when, what the views show, retrying.
         self.team_status = MessageBar()
         self.team_status.setObjectName("teamStatus")
-        self._team_box = QWidget()
-        team_layout = QVBoxLayout(self._team_box)
-        team_layout.setContentsMargins(8, 6, 8, 0)
-        team_layout.addWidget(self.team_status)
-        self._team_box.hide()
-        for dismiss in self.team_status.findChildren(QToolButton):
-            dismiss.clicked.connect(self._team_box.hide)
+        self._team_box = _window_message_box(self.team_status)
         layout.addWidget(self._team_box)
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import sys
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,6 +13,7 @@ from pg_cluster import PgServer
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QWidget
 from pytestqt.qtbot import QtBot
+from team_db import another_workstation_writes, desk_team
 from ui_helpers import open_sandbox_office, run_async
 
 from ctrader_admin.sandbox import Sandbox
@@ -22,7 +22,6 @@ from ctrader_admin.services.history_import import run_import
 from ctrader_admin.store.database import Database
 from ctrader_admin.store.journal import Journal, JournalDraft
 from ctrader_admin.store.paths import AppPaths
-from ctrader_admin.store.pg.admin import add_member, init_team
 from ctrader_admin.store.pg.database import PgDatabase
 from ctrader_admin.store.pg.settings import TeamSettings
 from ctrader_admin.ui.context import UiContext
@@ -33,19 +32,7 @@ from ctrader_admin.ui.main_window import MainWindow
 @pytest.fixture
 def team(pg_server: PgServer) -> tuple[TeamSettings, TeamSettings]:
     """A team database; the administrator's settings and an agent's."""
-    database = pg_server.create_database()
-
-    def settings(user: str) -> TeamSettings:
-        return TeamSettings(
-            host=pg_server.host, port=pg_server.port, database=database, user=user, tls=False
-        )
-
-    admin = settings(pg_server.superuser)
-    agent = f"desk1_{uuid.uuid4().hex[:6]}"
-    with PgDatabase(admin, None) as db:
-        init_team(db)
-        add_member(db, agent, None)
-    return admin, settings(agent)
+    return desk_team(pg_server)
 
 
 @pytest.fixture
@@ -63,21 +50,6 @@ def team_office(
     run_async(qtbot, office.shutdown())
 
 
-def _another_workstation_writes(admin: TeamSettings, target: str) -> None:
-    """A second connection to the team database appends, as another workstation would."""
-    with PgDatabase(admin, None) as db:
-        journal = Journal(db)
-        try:
-            draft = JournalDraft(
-                operator="30017", profile_id="sandbox", profile_name="Sandbox",
-                environment="demo", broker_name="sandbox", action="set_partner",
-                target=target, after="DESK-2", reason="from desk 2", workstation="desk-2",
-            )  # fmt: skip
-            journal.complete(journal.begin(draft), "ok")
-        finally:
-            journal.close()
-
-
 def test_the_journal_tab_shows_another_workstations_write(
     qtbot: QtBot,
     team_office: Backoffice,
@@ -90,7 +62,7 @@ def test_the_journal_tab_shows_another_workstations_write(
         tab.show()
     assert tab.model.total == 0
 
-    _another_workstation_writes(team[0], "user:1000001")
+    another_workstation_writes(team[0], "user:1000001")
 
     def shown() -> bool:
         entry = tab.model.entry_at(0)
@@ -120,7 +92,7 @@ def test_the_band_counts_the_teams_writes(
         TeamBudgetWindow(db, f"{session.profile.base_url}#{session.profile.manager_login}").take(
             per_hour
         )
-    _another_workstation_writes(team[0], "user:1000004")
+    another_workstation_writes(team[0], "user:1000004")
     expected = f"Writes left: {per_hour - 1} / {per_hour}"
     qtbot.waitUntil(lambda: main.band.budget.text() == expected, timeout=10_000)
     assert "every workstation of the team" in main.band.budget.toolTip()
@@ -143,13 +115,24 @@ def test_views_say_the_team_server_is_gone_in_words(
     qtbot.waitUntil(lambda: tab.count_label.text() == "0 entries", timeout=10_000)
 
     admin, agent = team
-    with PgDatabase(admin, None) as db, db.transaction() as conn:
-        # The agent can no longer connect, and every connection it had is cut.
-        conn.execute(f'ALTER ROLE "{agent.user}" NOLOGIN')
-        conn.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = ?",
-            (agent.user,),
-        )
+    with PgDatabase(admin, None) as db:
+        # The agent can no longer connect (committed first: the app reconnects at once), and
+        # every connection it had is cut.
+        with db.transaction() as conn:
+            conn.execute(f'ALTER ROLE "{agent.user}" NOLOGIN')
+        with db.transaction() as conn:
+            conn.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = ?",
+                (agent.user,),
+            )
+
+    def cut() -> bool:  # pg_terminate_backend only signals: the backends end a moment later
+        with PgDatabase(admin, None) as db, db.read() as conn:
+            return not conn.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE usename = ?", (agent.user,)
+            ).fetchone()[0]
+
+    qtbot.waitUntil(cut, timeout=10_000)
     tab.reload()
     qtbot.waitUntil(lambda: "team database" in tab.bar.text(), timeout=10_000)
     main.refresh_band()

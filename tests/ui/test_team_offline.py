@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import asyncio
 import re
-import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 from pg_cluster import Outage
 from PySide6.QtCore import QSettings
 from pytestqt.qtbot import QtBot
+from team_db import another_workstation_writes, desk_team
 from ui_helpers import run_async
 
 from ctrader_admin.sandbox import TRAINING_MANAGERS, Sandbox
@@ -26,9 +27,8 @@ from ctrader_admin.services.lookup import Case, lookup
 from ctrader_admin.services.session import WriteIntent
 from ctrader_admin.services.team_link import LAST_STATE_FILE, TeamUnreachable
 from ctrader_admin.store.database import Database
-from ctrader_admin.store.journal import Journal, JournalDraft
+from ctrader_admin.store.journal import Journal
 from ctrader_admin.store.paths import AppPaths
-from ctrader_admin.store.pg.admin import add_member, init_team
 from ctrader_admin.store.pg.database import PgDatabase
 from ctrader_admin.store.pg.settings import TeamSettings
 from ctrader_admin.store.profiles import ProfileStore
@@ -43,20 +43,8 @@ BAND = re.compile(
 
 @pytest.fixture
 def team(pg_outage: Outage) -> tuple[TeamSettings, TeamSettings]:
-    server = pg_outage.server
-    database = server.create_database()
-
-    def settings(user: str) -> TeamSettings:
-        return TeamSettings(
-            host=server.host, port=server.port, database=database, user=user, tls=False
-        )
-
-    admin = settings(server.superuser)
-    agent = f"desk1_{uuid.uuid4().hex[:6]}"
-    with PgDatabase(admin, None) as db:
-        init_team(db)
-        add_member(db, agent, None)
-    return admin, settings(agent)
+    """A team database; the administrator's settings and an agent's."""
+    return desk_team(pg_outage.server)
 
 
 @pytest.fixture(autouse=True)
@@ -67,99 +55,87 @@ def quick_retries(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(journal_live, "RETRY_MAX_SECONDS", 0.8)
 
 
-def _another_workstation_writes(admin: TeamSettings, target: str) -> None:
-    with PgDatabase(admin, None) as db:
-        journal = Journal(db)
-        try:
-            draft = JournalDraft(
-                operator="30017", profile_id="sandbox", profile_name="Sandbox",
-                environment="demo", broker_name="sandbox", action="set_partner",
-                target=target, after="DESK-2", reason="from desk 2", workstation="desk-2",
-            )  # fmt: skip
-            journal.complete(journal.begin(draft), "ok")
-        finally:
-            journal.close()
+@dataclass
+class Desk:
+    """This workstation (desk 1) on the team database of a server the test stops and starts."""
 
+    qtbot: QtBot
+    paths: AppPaths
+    sandbox: Sandbox
+    qsettings: QSettings
+    admin: TeamSettings
+    agent: TeamSettings
+    server: Outage
+    windows: list[MainWindow] = field(default_factory=list)
 
-def _office(qtbot: QtBot, paths: AppPaths, sandbox: Sandbox, agent: TeamSettings) -> Backoffice:
-    """The app's back office as ``build_backoffice`` makes it (team database opened even when
-    its server is away), on the sandbox profile, logged in."""
-    office = compose_backoffice(
-        Database.open(paths),
-        ProfileStore(paths),
-        transport=sandbox_transport(sandbox),
-        workstation="desk-1",
-        team=PgDatabase(agent, None, unreachable_ok=True),
-        data_dir=paths.ensure_data_dir(),
-    )
-    session = run_async(qtbot, office.open("sandbox"))
-    manager = TRAINING_MANAGERS[0]
-    run_async(qtbot, session.login(manager.login, manager.password, remember=False))
-    return office
+    def start(self) -> tuple[Backoffice, MainWindow, JournalTab]:
+        """The app's back office as ``build_backoffice`` makes it (the team database opened even
+        while its server is away), on the sandbox profile, logged in, in a main window on the
+        Journal tab."""
+        office = compose_backoffice(
+            Database.open(self.paths),
+            ProfileStore(self.paths),
+            transport=sandbox_transport(self.sandbox),
+            workstation="desk-1",
+            team=PgDatabase(self.agent, None, unreachable_ok=True),
+            data_dir=self.paths.ensure_data_dir(),
+        )
+        session = run_async(self.qtbot, office.open("sandbox"))
+        manager = TRAINING_MANAGERS[0]
+        run_async(self.qtbot, session.login(manager.login, manager.password, remember=False))
+        window = MainWindow(office, self.qsettings)
+        self.qtbot.addWidget(window)
+        self.windows.append(window)
+        window.show()
+        tab = window.show_tab("JournalTab")
+        assert isinstance(tab, JournalTab)
+        return office, window, tab
 
-
-@pytest.fixture
-def main_window(
-    qtbot: QtBot, qsettings: QSettings, event_loop: asyncio.AbstractEventLoop
-) -> Iterator[list[MainWindow]]:
-    made: list[MainWindow] = []
-    yield made
-    run_async(qtbot, _close(made))  # after a failure (a passing test closes them itself)
+    def close(self) -> None:
+        """The back offices stopped and the windows' own tasks (the band's budget, a view's
+        refresh) ended, before pytest-qt deletes the windows."""
+        run_async(self.qtbot, _close(self.windows))
 
 
 async def _close(windows: list[MainWindow]) -> None:
-    """The back offices stopped and the windows' own tasks (the band's budget, a view's
-    refresh) ended, before pytest-qt deletes the windows."""
     for window in windows:
         await window.backoffice.shutdown()
     windows.clear()
-    await _settled()
-
-
-async def _settled() -> None:
     others = asyncio.all_tasks() - {asyncio.current_task()}
     await asyncio.gather(*others, return_exceptions=True)
 
 
-def _show(qtbot: QtBot, office: Backoffice, qsettings: QSettings) -> tuple[MainWindow, JournalTab]:
-    window = MainWindow(office, qsettings)
-    qtbot.addWidget(window)
-    window.show()
-    tab = window.show_tab("JournalTab")
-    assert isinstance(tab, JournalTab)
-    return window, tab
-
-
-def test_started_while_the_team_server_is_down_then_back(
+@pytest.fixture
+def desk(
     qtbot: QtBot,
     paths: AppPaths,
     sandbox: Sandbox,
     qsettings: QSettings,
     team: tuple[TeamSettings, TeamSettings],
     pg_outage: Outage,
-    main_window: list[MainWindow],
-) -> None:
-    admin, agent = team
-    _another_workstation_writes(admin, "user:1000001")
-    _another_workstation_writes(admin, "user:1000004")
+    event_loop: asyncio.AbstractEventLoop,
+) -> Iterator[Desk]:
+    made = Desk(qtbot, paths, sandbox, qsettings, *team, pg_outage)
+    yield made
+    made.close()  # after a failure (a passing test closes them itself)
+
+
+def test_started_while_the_team_server_is_down_then_back(desk: Desk, qtbot: QtBot) -> None:
+    admin, paths, sandbox = desk.admin, desk.paths, desk.sandbox
+    another_workstation_writes(admin, "user:1000001")
+    another_workstation_writes(admin, "user:1000004")
 
     # A first run on this computer sees the team's journal and keeps its last state.
-    office = _office(qtbot, paths, sandbox, agent)
-    window, tab = _show(qtbot, office, qsettings)
+    office, window, tab = desk.start()
     qtbot.waitUntil(lambda: tab.count_label.text() == "2 entries", timeout=10_000)
     last_state = paths.data_dir / LAST_STATE_FILE
     qtbot.waitUntil(last_state.exists, timeout=10_000)
     assert not window.team_status.isVisible()
-    window.hide()  # that run ends (its window goes with the test)
-    main_window.append(window)
-    run_async(qtbot, _settled())
-    run_async(qtbot, office.shutdown())
+    window.hide()
+    desk.close()  # that run ends
 
-    pg_outage.halt()
-    office = _office(qtbot, paths, sandbox, agent)
-    main_window.append(office_window := _show(qtbot, office, qsettings)[0])
-    window, tab = office_window, office_window.show_tab("JournalTab")
-    assert isinstance(tab, JournalTab)
+    desk.server.halt()
+    office, window, tab = desk.start()
 
     # The window says it, in words, and the Journal shows the last state seen.
     assert BAND.fullmatch(window.team_status.text()), window.team_status.text()
@@ -195,35 +171,26 @@ def test_started_while_the_team_server_is_down_then_back(
         journal.close()
 
     # The server comes back: the app reconnects by itself, full mode, views from the team.
-    pg_outage.resume()
-    _another_workstation_writes(admin, "user:1000002")
+    desk.server.resume()
+    another_workstation_writes(admin, "user:1000002")
     qtbot.waitUntil(lambda: not window.team_status.isVisible(), timeout=20_000)
     qtbot.waitUntil(
         lambda: office.session is not None and not office.session.opened_offline, timeout=10_000
     )
     qtbot.waitUntil(lambda: tab.count_label.text() == "3 entries", timeout=10_000)
     assert tab.model.journal is office.journal
-    assert not window.band.read_only.isVisible()
-    run_async(qtbot, _close(main_window))
+    qtbot.waitUntil(lambda: not window.band.read_only.isVisible(), timeout=10_000)
+    desk.close()
 
 
 def test_losing_the_team_server_mid_session_says_so_and_keeps_the_view(
-    qtbot: QtBot,
-    paths: AppPaths,
-    sandbox: Sandbox,
-    qsettings: QSettings,
-    team: tuple[TeamSettings, TeamSettings],
-    pg_outage: Outage,
-    main_window: list[MainWindow],
+    desk: Desk, qtbot: QtBot
 ) -> None:
-    admin, agent = team
-    _another_workstation_writes(admin, "user:1000001")
-    office = _office(qtbot, paths, sandbox, agent)
-    window, tab = _show(qtbot, office, qsettings)
-    main_window.append(window)
+    another_workstation_writes(desk.admin, "user:1000001")
+    office, window, tab = desk.start()
     qtbot.waitUntil(lambda: tab.count_label.text() == "1 entry", timeout=10_000)
 
-    pg_outage.halt()
+    desk.server.halt()
     qtbot.waitUntil(lambda: BAND.fullmatch(window.team_status.text()) is not None, timeout=20_000)
     assert tab.count_label.text() == "1 entry"  # the view keeps what it shows
     session = office.session
@@ -231,12 +198,12 @@ def test_losing_the_team_server_mid_session_says_so_and_keeps_the_view(
     with pytest.raises(TeamUnreachable):
         session.check_can_write("r", "")
 
-    pg_outage.resume()
+    desk.server.resume()
     qtbot.waitUntil(lambda: not window.team_status.isVisible(), timeout=20_000)
     session = office.session
     assert session is not None
     session.check_can_write("r", "")  # full mode again
-    run_async(qtbot, _close(main_window))
+    desk.close()
 
 
 def test_no_last_state_is_said_too(tmp_path: Path) -> None:

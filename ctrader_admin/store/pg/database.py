@@ -84,6 +84,21 @@ class PgConnection:
         return cursor
 
 
+def answers(conn: psycopg.Connection[Any] | None) -> bool:
+    """A connection that holds session locks still answers; one that does not is closed (the
+    server dropped it, and its locks with it: the caller opens another and takes them again)."""
+    import psycopg
+
+    if conn is None:
+        return False
+    try:
+        conn.execute("SELECT 1")
+        return True
+    except psycopg.OperationalError:
+        conn.close()
+        return False
+
+
 def _query(sql: str, parameters: Sequence[Any]) -> tuple[str, Sequence[Any] | None]:
     # Without parameters psycopg sends the text as it is: no placeholder, no %% to undo.
     return (pg_sql(sql), parameters) if parameters else (sql, None)
@@ -173,7 +188,10 @@ class PgDatabase(ClosedOnExit):
         return conn
 
     def _note(self, said: DatabaseError) -> None:
-        if isinstance(said, DatabaseUnreachable) and self.unreachable_since is None:
+        """Since when the server is away; a server that answered (even to refuse) is not."""
+        if not isinstance(said, DatabaseUnreachable):
+            self.unreachable_since = None
+        elif self.unreachable_since is None:
             self.unreachable_since = time.time()
 
     @contextlib.contextmanager

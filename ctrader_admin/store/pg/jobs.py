@@ -14,7 +14,7 @@ import zlib
 from collections.abc import Collection
 from typing import TYPE_CHECKING, Any
 
-from ctrader_admin.store.pg.database import LOCK_CLASS
+from ctrader_admin.store.pg.database import LOCK_CLASS, answers
 from ctrader_admin.store.pg.journal_engine import KEEPALIVE, close_releasing_locks
 
 if TYPE_CHECKING:
@@ -48,14 +48,8 @@ class JobLocks:
         """The holding connection. One the server dropped (a restart, a network cut) took its
         locks with it: a new one takes them again, and forgets the jobs another session took
         meanwhile. Call with ``_lock`` held."""
-        import psycopg
-
-        if self._conn is not None:
-            try:
-                self._conn.execute("SELECT 1")
-                return self._conn
-            except psycopg.OperationalError:
-                self._conn.close()
+        if self._conn is not None and answers(self._conn):
+            return self._conn
         self._conn = self._database.connect()
         self._conn.execute(KEEPALIVE)
         self._held = {job_id for job_id in self._held if self._take(self._conn, job_id)}

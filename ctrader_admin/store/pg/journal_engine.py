@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from ctrader_admin.store.database import DatabaseUnreachable
 from ctrader_admin.store.journal_engine import EntryRow, Owner
+from ctrader_admin.store.pg.database import answers
 from ctrader_admin.store.pg.migrations import search_text
 from ctrader_admin.store.sql import Connection, Cursor
 
@@ -82,17 +83,11 @@ class PgSessionOwner:
         cut, an administrator ending it) is reopened and the session's lock taken again, so a
         session that writes is always one the server sees alive. Intents recovered by others
         meanwhile stay recovered (``complete`` then says so). Call with ``_lock`` held."""
-        import psycopg
-
         if self._released:
             raise RuntimeError("this journal session was closed")
-        if self._conn is not None:
-            try:
-                self._conn.execute("SELECT 1")
-                return self._conn
-            except psycopg.OperationalError:
-                self._conn.close()
-                self._conn = None
+        if self._conn is not None and answers(self._conn):
+            return self._conn
+        self._conn = None
         self._conn = self._claim()
         return self._conn
 
