@@ -74,6 +74,7 @@ class Backoffice:
         self.approvals = approvals
         # Team mode: whether the team database answers, and the last state seen of it.
         self.team_link = team_link
+        self._scratch: Database | None = None  # the in-memory directory of an offline session
         self._live: list[JournalUpdates] = []
         self._ledger: AttributionLedger | None = None
         self.settings: Settings = profiles.load()
@@ -129,9 +130,7 @@ class Backoffice:
             self._client_factory(profile),
             tokens=self.tokens,
             journal=self.journal,
-            # The team away: lookups learn into memory only, gone when the session ends —
-            # nothing is kept that the team would not see.
-            directory=Directory(Database()) if offline else self.directory,
+            directory=self._offline_directory() if offline else self.directory,
             budget=self.budget_for(profile),
             workstation=self.workstation,
             approvals=self.approvals,
@@ -161,6 +160,14 @@ class Backoffice:
         except DatabaseUnreachable:
             return profile, True
         return effective_profile(profile, policy), False
+
+    def _offline_directory(self) -> Directory:
+        """The team away: lookups learn into memory only, gone when the session ends —
+        nothing is kept that the team would not see."""
+        if self._scratch is not None:
+            self._scratch.close()
+        self._scratch = Database()
+        return Directory(self._scratch)
 
     @property
     def readable_journal(self) -> Journal:
@@ -243,6 +250,8 @@ class Backoffice:
             self._live.pop().close()
         if self.team_link is not None:
             self.team_link.close()
+        if self._scratch is not None:
+            self._scratch.close()
         self.journal.close()
         if self._checkpoints is not None:
             self._checkpoints.close()  # on the team database: lets go of its jobs' locks

@@ -43,8 +43,9 @@ class JournalUpdates:
         self._on_append = on_append
         self._on_link = on_link
         self._stop = threading.Event()
-        # Listening before this returns: an append made after it is never missed.
-        self._watcher: JournalWatcher | None = self._listen()
+        # Listening before this returns: an append made after it is never missed. A server the
+        # database just failed to reach is tried by the thread instead (no wait here).
+        self._watcher: JournalWatcher | None = self._listen() if database.reachable else None
         self._thread = threading.Thread(target=self._run, name="journal-updates", daemon=True)
         self._thread.start()
 

@@ -21,7 +21,6 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QPushButton,
     QTabWidget,
-    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -34,6 +33,7 @@ from ctrader_admin.ui.notify import Level, MessageBar
 from ctrader_admin.ui.slots import async_slot
 from ctrader_admin.ui.tab import Tab
 from ctrader_admin.ui.tab_pages import ACCOUNTS, LOOKUP, TABS, T_co, TabPages, TabSlot, TabSpec
+from ctrader_admin.ui.team_status import TeamStatus, window_message_box
 from ctrader_admin.ui.widgets import ElidedLabel
 
 if TYPE_CHECKING:
@@ -132,18 +132,6 @@ class ProfileBand(QFrame):
         layout.addWidget(self.manage)
 
 
-def _window_message_box(bar: MessageBar) -> QWidget:
-    """A message under the band, in margins of its own that hide with it (dismissed too)."""
-    box = QWidget()
-    layout = QVBoxLayout(box)
-    layout.setContentsMargins(8, 6, 8, 0)
-    layout.addWidget(bar)
-    box.hide()
-    for dismiss in bar.findChildren(QToolButton):
-        dismiss.clicked.connect(box.hide)
-    return box
-
-
 class MainWindow(QMainWindow):
     def __init__(self, backoffice: Backoffice | None, settings: QSettings) -> None:
         super().__init__()
@@ -160,13 +148,11 @@ class MainWindow(QMainWindow):
         # What the window must tell before any tab does: profiles the settings file could not
         # give (set aside at start-up, or when the Profiles dialog reloads the file).
         self.notice = MessageBar()
-        self._notice_box = _window_message_box(self.notice)
+        self._notice_box = window_message_box(self.notice)
         layout.addWidget(self._notice_box)
         # Team mode with the team database away: since when, what the views show, retrying.
-        self.team_status = MessageBar()
-        self.team_status.setObjectName("teamStatus")
-        self._team_box = _window_message_box(self.team_status)
-        layout.addWidget(self._team_box)
+        self.team_status = TeamStatus()
+        layout.addWidget(self.team_status.box)
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
         layout.addWidget(self.tabs, 1)
@@ -383,23 +369,8 @@ class MainWindow(QMainWindow):
             self.approvals_view.refresh()
         self.ctx.data_changed.emit()
 
-    def _show_team_status(self) -> None:
-        link = self.backoffice.team_link if self.ctx.attached else None
-        text = link.band_text() if link is not None else None
-        if text is None:
-            self._team_box.hide()
-            return
-        if self.team_status.label.text() != text or not self._team_box.isVisible():
-            self.team_status.show_message(Level.WARNING, text)
-            self.team_status.setToolTip(
-                "Reads from the broker go on. Every write and job start is refused until the "
-                "team database answers; nothing is kept to send later. The Journal shows the "
-                "newest entries this computer saw."
-            )
-            self._team_box.show()
-
     def refresh_band(self) -> None:
-        self._show_team_status()
+        self.team_status.show_link(self.backoffice.team_link if self.ctx.attached else None)
         session = self.ctx.current_session
         band = self.band
         if self.ctx.attached:

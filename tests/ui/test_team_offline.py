@@ -99,6 +99,8 @@ class Desk:
 
 async def _close(windows: list[MainWindow]) -> None:
     for window in windows:
+        if window.approvals_view is not None:  # its listening connection, closed now
+            window.approvals_view.stop_live_updates()
         await window.backoffice.shutdown()
     windows.clear()
     others = asyncio.all_tasks() - {asyncio.current_task()}

@@ -124,6 +124,7 @@ class PgDatabase(ClosedOnExit):
         self._migrations = migrations
         self._lock = threading.RLock()
         self._in_transaction = False
+        self._closed = False
         # Opened while unreachable: the schema is checked on the first connection made.
         self._check_schema_on_connect = False
         # When the server last failed to answer (time.time()); None: the last attempt worked.
@@ -208,6 +209,11 @@ class PgDatabase(ClosedOnExit):
             raise said from exc
 
     def _live(self) -> PgConnection:
+        if self._closed:  # late work (a view's refresh) after the back office closed
+            raise DatabaseError(
+                "The team database connection is closed (the app is shutting down); nothing "
+                "was read or saved."
+            )
         if self._conn is None or self._conn.closed or self._conn.broken:
             if self._conn is not None:
                 self._conn.close()  # a broken one still holds its socket until closed
@@ -299,6 +305,7 @@ class PgDatabase(ClosedOnExit):
 
     def close(self) -> None:
         with self._lock:
+            self._closed = True
             if self._conn is not None:
                 self._conn.close()
 

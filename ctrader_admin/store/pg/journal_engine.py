@@ -64,9 +64,12 @@ class PgSessionOwner:
         self._lock = threading.Lock()
         self._released = False
         self._conn: psycopg.Connection[Any] | None = None
-        # The team server away (read-only until it answers): claimed on first use instead.
-        with contextlib.suppress(DatabaseUnreachable):
-            self._conn = self._claim()
+        # The team server away (read-only until it answers): claimed on first use instead — not
+        # tried again now when the database just failed to reach it (a silent host costs the
+        # whole connect timeout, on the thread that starts the app).
+        if database.reachable:
+            with contextlib.suppress(DatabaseUnreachable):
+                self._conn = self._claim()
 
     def _claim(self) -> psycopg.Connection[Any]:
         conn = self._database.connect()
