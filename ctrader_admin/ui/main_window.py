@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 from typing import TYPE_CHECKING
 
+import shiboken6
 from PySide6.QtCore import QByteArray, QEvent, QObject, QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QKeyEvent, QKeySequence
 from PySide6.QtWidgets import (
@@ -195,6 +196,7 @@ class MainWindow(QMainWindow):
         for control in self._back_office_controls:
             control.setEnabled(self.ctx.attached)
         self.approvals_view: ApprovalsView | None = None
+        self._team_was_up: bool | None = None  # what the live updates last told (None: nothing)
         if backoffice is not None:
             self._add_approvals_tab(backoffice)
         self.refresh_band()
@@ -337,10 +339,14 @@ class MainWindow(QMainWindow):
         try:
             figures = await budget.figures()
         except ExpectedError as exc:  # the team database is unreachable: say so, in the band
+            if not shiboken6.isValid(self.band.budget):
+                return
             self.band.budget.setText("Writes left: unknown")
             self.band.budget.setToolTip(str(exc))
             return
-        self._show_budget(figures, team=True)
+        # A round trip: the window may have been closed and deleted meanwhile.
+        if shiboken6.isValid(self.band.budget):
+            self._show_budget(figures, team=True)
 
     def _show_budget(self, figures: BudgetFigures, *, team: bool) -> None:
         lowered = " ⚠ lowered" if figures.lowered else ""
@@ -356,11 +362,14 @@ class MainWindow(QMainWindow):
     async def _team_link_changed(self, up: bool) -> None:
         """The team database answers again: a profile opened without it is opened again (the
         team's rules read now) and the views reload from the team. Gone: the band says so and
-        the views keep what they show."""
+        the views keep what they show. Told once at the start too: nothing to do then."""
+        was_up, self._team_was_up = self._team_was_up, up
+        session = self.ctx.current_session
+        if up and was_up is not False and (session is None or not session.opened_offline):
+            return
         self.refresh_band()
         if not up:
             return
-        session = self.ctx.current_session
         if session is not None and session.opened_offline:
             await self.open_profile(session.profile.id, remember=False)
         if self.approvals_view is not None:  # its listening connection went with the server
