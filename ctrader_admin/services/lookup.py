@@ -27,6 +27,7 @@ from ctrader_admin.services.session import Session
 from ctrader_admin.services.validation import parse_int
 from ctrader_admin.services.writes import LinkTarget, UserTarget
 from ctrader_admin.store.attribution import AttributionLedger
+from ctrader_admin.store.database import DatabaseUnreachable
 from ctrader_admin.store.directory import SOURCE_READ, DirectoryLink
 
 T = TypeVar("T")
@@ -160,6 +161,17 @@ LookupResult = Case | Ambiguous | NothingFound
 
 
 async def lookup(session: Session, text: str, kind: Kind | None = None) -> LookupResult:
+    try:
+        return await _lookup(session, text, kind)
+    except DatabaseUnreachable:
+        if session.team_link is None or session.team_link.up:
+            raise
+        # The team database went away during this lookup: the broker still answers, so look
+        # again, learning into the session's memory for the outage (a lookup only reads).
+        return await _lookup(session, text, kind)
+
+
+async def _lookup(session: Session, text: str, kind: Kind | None) -> LookupResult:
     query = parse_query(text)
     if kind is Kind.PARTNER:
         query = Query(query.text, kind, code=query.code or query.text.strip())

@@ -23,6 +23,7 @@ from ctrader_admin.api import (
 from ctrader_admin.redaction import redact
 from ctrader_admin.services.budget import Reservation, WriteBudget
 from ctrader_admin.services.errors import InvalidInput, ReadOnlyProfile
+from ctrader_admin.store.database import Database
 from ctrader_admin.store.directory import Directory
 from ctrader_admin.store.journal import Journal, JournalDraft, JournalEntry
 from ctrader_admin.store.profiles import Profile
@@ -135,7 +136,8 @@ class Session:
         self.client = client
         self.tokens = tokens
         self.journal = journal
-        self.directory = directory
+        self._directory = directory
+        self._outage: Directory | None = None  # lookups' memory while the team is away
         self.budget = budget
         self.workstation = workstation
         self.approvals = approvals
@@ -147,6 +149,20 @@ class Session:
 
     def __repr__(self) -> str:
         return f"Session({self.profile.id!r}, logged_in={self.logged_in})"
+
+    @property
+    def directory(self) -> Directory:
+        """Where lookups learn who owns what: the back office's directory, or while the team
+        database does not answer, one in memory for the outage — gone when the server answers
+        again, so nothing is kept that the team would not see (writes are refused meanwhile)."""
+        if self.team_link is None or self.team_link.up:
+            if self._outage is not None:
+                self._outage.database.close()
+                self._outage = None
+            return self._directory
+        if self._outage is None:
+            self._outage = Directory(Database())
+        return self._outage
 
     # --- token ---------------------------------------------------------------------------------
 

@@ -199,12 +199,18 @@ def test_losing_the_team_server_mid_session_says_so_and_keeps_the_view(
     assert session is not None
     with pytest.raises(TeamUnreachable):
         session.check_can_write("r", "")
+    # Lookup still answers from the broker, learning into memory for the outage only.
+    case = run_async(qtbot, lookup(session, "1000001"))
+    assert isinstance(case, Case)
+    assert (case.user_id, case.partner_id) == (1000001, "IB-1042")
+    assert session.directory is not office.directory
 
     desk.server.resume()
     qtbot.waitUntil(lambda: not window.team_status.isVisible(), timeout=20_000)
     session = office.session
     assert session is not None
     session.check_can_write("r", "")  # full mode again
+    assert session.directory is office.directory
     desk.close()
 
 
