@@ -18,7 +18,6 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QMessageBox,
     QPushButton,
-    QSizePolicy,
     QSpinBox,
     QVBoxLayout,
     QWidget,
@@ -33,11 +32,12 @@ from ctrader_admin.store.pg.team_config import load_team_settings, save_team_set
 from ctrader_admin.store.tokens import TokenStore
 from ctrader_admin.ui.dialogs import FittedDialog, ask
 from ctrader_admin.ui.slots import async_slot
-from ctrader_admin.ui.widgets import form, heading, hint, plural
+from ctrader_admin.ui.widgets import fill_width, form, heading, hint, plural
 
-IN_PROGRESS = (
-    "Team mode is in progress: the app's own writes still use this computer's journal and "
-    "write budget. Here you set up and check the connection to the team's database."
+ABOUT_TEAM_MODE = (
+    "With a team database, the journal, directory, attribution ledger, bulk jobs and write "
+    "budget are the team's, shared by every workstation, from the app's next start. Here you set "
+    "up and check the connection to it."
 )
 
 
@@ -59,7 +59,7 @@ class TeamDialog(FittedDialog):
         self._tokens = tokens
         layout = QVBoxLayout(self)
         layout.addWidget(heading("Team database (PostgreSQL)"))
-        layout.addWidget(hint(IN_PROGRESS))
+        layout.addWidget(hint(ABOUT_TEAM_MODE))
         rows = form()
         self.host_edit = QLineEdit()
         self.host_edit.setPlaceholderText("db.example.com")
@@ -96,7 +96,7 @@ class TeamDialog(FittedDialog):
         self.status_line = QLabel("")
         self.status_line.setObjectName("teamResult")
         self.status_line.setWordWrap(True)
-        self.status_line.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        fill_width(self.status_line)
         test_row = QHBoxLayout()
         # Top-aligned: the button stays where it is while the sentence beside it wraps.
         test_row.addWidget(self.test_button, 0, Qt.AlignmentFlag.AlignTop)
