@@ -34,7 +34,7 @@ from collections.abc import Coroutine, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any, TypeVar
+from typing import IO, TYPE_CHECKING, Any, TypeVar
 
 import httpx
 import keyring
@@ -51,6 +51,9 @@ from ctrader_admin.store.checkpoints import CheckpointStore
 from ctrader_admin.store.paths import AppPaths
 from ctrader_admin.store.profiles import Profile, ProfileStore
 from ctrader_admin.wiring import SandboxHost, build_backoffice
+
+if TYPE_CHECKING:  # the local runs never load the team database's modules
+    from ctrader_admin.store.pg.settings import TeamSettings
 
 SEED = 20260101
 MANAGER = TRAINING_MANAGERS[0]
@@ -135,7 +138,7 @@ def _wait_healthy(url: str, process: subprocess.Popen[bytes], log: IO[bytes]) ->
     raise SystemExit(f"the sandbox did not start within {START_TIMEOUT_S:g} s")
 
 
-def _cpu_seconds(pid: int) -> float:
+def cpu_seconds(pid: int) -> float:
     """utime + stime of a process from /proc (Linux); 0 where that is not available."""
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -144,7 +147,7 @@ def _cpu_seconds(pid: int) -> float:
         return 0.0
 
 
-def _request_log(url: str) -> list[dict[str, Any]]:
+def request_log(url: str) -> list[dict[str, Any]]:
     response = httpx.get(f"{url}/_sandbox/log", timeout=60.0, trust_env=False)
     response.raise_for_status()
     entries: list[dict[str, Any]] = response.json()["requests"]
@@ -175,11 +178,17 @@ class App:
 
 
 @contextmanager
-def app_session(url: str, budget: int) -> Iterator[App]:
-    """The app's own composition root on a temporary home, a profile for this server."""
+def app_session(url: str, budget: int, team: TeamSettings | None = None) -> Iterator[App]:
+    """The app's own composition root on a temporary home, a profile for this server; with
+    ``team``, the home is connected to that team database (``ctrader-admin team connect``
+    writes the same file), so every store is the team's."""
     keyring.set_keyring(null.Keyring())  # never the real keyring: the token stays in memory
     with tempfile.TemporaryDirectory(prefix="bulk-bench-") as home:
         paths = AppPaths.under(Path(home))
+        if team is not None:
+            from ctrader_admin.store.pg.team_config import save_team_settings
+
+            save_team_settings(paths, team)
         ProfileStore(paths).add(
             Profile(
                 id="bench",
@@ -318,13 +327,13 @@ def main_run(args: argparse.Namespace) -> None:
             options=options,
             on_progress=_progress_printer("apply"),
         )
-        server_cpu, client_cpu = _cpu_seconds(server.process.pid), time.process_time()
+        server_cpu, client_cpu = cpu_seconds(server.process.pid), time.process_time()
         started = time.perf_counter()
         result = app.run(runner.run())
         wall = time.perf_counter() - started
-        server_cpu = _cpu_seconds(server.process.pid) - server_cpu
+        server_cpu = cpu_seconds(server.process.pid) - server_cpu
         client_cpu = time.process_time() - client_cpu
-        log = _request_log(server.url)
+        log = request_log(server.url)
         writes = [e for e in log if e["method"] == "PUT"]
         failed = [e for e in writes if e["status"] != 200]
         naive_per_row = app.run(_naive(session, naive_users))
@@ -403,7 +412,7 @@ def capped_run(args: argparse.Namespace) -> None:
             await task
 
         app.run(hold())
-        log = _request_log(server.url)
+        log = request_log(server.url)
     writes = [e for e in log if e["method"] != "GET"]
     limited = [e for e in writes if e["error_code"] == "REQUEST_FREQUENCY_EXCEEDED"]
     most = max_writes_in_an_hour([e["at"] for e in writes])

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import uuid
 from collections.abc import Iterator
@@ -28,6 +29,23 @@ class TeamServer:
     port: int
     admin: TeamSettings  # the cluster's superuser
     agents: list[str]  # login roles in the agents' group
+    postmaster: int  # the server's process id
+
+    def cpu_seconds(self) -> float:
+        """CPU time the server has used (Linux /proc): the postmaster, its processes now
+        running, and those it has reaped (the backends of connections already closed)."""
+        total = 0.0
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except OSError:  # the process ended meanwhile
+                continue
+            pid, ppid = int(stat.parent.name), int(fields[1])
+            if pid == self.postmaster:
+                total += sum(int(f) for f in fields[11:15])  # utime stime cutime cstime
+            elif ppid == self.postmaster:
+                total += int(fields[11]) + int(fields[12])
+        return total / os.sysconf("SC_CLK_TCK")
 
     def settings(self, user: str) -> TeamSettings:
         return TeamSettings(host=HOST, port=self.port, database=DATABASE, user=user, tls=False)
@@ -50,6 +68,7 @@ def team_server(agents: int, prefix: str = "agent") -> Iterator[TeamServer]:
             init_team(db)
             for name in names:
                 add_member(db, name, None)
-        yield TeamServer(port, admin, names)
+        postmaster = int((cluster.data / "postmaster.pid").read_text().split()[0])
+        yield TeamServer(port, admin, names, postmaster)
     finally:
         cluster.stop()
