@@ -17,7 +17,7 @@ from ctrader_admin.services.journal_live import JournalUpdates
 from ctrader_admin.services.session import Session
 from ctrader_admin.store.attribution import AttributionLedger
 from ctrader_admin.store.checkpoints import CheckpointStore
-from ctrader_admin.store.database import Database, DatabaseUnreachable
+from ctrader_admin.store.database import DatabaseUnreachable
 from ctrader_admin.store.directory import Directory
 from ctrader_admin.store.journal import Journal, JournalFilter
 from ctrader_admin.store.profiles import Profile, ProfileStore, Settings
@@ -74,7 +74,6 @@ class Backoffice:
         self.approvals = approvals
         # Team mode: whether the team database answers, and the last state seen of it.
         self.team_link = team_link
-        self._scratch: Database | None = None  # the in-memory directory of an offline session
         self._live: list[JournalUpdates] = []
         self._ledger: AttributionLedger | None = None
         self.settings: Settings = profiles.load()
@@ -130,7 +129,7 @@ class Backoffice:
             self._client_factory(profile),
             tokens=self.tokens,
             journal=self.journal,
-            directory=self._offline_directory() if offline else self.directory,
+            directory=self.directory,  # while the team is away, the session learns in memory
             budget=self.budget_for(profile),
             workstation=self.workstation,
             approvals=self.approvals,
@@ -161,14 +160,6 @@ class Backoffice:
             return profile, True
         return effective_profile(profile, policy), False
 
-    def _offline_directory(self) -> Directory:
-        """The team away: lookups learn into memory only, gone when the session ends —
-        nothing is kept that the team would not see."""
-        if self._scratch is not None:
-            self._scratch.close()
-        self._scratch = Database()
-        return Directory(self._scratch)
-
     @property
     def readable_journal(self) -> Journal:
         """The journal the views read: the team's, or while it cannot be reached the last
@@ -198,7 +189,7 @@ class Backoffice:
     async def close(self) -> None:
         """Close the active session (its connection); the stores stay open."""
         if self.session is not None:
-            await self.session.client.aclose()
+            await self.session.aclose()
             self.session = None
 
     async def shutdown(self) -> None:
@@ -250,8 +241,6 @@ class Backoffice:
             self._live.pop().close()
         if self.team_link is not None:
             self.team_link.close()
-        if self._scratch is not None:
-            self._scratch.close()
         self.journal.close()
         if self._checkpoints is not None:
             self._checkpoints.close()  # on the team database: lets go of its jobs' locks

@@ -156,13 +156,21 @@ class Session:
         database does not answer, one in memory for the outage — gone when the server answers
         again, so nothing is kept that the team would not see (writes are refused meanwhile)."""
         if self.team_link is None or self.team_link.up:
-            if self._outage is not None:
-                self._outage.database.close()
-                self._outage = None
+            self._forget_outage()
             return self._directory
         if self._outage is None:
             self._outage = Directory(Database())
         return self._outage
+
+    def _forget_outage(self) -> None:
+        if self._outage is not None:
+            self._outage.database.close()
+            self._outage = None
+
+    async def aclose(self) -> None:
+        """The session is over: its connection, and what it learnt during an outage."""
+        await self.client.aclose()
+        self._forget_outage()
 
     # --- token ---------------------------------------------------------------------------------
 
