@@ -121,6 +121,11 @@ def runner_alive(runner: str | None) -> bool:
     return True
 
 
+def _run_by_another_process(state: str, runner: str | None) -> bool:
+    """On this computer's file: the job is running in another process that is alive."""
+    return state == "running" and runner != this_runner() and runner_alive(runner)
+
+
 class CheckpointStore:
     def __init__(self, database: Store) -> None:
         self._db = database
@@ -224,11 +229,9 @@ class CheckpointStore:
         """The ids of the jobs that another live process runs now: on the team database, whose
         session holds the job's lock (on any workstation); on this computer's file, whose
         process is alive."""
-        running = [job for job in jobs if job.state == "running"]
         if self._locks is not None:
-            return self._locks.held_elsewhere([job.id for job in running])
-        me = this_runner()
-        return {job.id for job in running if job.runner != me and runner_alive(job.runner)}
+            return self._locks.held_elsewhere([job.id for job in jobs if job.state == "running"])
+        return {job.id for job in jobs if _run_by_another_process(job.state, job.runner)}
 
     def claim(self, job_id: str) -> JobRecord:
         """Mark the job as run by this process; refused while another live process runs it."""
@@ -243,7 +246,7 @@ class CheckpointStore:
             if self._locks is not None:
                 busy = not self._locks.hold(job_id)
             else:
-                busy = state == "running" and runner != me and runner_alive(runner)
+                busy = _run_by_another_process(state, runner)
             if busy:
                 raise CheckpointError(
                     f"Job {job_id} is being run by another process ({runner}); "
