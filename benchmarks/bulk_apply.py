@@ -39,6 +39,7 @@ from typing import IO, TYPE_CHECKING, Any, TypeVar
 import httpx
 import keyring
 from keyring.backends import null
+from proc_stats import cpu_seconds
 
 from ctrader_admin.api import ReferralQuery, SetReferralRequest
 from ctrader_admin.sandbox import TRAINING_MANAGERS
@@ -136,15 +137,6 @@ def _wait_healthy(url: str, process: subprocess.Popen[bytes], log: IO[bytes]) ->
             pass
         time.sleep(0.1)
     raise SystemExit(f"the sandbox did not start within {START_TIMEOUT_S:g} s")
-
-
-def cpu_seconds(pid: int) -> float:
-    """utime + stime of a process from /proc (Linux); 0 where that is not available."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    except (OSError, ValueError, IndexError):
-        return 0.0
 
 
 def request_log(url: str) -> list[dict[str, Any]]:

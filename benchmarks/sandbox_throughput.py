@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import IO, Any, NoReturn
 
 import httpx
+from proc_stats import cpu_seconds
 
 from ctrader_admin.sandbox import BROKER_CRM_NAME, TRAINING_MANAGERS, Sandbox, SandboxConfig
 
@@ -210,15 +211,6 @@ def sandbox_process(port: int) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
                 print(f"note: the sandbox exited with {code}:\n{_output(log)}", file=sys.stderr)
 
 
-def _cpu_seconds(pid: int) -> float:
-    """utime + stime of a process from /proc (Linux); 0 where that is not available."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 # --- the load ------------------------------------------------------------------------------------
 
 
@@ -264,7 +256,7 @@ async def _phase(
 ) -> None:
     start = time.perf_counter()
     record_from, stop_at = start + LEAD_IN_S, start + LEAD_IN_S + seconds
-    server_cpu, client_cpu = _cpu_seconds(server_pid), time.process_time()
+    server_cpu, client_cpu = cpu_seconds(server_pid), time.process_time()
     before = len(stats.latencies_ms)
     await asyncio.gather(
         *(
@@ -275,7 +267,7 @@ async def _phase(
     stats.seconds += seconds
     stats.rps_per_phase.append((len(stats.latencies_ms) - before) / seconds)
     # Lead-in and drain included, in the CPU time as in ``handled``.
-    stats.server_cpu_s += _cpu_seconds(server_pid) - server_cpu
+    stats.server_cpu_s += cpu_seconds(server_pid) - server_cpu
     stats.client_cpu_s += time.process_time() - client_cpu
     stats.wall_s += time.perf_counter() - start
 

@@ -36,7 +36,8 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from bulk_apply import App, app_session, cpu_seconds, request_log, sandbox_process, users_in_reach
+from bulk_apply import App, app_session, request_log, sandbox_process, users_in_reach
+from proc_stats import cpu_seconds
 from team_server import TeamServer, team_server
 
 from ctrader_admin.services.partners import set_partner

@@ -15,6 +15,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 from pg_cluster import Cluster, bin_dir
+from proc_stats import stat_fields
 
 from ctrader_admin.store.pg.admin import add_member, init_team
 from ctrader_admin.store.pg.database import PgDatabase
@@ -37,7 +38,7 @@ class TeamServer:
         total = 0.0
         for stat in Path("/proc").glob("[0-9]*/stat"):
             try:
-                fields = stat.read_text().rsplit(")", 1)[1].split()
+                fields = stat_fields(stat)
             except OSError:  # the process ended meanwhile
                 continue
             pid, ppid = int(stat.parent.name), int(fields[1])
