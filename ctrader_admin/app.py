@@ -96,10 +96,13 @@ class Started:
     asyncio on Qt's loop once ``finish_start`` is called; the back office (``back_office()``)
     once its modules are imported."""
 
-    def __init__(self, app: QApplication, window: MainWindow, paths: AppPaths) -> None:
+    def __init__(
+        self, app: QApplication, window: MainWindow, paths: AppPaths, *, strict_branding: bool
+    ) -> None:
         self.app = app
         self.window = window
         self.paths = paths
+        self.strict_branding = strict_branding
         self.loop: QEventLoop | None = None  # qasync's: asyncio on Qt's event loop
         self.sandbox: SandboxHost | None = None
         self.backoffice: Backoffice | None = None
@@ -108,17 +111,18 @@ class Started:
     def finish_start(
         self, *, qt_running: bool, profile: str | None, log_level: int = logging.INFO
     ) -> QEventLoop:
-        """What the first window did without, once it is on screen: the log file, asyncio on
-        Qt's event loop, and the back office's modules importing behind the window (for
-        ``profile``, the one to open first; None: the last used). ``qt_running``: Qt's loop
-        already turns (the app); otherwise the caller runs it through the returned loop (the
-        smoke test)."""
+        """What the first window did without, once it is on screen: the window icon, the log
+        file, asyncio on Qt's event loop, and the back office's modules importing behind the
+        window (for ``profile``, the one to open first; None: the last used). ``qt_running``:
+        Qt's loop already turns (the app); otherwise the caller runs it through the returned
+        loop (the smoke test)."""
         import asyncio
 
         import qasync
 
         resume_collector()
         configure_logging(self.paths, log_level)
+        set_application_icon(strict=self.strict_branding)
         self.loop = qasync.QEventLoop(self.app, already_running=qt_running)
         asyncio.set_event_loop(self.loop)
         self._imported = _import_on_worker(self.loop, self.paths, profile)
@@ -180,7 +184,7 @@ def start_window(paths: AppPaths, *, strict_branding: bool = False) -> Started:
         # more than once) nor after its first paint (the layout would move under the mouse).
         theme.apply_style_sheet(app, style_sheet)
     window.show()
-    return Started(app, window, paths)
+    return Started(app, window, paths, strict_branding=strict_branding)
 
 
 def run_gui(
@@ -295,13 +299,12 @@ def _report_uncaught(
 
 
 def brand_application(strict: bool = False, *, style_set: bool = False) -> str | None:
-    """Window icon and desktop-file name from ``resources/``, and the theme's style (unless the
-    application was made with it, ``style_set``) and palette (light or dark, as the desktop is);
-    returns the style sheet's template, which ``start_window`` applies once the window is
-    built. A missing resource is logged and the app runs on (unbranded) — except in the smoke
-    test, which exists to catch exactly that in a built artefact."""
-    from PySide6.QtCore import QSize
-    from PySide6.QtGui import QGuiApplication, QIcon
+    """Desktop-file name, and the theme's style (unless the application was made with it,
+    ``style_set``) and palette (light or dark, as the desktop is); returns the style sheet's
+    template from ``resources/``, which ``start_window`` applies once the window is built. A
+    missing resource is logged and the app runs on (unstyled) — except in the smoke test
+    (``strict``), which exists to catch exactly that in a built artefact."""
+    from PySide6.QtGui import QGuiApplication
     from PySide6.QtWidgets import QApplication
 
     from ctrader_admin import APP_NAME, resources
@@ -312,15 +315,34 @@ def brand_application(strict: bool = False, *, style_set: bool = False) -> str |
     app = QApplication.instance()
     template: str | None = None
     try:
-        icon = QIcon()
-        for size, path in resources.icon_files().items():
-            icon.addFile(str(path), QSize(size, size))
-        QApplication.setWindowIcon(icon)
         template = resources.style_sheet()
     except resources.ResourceMissingError as exc:
         if strict:
             raise
-        log.warning("Running without the application icon and style sheet: %s", exc)
+        log.warning("Running without the style sheet: %s", exc)
     if isinstance(app, QApplication):
         theme.use_theme(app, template, style_set=style_set)
     return template
+
+
+def set_application_icon(strict: bool = False) -> None:
+    """The window icon from ``resources/``: at the first loop turn, not before the first frame
+    (decoding its PNGs is ~4 ms of start-up, benchmarks/startup.py; the dock already knows the
+    app by its desktop-file name meanwhile). Missing: logged, or raised when ``strict``."""
+    from PySide6.QtCore import QSize
+    from PySide6.QtGui import QIcon
+    from PySide6.QtWidgets import QApplication
+
+    from ctrader_admin import resources
+
+    try:
+        files = resources.icon_files()
+    except resources.ResourceMissingError as exc:
+        if strict:
+            raise
+        log.warning("Running without the application icon: %s", exc)
+        return
+    icon = QIcon()
+    for size, path in files.items():
+        icon.addFile(str(path), QSize(size, size))
+    QApplication.setWindowIcon(icon)

@@ -184,8 +184,6 @@ def _smoke_run(launched: float) -> str:
     keyring.set_keyring(null.Keyring())  # type: ignore[no-untyped-call]
     started = start_window(AppPaths.from_environment(), strict_branding=True)
     app, window = started.app, started.window
-    if app.windowIcon().isNull():
-        raise SmokeTestError("the application icon did not load")
     app.processEvents()
     shown_ms = (time.time() - launched) * 1000
     if not window.isVisible():
@@ -204,6 +202,8 @@ def _smoke_run(launched: float) -> str:
 
     try:
         loop = started.finish_start(qt_running=False, profile="sandbox")
+        if app.windowIcon().isNull():
+            raise SmokeTestError("the application icon did not load")
         with loop:
             case = loop.run_until_complete(look_up())
             window.close()

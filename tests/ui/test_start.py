@@ -107,9 +107,9 @@ def test_the_app_is_in_qt_s_fusion_style_whatever_the_desktop_s(tmp_path: Path) 
 
 
 def test_the_app_opens_on_the_sandbox_and_quits_cleanly(tmp_path: Path) -> None:
-    """The app's own start path in a process of its own: the window, then the back office and
-    the sandbox profile logged in; quitting ends with exit code 0 (Qt aborts the process when
-    a worker thread of the asyncio loop is left running)."""
+    """The app's own start path in a process of its own: the window, then its icon, the back
+    office and the sandbox profile logged in; quitting ends with exit code 0 (Qt aborts the
+    process when a worker thread of the asyncio loop is left running)."""
     code = (
         "from PySide6.QtCore import QTimer\n"
         "from PySide6.QtWidgets import QApplication\n"
@@ -119,6 +119,8 @@ def test_the_app_opens_on_the_sandbox_and_quits_cleanly(tmp_path: Path) -> None:
         "    session = window.ctx.session\n"
         "    styled = 'QToolTip' in QApplication.instance().styleSheet()\n"
         "    print('open:', window.band.name.text(), session.logged_in, styled, flush=True)\n"
+        "    icon = QApplication.instance().windowIcon()\n"
+        "    print('icon sizes:', len(icon.availableSizes()), flush=True)\n"
         "    cli = ('httpx._main', 'rich', 'click', 'pygments')\n"
         "    unused = [m for m in cli if sys.modules.get(m)]\n"
         "    print('never used:', unused, flush=True)\n"
@@ -127,6 +129,7 @@ def test_the_app_opens_on_the_sandbox_and_quits_cleanly(tmp_path: Path) -> None:
     )
     done = run_app(code, tmp_path)
     assert "open: Sandbox True True" in done.stdout  # logged in, the style sheet applied
+    assert "icon sizes: 8" in done.stdout  # set at the first loop turn, every rendering
     assert "never used: []" in done.stdout  # httpx's command line (~12 MB) stays out
     assert "QThread" not in done.stderr
     assert (tmp_path / "logs" / "ctrader-admin.log").is_file()
