@@ -97,11 +97,18 @@ class Started:
     once its modules are imported."""
 
     def __init__(
-        self, app: QApplication, window: MainWindow, paths: AppPaths, *, strict_branding: bool
+        self,
+        app: QApplication,
+        window: MainWindow,
+        paths: AppPaths,
+        *,
+        style_sheet: str | None,
+        strict_branding: bool,
     ) -> None:
         self.app = app
         self.window = window
         self.paths = paths
+        self.style_sheet = style_sheet  # the template, applied by finish_start
         self.strict_branding = strict_branding
         self.loop: QEventLoop | None = None  # qasync's: asyncio on Qt's event loop
         self.sandbox: SandboxHost | None = None
@@ -111,15 +118,19 @@ class Started:
     def finish_start(
         self, *, qt_running: bool, profile: str | None, log_level: int = logging.INFO
     ) -> QEventLoop:
-        """What the first window did without, once it is on screen: the window icon, the log
-        file, asyncio on Qt's event loop, and the back office's modules importing behind the
-        window (for ``profile``, the one to open first; None: the last used). ``qt_running``:
-        Qt's loop already turns (the app); otherwise the caller runs it through the returned
-        loop (the smoke test)."""
+        """What the first window did without, once it is on screen: the style sheet, the
+        window icon, the log file, asyncio on Qt's event loop, and the back office's modules
+        importing behind the window (for ``profile``, the one to open first; None: the last
+        used). ``qt_running``: Qt's loop already turns (the app); otherwise the caller runs it
+        through the returned loop (the smoke test)."""
         import asyncio
 
         import qasync
 
+        from ctrader_admin.ui import theme
+
+        if self.style_sheet is not None:
+            theme.apply_style_sheet(self.app, self.style_sheet)
         resume_collector()
         configure_logging(self.paths, log_level)
         set_application_icon(strict=self.strict_branding)
@@ -179,12 +190,11 @@ def start_window(paths: AppPaths, *, strict_branding: bool = False) -> Started:
     sys.excepthook = _report_uncaught
     settings = QSettings(str(paths.ensure_config_dir() / "window.ini"), QSettings.Format.IniFormat)
     window = MainWindow(None, settings)
-    if style_sheet is not None:
-        # Now, not before the window is built (each widget would be styled as it is made, some
-        # more than once) nor after its first paint (the layout would move under the mouse).
-        theme.apply_style_sheet(app, style_sheet)
     window.show()
-    return Started(app, window, paths, strict_branding=strict_branding)
+    # The style sheet comes at the first loop turn (finish_start), not before the first frame:
+    # nothing in the first frame matches one of its rules, so that frame is the same with it
+    # (tests/ui/test_start.py compares them) and comes ~6 ms sooner (benchmarks/startup.py).
+    return Started(app, window, paths, style_sheet=style_sheet, strict_branding=strict_branding)
 
 
 def run_gui(
@@ -301,7 +311,7 @@ def _report_uncaught(
 def brand_application(strict: bool = False, *, style_set: bool = False) -> str | None:
     """Desktop-file name, and the theme's style (unless the application was made with it,
     ``style_set``) and palette (light or dark, as the desktop is); returns the style sheet's
-    template from ``resources/``, which ``start_window`` applies once the window is built. A
+    template from ``resources/``, which ``Started.finish_start`` applies after the first frame. A
     missing resource is logged and the app runs on (unstyled) — except in the smoke test
     (``strict``), which exists to catch exactly that in a built artefact."""
     from PySide6.QtGui import QGuiApplication

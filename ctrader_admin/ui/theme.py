@@ -218,8 +218,8 @@ def palette(values: Colours) -> QPalette:
 def use_theme(app: QApplication, template: str | None, *, style_set: bool = False) -> None:
     """Before the first window: the Fusion style (unless the application was made with it,
     ``style_set``), the palette of the desktop's variant, and following the desktop when it
-    switches. ``template`` (app.qss) is applied by ``apply_style_sheet`` once the first window
-    is built, before it is shown: one pass over its widgets."""
+    switches. ``template`` (app.qss) is applied by ``apply_style_sheet`` after the first frame,
+    which matches none of its rules (app.py): one pass over the built window's widgets."""
     if not style_set:
         app.setStyle(STYLE)
     state = _state()

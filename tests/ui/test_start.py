@@ -10,6 +10,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from PySide6.QtCore import QSettings
 from pytestqt.qtbot import QtBot
 
@@ -63,10 +64,10 @@ def test_the_first_window_needs_none_of_the_back_office() -> None:
 
 
 def test_the_first_frame_is_painted_before_any_start_up_work(tmp_path: Path) -> None:
-    """Qt's first loop turn comes before the window is exposed and painted: the log file,
-    asyncio and the back office's import thread wait for the first frame (runtime.py), and
-    the first frame already carries the style sheet (nothing moves when it comes). The
-    collector makes no pass until then, and is back on after it."""
+    """Qt's first loop turn comes before the window is exposed and painted: the style sheet,
+    the log file, asyncio and the back office's import thread wait for the first frame
+    (runtime.py); the style sheet is in place once the app is ready. The collector makes no
+    pass until then, and is back on after it."""
     code = (
         "import gc, sys, threading\n"
         "from PySide6.QtCore import QEvent, QObject, QTimer\n"
@@ -84,12 +85,35 @@ def test_the_first_frame_is_painted_before_any_start_up_work(tmp_path: Path) -> 
         "def shown(window):\n"
         "    window.installEventFilter(probe)\n"
         "def ready(window):\n"
-        "    print('first paint:', seen[0], 'ready:', gc.isenabled(), flush=True)\n"
+        "    styled = 'QToolTip' in QApplication.instance().styleSheet()\n"
+        "    print('first paint:', seen[0], 'ready:', gc.isenabled(), styled, flush=True)\n"
         "    QTimer.singleShot(0, QApplication.instance().quit)\n"
         "raise SystemExit(run_gui('sandbox', on_shown=shown, on_ready=ready))\n"
     )
     done = run_app(code, tmp_path)
-    assert "first paint: (False, ['MainThread'], True, False) ready: True" in done.stdout
+    assert "first paint: (False, ['MainThread'], False, False) ready: True True" in done.stdout
+
+
+@pytest.mark.parametrize("variant", ["light", "dark"])
+def test_the_style_sheet_changes_no_pixel_of_the_first_frame(tmp_path: Path, variant: str) -> None:
+    """The style sheet comes after the first frame because that frame matches none of its
+    rules: the window looks the same before and after it (nothing moves under the mouse)."""
+    code = (
+        "from ctrader_admin.app import start_window\n"
+        "from ctrader_admin.store.paths import AppPaths\n"
+        "from ctrader_admin.ui import theme\n"
+        "started = start_window(AppPaths.from_environment())\n"
+        "app, window = started.app, started.window\n"
+        "app.processEvents()\n"
+        "first = window.grab().toImage()\n"
+        "assert started.style_sheet is not None and not app.styleSheet()\n"
+        "theme.apply_style_sheet(app, started.style_sheet)\n"
+        "app.processEvents()\n"
+        "styled = window.grab().toImage()\n"
+        "print('styled:', 'QToolTip' in app.styleSheet(), 'same:', first == styled, flush=True)\n"
+    )
+    done = run_app(code, tmp_path, CTRADER_ADMIN_THEME=variant)
+    assert "styled: True same: True" in done.stdout
 
 
 def test_the_app_is_in_qt_s_fusion_style_whatever_the_desktop_s(tmp_path: Path) -> None:
