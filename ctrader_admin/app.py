@@ -4,8 +4,8 @@ The first window needs Qt only; asyncio (qasync, on Qt's loop) comes once it has
 first frame (Qt's first loop turn comes before that: work there keeps the window off screen).
 What is behind it (the HTTP client, pydantic, SQLite, the embedded sandbox: a few hundred ms of
 imports) is then imported on a worker thread while the window is on screen and answering; the
-back office is built on the GUI thread (``wiring``, the composition root) and handed to the
-window."""
+back office is built on a worker thread too (``wiring``, the composition root: it may wait for
+the team database's server) and handed to the window on the GUI thread."""
 
 from __future__ import annotations
 
@@ -140,16 +140,29 @@ class Started:
         return self.loop
 
     async def back_office(self) -> Backoffice:
-        """The back office, built (on this thread) and handed to the window on first call."""
+        """The back office, built on a worker thread and handed to the window on first call.
+        Building it connects to the team database, when there is one: a server that drops
+        packets is waited for up to its connect timeout, while the window keeps painting and
+        answering and says what it is waiting for."""
         if self.backoffice is None:
             if self._imported is None:
                 raise RuntimeError("finish_start() first")
             await self._imported
-            from ctrader_admin.wiring import SandboxHost, build_backoffice
+            import asyncio
+
+            from ctrader_admin.wiring import SandboxHost, build_backoffice, team_connecting_text
 
             self.sandbox = SandboxHost(self.paths)
-            self.backoffice = build_backoffice(self.paths, self.sandbox)
-            self.window.attach(self.backoffice)
+            connecting = team_connecting_text(self.paths)
+            if connecting is not None:
+                self.window.team_status.show_connecting(connecting)
+            try:
+                office = await asyncio.to_thread(build_backoffice, self.paths, self.sandbox)
+            except BaseException:
+                self.window.team_status.show_link(None)  # the failure is told in its place
+                raise
+            self.backoffice = office
+            self.window.attach(office)  # its line then says whether the team database answers
         return self.backoffice
 
     def close(self) -> None:

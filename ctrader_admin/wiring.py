@@ -240,6 +240,20 @@ def open_team_database(paths: AppPaths, tokens: TokenStore) -> PgDatabase | None
     return PgDatabase.open(settings, tokens, unreachable_ok=True)
 
 
+def team_connecting_text(paths: AppPaths) -> str | None:
+    """What the window says while ``build_backoffice`` connects to the team database; None:
+    no team database here (or its settings are damaged: the build then says so in words)."""
+    from ctrader_admin.services.team_link import connecting_text
+    from ctrader_admin.store.pg.settings import TeamSettingsError
+    from ctrader_admin.store.pg.team_config import load_team_settings
+
+    try:
+        settings = load_team_settings(paths)
+    except TeamSettingsError:
+        return None
+    return None if settings is None else connecting_text(settings)
+
+
 def sandbox_transport(sandbox: Sandbox) -> Transport:
     """Sandbox profiles reach ``sandbox`` in-process; every other profile the network."""
     return lambda profile: sandbox.transport() if profile.kind == "sandbox" else None
@@ -248,7 +262,8 @@ def sandbox_transport(sandbox: Sandbox) -> Transport:
 def build_backoffice(paths: AppPaths, sandbox: SandboxHost) -> Backoffice:
     """The desktop app's and the CLI's back office: the files under ``paths``, the embedded
     sandbox started on first use; the journal and the write budget in the team database when
-    one is configured."""
+    one is configured. Blocks while the team server is tried (up to its connect timeout): the
+    desktop app calls it on a worker thread (app.py)."""
     tokens = TokenStore()
     team = open_team_database(paths, tokens)
     try:

@@ -9,7 +9,12 @@ from pathlib import Path
 import keyring
 import pytest
 from keyring.backend import KeyringBackend
-from pg_cluster import pg_database, pg_outage, pg_server  # noqa: F401  (fixtures: the team database)
+from pg_cluster import (  # noqa: F401  (fixtures: the team database)
+    pg_database,
+    pg_outage,
+    pg_server,
+    silent_server,
+)
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 

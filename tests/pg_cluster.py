@@ -218,3 +218,14 @@ def pg_outage() -> Iterator[Outage]:
 def pg_database(pg_server: PgServer) -> str:
     """A fresh, empty database on the session's server; its name."""
     return pg_server.create_database()
+
+
+@pytest.fixture
+def silent_server() -> Iterator[int]:
+    """A port on 127.0.0.1 that takes connections and never answers: what a team server that
+    drops packets (rather than refusing them) looks like to the client. The kernel completes
+    the handshake into the listening queue; nothing ever reads or writes."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as listener:
+        listener.bind((_HOST, 0))
+        listener.listen(64)
+        yield int(listener.getsockname()[1])

@@ -17,7 +17,7 @@ from ctrader_admin.cli_commands.team_options import MEMBER_PASSWORD_ENV_VAR, PAS
 from ctrader_admin.services.team import open_team, team_status
 from ctrader_admin.store.paths import AppPaths
 from ctrader_admin.store.pg.database import PgDatabase
-from ctrader_admin.store.pg.settings import DEFAULT_PORT, TeamSettings
+from ctrader_admin.store.pg.settings import CONNECT_TIMEOUT_SECONDS, DEFAULT_PORT, TeamSettings
 from ctrader_admin.store.pg.team_config import load_team_settings, save_team_settings
 from ctrader_admin.store.tokens import TokenStore
 
@@ -33,6 +33,7 @@ def _run(args: argparse.Namespace, out: Output) -> int:
         given = TeamSettings(
             host=args.host, port=args.port or DEFAULT_PORT, database=args.database,
             user=args.user, ca_bundle=args.ca_bundle, tls=not args.no_tls,
+            connect_timeout=args.connect_timeout or CONNECT_TIMEOUT_SECONDS,
         )  # fmt: skip
         if not args.no_check:
             with open_team(given, tokens, _password(f"Password of {given.described}: ")):

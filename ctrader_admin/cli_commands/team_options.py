@@ -32,6 +32,13 @@ def add_team_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser
     p.add_argument(
         "--no-check", action="store_true", help="save without connecting (before `team init`)"
     )
+    p.add_argument(
+        "--connect-timeout",
+        type=int,
+        metavar="SECONDS",
+        help="how long a server that does not answer is waited for, in seconds (2–300; "
+        "default 10); then the app works read-only",
+    )
     actions.add_parser(
         "init",
         parents=[json_option],

@@ -154,6 +154,10 @@ class Backoffice:
             return profile, False
         from ctrader_admin.services.approvals import effective_profile
 
+        if self.team_link is not None and not self.team_link.up:
+            # Just found away (a silent server costs the whole connect timeout per attempt):
+            # the live-updates thread tries again, and the profile is reopened when it answers.
+            return profile, True
         try:
             policy = await asyncio.to_thread(self.approvals.policy, profile.id)
         except DatabaseUnreachable:

@@ -30,6 +30,7 @@ from ctrader_admin.store.journal import ENTRY_FIELDS, Journal, JournalEntry, can
 
 if TYPE_CHECKING:
     from ctrader_admin.store.pg.database import PgDatabase
+    from ctrader_admin.store.pg.settings import TeamSettings
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +44,14 @@ LAST_STATE_EVERY_SECONDS = 30.0
 def clock_time(epoch: float) -> str:
     """HH:MM in this computer's time zone (what the operator's clock shows)."""
     return datetime.fromtimestamp(epoch).strftime("%H:%M")
+
+
+def connecting_text(settings: TeamSettings) -> str:
+    """The window's line while the start waits for the team database (off the GUI thread)."""
+    return (
+        f"Connecting to the team database ({settings.described})… If it does not answer within "
+        f"{settings.connect_timeout} s, the app opens read-only and keeps trying."
+    )
 
 
 class TeamUnreachable(ServiceError):

@@ -39,7 +39,6 @@ from typing import Any, Literal, TextIO
 from ctrader_admin.errors import ExpectedError
 from ctrader_admin.redaction import redact
 from ctrader_admin.store import journal_search
-from ctrader_admin.store.database import DatabaseUnreachable
 
 # GENESIS_HASH and sessions_folder are re-exported: where callers have always found them.
 from ctrader_admin.store.journal_engine import GENESIS_HASH as GENESIS_HASH
@@ -219,13 +218,14 @@ class Journal:
         self._owner = self._engine.claim_session()
         self._session = self._owner.session
         self._group = _GroupCommit(self)
+        self._indexed = False
+        if not self._engine.sets_up_text_index:
+            # The team database: nothing to set up, so no round trip — a server that does not
+            # answer would cost the whole connect timeout here (docs/team-mode.md).
+            return
         try:
             with database.transaction() as conn:
                 self._indexed = self._engine.ensure_index(conn, wanted=full_text)
-        except DatabaseUnreachable:
-            # Only the team database is ever unreachable, and its engine keeps no index to set
-            # up: the journal opens, read-only until the server answers (docs/team-mode.md).
-            self._indexed = False
         except BaseException:
             self._owner.release()
             raise

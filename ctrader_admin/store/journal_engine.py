@@ -39,6 +39,9 @@ class Owner(Protocol):
 
 
 class JournalEngine(Protocol):
+    # False: text filters need no index made by the journal (``ensure_index`` is not called).
+    sets_up_text_index: bool
+
     def claim_session(self) -> Owner: ...
 
     def ensure_index(self, conn: Connection, *, wanted: bool) -> bool: ...
@@ -84,6 +87,8 @@ def sessions_folder(database: Store) -> Path | None:
 
 
 class SqliteJournalEngine:
+    sets_up_text_index = True
+
     def __init__(self, database: Store) -> None:
         self._database = database
 

@@ -27,7 +27,7 @@ from ctrader_admin.errors import ExpectedError
 from ctrader_admin.services.history_import import ImportPreview, ImportResult, in_words, run_import
 from ctrader_admin.services.team import TeamStatus, open_team, team_status
 from ctrader_admin.store.paths import AppPaths
-from ctrader_admin.store.pg.settings import DEFAULT_PORT, TeamSettings
+from ctrader_admin.store.pg.settings import CONNECT_TIMEOUT_SECONDS, DEFAULT_PORT, TeamSettings
 from ctrader_admin.store.pg.team_config import load_team_settings, save_team_settings
 from ctrader_admin.store.tokens import TokenStore
 from ctrader_admin.ui.dialogs import FittedDialog, ask
@@ -56,6 +56,7 @@ class TeamDialog(FittedDialog):
         self.setObjectName("teamDialog")
         self.setWindowTitle("Team database")
         self._paths = paths
+        self._connect_timeout = CONNECT_TIMEOUT_SECONDS  # team.json's, once loaded
         self._tokens = tokens
         layout = QVBoxLayout(self)
         layout.addWidget(heading("Team database (PostgreSQL)"))
@@ -137,6 +138,7 @@ class TeamDialog(FittedDialog):
         self.user_edit.setText(saved.user)
         self.tls_check.setChecked(saved.tls)
         self.ca_edit.setText(str(saved.ca_bundle) if saved.ca_bundle else "")
+        self._connect_timeout = saved.connect_timeout  # not on the form: kept as configured
 
     def settings(self) -> TeamSettings:
         """What the form says; TeamSettingsError (a sentence) when it cannot work."""
@@ -148,6 +150,7 @@ class TeamDialog(FittedDialog):
             user=self.user_edit.text().strip(),
             ca_bundle=Path(ca) if ca else None,
             tls=self.tls_check.isChecked(),
+            connect_timeout=self._connect_timeout,
         )
 
     def _browse_ca(self) -> None:

@@ -1,6 +1,7 @@
 """The line under the band while the team database cannot be reached: since when, that the
-workstation is read-only, how old the last state is, and that the app is retrying
-(services/team_link.py decides the words; docs/team-mode.md says what the mode does)."""
+workstation is read-only, how old the last state is, and that the app is retrying — and, at the
+start, that the app is connecting to it (services/team_link.py decides the words;
+docs/team-mode.md says what the mode does)."""
 
 from __future__ import annotations
 
@@ -41,6 +42,12 @@ class TeamStatus:
         self.bar.setToolTip(WHAT_IT_MEANS)
         self.box = window_message_box(self.bar)
 
+    def show_connecting(self, text: str) -> None:
+        """While the start waits for the team database (services/team_link.connecting_text)."""
+        self.bar.setToolTip("")
+        self.bar.show_message(Level.INFO, text)
+        self.box.show()
+
     def show_link(self, link: TeamLink | None) -> None:
         """Shown while ``link`` says the server is away; hidden otherwise (and on the local
         path, where there is no link)."""
@@ -48,6 +55,7 @@ class TeamStatus:
         if text is None:
             self.box.hide()
         elif self.bar.label.text() != text or not self.box.isVisible():
+            self.bar.setToolTip(WHAT_IT_MEANS)
             self.bar.show_message(Level.WARNING, text)
             self.box.show()
 

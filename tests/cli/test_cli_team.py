@@ -114,7 +114,7 @@ def test_passwords_come_from_the_environment_and_reach_no_file(
     assert done.returncode == 2
     assert "refused the log-in" in done.stderr
     done = _connect(agent_home, pg_server, pg_database, member, "--no-tls",
-                    CTRADER_ADMIN_TEAM_PASSWORD=PASSWORD)  # fmt: skip
+                    "--connect-timeout", "5", CTRADER_ADMIN_TEAM_PASSWORD=PASSWORD)  # fmt: skip
     assert done.returncode == 0, done.stderr
     # No keyring here (the null backend): the next command needs the password again, and says so.
     done = _team(agent_home, "status")
@@ -128,7 +128,7 @@ def test_passwords_come_from_the_environment_and_reach_no_file(
     saved = json.loads((agent_home / "config" / "team.json").read_text())
     assert saved == {
         "host": pg_server.host, "port": pg_server.port, "database": pg_database,
-        "user": member, "ca_bundle": None, "tls": False,
+        "user": member, "ca_bundle": None, "tls": False, "connect_timeout": 5,
     }  # fmt: skip
 
 

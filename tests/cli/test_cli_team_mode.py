@@ -26,7 +26,7 @@ from ctrader_admin.store.pg.admin import add_member, init_team
 from ctrader_admin.store.pg.approvals import ApprovalStore, TeamPolicy
 from ctrader_admin.store.pg.budget import TeamBudgetWindow
 from ctrader_admin.store.pg.database import PgDatabase
-from ctrader_admin.store.pg.settings import TeamSettings
+from ctrader_admin.store.pg.settings import CONNECT_TIMEOUT_RANGE, TeamSettings
 from ctrader_admin.store.pg.team_config import save_team_settings
 
 EMILY = 1000001
@@ -124,6 +124,28 @@ def test_an_unreachable_team_server_refuses_writes_in_words(cli: Cli) -> None:
     # The broker saw the sandbox's log-in and no write at all.
     assert not [r for r in cli.sandbox.request_log if r.method != "GET" and "login" not in r.path]
     assert _local_entries(cli) == 0  # nothing written locally that the team would not see
+
+
+def test_a_silent_team_server_ends_a_write_in_words_after_its_connect_timeout(
+    cli: Cli, silent_server: int
+) -> None:
+    # A server that takes the connection and never answers (packets dropped, not refused):
+    # the command waits for the configured connect timeout, not the kernel's, and then says so.
+    save_team_settings(
+        cli.paths,
+        TeamSettings(
+            host="127.0.0.1", port=silent_server, database="team", user="anna", tls=False,
+            connect_timeout=CONNECT_TIMEOUT_RANGE[0],
+        ),
+    )  # fmt: skip
+    done = cli.run("referral", "set", "--user", str(EMILY), "NOPE", "--reason", "r")
+    assert done.returncode == 2
+    server = f"anna@127.0.0.1:{silent_server}/team"
+    assert f"ctrader-admin: warning: the team database ({server}) cannot be reached" in done.stderr
+    assert f"Nothing was sent: the team database ({server}) cannot be reached since" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert cli.sandbox.referral(user_id=EMILY) != "NOPE"
+    assert _local_entries(cli) == 0
 
 
 def test_an_unreachable_team_server_leaves_reads_from_the_broker_working(cli: Cli) -> None:

@@ -3,7 +3,6 @@ what needs the back office follows when it is attached."""
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -13,35 +12,12 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QSettings
 from pytestqt.qtbot import QtBot
+from ui_helpers import app_env, run_app
 
 from ctrader_admin.services.backoffice import Backoffice
 from ctrader_admin.ui.main_window import MainWindow
 
 SHOWCASE_USER = 1000001  # sandbox seed: IB-1042 at user level
-
-
-def app_env(home: Path, **extra: str) -> dict[str, str]:
-    """The environment of an app process of its own: offscreen, a throw-away home, no keyring."""
-    return {
-        **os.environ,
-        "QT_QPA_PLATFORM": "offscreen",
-        "CTRADER_ADMIN_HOME": str(home),
-        "PYTHON_KEYRING_BACKEND": "keyring.backends.null.Keyring",
-        **extra,
-    }
-
-
-def run_app(code: str, home: Path, **extra: str) -> subprocess.CompletedProcess[str]:
-    """Run ``code`` in a fresh process; it must exit 0."""
-    done = subprocess.run(
-        [sys.executable, "-c", code],
-        env=app_env(home, **extra),
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    return done
 
 
 def test_the_first_window_needs_none_of_the_back_office() -> None:

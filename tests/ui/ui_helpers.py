@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
+import sys
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from PySide6.QtWidgets import (
@@ -106,3 +110,27 @@ def open_sandbox_office(
     session = run_async(qtbot, office.open("sandbox"))
     run_async(qtbot, session.login(MANAGER.login, MANAGER.password, remember=False))
     return office
+
+
+def app_env(home: Path, **extra: str) -> dict[str, str]:
+    """The environment of an app process of its own: offscreen, a throw-away home, no keyring."""
+    return {
+        **os.environ,
+        "QT_QPA_PLATFORM": "offscreen",
+        "CTRADER_ADMIN_HOME": str(home),
+        "PYTHON_KEYRING_BACKEND": "keyring.backends.null.Keyring",
+        **extra,
+    }
+
+
+def run_app(code: str, home: Path, **extra: str) -> subprocess.CompletedProcess[str]:
+    """Run ``code`` in a fresh process; it must exit 0."""
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        env=app_env(home, **extra),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    return done

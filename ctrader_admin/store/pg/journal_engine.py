@@ -135,6 +135,8 @@ class PgSessionOwner:
 
 
 class PgJournalEngine:
+    sets_up_text_index = False  # the schema's trigram index serves text filters
+
     def __init__(self, database: PgDatabase) -> None:
         self._database = database
         self._owner: PgSessionOwner | None = None

@@ -13,6 +13,18 @@ from ctrader_admin.errors import ExpectedError
 
 DEFAULT_PORT = 5432
 CONNECT_TIMEOUT_SECONDS = 10
+# libpq counts a connect timeout under 2 s as 2 s; over a few minutes is no longer a timeout.
+CONNECT_TIMEOUT_RANGE = (2, 300)
+# A server that falls silent on an open connection (packets dropped, not refused) would leave a
+# query waiting for the kernel's TCP timeout (many minutes). libpq bounds it: a request the
+# server's computer does not acknowledge ends the connection after TCP_USER_TIMEOUT_MS; an idle
+# wait for an answer probes the server after KEEPALIVE_IDLE s, every KEEPALIVE_INTERVAL s,
+# KEEPALIVE_COUNT times. A healthy server's computer acknowledges both at once, however long a
+# query runs. The connection then counts as lost: the outage handling takes over.
+TCP_USER_TIMEOUT_MS = 20_000
+KEEPALIVE_IDLE_SECONDS = 10
+KEEPALIVE_INTERVAL_SECONDS = 5
+KEEPALIVE_COUNT = 2
 _LOOPBACK_NAMES = frozenset({"localhost"})
 
 
@@ -41,6 +53,7 @@ class TeamSettings:
     port: int = DEFAULT_PORT
     ca_bundle: Path | None = None
     tls: bool = True
+    connect_timeout: int = CONNECT_TIMEOUT_SECONDS  # seconds; a silent server is given up then
 
     def __post_init__(self) -> None:
         check_team_settings(self)
@@ -62,7 +75,12 @@ class TeamSettings:
             "port": self.port,
             "dbname": self.database,
             "user": self.user,
-            "connect_timeout": CONNECT_TIMEOUT_SECONDS,
+            "connect_timeout": self.connect_timeout,
+            "keepalives": 1,
+            "keepalives_idle": KEEPALIVE_IDLE_SECONDS,
+            "keepalives_interval": KEEPALIVE_INTERVAL_SECONDS,
+            "keepalives_count": KEEPALIVE_COUNT,
+            "tcp_user_timeout": TCP_USER_TIMEOUT_MS,
             "application_name": "ctrader-admin",
             # Never read ~/.pgpass or PG* variables' service files behind the operator's back.
             "passfile": "",
@@ -84,6 +102,12 @@ def check_team_settings(settings: TeamSettings) -> None:
             raise TeamSettingsError(f"The team database needs a {name} name.")
         if any(ch in value for ch in "\0\n\r"):
             raise TeamSettingsError(f"The {name} name contains a line break or a NUL character.")
+    low, high = CONNECT_TIMEOUT_RANGE
+    if not low <= settings.connect_timeout <= high:
+        raise TeamSettingsError(
+            f"The team database's connect timeout is {settings.connect_timeout} seconds; it must "
+            f"be {low}–{high} seconds."
+        )
     if not settings.tls and not is_loopback(settings.host):
         raise TeamSettingsError(
             f"TLS can be turned off only for a server on this computer; {settings.host} is not. "

@@ -8,7 +8,12 @@ from pathlib import Path
 
 from ctrader_admin.store.atomic import write_private_text
 from ctrader_admin.store.paths import AppPaths
-from ctrader_admin.store.pg.settings import DEFAULT_PORT, TeamSettings, TeamSettingsError
+from ctrader_admin.store.pg.settings import (
+    CONNECT_TIMEOUT_SECONDS,
+    DEFAULT_PORT,
+    TeamSettings,
+    TeamSettingsError,
+)
 
 TEAM_FILE_NAME = "team.json"
 
@@ -34,6 +39,7 @@ def load_team_settings(paths: AppPaths) -> TeamSettings | None:
             user=str(data["user"]),
             ca_bundle=Path(ca_bundle) if ca_bundle else None,
             tls=bool(data.get("tls", True)),
+            connect_timeout=int(data.get("connect_timeout", CONNECT_TIMEOUT_SECONDS)),
         )
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise TeamSettingsError(
@@ -51,5 +57,6 @@ def save_team_settings(paths: AppPaths, settings: TeamSettings) -> None:
         "user": settings.user,
         "ca_bundle": str(settings.ca_bundle) if settings.ca_bundle else None,
         "tls": settings.tls,
+        "connect_timeout": settings.connect_timeout,
     }
     write_private_text(team_file(paths), json.dumps(data, indent=2) + "\n")

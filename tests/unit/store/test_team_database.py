@@ -4,6 +4,9 @@ said in words (never with the password), TLS verified, the password from the key
 from __future__ import annotations
 
 import dataclasses
+import json
+import os
+import socket
 import uuid
 from pathlib import Path
 
@@ -13,11 +16,22 @@ from store_fakes import MemoryKeyring, make_draft
 from team_db import agent_settings, new_team_database, team_settings
 
 from ctrader_admin.errors import ExpectedError
-from ctrader_admin.store.database import DatabaseError, DatabaseTooNewError
+from ctrader_admin.store.database import DatabaseError, DatabaseTooNewError, DatabaseUnreachable
 from ctrader_admin.store.journal import Journal
+from ctrader_admin.store.paths import AppPaths
 from ctrader_admin.store.pg.database import PgDatabase
 from ctrader_admin.store.pg.migrations import PG_MIGRATIONS
-from ctrader_admin.store.pg.settings import TeamSettings, TeamSettingsError
+from ctrader_admin.store.pg.settings import (
+    CONNECT_TIMEOUT_RANGE,
+    CONNECT_TIMEOUT_SECONDS,
+    KEEPALIVE_COUNT,
+    KEEPALIVE_IDLE_SECONDS,
+    KEEPALIVE_INTERVAL_SECONDS,
+    TCP_USER_TIMEOUT_MS,
+    TeamSettings,
+    TeamSettingsError,
+)
+from ctrader_admin.store.pg.team_config import load_team_settings, save_team_settings, team_file
 from ctrader_admin.store.tokens import SERVICE_NAME, TokenStore
 
 PASSWORD = "Team-pw-7f3a9c"
@@ -36,6 +50,8 @@ PASSWORD = "Team-pw-7f3a9c"
         ({"user": "a\nb"}, "line break"),
         ({"host": "db.example.com", "tls": False}, "TLS can be turned off only"),
         ({"ca_bundle": Path("/nonexistent/ca.pem")}, "does not exist"),
+        ({"connect_timeout": 1}, "connect timeout is 1 seconds; it must be 2–300 seconds"),
+        ({"connect_timeout": 301}, "connect timeout is 301 seconds"),
     ],
 )
 def test_settings_that_cannot_work_are_refused_in_words(
@@ -57,6 +73,21 @@ def test_tls_is_verified_unless_the_server_is_on_this_computer() -> None:
     assert TeamSettings(host="localhost", database="t", user="a", tls=False).tls is False
 
 
+def test_the_connect_timeout_is_kept_in_the_team_file(tmp_path: Path) -> None:
+    paths = AppPaths.under(tmp_path)
+    given = TeamSettings(host="127.0.0.1", database="team", user="anna", tls=False,
+                         connect_timeout=4)  # fmt: skip
+    save_team_settings(paths, given)
+    assert load_team_settings(paths) == given
+    # A file saved before the setting existed: the default.
+    data = json.loads(team_file(paths).read_text(encoding="utf-8"))
+    del data["connect_timeout"]
+    team_file(paths).write_text(json.dumps(data), encoding="utf-8")
+    loaded = load_team_settings(paths)
+    assert loaded is not None
+    assert loaded.connect_timeout == CONNECT_TIMEOUT_SECONDS
+
+
 # --- connecting: every failure in words ------------------------------------------------------
 
 
@@ -73,6 +104,51 @@ def test_a_server_that_does_not_answer_is_said_in_words() -> None:
     assert f"127.0.0.1:{settings.port}" in caught.value.message
     assert caught.value.__cause__ is None  # the driver's exception (and its text) left behind
     _assert_no_password(caught.value)
+
+
+def test_a_silent_server_is_given_up_after_the_connect_timeout_and_not_dialled_again(
+    silent_server: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # It takes the connection and never answers: libpq gives up after the connect timeout
+    # (not the kernel's TCP timeout), in the same words as a refused connection.
+    settings = TeamSettings(host="127.0.0.1", port=silent_server, database="team", user="anna",
+                            tls=False, connect_timeout=CONNECT_TIMEOUT_RANGE[0])  # fmt: skip
+    with pytest.raises(DatabaseUnreachable, match="cannot be reached") as caught:
+        PgDatabase(settings, PASSWORD)
+    assert "connection timeout expired" in caught.value.message
+    _assert_no_password(caught.value)
+    # Opened for the read-only mode: opening the journal on it costs no second attempt (each
+    # would wait the whole timeout again); the live-updates thread is the one that retries.
+    db = PgDatabase(settings, None, unreachable_ok=True)
+
+    def dialled(**_: object) -> None:
+        raise AssertionError("connected again")
+
+    monkeypatch.setattr(db, "connect", dialled)
+    journal = Journal(db)
+    assert not db.reachable
+    journal.close()
+    db.close()
+
+
+def test_libpq_bounds_a_silent_server_on_an_open_connection(pg_server: PgServer) -> None:
+    """A server that falls silent after the connection was made: libpq's own TCP settings end
+    the connection (a lost connection, then the outage handling) instead of the kernel's many
+    minutes. Read back from the socket libpq made."""
+    if not hasattr(socket, "TCP_USER_TIMEOUT"):
+        pytest.skip("TCP_USER_TIMEOUT is a Linux socket option")
+    with PgDatabase(team_settings(pg_server, "postgres"), None) as db:
+        raw = db.connect()
+        try:
+            with socket.socket(fileno=os.dup(raw.fileno())) as sock:
+                tcp = socket.IPPROTO_TCP
+                assert sock.getsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE) == 1
+                assert sock.getsockopt(tcp, socket.TCP_KEEPIDLE) == KEEPALIVE_IDLE_SECONDS
+                assert sock.getsockopt(tcp, socket.TCP_KEEPINTVL) == KEEPALIVE_INTERVAL_SECONDS
+                assert sock.getsockopt(tcp, socket.TCP_KEEPCNT) == KEEPALIVE_COUNT
+                assert sock.getsockopt(tcp, socket.TCP_USER_TIMEOUT) == TCP_USER_TIMEOUT_MS
+        finally:
+            raw.close()
 
 
 def test_an_unknown_user_is_a_refused_log_in(pg_server: PgServer, pg_database: str) -> None:
