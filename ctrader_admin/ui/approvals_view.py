@@ -161,6 +161,11 @@ class ApprovalsView(QWidget):
         self._notifier.activated.connect(self._told)
         self.destroyed.connect(self._watcher.close)
 
+    @property
+    def listening(self) -> bool:
+        """Live updates are on (a connection of their own listens)."""
+        return self._watcher is not None
+
     def stop_live_updates(self) -> None:
         if self._notifier is not None:
             self._notifier.setEnabled(False)

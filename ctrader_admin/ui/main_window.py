@@ -236,7 +236,9 @@ class MainWindow(QMainWindow):
         view.plan_apply_requested.connect(self._apply_approved_plan)
         self.approvals_view = view
         self.tabs.addTab(view, "Approvals")
-        view.start_live_updates()
+        link = backoffice.team_link
+        if link is None or link.up:  # away: it would wait on this thread for the server; it
+            view.start_live_updates()  # starts when the server answers (_team_link_changed)
         view.refresh()
 
     @async_slot(object)
@@ -365,7 +367,11 @@ class MainWindow(QMainWindow):
         the views keep what they show. Told once at the start too: nothing to do then."""
         was_up, self._team_was_up = self._team_was_up, up
         session = self.ctx.current_session
-        if up and was_up is not False and (session is None or not session.opened_offline):
+        # Nothing to redo: it answered before, the profile has the team's rules, and the
+        # Approvals view listens (it does not start listening while the server is away).
+        listening = self.approvals_view is None or self.approvals_view.listening
+        settled = session is None or not session.opened_offline
+        if up and was_up is not False and listening and settled:
             return
         self.refresh_band()
         if not up:

@@ -142,6 +142,9 @@ def test_started_while_the_team_server_is_down_then_back(desk: Desk, qtbot: QtBo
     # The window says it, in words, and the Journal shows the last state seen.
     assert BAND.fullmatch(window.team_status.text()), window.team_status.text()
     assert window.band.read_only.isVisible()
+    approvals = window.approvals_view
+    assert approvals is not None
+    assert not approvals.listening  # not tried on the GUI thread while the server is away
     qtbot.waitUntil(lambda: tab.count_label.text() == "2 entries", timeout=10_000)
     assert {tab.model.entry_at(i).target for i in range(2)} == {"user:1000001", "user:1000004"}
 
@@ -181,6 +184,7 @@ def test_started_while_the_team_server_is_down_then_back(desk: Desk, qtbot: QtBo
     )
     qtbot.waitUntil(lambda: tab.count_label.text() == "3 entries", timeout=10_000)
     assert tab.model.journal is office.journal
+    qtbot.waitUntil(lambda: approvals.listening, timeout=10_000)  # live again
     qtbot.waitUntil(lambda: not window.band.read_only.isVisible(), timeout=10_000)
     desk.close()
 

@@ -8,11 +8,29 @@ connect timeout libpq allows."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
+import threading
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from ui_helpers import run_app
+import pytest
+from PySide6.QtCore import QSettings
+from pytestqt.qtbot import QtBot
+from ui_helpers import run_app, run_async
+
+from ctrader_admin.app import open_start_profile
+from ctrader_admin.sandbox import TRAINING_MANAGERS, Sandbox
+from ctrader_admin.services import journal_live
+from ctrader_admin.services.lookup import Case, lookup
+from ctrader_admin.store.pg.database import PgDatabase
+from ctrader_admin.store.profiles import ProfileStore
+from ctrader_admin.ui.main_window import MainWindow
+from ctrader_admin.wiring import compose_backoffice, sandbox_transport
+
+if TYPE_CHECKING:
+    import psycopg
 
 from ctrader_admin.services.team_link import LAST_STATE_FILE
 from ctrader_admin.store.database import Database
@@ -21,7 +39,8 @@ from ctrader_admin.store.paths import AppPaths
 from ctrader_admin.store.pg.settings import CONNECT_TIMEOUT_RANGE, TeamSettings
 from ctrader_admin.store.pg.team_config import save_team_settings
 
-TYPED = "user:1000001"
+SHOWCASE_USER = 1000001  # sandbox seed: IB-1042 at user level
+TYPED = f"user:{SHOWCASE_USER}"
 
 # On the app's side: a timer counts the loop's turns while the window says it is connecting,
 # and types a lookup then; once the first profile is open, what the operator sees and what a
@@ -108,3 +127,58 @@ def test_a_silent_team_server_leaves_the_window_answering_then_read_only(
         finally:
             journal.close()
     assert not (paths.data_dir / LAST_STATE_FILE).exists()
+
+
+def test_the_gui_thread_never_waits_for_a_silent_team_server(
+    qtbot: QtBot,
+    paths: AppPaths,
+    sandbox: Sandbox,
+    qsettings: QSettings,
+    silent_server: int,
+    event_loop: asyncio.AbstractEventLoop,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Once the back office is built (off the GUI thread, above), nothing the window does with
+    it — attaching, opening the profile, every tab, a lookup — tries the server on the GUI
+    thread: each attempt would freeze the window for the whole connect timeout. The
+    live-updates thread is the one that keeps trying."""
+    monkeypatch.setattr(journal_live, "RETRY_SECONDS", 0.2)  # its first retry, soon
+    settings = TeamSettings(
+        host="127.0.0.1", port=silent_server, database="team", user="anna", tls=False,
+        connect_timeout=CONNECT_TIMEOUT_RANGE[0],
+    )  # fmt: skip
+    team = PgDatabase(settings, None, unreachable_ok=True)
+    tried: list[str] = []
+    connect = team.connect
+
+    def watched(**options: bool) -> psycopg.Connection[Any]:
+        tried.append(threading.current_thread().name)
+        return connect(**options)
+
+    monkeypatch.setattr(team, "connect", watched)
+    office = compose_backoffice(
+        Database.open(paths), ProfileStore(paths), transport=sandbox_transport(sandbox),
+        team=team, data_dir=paths.ensure_data_dir(),
+    )  # fmt: skip
+    window = MainWindow(None, qsettings)
+    qtbot.addWidget(window)
+    window.show()
+    try:
+        window.attach(office)
+        run_async(qtbot, open_start_profile(window, office, "sandbox"))
+        for index in range(window.tabs.count()):
+            window.tabs.setCurrentIndex(index)
+        session = office.session
+        assert session is not None
+        manager = TRAINING_MANAGERS[0]
+        run_async(qtbot, session.login(manager.login, manager.password, remember=False))
+        case = run_async(qtbot, lookup(session, str(SHOWCASE_USER)))  # through the broker
+        assert isinstance(case, Case)
+        assert case.partner_id == "IB-1042"
+        qtbot.waitUntil(lambda: len(tried) >= 1, timeout=30_000)  # the retries go on…
+        assert window.band.read_only.isVisible()
+        assert threading.main_thread().name not in tried  # …never on the GUI thread
+    finally:
+        if window.approvals_view is not None:
+            window.approvals_view.stop_live_updates()
+        run_async(qtbot, office.shutdown())
