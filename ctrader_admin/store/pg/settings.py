@@ -105,8 +105,8 @@ def check_team_settings(settings: TeamSettings) -> None:
     low, high = CONNECT_TIMEOUT_RANGE
     if not low <= settings.connect_timeout <= high:
         raise TeamSettingsError(
-            f"The team database's connect timeout is {settings.connect_timeout} seconds; it must "
-            f"be {low}–{high} seconds."
+            f"The team database's connect timeout must be {low}–{high} seconds (it is "
+            f"{settings.connect_timeout})."
         )
     if not settings.tls and not is_loopback(settings.host):
         raise TeamSettingsError(
