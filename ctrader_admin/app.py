@@ -47,6 +47,9 @@ log = logging.getLogger(__name__)
 # batches the module sources PySide6 has read are dropped (runtime.forget_module_sources): the
 # next batch reuses that memory (benchmarks/startup.py). httpx comes with ctrader_admin.api,
 # which keeps httpx's command line (rich, click, pygments: ~12 MB) out.
+# How long the start waits for the team database before the window says it is connecting.
+SAY_CONNECTING_AFTER_S = 0.4
+
 _BACK_OFFICE_BATCHES = (
     "pydantic",
     "ctrader_admin.api",
@@ -154,13 +157,23 @@ class Started:
 
             self.sandbox = SandboxHost(self.paths)
             connecting = team_connecting_text(self.paths)
-            if connecting is not None:
-                self.window.team_status.show_connecting(connecting)
+            # Said only when the server is slow to answer: a line that came and went at every
+            # start would move the tabs down and back.
+            say_connecting = (
+                None
+                if connecting is None
+                else asyncio.get_running_loop().call_later(
+                    SAY_CONNECTING_AFTER_S, self.window.team_status.show_connecting, connecting
+                )
+            )
             try:
                 office = await asyncio.to_thread(build_backoffice, self.paths, self.sandbox)
             except BaseException:
                 self.window.team_status.show_link(None)  # the failure is told in its place
                 raise
+            finally:
+                if say_connecting is not None:
+                    say_connecting.cancel()
             self.backoffice = office
             self.window.attach(office)  # its line then says whether the team database answers
         return self.backoffice
