@@ -101,7 +101,7 @@ class PlanView:
             self.summary.setText("Open a CSV or a plan file to see what would change.")
             self.bad_lines.hide()
             return
-        counts, bad = self._counts(plan)
+        counts, bad = self._counted_rows(plan)
         problems = sorted(
             (key.split(":", 1)[1], count)
             for key, count in counts.items()
@@ -137,7 +137,12 @@ class PlanView:
         self.bad_lines.setText(f"<b>Bad lines — nothing is sent for them:</b>{lines}{tail}")
         self.bad_lines.show()
 
-    def _counts(self, plan: Plan) -> tuple[dict[str, int], list[PlanRow]]:
+    def counts(self, plan: Plan) -> dict[str, int]:
+        """``plan.counts()``, made once per plan (the tab's buttons ask at every refresh; walking
+        10 000 rows there was ~1.5 ms each time, twice in a job's first turn). Read only."""
+        return self._counted_rows(plan)[0]
+
+    def _counted_rows(self, plan: Plan) -> tuple[dict[str, int], list[PlanRow]]:
         if self._counted is None or self._counted[0] is not plan:
             bad = [row for row in plan.rows if row.status == "error"]
             self._counted = (plan, plan.counts(), bad)

@@ -97,9 +97,10 @@ class JobRunsTab(Tab):
         write, idle = self.writable(), self.idle
         plan, view = self.plan, self.plan_view
         view.save_button.setEnabled(plan is not None and idle)
-        can_apply = plan is not None and self.shown_job is None and plan.to_write > 0
+        to_write = view.counts(plan)["write"] if plan is not None else 0
+        can_apply = plan is not None and self.shown_job is None and to_write > 0
         view.apply_button.setEnabled(write and idle and can_apply)
-        if plan is not None and self.shown_job is None and plan.to_write == 0:
+        if plan is not None and self.shown_job is None and to_write == 0:
             view.apply_button.setToolTip("Nothing to write: every row is skipped or has an error")
         else:
             view.apply_button.setToolTip("Send the planned writes (asks for the reason and ticket)")
@@ -191,7 +192,7 @@ class JobRunsTab(Tab):
         if plan is None or self.shown_job is not None or not self.writable():
             return
         session = self.ctx.session
-        counts = plan.counts()
+        counts = self.plan_view.counts(plan)
         changes = [
             ("Plan", f"{plural(len(plan.rows), 'row')} from {plan.source}"),
             (
@@ -284,13 +285,17 @@ class JobRunsTab(Tab):
         for the job that follows. None, and said why, when it cannot start."""
         self._tuning.start()
         try:
-            return await asyncio.to_thread(make)
+            runner = await asyncio.to_thread(make)
         except BaseException as exc:
             self._tuning.end()
             if not (isinstance(exc, Exception) and is_expected(exc)):
                 raise
             self.bar.show_error(exc)
             return None
+        # Running from here on (``_run_job`` follows in the same turn): the controls the dialog
+        # turned off stay off, rather than on and off again, each change a repaint.
+        self.job_runner = runner
+        return runner
 
     async def _run_job(self, runner: JobRunner, plan: Plan, what: str) -> None:
         """The job's handler: the same shape as ui/runner.py (controls off, expected errors in
