@@ -1,7 +1,8 @@
 """What keeps the window's thread free while a job runs (benchmarks/gui_stall.py measures it):
 a new progress text re-lays out only its own line, a job starting on the plan on screen repaints
-no row, the plan is counted once however often the buttons are refreshed, and the controls the
-confirmation turned off stay off until the job ends — each checked on what the operator sees."""
+no row, the plan is counted once however often the buttons are refreshed, the controls the
+confirmation turned off stay off until the job ends, and the job's report appears in room kept
+for it — each checked on what the operator sees."""
 
 from __future__ import annotations
 
@@ -220,3 +221,29 @@ def test_the_controls_stay_off_from_the_confirmation_to_the_jobs_end(
     assert result.counts["ok"] == 4
     assert switched_on.names == []
     assert tab.open_csv_button.isEnabled()  # on again once the job ended
+
+
+def test_the_jobs_report_appears_without_moving_the_tables(
+    qtbot: QtBot, ctx: UiContext, sandbox: Sandbox, tmp_path: Path
+) -> None:
+    tab = _plan(tmp_path, qtbot, ctx, sandbox, 3)
+    tables = (tab.plan_view.table, tab.job_list.table)
+    sandbox.config.latency_ms = 30  # time to look at the running job
+    tab.plan_view.apply_button.click()
+    with qtbot.waitSignal(tab.finished, timeout=20_000):
+        confirm(qtbot, tab)
+        qtbot.waitUntil(lambda: tab.running and tab.plan_view.progress.isVisible())
+        settle(QApplication.instance())  # type: ignore[arg-type]
+        assert not tab.bar.isVisible()
+        before = [(table.mapTo(tab, table.rect().topLeft()), table.size()) for table in tables]
+    qtbot.waitUntil(tab.bar.isVisible)
+    assert "finished: ok 3" in tab.bar.label.text()
+    # The message line had its room already: the report shows under the tables, which neither
+    # shrank nor moved (laying the whole tab out again was ~10 ms in the job's last turn).
+    after = [(table.mapTo(tab, table.rect().topLeft()), table.size()) for table in tables]
+    assert after == before
+    bar = tab.bar.geometry()
+    assert bar.top() >= tab.splitter.geometry().bottom()
+    assert bar.bottom() <= tab.rect().bottom()
+    label = tab.bar.label
+    assert label.height() >= label.heightForWidth(label.width())  # the whole text, not clipped

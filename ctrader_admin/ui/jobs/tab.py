@@ -140,6 +140,12 @@ class JobsTab(JobRunsTab):
         self.splitter.setChildrenCollapsible(False)
         self.splitter.setSizes([430, 200])
         self.body.addWidget(self.splitter, 1)
+        # The message line under the tab keeps its room while hidden: a job's report appears at
+        # its end without the tables above shrinking (a layout and a repaint of the whole tab,
+        # ~10 ms with a big plan on screen, in the job's last turn), and they never jump.
+        policy = self.bar.sizePolicy()
+        policy.setRetainSizeWhenHidden(True)
+        self.bar.setSizePolicy(policy)
 
     def _refresh_buttons(self) -> None:
         super()._refresh_buttons()
