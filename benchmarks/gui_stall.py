@@ -54,6 +54,7 @@ from keyring.backends import null
 from PySide6.QtCore import QObject, QSettings, Qt, QTimer
 from PySide6.QtWidgets import QApplication
 
+from ctrader_admin import resources
 from ctrader_admin.runtime import settle_start_up_heap
 from ctrader_admin.sandbox import TRAINING_MANAGERS, Sandbox, SandboxConfig
 from ctrader_admin.sandbox.seed import generate
@@ -62,6 +63,7 @@ from ctrader_admin.services.bulk import ApplyOptions
 from ctrader_admin.store.database import Database
 from ctrader_admin.store.paths import AppPaths
 from ctrader_admin.store.profiles import Profile, ProfileStore
+from ctrader_admin.ui import theme
 from ctrader_admin.ui.dialogs import ConfirmWriteDialog
 from ctrader_admin.ui.jobs.tab import JobsTab
 from ctrader_admin.ui.main_window import MainWindow
@@ -559,6 +561,11 @@ def main() -> None:
     options = ApplyOptions(concurrency=args.concurrency)
     app = QApplication(["gui_stall"])
     app.setQuitOnLastWindowClosed(False)  # closing the window must not stop the loop
+    # The app's look, as the app has it: Fusion, the palette and the style sheet (the style
+    # sheet's style lays out and paints every widget, so it is part of what a stall costs).
+    style_sheet = resources.style_sheet()
+    theme.use_theme(app, style_sheet)
+    theme.apply_style_sheet(app, style_sheet)
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
     with tempfile.TemporaryDirectory(prefix="gui-stall-") as home_dir:
