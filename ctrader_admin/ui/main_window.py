@@ -235,7 +235,7 @@ class MainWindow(QMainWindow):
         view = ApprovalsView(approvals=backoffice.approvals, ctx=self.ctx)
         view.plan_apply_requested.connect(self._apply_approved_plan)
         self.approvals_view = view
-        self.tabs.addTab(view, "Approvals")
+        self._add_go_action(self.tabs.addTab(view, "Approvals"), "Approvals")
         link = backoffice.team_link
         if link is None or link.up:  # away: it would wait on this thread for the server; it
             view.start_live_updates()  # starts when the server answers (_team_link_changed)
@@ -278,11 +278,9 @@ class MainWindow(QMainWindow):
         app = QApplication.instance()
         if isinstance(app, QApplication):
             GlobalShortcutGuard([jump.shortcut()], app, self)
+        self._go_menu = go_menu
         for index, spec in enumerate(TABS):  # built by currentChanged
-            action = QAction(f"&{index + 1} {spec.title}", self)
-            action.setShortcut(QKeySequence(f"Alt+{index + 1}"))
-            action.triggered.connect(lambda _=False, i=index: self.tabs.setCurrentIndex(i))
-            go_menu.addAction(action)
+            self._add_go_action(index, spec.title)
         connection_menu = self.menuBar().addMenu("&Connection")
         profiles = QAction("&Profiles…", self)
         profiles.triggered.connect(self._manage_profiles)
@@ -300,6 +298,14 @@ class MainWindow(QMainWindow):
         about.setObjectName("aboutAction")
         about.triggered.connect(self._about)
         help_menu.addAction(about)
+
+    def _add_go_action(self, index: int, title: str) -> None:
+        """Go → "N Title" on Alt+N: the tab at ``index`` (a tab added later, the Approvals on
+        the team database, gets the next number)."""
+        action = QAction(f"&{index + 1} {title}", self)
+        action.setShortcut(QKeySequence(f"Alt+{index + 1}"))
+        action.triggered.connect(lambda _=False, i=index: self.tabs.setCurrentIndex(i))
+        self._go_menu.addAction(action)
 
     def _build_current_tab(self) -> None:
         slot = self.tabs.currentWidget()

@@ -9,7 +9,8 @@ from dataclasses import dataclass
 
 import pytest
 from pg_cluster import PgServer
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtWidgets import QApplication, QMenu
 from pytestqt.qtbot import QtBot
 from team_db import team_of_two
 from ui_helpers import clipped, open_sandbox_office, run_async
@@ -21,7 +22,7 @@ from ctrader_admin.store.pg.approvals import ApprovalStore
 from ctrader_admin.store.pg.database import PgDatabase
 from ctrader_admin.store.profiles import builtin_sandbox_profile
 from ctrader_admin.ui.approvals_view import OWN_CHANGE, ApprovalsView
-from ctrader_admin.ui.main_window import MainWindow
+from ctrader_admin.ui.main_window import TABS, MainWindow
 
 PROFILE = builtin_sandbox_profile()
 CHANGE = ChangeBody("account:5200005", "move_wl", "sandbox_main", "sandbox_eu", PROFILE.id, "live")
@@ -152,7 +153,7 @@ def _tab_titles(main: MainWindow) -> list[str]:
     return [main.tabs.tabText(i) for i in range(main.tabs.count())]
 
 
-def test_the_main_window_on_the_team_database_has_a_live_approvals_tab(
+def test_the_main_window_on_the_team_database_has_a_live_approvals_tab_on_its_alt_n(
     qtbot: QtBot,
     event_loop: object,
     pg_server: PgServer,
@@ -169,7 +170,17 @@ def test_the_main_window_on_the_team_database_has_a_live_approvals_tab(
         assert _tab_titles(main)[-1] == "Approvals"
         view = main.approvals_view
         assert view is not None
-        main.tabs.setCurrentWidget(view)
+        # Go → "N Approvals" on Alt+N, the number after every tab of the local path.
+        go = next(a.menu() for a in main.menuBar().actions() if a.text() == "&Go")
+        assert isinstance(go, QMenu)
+        entries = {a.text().replace("&", ""): a for a in go.actions() if a.shortcut().count()}
+        number = len(TABS) + 1
+        assert entries[f"{number} Approvals"].shortcut().toString() == f"Alt+{number}"
+        qtbot.waitExposed(main)
+        main.activateWindow()
+        qtbot.waitUntil(lambda: QApplication.activeWindow() is main)
+        qtbot.keyClick(main, Qt.Key(Qt.Key.Key_0 + number), Qt.KeyboardModifier.AltModifier)
+        assert main.tabs.currentWidget() is view  # from the keyboard, as every other tab
         with PgDatabase(anna, None) as db:
             Approvals(ApprovalStore(db)).submit(CHANGE, reason="r", ticket="", profile=PROFILE)
         # Told by the server: Bob's tab shows Anna's change without a click.
