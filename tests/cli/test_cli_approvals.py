@@ -126,6 +126,32 @@ def test_without_a_team_database_it_says_how_to_connect(cli: Cli) -> None:
     assert "run `ctrader-admin team connect` first" in done.stderr
 
 
+def test_apply_under_an_approval_without_a_team_database_refuses_in_words(cli: Cli) -> None:
+    source = cli.write("fix.csv", f"{HEADER}\nuser,{DANIEL},,IB-NOTEAM\n")
+    assert cli.run("plan", str(source), "-o", "fix.plan.json").returncode == 0
+    cli.sandbox.clear_log()
+
+    done = cli.run("apply", "fix.plan.json", "--reason", "r", "--yes", "--approval", "1")
+    assert done.returncode == 2
+    assert (
+        "Approvals are kept in the team database, and this computer is not connected to one: "
+        "nothing was sent." in done.stderr
+    )
+    assert "Traceback" not in done.stderr
+    writes = [e for e in cli.sandbox.request_log if e.method != "GET"]
+    assert [f"{e.method} {e.path}" for e in writes] == []
+    database, checkpoints, journal = cli.store()
+    try:  # nothing journaled, no job recorded
+        assert journal.count() == 0
+        assert checkpoints.jobs() == []
+    finally:
+        journal.close()
+        checkpoints.close()
+        database.close()
+    done = cli.run("referral", "get", "--user", str(DANIEL), "--json")
+    assert json.loads(done.stdout)["partnerId"] != "IB-NOTEAM"
+
+
 def test_the_administrator_sets_a_policy_an_agent_only_reads_it(
     cli: Cli, pg_server: PgServer, tmp_path: Path
 ) -> None:
