@@ -15,6 +15,7 @@ which the write gate and the views use."""
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import time
 from collections import deque
@@ -44,12 +45,14 @@ class Window(Protocol):
 
     def count(self) -> int: ...
 
-    def take(self, allowed: int) -> bool:
-        """Record a write now if fewer than ``allowed`` are in the window (atomically)."""
+    def take(self, allowed: int) -> int | None:
+        """Record a write now if fewer than ``allowed`` are in the window (atomically): the
+        slot's id, or None when the window is full."""
         ...
 
-    def give_back(self) -> None:
-        """Forget the last write this process recorded (it was never sent)."""
+    def give_back(self, slot: int) -> None:
+        """Forget the write recorded as ``slot`` (it was never sent); another write's slot,
+        taken before or after it, stays counted."""
         ...
 
     def seconds_until_below(self, allowed: int) -> float:
@@ -73,12 +76,16 @@ class LocalWindow:
 
     def __init__(self, clock: Callable[[], float], history: Iterable[float] = ()) -> None:
         self._clock = clock
-        self._stamps: deque[float] = deque(sorted(history))
+        self._ids = itertools.count(1)
+        # (when, slot id), oldest first: a give-back finds its own slot by the id.
+        self._stamps: deque[tuple[float, int]] = deque(
+            (stamp, next(self._ids)) for stamp in sorted(history)
+        )
         self._limit: ServerLimit | None = None
 
     def _expire(self) -> float:
         now = self._clock()
-        while self._stamps and self._stamps[0] <= now - WINDOW_SECONDS:
+        while self._stamps and self._stamps[0][0] <= now - WINDOW_SECONDS:
             self._stamps.popleft()
         return now
 
@@ -86,16 +93,19 @@ class LocalWindow:
         self._expire()
         return len(self._stamps)
 
-    def take(self, allowed: int) -> bool:
+    def take(self, allowed: int) -> int | None:
         now = self._expire()
         if len(self._stamps) >= allowed:
-            return False
-        self._stamps.append(now)
-        return True
+            return None
+        slot = next(self._ids)
+        self._stamps.append((now, slot))
+        return slot
 
-    def give_back(self) -> None:
-        if self._stamps:
-            self._stamps.pop()
+    def give_back(self, slot: int) -> None:
+        for taken in reversed(self._stamps):  # usually among the newest
+            if taken[1] == slot:
+                self._stamps.remove(taken)
+                return
 
     def seconds_until_below(self, allowed: int) -> float:
         now = self._expire()
@@ -104,7 +114,7 @@ class LocalWindow:
         if allowed <= 0:
             return WINDOW_SECONDS
         # The write that must leave the window for the count to drop below the limit.
-        return max(0.0, self._stamps[len(self._stamps) - allowed] + WINDOW_SECONDS - now)
+        return max(0.0, self._stamps[len(self._stamps) - allowed][0] + WINDOW_SECONDS - now)
 
     def current_limit(self) -> ServerLimit | None:
         if self._limit is not None and self._clock() >= self._limit.until:
@@ -135,9 +145,12 @@ class BudgetFigures:
 
 @dataclass(slots=True)
 class Reservation:
-    """A slot a bulk job took while pacing its writes, before preparing one: the write gate
-    spends it instead of taking another; the job gives it back if no write came to spend it."""
+    """A slot taken from the budget for one write: by the write gate, or by a bulk job while
+    pacing its writes (the gate then spends it instead of taking another; the job gives it back
+    if no write came to spend it). ``slot``: the window's id of exactly this write's slot, so a
+    give-back frees this one and never another write's."""
 
+    slot: int
     spent: bool = False
 
 
@@ -207,19 +220,21 @@ class WriteBudget:
             wait = min(wait, limit.until - now)
         return max(0.0, wait)
 
-    def try_acquire(self) -> bool:
+    def try_acquire(self) -> Reservation | None:
         """Take a slot now if one is free."""
-        return self._window.take(self.per_hour)
+        slot = self._window.take(self.per_hour)
+        return None if slot is None else Reservation(slot)
 
-    def release_unused(self) -> None:
-        """Give back the last slot taken, for a write that was never sent."""
-        self._window.give_back()
+    def release_unused(self, reservation: Reservation) -> None:
+        """Give back the slot of ``reservation``, for a write that was never sent."""
+        self._window.give_back(reservation.slot)
 
-    def take_or_wait(self) -> float:
-        """Take a slot now (0.0), else how long until one may be free (> 0): what a bulk job's
-        pacing needs, in one call."""
-        if self.try_acquire():
-            return 0.0
+    def take_or_wait(self) -> Reservation | float:
+        """Take a slot now, else how long until one may be free (> 0): what a bulk job's pacing
+        needs, in one call."""
+        taken = self.try_acquire()
+        if taken is not None:
+            return taken
         # Another workstation may have taken the slot seen free in between: ask again soon.
         return max(_RECHECK_AFTER, self.seconds_until_free())
 
@@ -240,14 +255,14 @@ class WriteBudget:
                 f"The write was not sent: the team's write budget could not be checked. {exc}"
             ) from None
 
-    async def try_acquire_async(self) -> bool:
+    async def try_acquire_async(self) -> Reservation | None:
         return await self._reserving(self.try_acquire)
 
-    async def take_or_wait_async(self) -> float:
+    async def take_or_wait_async(self) -> Reservation | float:
         return await self._reserving(self.take_or_wait)
 
-    async def release_unused_async(self) -> None:
-        await self._off_loop(self.release_unused)
+    async def release_unused_async(self, reservation: Reservation) -> None:
+        await self._off_loop(lambda: self.release_unused(reservation))
 
     async def give_back_unspent(self, reservation: Reservation) -> None:
         """The slot of a ``reservation`` no write spent (skipped, refused, stopped) is free
@@ -257,7 +272,7 @@ class WriteBudget:
             return
         reservation.spent = True
         try:
-            await self.release_unused_async()
+            await self.release_unused_async(reservation)
         except DatabaseError as exc:
             log.warning("An unused slot of the team's budget could not be given back: %s", exc)
 

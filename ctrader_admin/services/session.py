@@ -270,10 +270,11 @@ class Session:
         if not self.logged_in:
             raise NotLoggedIn("Not logged in: log in to this connection first.")
         await self.refuse_unapproved(intent)
-        if reserved is not None:
-            reserved.spent = True  # a bulk job took this write's slot while pacing
-        elif not await self.budget.try_acquire_async():
+        # A bulk job took this write's slot while pacing; else the gate takes one now.
+        slot = reserved if reserved is not None else await self.budget.try_acquire_async()
+        if slot is None:
             raise await self.budget.exhausted()
+        slot.spent = True
         intent_id = await self.journal.begin_async(self._draft(intent))
         try:
             result = await self.guard(send())
@@ -294,7 +295,7 @@ class Session:
             raise verdict from None
         except ApiConnectionError as exc:
             # Nothing reached the backend: the slot is given back, the attempt still recorded.
-            await self.budget.release_unused_async()
+            await self.budget.release_unused_async(slot)
             exc.journal_id = (
                 await self.journal.complete_async(intent_id, "failed", error=exc.message)
             ).id

@@ -91,7 +91,7 @@ def test_the_write_budget_is_the_teams(cli: Cli, pg_server: PgServer) -> None:
     with PgDatabase(admin, None) as db:
         # Another workstation on the same broker connection has written 7 times this hour.
         other = TeamBudgetWindow(db, f"{cli.url}#{MANAGER.login}")
-        assert all(other.take(PER_HOUR) for _ in range(7))
+        assert all(other.take(PER_HOUR) is not None for _ in range(7))
 
     async def writes_left(session: Session) -> tuple[int, int]:
         before = (await session.budget.figures()).remaining

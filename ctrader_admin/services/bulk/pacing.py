@@ -61,13 +61,13 @@ class JobPacing:
             if self._paused_until > self.clock.now():
                 await self._sleep_until(self._paused_until)
                 continue
-            wait = await budget.take_or_wait_async()
-            if wait <= 0:
-                reservation = Reservation()
+            taken = await budget.take_or_wait_async()
+            if isinstance(taken, Reservation):
                 if self._stop_event.is_set():  # stopped during the call: no write needs it
-                    await budget.give_back_unspent(reservation)
+                    await budget.give_back_unspent(taken)
                     return None
-                return reservation
+                return taken
+            wait = taken
             if budget.remote:
                 # Another workstation may give a slot back before the oldest write leaves.
                 wait = min(wait, _TEAM_RECHECK_SECONDS)

@@ -8,7 +8,6 @@ clock, never a workstation's, so machines whose clocks differ still share one wi
 
 from __future__ import annotations
 
-import threading
 import zlib
 
 from ctrader_admin.store.budget_limit import ServerLimit
@@ -34,8 +33,6 @@ class TeamBudgetWindow:
         self._db = database
         self._key = connection_key
         self._lock_key = connection_lock_key(connection_key)
-        self._taken: list[int] = []  # this process's reservations, for give_back
-        self._taken_lock = threading.Lock()
 
     def count(self) -> int:
         with self._db.read() as conn:
@@ -46,7 +43,7 @@ class TeamBudgetWindow:
             ).fetchone()
         return int(row[0])
 
-    def take(self, allowed: int) -> bool:
+    def take(self, allowed: int) -> int | None:
         with self._db.transaction() as conn:
             conn.execute("SELECT pg_advisory_xact_lock(?, ?)", (LOCK_BUDGET, self._lock_key))
             row = conn.execute(
@@ -55,23 +52,21 @@ class TeamBudgetWindow:
                 (self._key, WINDOW_SECONDS),
             ).fetchone()
             if int(row[0]) >= allowed:
-                return False
+                return None
             taken = conn.execute(
                 # ``at``: the server's clock, by the column's default (agents cannot set it).
                 "INSERT INTO budget_reservations (connection_key) VALUES (?) RETURNING id",
                 (self._key,),
             ).fetchone()
-        with self._taken_lock:
-            self._taken.append(int(taken[0]))
-        return True
+        return int(taken[0])
 
-    def give_back(self) -> None:
-        with self._taken_lock:
-            if not self._taken:
-                return
-            reservation = self._taken.pop()
+    def give_back(self, slot: int) -> None:
+        # The database lets only the role that took a slot (or an administrator) delete it.
         with self._db.transaction() as conn:
-            conn.execute("DELETE FROM budget_reservations WHERE id = ?", (reservation,))
+            conn.execute(
+                "DELETE FROM budget_reservations WHERE id = ? AND connection_key = ?",
+                (slot, self._key),
+            )
 
     def current_limit(self) -> ServerLimit | None:
         with self._db.read() as conn:

@@ -20,7 +20,7 @@ class Clock:
 def test_slots_are_taken_until_the_hourly_budget_is_used() -> None:
     clock = Clock()
     budget = WriteBudget(3, clock=clock)
-    assert [budget.try_acquire() for _ in range(4)] == [True, True, True, False]
+    assert [budget.try_acquire() is not None for _ in range(4)] == [True, True, True, False]
     assert budget.remaining() == 0
     assert budget.used() == 3
 
@@ -46,29 +46,44 @@ def test_history_from_the_journal_counts_against_the_budget() -> None:
 
 def test_a_write_never_sent_gives_its_slot_back() -> None:
     budget = WriteBudget(1, clock=Clock())
-    assert budget.try_acquire()
-    budget.release_unused()
+    taken = budget.try_acquire()
+    assert taken is not None
+    budget.release_unused(taken)
     assert budget.remaining() == 1
+
+
+def test_giving_back_the_older_of_two_slots_keeps_the_newer_writes_time() -> None:
+    clock = Clock()
+    budget = WriteBudget(2, clock=clock)
+    older = budget.try_acquire()
+    clock.now += 600
+    assert budget.try_acquire() is not None  # the newer write, sent
+    assert older is not None
+    budget.release_unused(older)  # the older write was never sent
+    assert budget.try_acquire() is not None
+    # Both slots counted now were taken at the later time: the first frees a full hour later
+    # (had the newer slot been freed instead, the older's time would free one 600 s earlier).
+    assert budget.seconds_until_free() == pytest.approx(WINDOW_SECONDS)
 
 
 def test_take_or_wait_takes_a_free_slot_or_says_how_long_until_one() -> None:
     clock = Clock()
     budget = WriteBudget(2, clock=clock)
-    assert budget.take_or_wait() == 0.0
+    assert isinstance(budget.take_or_wait(), Reservation)
     clock.now += 600
-    assert budget.take_or_wait() == 0.0
+    assert isinstance(budget.take_or_wait(), Reservation)
     assert budget.remaining() == 0
     assert budget.take_or_wait() == pytest.approx(WINDOW_SECONDS - 600)  # the first must leave
     assert budget.remaining() == 0  # waiting took nothing
     clock.now += WINDOW_SECONDS - 600
-    assert budget.take_or_wait() == 0.0
+    assert isinstance(budget.take_or_wait(), Reservation)
     assert budget.figures_now() == BudgetFigures(0, 2, None, 600.0)
 
 
 def test_an_unspent_reservation_is_given_back_once() -> None:
     budget = WriteBudget(1, clock=Clock())
-    assert budget.take_or_wait() == 0.0
-    reservation = Reservation()
+    reservation = budget.take_or_wait()
+    assert isinstance(reservation, Reservation)
 
     async def main() -> None:
         await budget.give_back_unspent(reservation)
@@ -76,8 +91,10 @@ def test_an_unspent_reservation_is_given_back_once() -> None:
 
     asyncio.run(main())
     assert budget.remaining() == 1
-    assert budget.take_or_wait() == 0.0
-    asyncio.run(budget.give_back_unspent(Reservation(spent=True)))  # a journaled write's slot
+    spent = budget.take_or_wait()
+    assert isinstance(spent, Reservation)
+    spent.spent = True  # a journaled write's slot
+    asyncio.run(budget.give_back_unspent(spent))
     assert budget.remaining() == 0
 
 

@@ -60,18 +60,35 @@ def make_budget(request: pytest.FixtureRequest) -> Iterator[MakeBudget]:
 
 def test_slots_are_taken_until_the_budget_is_used(make_budget: MakeBudget) -> None:
     budget = make_budget(3, [])
-    assert [budget.try_acquire() for _ in range(4)] == [True, True, True, False]
+    assert [budget.try_acquire() is not None for _ in range(4)] == [True, True, True, False]
     assert (budget.remaining(), budget.used()) == (0, 3)
 
 
 def test_a_write_never_sent_gives_its_slot_back(make_budget: MakeBudget) -> None:
     budget = make_budget(2, [])
     assert budget.try_acquire()
-    assert budget.try_acquire()
-    budget.release_unused()
+    taken = budget.try_acquire()
+    assert taken is not None
+    budget.release_unused(taken)
     assert budget.remaining() == 1
     assert budget.try_acquire()
     assert not budget.try_acquire()
+
+
+def test_a_give_back_frees_exactly_the_slot_that_write_took(make_budget: MakeBudget) -> None:
+    budget = make_budget(3, [])
+    older = budget.try_acquire()
+    newer = budget.try_acquire()
+    assert older is not None
+    assert newer is not None
+    budget.release_unused(older)  # the older write was never sent; the newer one was
+    assert budget.remaining() == 2
+    # Its slot is free already: giving it back again (a second path) frees nothing, and the
+    # newer write's slot stays counted until the newer write gives it back itself.
+    budget.release_unused(older)
+    assert budget.remaining() == 2
+    budget.release_unused(newer)
+    assert budget.remaining() == 3
 
 
 def test_only_the_last_hour_counts(make_budget: MakeBudget) -> None:

@@ -475,7 +475,7 @@ class TeamLikeWindow(LocalWindow):
         self.threads.append(threading.get_ident())
         return super().count()
 
-    def take(self, allowed: int) -> bool:
+    def take(self, allowed: int) -> int | None:
         self.threads.append(threading.get_ident())
         return super().take(allowed)
 
@@ -520,8 +520,8 @@ class OthersWinWindow(LocalWindow):
     def seconds_until_below(self, allowed: int) -> float:
         return 0.0
 
-    def take(self, allowed: int) -> bool:
-        return False
+    def take(self, allowed: int) -> int | None:
+        return None
 
 
 def test_a_job_that_loses_the_free_slots_to_others_still_stops_with_its_rows_pending(

@@ -46,7 +46,7 @@ def main() -> None:
     elif mode == "budget":
         per_hour, tries = int(args[1]), int(args[2])
         budget = WriteBudget(per_hour, window=TeamBudgetWindow(db, args[0]))
-        taken = sum(budget.try_acquire() for _ in range(tries))
+        taken = sum(budget.try_acquire() is not None for _ in range(tries))
         print(json.dumps({"taken": taken}), flush=True)
     elif mode == "import":
         from pathlib import Path
