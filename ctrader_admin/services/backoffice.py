@@ -232,6 +232,8 @@ class Backoffice:
         def linked(up: bool) -> None:
             if up and link is not None:
                 link.save_last_state(journal, now=True)
+            elif link is not None:  # gone: the jobs lists seen since the last copy are kept
+                link.keep_last_jobs()
             on_link(up)
 
         updates = JournalUpdates(store, appended, linked)

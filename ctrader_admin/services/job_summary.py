@@ -6,13 +6,21 @@ shows these; the CLI has its own terser lines."""
 from __future__ import annotations
 
 import json
+import logging
 import re
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from ctrader_admin.services.bulk import Plan, PlanRow, Progress
 from ctrader_admin.services.errors import InvalidInput
-from ctrader_admin.store.checkpoints import CheckpointStore, JobRecord, RowState
+from ctrader_admin.store.checkpoints import ROW_STATES, CheckpointStore, JobRecord, RowState
+from ctrader_admin.store.database import DatabaseUnreachable
+
+if TYPE_CHECKING:
+    from ctrader_admin.services.team_link import TeamLink
+
+log = logging.getLogger(__name__)
 
 STATE_TEXT: dict[RowState, str] = {
     "pending": "pending",
@@ -161,6 +169,62 @@ def job_summaries(
             )
         )
     return found
+
+
+@dataclass(frozen=True)
+class JobsListing:
+    """The jobs list as the Jobs tab shows it. ``offline``: the team database cannot be reached,
+    and these are the last jobs this workstation saw (read-only), read at ``seen_at`` (None:
+    none was kept on this computer)."""
+
+    jobs: list[JobSummary]
+    offline: bool = False
+    seen_at: float | None = None
+
+
+def listed_jobs(
+    store: CheckpointStore, link: TeamLink | None, profile_id: str, running_id: str | None
+) -> JobsListing:
+    """``job_summaries``, kept as the last state in team mode; while the team database cannot
+    be reached (or the read finds it gone), the last list seen of the connection instead."""
+    if link is None or link.up:
+        try:
+            jobs = job_summaries(store, profile_id, running_id)
+        except DatabaseUnreachable:
+            if link is None:
+                raise
+        else:
+            if link is not None:
+                link.save_last_jobs(profile_id, [_record(job) for job in jobs])
+            return JobsListing(jobs)
+    kept = link.last_jobs(profile_id)
+    if kept is None:
+        return JobsListing([], offline=True)
+    seen_at, records = kept
+    try:
+        jobs = [_summary(record) for record in records]
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:  # a damaged file
+        log.warning("The last jobs list kept on this computer cannot be read: %r", exc)
+        return JobsListing([], offline=True)
+    return JobsListing(jobs, offline=True, seen_at=seen_at)
+
+
+def _record(summary: JobSummary) -> dict[str, Any]:
+    """What the list shows of a job, for the last state: its plan stays in the team database
+    (the list shows only the plan's source)."""
+    record = asdict(replace(summary, job=replace(summary.job, plan_json="")))
+    del record["running_here"]  # this process's run: not true of any later one
+    return record
+
+
+def _summary(record: dict[str, Any]) -> JobSummary:
+    counts = record["counts"]
+    return JobSummary(
+        job=JobRecord(**record["job"]),
+        counts={state: int(counts.get(state, 0)) for state in ROW_STATES},
+        source=str(record["source"]),
+        busy_elsewhere=bool(record["busy_elsewhere"]),
+    )
 
 
 def read_csv_text(path: Path) -> str:

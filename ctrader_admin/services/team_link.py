@@ -6,8 +6,10 @@ unreachable"): the workstation keeps working read-only.
   exists to prevent. Nothing is queued for later.
 - The views show the last state this workstation saw: the newest journal entries, copied from
   the team's journal whenever it was read live (``save_last_state``) into one private file in the
-  workstation's data folder. That copy holds what the journal holds (never a secret: the journal
-  never does) and is never sent anywhere or merged back; it only stands in for the view.
+  workstation's data folder, and the Jobs tab's list of each connection's jobs, kept the same way
+  in a file beside it (``save_last_jobs``). Those copies hold what the journal and the jobs list
+  show (never a secret: neither ever holds one) and are never sent anywhere or merged back; they
+  only stand in for the views.
 - Reconnecting is the live-updates thread's (services/journal_live.py, with a backoff): it calls
   ``reachable``/``unreachable`` here, and the UI reopens the profile and reloads the views.
 """
@@ -35,6 +37,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 LAST_STATE_FILE = "team-last-state.json"
+LAST_JOBS_FILE = "team-last-jobs.json"  # the Jobs tab's list, per connection (profile id)
 LAST_STATE_ENTRIES = 500  # the Journal view's first pages; the rest is the team's to show
 # At most one copy per this many seconds while the team writes (each is one read of the
 # newest entries); "last state from HH:MM" is then at most this old.
@@ -81,10 +84,17 @@ class TeamLink:
         nowhere, e.g. a test's back office)."""
         self._db = database
         self._file = None if data_dir is None else data_dir / LAST_STATE_FILE
+        self._jobs_file = None if data_dir is None else data_dir / LAST_JOBS_FILE
         self._lock = threading.Lock()
         self._last_journal: Journal | None = None
         self._saved_at = 0.0  # when this process last copied the state
         self._kept_at: float | None = None  # the kept copy's time, once read or written
+        # The jobs lists by profile id ({"saved_at", "jobs"}): the file's, with what this
+        # process saw since; None until first needed. Written at most every
+        # LAST_STATE_EVERY_SECONDS while lists are read; the rest when the server goes away.
+        self._jobs: dict[str, Any] | None = None
+        self._jobs_written_at = 0.0
+        self._jobs_unwritten = False
 
     @property
     def server(self) -> str:
@@ -157,7 +167,7 @@ class TeamLink:
     def last_state_saved_at(self) -> float | None:
         """When the kept copy was made (read from the file once; the band asks often)."""
         if self._kept_at is None:
-            state = self._read()
+            state = self._read(self._file)
             self._kept_at = None if state is None else float(state["saved_at"])
         return self._kept_at
 
@@ -166,12 +176,56 @@ class TeamLink:
         like the team's; nothing is ever appended to it)."""
         with self._lock:
             if self._last_journal is None:
-                state = self._read()
+                state = self._read(self._file)
                 rows = [] if state is None else [_entry(e) for e in state["entries"]]
                 self._last_journal = _memory_journal(rows)
             return self._last_journal
 
+    # --- the last jobs lists -------------------------------------------------------------------
+
+    def save_last_jobs(self, profile_id: str, jobs: list[dict[str, Any]]) -> None:
+        """The jobs list of ``profile_id`` just read from the team (records that JSON can hold):
+        kept at once in memory, copied to this workstation at most every
+        ``LAST_STATE_EVERY_SECONDS`` (``keep_last_jobs`` writes what is left)."""
+        with self._lock:
+            self._jobs_by_profile()[profile_id] = {"saved_at": time.time(), "jobs": jobs}
+            self._jobs_unwritten = True
+            if time.time() - self._jobs_written_at < LAST_STATE_EVERY_SECONDS:
+                return
+            self._write_jobs()
+
+    def keep_last_jobs(self) -> None:
+        """Write the lists seen since the last copy (the server has just gone away, or the app
+        closes): the last state is then the last list the operator saw."""
+        with self._lock:
+            if self._jobs_unwritten:
+                self._write_jobs()
+
+    def last_jobs(self, profile_id: str) -> tuple[float, list[dict[str, Any]]] | None:
+        """The last jobs list seen of ``profile_id`` and when it was read (None: none kept)."""
+        with self._lock:
+            kept = self._jobs_by_profile().get(profile_id)
+        if not isinstance(kept, dict) or not isinstance(kept.get("jobs"), list):
+            return None
+        return float(kept["saved_at"]), kept["jobs"]
+
+    def _jobs_by_profile(self) -> dict[str, Any]:
+        if self._jobs is None:
+            state = self._read(self._jobs_file)
+            profiles = None if state is None else state.get("profiles")
+            self._jobs = profiles if isinstance(profiles, dict) else {}
+        return self._jobs
+
+    def _write_jobs(self) -> None:
+        self._jobs_written_at = time.time()
+        self._jobs_unwritten = False
+        if self._jobs_file is None:
+            return
+        state = {"server": self.server, "profiles": self._jobs_by_profile()}
+        write_private_text(self._jobs_file, json.dumps(state, ensure_ascii=False))
+
     def close(self) -> None:
+        self.keep_last_jobs()
         with self._lock:
             self._drop_last_journal()
 
@@ -181,12 +235,12 @@ class TeamLink:
             self._last_journal.store.close()
             self._last_journal = None
 
-    def _read(self) -> dict[str, Any] | None:
-        """The saved state, if it is this server's and readable (else as if none were kept)."""
-        if self._file is None:
+    def _read(self, file: Path | None) -> dict[str, Any] | None:
+        """A saved state, if it is this server's and readable (else as if none were kept)."""
+        if file is None:
             return None
         try:
-            state = json.loads(self._file.read_text(encoding="utf-8"))
+            state = json.loads(file.read_text(encoding="utf-8"))
         except FileNotFoundError:
             return None
         except (OSError, ValueError) as exc:

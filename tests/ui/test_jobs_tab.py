@@ -395,14 +395,14 @@ def test_a_reload_still_reading_when_the_tab_is_destroyed_ends_quietly(
     from ctrader_admin.ui.jobs import runs
 
     reading, release = threading.Event(), threading.Event()
-    read_jobs = runs.job_summaries
+    read_jobs = runs.listed_jobs
 
     def held_read(*args: object) -> object:
         reading.set()
         assert release.wait(20)
         return read_jobs(*args)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(runs, "job_summaries", held_read)
+    monkeypatch.setattr(runs, "listed_jobs", held_read)
     before = asyncio.all_tasks()
     tab = JobsTab(ctx)
     tab.show()  # the first show reads the list of jobs

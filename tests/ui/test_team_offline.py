@@ -23,19 +23,25 @@ from ui_helpers import run_async
 from ctrader_admin.sandbox import TRAINING_MANAGERS, Sandbox
 from ctrader_admin.services import journal_live
 from ctrader_admin.services.backoffice import Backoffice
+from ctrader_admin.services.bulk import JobRunner, plan_csv
 from ctrader_admin.services.lookup import Case, lookup
 from ctrader_admin.services.session import WriteIntent
-from ctrader_admin.services.team_link import LAST_STATE_FILE, TeamUnreachable
+from ctrader_admin.services.team_link import LAST_JOBS_FILE, LAST_STATE_FILE, TeamUnreachable
 from ctrader_admin.store.database import Database
 from ctrader_admin.store.journal import Journal
 from ctrader_admin.store.paths import AppPaths
 from ctrader_admin.store.pg.database import PgDatabase
 from ctrader_admin.store.pg.settings import TeamSettings
 from ctrader_admin.store.profiles import ProfileStore
+from ctrader_admin.ui.jobs.tab import JobsTab
 from ctrader_admin.ui.journal_tab import JournalTab
 from ctrader_admin.ui.main_window import MainWindow
 from ctrader_admin.wiring import compose_backoffice, sandbox_transport
 
+LAST_JOBS = re.compile(
+    r"Last state from \d\d:\d\d: the team database cannot be reached, so this list is "
+    r"read-only — no job can be started, resumed or stopped from it until the database answers\."
+)
 BAND = re.compile(
     r"Team database unreachable since \d\d:\d\d — read-only, last state from \d\d:\d\d; retrying"
 )
@@ -232,3 +238,105 @@ def test_no_last_state_is_said_too(tmp_path: Path) -> None:
     assert text.endswith("read-only, no last state on this computer; retrying")
     with pytest.raises(TeamUnreachable, match=re.escape("anna@db.example.com:5432/team")):
         link.refuse_writes()
+
+
+def _jobs_tab(window: MainWindow) -> JobsTab:
+    tab = window.show_tab("JobsTab")
+    assert isinstance(tab, JobsTab)
+    return tab
+
+
+def _interrupted_job(qtbot: QtBot, office: Backoffice, sandbox: Sandbox) -> str:
+    """A job this workstation started and never ran (its process then ends): resumable."""
+    session = office.session
+    assert session is not None
+    reach = set(TRAINING_MANAGERS[0].broker_names)
+    users = [u for u in range(1000001, 1000061) if sandbox.user(u)["broker_name"] in reach][:2]
+    text = "\n".join(
+        ["level,userId,ctidTraderAccountId,partnerId", *(f"user,{u},,OFF-{u}" for u in users)]
+    )
+    plan = run_async(qtbot, plan_csv(session, text, source="offline.csv"))
+    runner = JobRunner.start(session, office.checkpoints, plan, reason="later", ticket="T-9")
+    return runner.job_id
+
+
+def test_the_jobs_list_shows_its_last_state_read_only_while_the_team_server_is_down(
+    desk: Desk, qtbot: QtBot
+) -> None:
+    paths, sandbox = desk.paths, desk.sandbox
+    office, window, _ = desk.start()
+    job_id = _interrupted_job(qtbot, office, sandbox)
+    jobs = _jobs_tab(window)
+    qtbot.waitUntil(lambda: jobs.job_list.model.row_of(job_id) is not None, timeout=10_000)
+    assert not jobs.job_list.last_state.isVisible()
+    window.hide()
+    desk.close()  # that run ends: its job is left interrupted, its list kept
+
+    kept = paths.data_dir / LAST_JOBS_FILE
+    assert kept.stat().st_mode & 0o777 == 0o600
+    text = kept.read_text(encoding="utf-8")
+    manager = TRAINING_MANAGERS[0]
+    assert job_id in text
+    assert manager.password not in text
+    assert manager.token not in text
+
+    desk.server.halt()
+    office, window, _ = desk.start()
+    jobs = _jobs_tab(window)
+    listed = jobs.job_list
+    qtbot.waitUntil(lambda: listed.model.row_of(job_id) is not None, timeout=10_000)
+    assert listed.last_state.isVisible()
+    assert LAST_JOBS.fullmatch(listed.last_state.text()), listed.last_state.text()
+    summary = listed.model.rows[0]
+    assert (summary.source, summary.job.reason, summary.job.ticket) == (
+        "offline.csv",
+        "later",
+        "T-9",
+    )
+    assert summary.state_text == "interrupted — resumable"
+
+    # Read-only: nothing can be done to the job from the last state, and the buttons say why.
+    listed.select_job(job_id)
+    for button in (listed.resume_button, listed.revert_button, listed.show_button,
+                   listed.export_button):  # fmt: skip
+        assert not button.isEnabled(), button.objectName()
+    assert listed.refresh_button.isEnabled()
+    refusal = re.compile(
+        r"Nothing was sent: the team database \(.*\) cannot be reached since \d\d:\d\d"
+    )
+    assert refusal.match(listed.resume_button.toolTip()), listed.resume_button.toolTip()
+    before = len(sandbox.request_log)
+    run_async(qtbot, jobs._resume())  # the keyboard or a stale click: the same refusal, in words
+    assert refusal.match(jobs.bar.text()), jobs.bar.text()
+    assert sandbox.request_log[before:] == []
+
+    # The server comes back: the list is the team's again, live, and the job resumable there.
+    desk.server.resume()
+    qtbot.waitUntil(lambda: not listed.offline, timeout=20_000)
+    qtbot.waitUntil(lambda: listed.model.row_of(job_id) is not None, timeout=10_000)
+    qtbot.waitUntil(lambda: jobs.live.listening, timeout=10_000)
+    assert not listed.last_state.isVisible()
+    desk.close()
+
+
+def test_losing_the_team_server_mid_session_turns_the_jobs_list_into_its_last_state(
+    desk: Desk, qtbot: QtBot
+) -> None:
+    office, window, _ = desk.start()
+    job_id = _interrupted_job(qtbot, office, desk.sandbox)
+    jobs = _jobs_tab(window)
+    listed = jobs.job_list
+    qtbot.waitUntil(lambda: listed.model.row_of(job_id) is not None, timeout=10_000)
+
+    desk.server.halt()
+    qtbot.waitUntil(lambda: listed.offline, timeout=20_000)
+    assert LAST_JOBS.fullmatch(listed.last_state.text()), listed.last_state.text()
+    assert listed.model.row_of(job_id) is not None  # the list last seen, not an empty one
+    listed.select_job(job_id)
+    assert not listed.resume_button.isEnabled()
+
+    desk.server.resume()
+    qtbot.waitUntil(lambda: not listed.offline, timeout=20_000)
+    qtbot.waitUntil(lambda: listed.model.row_of(job_id) is not None, timeout=10_000)
+    qtbot.waitUntil(lambda: jobs.live.listening, timeout=10_000)
+    desk.close()

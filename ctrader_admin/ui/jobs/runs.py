@@ -15,7 +15,7 @@ from collections.abc import Callable
 from functools import partial
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QWidget
 
 from ctrader_admin.runtime import JobTuning
@@ -27,8 +27,9 @@ from ctrader_admin.services.bulk import (
     Progress,
     confirmation_word,
 )
-from ctrader_admin.services.job_summary import JobSummary, job_summaries, plan_title
+from ctrader_admin.services.job_summary import JobsListing, JobSummary, listed_jobs, plan_title
 from ctrader_admin.services.journal_ops import local_time
+from ctrader_admin.services.team_link import TeamUnreachable
 from ctrader_admin.store.checkpoints import CheckpointStore, JobRecord, RowState
 from ctrader_admin.ui.context import UiContext
 from ctrader_admin.ui.dialogs import ConfirmWriteDialog, ask
@@ -74,6 +75,8 @@ class JobRunsTab(Tab):
         self.live = JobsLive(lambda: self.job_runner.job_id if self.job_runner else None, self)
         self.live.changed.connect(self._jobs_changed_elsewhere)
         self.live.lost.connect(lambda why: self.bar.show_message(Level.WARNING, why))
+        # The team database gone (the last list seen, read-only) or back (live again).
+        ctx.team_link_changed.connect(self._team_link_changed, Qt.ConnectionType.QueuedConnection)
 
     # --- state ---------------------------------------------------------------------------------
 
@@ -113,10 +116,26 @@ class JobRunsTab(Tab):
         view.submit_button.setEnabled(
             write and idle and can_apply and not approval and not submitted
         )
-        self.job_list.refresh_buttons(write=write, idle=idle)
+        refusal = self.offline_refusal()
+        self.job_list.refresh_buttons(
+            write=write, idle=idle, refusal=None if refusal is None else refusal.message
+        )
 
     def refresh_buttons(self) -> None:
         self._refresh_buttons()
+
+    def offline_refusal(self) -> TeamUnreachable | None:
+        """The refusal every write and job start meets while the team database cannot be
+        reached (services/team_link.py), or None while it answers."""
+        session = self.ctx.current_session
+        link = self.ctx.backoffice.team_link if self.ctx.attached else None
+        if session is None or link is None:
+            return None
+        try:
+            link.refuse_writes(opened_offline=session.opened_offline)
+        except TeamUnreachable as exc:
+            return exc
+        return None
 
     def _begin(self) -> None:
         self.bar.hide()
@@ -126,6 +145,22 @@ class JobRunsTab(Tab):
     def _end(self) -> None:
         self._handlers -= 1
         self._refresh_buttons()
+
+    def refused_offline(self, *, writing: bool) -> bool:
+        """True, having said why, when the list is the last state seen (the team database
+        away): nothing is done to its jobs — a write meets the same refusal as every write."""
+        if not self.job_list.offline:
+            return False
+        refusal = self.offline_refusal() if writing else None
+        if refusal is not None:
+            self.bar.show_error(refusal)
+        else:
+            self.bar.show_message(
+                Level.WARNING,
+                "The jobs' rows are kept in the team database, which cannot be reached: this "
+                "list is the last state seen. Refresh reads it again once the database answers.",
+            )
+        return True
 
     # --- the plan ------------------------------------------------------------------------------
 
@@ -241,6 +276,8 @@ class JobRunsTab(Tab):
 
     @async_slot()
     async def _resume(self) -> None:
+        if self.refused_offline(writing=True):
+            return
         summary = self.selected_job()
         if summary is None or not summary.resumable or not self.writable():
             return
@@ -427,6 +464,16 @@ class JobRunsTab(Tab):
     async def reload_jobs(self) -> None:
         await self._reload_jobs()
 
+    def _team_link_changed(self, up: bool) -> None:
+        """Gone: the list becomes the last one seen, read-only. Back: read (and listened to)
+        live again."""
+        if self.running or (up and not self.job_list.offline and self.live.listening):
+            return
+        if self.isVisible():
+            self.reload_jobs()
+        else:
+            self._jobs_stale = True
+
     def _jobs_changed_elsewhere(self, _jobs: frozenset[str]) -> None:
         if self.isVisible():
             self.reload_jobs()
@@ -436,15 +483,19 @@ class JobRunsTab(Tab):
     async def _reload_jobs(self) -> None:
         session = self.ctx.backoffice.session
         if session is None:
-            self.job_list.model.set_rows([])
+            self.job_list.show_listing(JobsListing([]))
             return
         self._jobs_stale = False
-        if self.ctx.backoffice.team and not self.live.listening:
+        office = self.ctx.backoffice
+        link = office.team_link
+        if office.team and not self.live.listening and (link is None or link.up):
             await self.live.start(self.store)  # listening first: a change after the read is told
         chosen = self.selected_job()
         running = self.job_runner.job_id if self.job_runner is not None else None
-        jobs = await asyncio.to_thread(job_summaries, self.store, session.profile.id, running)
-        self.job_list.model.set_rows(jobs)
+        listing = await asyncio.to_thread(
+            listed_jobs, self.store, link, session.profile.id, running
+        )
+        self.job_list.show_listing(listing)
         size_columns(self.job_list.table)
         if chosen is not None:
             self.job_list.select_job(chosen.job.id)

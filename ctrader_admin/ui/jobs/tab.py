@@ -36,7 +36,7 @@ from ctrader_admin.services.bulk import (
     plan_rows,
     save_plan,
 )
-from ctrader_admin.services.job_summary import read_csv_text
+from ctrader_admin.services.job_summary import JobsListing, read_csv_text
 from ctrader_admin.services.row_choice import parse_row_choice, rows_text
 from ctrader_admin.store.checkpoints import CheckpointStore, JobRecord, RowCheckpoint
 from ctrader_admin.ui import theme
@@ -157,7 +157,7 @@ class JobsTab(JobRunsTab):
     def on_session_changed(self) -> None:
         if not self.running:
             self.show_plan(None)
-            self.job_list.model.set_rows([])
+            self.job_list.show_listing(JobsListing([]))
             self._jobs_stale = True
             if self.isVisible():
                 self.reload_jobs()
@@ -267,6 +267,8 @@ class JobsTab(JobRunsTab):
 
     @async_slot()
     async def _revert_selected_job(self) -> None:
+        if self.refused_offline(writing=True):
+            return
         job = self.selected_job()
         if job is not None:
             await self.plan_revert_of(job.job.id)
@@ -297,6 +299,8 @@ class JobsTab(JobRunsTab):
 
     @async_slot()
     async def _show_selected_job(self) -> None:
+        if self.refused_offline(writing=False):
+            return
         summary = self.selected_job()
         if summary is None or self.running or self._handlers:
             return
@@ -318,6 +322,8 @@ class JobsTab(JobRunsTab):
 
     @async_slot()
     async def _export_results(self) -> None:
+        if self.refused_offline(writing=False):
+            return
         summary = self.selected_job()
         if summary is None:
             return
