@@ -15,7 +15,7 @@ import logging
 import sys
 from collections.abc import Callable, Iterator
 from types import TracebackType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from ctrader_admin.logs import choose_level, configure_logging, hold_early_records
 from ctrader_admin.runtime import (
@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     WindowHook = Callable[[MainWindow], None]
 
 log = logging.getLogger(__name__)
+_T = TypeVar("_T")
 
 
 # What the composition root (wiring) imports, in batches, each after what it builds on. Between
@@ -349,13 +350,7 @@ def brand_application(strict: bool = False, *, style_set: bool = False) -> str |
     # Lets Wayland/X11 docks match the window with ctrader-admin.desktop and its icon.
     QGuiApplication.setDesktopFileName(APP_NAME)
     app = QApplication.instance()
-    template: str | None = None
-    try:
-        template = resources.style_sheet()
-    except resources.ResourceMissingError as exc:
-        if strict:
-            raise
-        log.warning("Running without the style sheet: %s", exc)
+    template = _branding(resources.style_sheet, "the style sheet", strict=strict)
     if isinstance(app, QApplication):
         theme.use_theme(app, template, style_set=style_set)
     return template
@@ -371,14 +366,24 @@ def set_application_icon(strict: bool = False) -> None:
 
     from ctrader_admin import resources
 
-    try:
-        files = resources.icon_files()
-    except resources.ResourceMissingError as exc:
-        if strict:
-            raise
-        log.warning("Running without the application icon: %s", exc)
+    files = _branding(resources.icon_files, "the application icon", strict=strict)
+    if files is None:
         return
     icon = QIcon()
     for size, path in files.items():
         icon.addFile(str(path), QSize(size, size))
     QApplication.setWindowIcon(icon)
+
+
+def _branding(read: Callable[[], _T], what: str, *, strict: bool) -> _T | None:
+    """``read()`` of a resource; missing, it is logged and the app runs on without it (None),
+    except when ``strict`` (the smoke test), which raises."""
+    from ctrader_admin import resources
+
+    try:
+        return read()
+    except resources.ResourceMissingError as exc:
+        if strict:
+            raise
+        log.warning("Running without %s: %s", what, exc)
+        return None
