@@ -29,6 +29,7 @@ from ctrader_admin.services.errors import ServiceError
 from ctrader_admin.store.atomic import write_private_text
 from ctrader_admin.store.database import Database, DatabaseError
 from ctrader_admin.store.journal import ENTRY_FIELDS, Journal, JournalEntry, canonical_body
+from ctrader_admin.store.ownership import exclusive
 
 if TYPE_CHECKING:
     from ctrader_admin.store.pg.database import PgDatabase
@@ -47,6 +48,12 @@ LAST_STATE_EVERY_SECONDS = 30.0
 def clock_time(epoch: float) -> str:
     """HH:MM in this computer's time zone (what the operator's clock shows)."""
     return datetime.fromtimestamp(epoch).strftime("%H:%M")
+
+
+def _seen_at(kept: object) -> float:
+    """When a kept jobs list was read (-1: none, or not one this version wrote)."""
+    seen = kept.get("saved_at") if isinstance(kept, dict) else None
+    return float(seen) if isinstance(seen, int | float) else -1.0
 
 
 def connecting_text(settings: TeamSettings) -> str:
@@ -211,18 +218,28 @@ class TeamLink:
 
     def _jobs_by_profile(self) -> dict[str, Any]:
         if self._jobs is None:
-            state = self._read(self._jobs_file)
-            profiles = None if state is None else state.get("profiles")
-            self._jobs = profiles if isinstance(profiles, dict) else {}
+            self._jobs = self._kept_jobs()
         return self._jobs
+
+    def _kept_jobs(self) -> dict[str, Any]:
+        state = self._read(self._jobs_file)
+        profiles = None if state is None else state.get("profiles")
+        return profiles if isinstance(profiles, dict) else {}
 
     def _write_jobs(self) -> None:
         self._jobs_written_at = time.time()
         self._jobs_unwritten = False
         if self._jobs_file is None:
             return
-        state = {"server": self.server, "profiles": self._jobs_by_profile()}
-        write_private_text(self._jobs_file, json.dumps(state, ensure_ascii=False))
+        mine = self._jobs_by_profile()
+        # Other processes of this workstation (a second window, another profile's) keep their
+        # lists in the same file: under its lock, a connection's newer list stays, whoever saw it.
+        with exclusive(self._jobs_file.with_name(f"{LAST_JOBS_FILE}.lock")):
+            for profile_id, kept in self._kept_jobs().items():
+                if _seen_at(kept) > _seen_at(mine.get(profile_id)):
+                    mine[profile_id] = kept
+            state = {"server": self.server, "profiles": mine}
+            write_private_text(self._jobs_file, json.dumps(state, ensure_ascii=False))
 
     def close(self) -> None:
         self.keep_last_jobs()

@@ -124,6 +124,29 @@ def test_copies_are_throttled_and_the_rest_is_kept_when_the_server_goes(
     assert later.last_jobs("sandbox") is not None
 
 
+def test_two_processes_on_one_workstation_keep_each_others_newer_lists(
+    store: CheckpointStore, tmp_path: Path
+) -> None:
+    """Two app processes on one home (two windows, on two connections): each keeps the file's
+    lists it read at its start, and a write by one must not put back the other's older list."""
+    window_a, window_b = _link(Server(), tmp_path), _link(Server(), tmp_path)
+    listed_jobs(store, window_a, "sandbox", None)  # A's first copy: the sandbox's list
+    assert window_b.last_jobs("live") is None  # B has read the file now: no live list in it
+    listed_jobs(store, window_b, "live", None)  # B's first copy, written under the file's lock
+    listed_jobs(store, window_a, "sandbox", None)  # A again: a newer list, in memory (throttle)
+    window_a.keep_last_jobs()
+    window_b.keep_last_jobs()  # B has nothing unwritten: A's newer sandbox list stays
+
+    next_start = _link(Server(), tmp_path)
+    live, sandbox = next_start.last_jobs("live"), next_start.last_jobs("sandbox")
+    newest = window_a.last_jobs("sandbox")
+    assert live is not None
+    assert sandbox is not None
+    assert newest is not None
+    assert [record["job"]["id"] for record in live[1]] == ["job-2"]
+    assert sandbox[0] == newest[0]
+
+
 def test_another_servers_file_or_a_damaged_one_counts_as_none(
     store: CheckpointStore, tmp_path: Path
 ) -> None:
